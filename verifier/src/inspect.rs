@@ -1,0 +1,169 @@
+//! `verifier decode`: show what a payload contains without judging trust.
+
+use serde_json::{json, Value as Json};
+use std::path::Path;
+use thiserror::Error;
+use wallet_core::cbor::Value;
+use wallet_core::credential::instant;
+use wallet_core::{dcc, qr, Decoded, Profile};
+
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Image { path: String, source: qr::QrError },
+}
+
+/// Turns a command-line argument into payload text: an existing file is read
+/// as an image (PNG/JPEG) or as text; anything else is the payload itself.
+pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
+    let path = Path::new(arg);
+    if arg.len() < 4096 && path.is_file() {
+        let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+            path: arg.into(),
+            source,
+        })?;
+        let looks_like_text = bytes.len() <= wallet_core::envelope::MAX_PAYLOAD_TEXT + 2
+            && std::str::from_utf8(&bytes).is_ok_and(|s| s.trim_start().starts_with("HC"));
+        if looks_like_text {
+            return Ok(String::from_utf8_lossy(&bytes).trim().to_string());
+        }
+        return qr::read_image(&bytes).map_err(|source| InputError::Image {
+            path: arg.into(),
+            source,
+        });
+    }
+    Ok(arg.trim().to_string())
+}
+
+fn cbor_debug(v: &Value) -> Json {
+    match v {
+        Value::Bytes(b) => json!(format!("h'{}'", hex::encode(b))),
+        Value::Array(a) => Json::Array(a.iter().map(cbor_debug).collect()),
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::Text(t) => t.clone(),
+                        Value::Integer(i) => i128::from(*i).to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (key, cbor_debug(v))
+                })
+                .collect(),
+        ),
+        other => dcc::cbor_to_json(other).unwrap_or_else(|_| json!(format!("{other:?}"))),
+    }
+}
+
+/// A JSON description of a decoded payload: envelope, headers, claims, payload.
+pub fn describe(d: &Decoded) -> Json {
+    let header = |h: &wallet_core::cose::Headers| {
+        let mut o = serde_json::Map::new();
+        if let Some(a) = h.alg {
+            let name = wallet_core::Algorithm::from_cose(a).map_or("unknown", |a| a.name());
+            o.insert("alg".into(), json!(format!("{a} ({name})")));
+        }
+        if let Some(k) = &h.kid {
+            o.insert("kid".into(), json!(hex::encode(k)));
+        }
+        for (k, v) in &h.other {
+            o.insert(format!("{k:?}"), cbor_debug(v));
+        }
+        Json::Object(o)
+    };
+    let time = |t: Option<i64>| t.map(|t| json!({"unix": t, "utc": instant::format(t)}));
+    let c = &d.claims;
+    let mut claims = serde_json::Map::new();
+    if let Some(iss) = &c.iss {
+        claims.insert("iss".into(), json!(iss));
+    }
+    for (name, t) in [("iat", c.iat), ("nbf", c.nbf), ("exp", c.exp)] {
+        if let Some(t) = time(t) {
+            claims.insert(name.into(), t);
+        }
+    }
+    if let Some(cti) = &c.cti {
+        claims.insert("cti".into(), json!(hex::encode(cti)));
+    }
+    let payload = match d.profile {
+        Profile::EuDcc => d
+            .dcc_json()
+            .unwrap_or_else(|e| json!({"error": e.to_string()})),
+        Profile::Native => c
+            .native
+            .as_ref()
+            .map(cbor_debug)
+            .unwrap_or_else(|| json!({"error": "no native claim"})),
+    };
+    let credential = match d.credential() {
+        Ok(cred) => serde_json::to_value(cred).unwrap_or(Json::Null),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    json!({
+        "profile": d.profile.name(),
+        "cose": {
+            "tagging": format!("{:?}", d.cose.tagging),
+            "protected": header(&d.cose.protected),
+            "unprotected": header(&d.cose.unprotected),
+            "signature_bytes": d.cose.signature.len(),
+        },
+        "claims": claims,
+        "payload": payload,
+        "credential": credential,
+    })
+}
+
+/// Human-readable form of [`describe`].
+pub fn describe_text(d: &Decoded) -> String {
+    let j = describe(d);
+    let mut out = String::new();
+    out.push_str(&format!("profile:      {}\n", d.profile));
+    let alg = d
+        .cose
+        .alg()
+        .map(|a| {
+            format!(
+                "{a} ({})",
+                wallet_core::Algorithm::from_cose(a).map_or("unknown", |x| x.name())
+            )
+        })
+        .unwrap_or_else(|| "none".into());
+    out.push_str(&format!("algorithm:    {alg}\n"));
+    out.push_str(&format!(
+        "kid:          {}\n",
+        d.cose
+            .kid()
+            .map(hex::encode)
+            .unwrap_or_else(|| "none".into())
+    ));
+    if let Some(iss) = &d.claims.iss {
+        out.push_str(&format!("issuer:       {iss}\n"));
+    }
+    for (name, t) in [
+        ("issued at", d.claims.iat),
+        ("not before", d.claims.nbf),
+        ("expires at", d.claims.exp),
+    ] {
+        if let Some(t) = t {
+            out.push_str(&format!(
+                "{:<13} {}\n",
+                format!("{name}:"),
+                instant::format(t)
+            ));
+        }
+    }
+    out.push_str("payload:\n");
+    let pretty = serde_json::to_string_pretty(&j["payload"]).unwrap_or_default();
+    for line in pretty.lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("(signature not checked: decode shows content only)\n");
+    out
+}

@@ -1,0 +1,71 @@
+use super::*;
+
+const TEXT: &str = "HCN1:6BFOXN*TS0BI$ZD-PHQ7I9AD66V5B22CH9M9ESI9XBHXK-%69LQOGI.*V76GCV4*XUA2P-FHT-HNTI4L6N$Q%UG/YL WO*Z7ON15 BM0VM.JQ$F4W17PG4.VAS5EG4V*BRL0K-RDY5RWOOH6PO9:TUQJAJG9-*NIRICVELZUZM9EN$QOJD3Q1*N-KLW";
+
+#[test]
+fn png_round_trip() {
+    let sym = Symbol::new(TEXT, Level::M).unwrap();
+    let png = sym.to_png(4).unwrap();
+    assert_eq!(read_image(&png).unwrap(), TEXT);
+}
+
+#[test]
+fn jpeg_round_trip() {
+    let sym = Symbol::new(TEXT, Level::M).unwrap();
+    let png = sym.to_png(6).unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    let mut jpeg = Cursor::new(Vec::new());
+    img.write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
+    assert_eq!(read_image(jpeg.get_ref()).unwrap(), TEXT);
+}
+
+#[test]
+fn svg_and_terminal_have_the_right_size() {
+    let sym = Symbol::new("HC1:ABC", Level::M).unwrap();
+    assert_eq!(sym.version(), 1);
+    let side = sym.width() + 2 * QUIET_ZONE;
+    assert!(sym
+        .to_svg()
+        .contains(&format!("viewBox=\"0 0 {side} {side}\"")));
+    let term = sym.to_terminal();
+    assert_eq!(term.lines().count() as u32, side.div_ceil(2));
+    assert!(term.lines().all(|l| l.chars().count() as u32 == side));
+}
+
+#[test]
+fn bad_images_are_named() {
+    assert!(matches!(
+        read_image(b"not an image"),
+        Err(QrError::Image(_))
+    ));
+    let blank: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(64, 64, Luma([255]));
+    let mut png = Cursor::new(Vec::new());
+    blank.write_to(&mut png, ImageFormat::Png).unwrap();
+    assert_eq!(read_image(png.get_ref()), Err(QrError::NotFound));
+    assert!(matches!(
+        read_image(&vec![0u8; MAX_IMAGE_FILE + 1]),
+        Err(QrError::FileTooLarge(_))
+    ));
+}
+
+#[test]
+fn oversized_dimensions_are_refused_before_decoding() {
+    // A valid PNG header claiming 100000 x 100000 pixels.
+    let img: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(1, 1, Luma([0]));
+    let mut png = Cursor::new(Vec::new());
+    img.write_to(&mut png, ImageFormat::Png).unwrap();
+    let mut bytes = png.into_inner();
+    // IHDR width/height are at bytes 16..24; the CRC will be wrong, which
+    // must also give an error rather than a panic.
+    bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    assert!(matches!(read_image(&bytes), Err(QrError::Image(_))));
+}
+
+#[test]
+fn too_long_text_is_refused() {
+    assert!(matches!(
+        Symbol::new(&"A".repeat(5000), Level::M),
+        Err(QrError::Encode(_))
+    ));
+}

@@ -1,0 +1,370 @@
+//! From payload text to a verdict, and from a credential to payload text.
+//!
+//! Data flows one way: text → [`envelope`](crate::envelope) → [`cose`](crate::cose)
+//! → signature checked against an [`IssuerKey`] → [`claims`](crate::claims) →
+//! [`Credential`] → time checks at an explicit `now` → [`Verdict`].
+
+use crate::claims::{ClaimsError, CwtClaims};
+use crate::cose::{CoseError, CoseSign1, Headers};
+use crate::credential::{instant, Credential, CredentialError, CredentialKind};
+use crate::dcc;
+use crate::envelope::{self, EnvelopeError, Profile};
+use crate::keys::{IssuerKey, SignatureError, SigningKey};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use thiserror::Error;
+use time::OffsetDateTime;
+
+/// Why a payload text could not be decoded (before any trust decision).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error(transparent)]
+    Cose(#[from] CoseError),
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+}
+
+/// A decoded, not yet trusted, payload.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    pub profile: Profile,
+    pub cose: CoseSign1,
+    pub claims: CwtClaims,
+}
+
+/// Opens the envelope and parses COSE and CWT claims. Checks no signature.
+pub fn decode(text: &str) -> Result<Decoded, DecodeError> {
+    let (profile, cose_bytes) = envelope::open(text)?;
+    let cose = CoseSign1::from_bytes(&cose_bytes)?;
+    let claims = CwtClaims::from_bytes(&cose.payload)?;
+    Ok(Decoded {
+        profile,
+        cose,
+        claims,
+    })
+}
+
+impl Decoded {
+    /// The EU payload (`hcert[1]`) as JSON, for the eu-dcc profile.
+    pub fn dcc_json(&self) -> Result<serde_json::Value, CredentialError> {
+        let hcert = self
+            .claims
+            .hcert
+            .as_ref()
+            .ok_or(CredentialError::Missing("hcert (-260)"))?;
+        dcc::cbor_to_json(hcert).map_err(|why| CredentialError::Invalid {
+            field: "hcert (-260)",
+            why,
+        })
+    }
+
+    /// The credential, read according to the profile.
+    pub fn credential(&self) -> Result<Credential, CredentialError> {
+        match self.profile {
+            Profile::Native => Credential::from_native_claims(&self.claims),
+            Profile::EuDcc => {
+                let json = self.dcc_json()?;
+                dcc::from_dcc_json(
+                    &json,
+                    self.claims.iss.as_deref().unwrap_or(""),
+                    self.claims.iat.ok_or(CredentialError::Missing("iat (6)"))?,
+                    self.claims.exp.ok_or(CredentialError::Missing("exp (4)"))?,
+                )
+            }
+        }
+    }
+}
+
+/// Issuer keys, looked up by key identifier.
+pub trait KeyLookup {
+    /// Every key with this kid (EU kids are 8 bytes and may collide).
+    fn keys_for(&self, kid: &[u8]) -> Vec<&IssuerKey>;
+}
+
+/// A plain in-memory set of issuer keys.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    by_kid: HashMap<Vec<u8>, Vec<IssuerKey>>,
+}
+
+impl KeySet {
+    pub fn new() -> KeySet {
+        KeySet::default()
+    }
+
+    pub fn insert(&mut self, key: IssuerKey) {
+        let slot = self.by_kid.entry(key.kid.clone()).or_default();
+        if !slot.contains(&key) {
+            slot.push(key);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_kid.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_kid.is_empty()
+    }
+}
+
+impl FromIterator<IssuerKey> for KeySet {
+    fn from_iter<I: IntoIterator<Item = IssuerKey>>(iter: I) -> Self {
+        let mut set = KeySet::new();
+        for k in iter {
+            set.insert(k);
+        }
+        set
+    }
+}
+
+impl KeyLookup for KeySet {
+    fn keys_for(&self, kid: &[u8]) -> Vec<&IssuerKey> {
+        self.by_kid
+            .get(kid)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Why a credential is not valid, in words a checkpoint officer can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Reason {
+    /// The text, its structure or its content is broken.
+    Malformed { what: String },
+    /// No key identifier in the headers.
+    MissingKid,
+    /// No trusted key has this identifier.
+    UnknownKey { kid: String },
+    /// The header names an algorithm the key is not bound to.
+    AlgorithmNotAllowed {
+        kid: String,
+        used: String,
+        bound: String,
+    },
+    /// The signature does not match.
+    BadSignature { kid: String },
+    /// The key was not valid when the credential was issued, or is no longer valid.
+    KeyNotValid { kid: String, detail: String },
+    /// The key may not sign this kind of credential.
+    KindNotAllowed { kid: String, kind: CredentialKind },
+    /// Past the credential's expiry.
+    Expired { on: String },
+    /// Before the credential's issue (or not-before) time.
+    NotYetValid { from: String },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Malformed { what } => write!(f, "malformed: {what}"),
+            Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
+            Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
+            Reason::AlgorithmNotAllowed { kid, used, bound } => {
+                write!(
+                    f,
+                    "algorithm {used} not allowed for key {kid} (bound to {bound})"
+                )
+            }
+            Reason::BadSignature { kid } => write!(f, "bad signature (key {kid})"),
+            Reason::KeyNotValid { kid, detail } => write!(f, "issuer key {kid} {detail}"),
+            Reason::KindNotAllowed { kid, kind } => {
+                write!(f, "issuer key {kid} may not sign {kind} credentials")
+            }
+            Reason::Expired { on } => write!(f, "expired on {on}"),
+            Reason::NotYetValid { from } => write!(f, "not valid before {from}"),
+        }
+    }
+}
+
+/// The outcome of checking one payload.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Present once the signature has been checked; never for a forgery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Credential>,
+    pub reasons: Vec<Reason>,
+}
+
+impl Verdict {
+    fn invalid(profile: Option<Profile>, kid: Option<String>, reason: Reason) -> Verdict {
+        Verdict {
+            valid: false,
+            profile,
+            kid,
+            credential: None,
+            reasons: vec![reason],
+        }
+    }
+}
+
+fn malformed(e: impl ToString) -> Reason {
+    Reason::Malformed {
+        what: e.to_string(),
+    }
+}
+
+/// Checks a payload text against trusted keys at `now`.
+pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict {
+    match decode(text) {
+        Ok(decoded) => verify_decoded(&decoded, keys, now),
+        Err(e) => Verdict::invalid(None, None, malformed(e)),
+    }
+}
+
+/// Checks an already decoded payload against trusted keys at `now`.
+pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict {
+    let now = now.unix_timestamp();
+    let profile = Some(d.profile);
+    let Some(kid) = d.cose.kid() else {
+        return Verdict::invalid(profile, None, Reason::MissingKid);
+    };
+    let kid_hex = hex::encode(kid);
+    let fail = |r: Reason| Verdict::invalid(profile, Some(kid_hex.clone()), r);
+    let key = match check_signature(&d.cose, keys) {
+        Ok(key) => key,
+        Err(reason) => return fail(reason),
+    };
+    // The signature holds: from here on the claims are the issuer's words.
+    let credential = match d.credential() {
+        Ok(c) => c,
+        Err(e) => return fail(malformed(e)),
+    };
+    let mut reasons = Vec::new();
+    let iat = credential.issued_at;
+    if let Some(nb) = key.not_before.filter(|nb| iat < *nb) {
+        reasons.push(Reason::KeyNotValid {
+            kid: kid_hex.clone(),
+            detail: format!(
+                "was not yet valid when this was issued (valid from {})",
+                instant::format(nb)
+            ),
+        });
+    }
+    if let Some(na) = key.not_after.filter(|na| now > *na) {
+        reasons.push(Reason::KeyNotValid {
+            kid: kid_hex.clone(),
+            detail: format!("expired on {}", instant::format(na)),
+        });
+    }
+    if !key.allows(credential.kind()) {
+        reasons.push(Reason::KindNotAllowed {
+            kid: kid_hex.clone(),
+            kind: credential.kind(),
+        });
+    }
+    let not_before = d.claims.nbf.map_or(iat, |nbf| nbf.max(iat));
+    if now < not_before {
+        reasons.push(Reason::NotYetValid {
+            from: instant::format(not_before),
+        });
+    }
+    if now > credential.expires_at {
+        reasons.push(Reason::Expired {
+            on: instant::format(credential.expires_at),
+        });
+    }
+    Verdict {
+        valid: reasons.is_empty(),
+        profile,
+        kid: Some(kid_hex),
+        credential: Some(credential),
+        reasons,
+    }
+}
+
+/// Finds the trusted key that made the signature. Tries every key with the
+/// message's kid; the first that verifies wins. The algorithm must be the one
+/// the key is bound to.
+pub fn check_signature<'k>(
+    cose: &CoseSign1,
+    keys: &'k impl KeyLookup,
+) -> Result<&'k IssuerKey, Reason> {
+    let Some(kid) = cose.kid() else {
+        return Err(Reason::MissingKid);
+    };
+    let kid_hex = hex::encode(kid);
+    let Some(alg) = cose.alg() else {
+        return Err(malformed("no algorithm (alg) in the headers"));
+    };
+    let candidates = keys.keys_for(kid);
+    if candidates.is_empty() {
+        return Err(Reason::UnknownKey { kid: kid_hex });
+    }
+    let tbs = cose.to_be_signed();
+    let mut last = None;
+    for key in candidates {
+        match key.verify(alg, &tbs, &cose.signature) {
+            Ok(()) => return Ok(key),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(SignatureError::AlgorithmNotAllowed { used, bound }) => Reason::AlgorithmNotAllowed {
+            kid: kid_hex,
+            used,
+            bound: bound.to_string(),
+        },
+        Some(SignatureError::Malformed(m)) => malformed(format!("signature: {m}")),
+        _ => Reason::BadSignature { kid: kid_hex },
+    })
+}
+
+/// Why a credential could not be signed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum IssueError {
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error("the {profile} profile cannot be signed with {alg}")]
+    Algorithm { profile: Profile, alg: String },
+}
+
+/// Signs a credential and returns its payload text.
+pub fn issue(
+    credential: &Credential,
+    profile: Profile,
+    key: &SigningKey,
+) -> Result<String, IssueError> {
+    let claims = match profile {
+        Profile::Native => {
+            if key.algorithm() != crate::keys::Algorithm::EdDsa {
+                return Err(IssueError::Algorithm {
+                    profile,
+                    alg: key.algorithm().to_string(),
+                });
+            }
+            credential.to_native_claims()?
+        }
+        Profile::EuDcc => CwtClaims {
+            iss: Some(credential.country().to_string()),
+            exp: Some(credential.expires_at),
+            nbf: None,
+            iat: Some(credential.issued_at),
+            cti: None,
+            hcert: Some(dcc::json_to_cbor(&dcc::to_dcc_json(credential)?)),
+            native: None,
+        },
+    };
+    let protected = Headers {
+        alg: Some(key.algorithm().cose_id()),
+        kid: Some(key.kid().to_vec()),
+        other: Vec::new(),
+    };
+    let cose = CoseSign1::sign::<std::convert::Infallible>(protected, claims.to_bytes(), |tbs| {
+        Ok(key.sign(tbs))
+    })
+    .unwrap_or_else(|never| match never {});
+    Ok(envelope::seal(profile, &cose.to_bytes()))
+}
+
+#[cfg(test)]
+mod tests;
