@@ -1,1 +1,101 @@
-fn main() {}
+//! The `issuer` command: a thin shell over the `issuer` and `wallet-core` crates.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use issuer::{keystore, request::IssueArgs};
+use rand_core::RngCore;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::OffsetDateTime;
+use wallet_core::credential::instant;
+use wallet_core::qr::{Level, Symbol};
+use wallet_core::Profile;
+
+#[derive(Parser)]
+#[command(name = "issuer", version, about = "Issues signed health credentials")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign one credential and print its payload text on stdout.
+    Issue {
+        /// Data folder holding the signing key (created with a new key if missing)
+        #[arg(long, default_value = "./issuer-data")]
+        data: PathBuf,
+        /// native (compact, default) | eu-dcc (EU DCC JSON payload, HC1:)
+        #[arg(long, default_value = "native")]
+        profile: String,
+        /// Also write the QR code to this file (.png or .svg)
+        #[arg(long, value_name = "FILE")]
+        qr: Option<PathBuf>,
+        #[command(flatten)]
+        fields: IssueArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Issue {
+            data,
+            profile,
+            qr,
+            fields,
+        } => {
+            let Some(profile) = Profile::from_name(&profile) else {
+                bail!("--profile: {profile:?} is not native or eu-dcc");
+            };
+            if let Some(path) = &qr {
+                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+                if !matches!(ext, "png" | "svg") {
+                    bail!("--qr: {} must end in .png or .svg", path.display());
+                }
+            }
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let mut id = [0u8; 16];
+            rand_core::OsRng.fill_bytes(&mut id);
+            let credential = fields.build(now, id)?;
+            let (key, created) = keystore::load_or_create(&data)?;
+            if created {
+                eprintln!(
+                    "created a new Ed25519 signing key in {} (kid {})",
+                    data.join(keystore::SIGNING_KEY_FILE).display(),
+                    hex::encode(key.kid())
+                );
+            }
+            let payload = wallet_core::issue(&credential, profile, &key)?;
+            if let Some(path) = &qr {
+                let symbol = Symbol::new(&payload, Level::M)?;
+                let bytes = if path.extension().is_some_and(|e| e == "svg") {
+                    symbol.to_svg().into_bytes()
+                } else {
+                    symbol.to_png(8)?
+                };
+                std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote QR code (version {}, level M) to {}", symbol.version(), path.display());
+            }
+            eprintln!(
+                "issued {} credential {} ({} profile, kid {}), expires {}",
+                credential.kind(),
+                credential.id,
+                profile,
+                hex::encode(key.kid()),
+                instant::format(credential.expires_at)
+            );
+            println!("{payload}");
+            Ok(())
+        }
+    }
+}

@@ -16,6 +16,8 @@ pub enum InputError {
     },
     #[error("{path}: {source}")]
     Image { path: String, source: qr::QrError },
+    #[error("{0}: no such file")]
+    NoSuchFile(String),
 }
 
 /// Turns a command-line argument into payload text: an existing file is read
@@ -36,6 +38,12 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             path: arg.into(),
             source,
         });
+    }
+    let lower = arg.to_ascii_lowercase();
+    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt"].iter().any(|e| lower.ends_with(e))
+        || (arg.contains('/') && !arg.starts_with("HC"));
+    if looks_like_path {
+        return Err(InputError::NoSuchFile(arg.into()));
     }
     Ok(arg.trim().to_string())
 }
@@ -157,8 +165,17 @@ pub fn describe_text(d: &Decoded) -> String {
             ));
         }
     }
-    out.push_str("payload:\n");
-    let pretty = serde_json::to_string_pretty(&j["payload"]).unwrap_or_default();
+    // The interpreted credential reads better than the raw payload; fall back
+    // to the raw payload (and say why) when it cannot be interpreted.
+    let (label, shown) = match j["credential"].get("error") {
+        None => ("credential", &j["credential"]),
+        Some(e) => {
+            out.push_str(&format!("not a readable credential: {}\n", e.as_str().unwrap_or("")));
+            ("raw payload", &j["payload"])
+        }
+    };
+    out.push_str(&format!("{label}:\n"));
+    let pretty = serde_json::to_string_pretty(shown).unwrap_or_default();
     for line in pretty.lines() {
         out.push_str("  ");
         out.push_str(line);

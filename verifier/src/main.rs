@@ -57,8 +57,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let decoded = match wallet_core::decode(&text) {
                 Ok(d) => d,
                 Err(e) => {
-                    eprintln!("cannot decode: {e}");
-                    return Ok(ExitCode::from(1));
+                    eprintln!("error: cannot decode: {e}");
+                    return Ok(ExitCode::from(2));
                 }
             };
             if json {

@@ -21,6 +21,7 @@ pub mod dsc;
 pub mod envelope;
 pub mod keys;
 pub mod qr;
+pub mod samples;
 pub mod verify;
 
 pub use credential::{Credential, CredentialKind};

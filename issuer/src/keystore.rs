@@ -1,0 +1,142 @@
+//! The issuer's data folder and its signing key.
+//!
+//! The key is a PKCS#8 PEM file, `signing-key.pem`, created with mode 0600
+//! (written to a temporary file first and renamed, so a crash never leaves a
+//! half-written key).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use wallet_core::{Algorithm, SigningKey};
+
+pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
+
+#[derive(Debug, Error)]
+pub enum KeyStoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {why}")]
+    BadKey { path: PathBuf, why: String },
+    #[error("{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}")]
+    Permissions { path: PathBuf, mode: u32 },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyStoreError + '_ {
+    move |source| KeyStoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Loads the signing key from `data`, creating the folder and a new Ed25519
+/// key when there is none. Returns the key and whether it was just created.
+pub fn load_or_create(data: &Path) -> Result<(SigningKey, bool), KeyStoreError> {
+    let path = data.join(SIGNING_KEY_FILE);
+    if path.exists() {
+        return load(&path).map(|k| (k, false));
+    }
+    fs::create_dir_all(data).map_err(io(data))?;
+    let key = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng).map_err(|e| {
+        KeyStoreError::BadKey {
+            path: path.clone(),
+            why: e.to_string(),
+        }
+    })?;
+    write_private(&path, &key)?;
+    Ok((key, true))
+}
+
+/// Reads a PKCS#8 PEM key, refusing one other users can read.
+pub fn load(path: &Path) -> Result<SigningKey, KeyStoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).map_err(io(path))?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyStoreError::Permissions {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+    let pem = fs::read_to_string(path).map_err(io(path))?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyStoreError::BadKey {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })
+}
+
+/// Writes a private key with mode 0600, atomically.
+pub fn write_private(path: &Path, key: &SigningKey) -> Result<(), KeyStoreError> {
+    let pem = key.to_pkcs8_pem().map_err(|e| KeyStoreError::BadKey {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    let tmp = path.with_extension("pem.tmp");
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = fs::remove_file(&tmp);
+    let mut f = options.open(&tmp).map_err(io(&tmp))?;
+    f.write_all(pem.as_bytes()).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("issuer-data");
+        let (k1, created) = load_or_create(&data).unwrap();
+        assert!(created);
+        let (k2, created) = load_or_create(&data).unwrap();
+        assert!(!created);
+        assert_eq!(k1.kid(), k2.kid());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(data.join(SIGNING_KEY_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_a_world_readable_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(SIGNING_KEY_FILE);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(load(&path), Err(KeyStoreError::Permissions { .. })));
+    }
+
+    #[test]
+    fn refuses_a_corrupt_key() {
+        let dir = tempfile::tempdir().unwrap();
+        load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(SIGNING_KEY_FILE);
+        fs::write(&path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains("signing-key.pem"), "{err}");
+    }
+}
