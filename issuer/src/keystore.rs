@@ -109,7 +109,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(data.join(SIGNING_KEY_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(data.join(SIGNING_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
@@ -122,7 +125,10 @@ mod tests {
         load_or_create(dir.path()).unwrap();
         let path = dir.path().join(SIGNING_KEY_FILE);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(load(&path), Err(KeyStoreError::Permissions { .. })));
+        assert!(matches!(
+            load(&path),
+            Err(KeyStoreError::Permissions { .. })
+        ));
     }
 
     #[test]
@@ -130,7 +136,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         load_or_create(dir.path()).unwrap();
         let path = dir.path().join(SIGNING_KEY_FILE);
-        fs::write(&path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

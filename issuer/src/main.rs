@@ -83,8 +83,13 @@ fn run(cli: Cli) -> Result<()> {
                 } else {
                     symbol.to_png(8)?
                 };
-                std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
-                eprintln!("wrote QR code (version {}, level M) to {}", symbol.version(), path.display());
+                std::fs::write(path, bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!(
+                    "wrote QR code (version {}, level M) to {}",
+                    symbol.version(),
+                    path.display()
+                );
             }
             eprintln!(
                 "issued {} credential {} ({} profile, kid {}), expires {}",

@@ -11,7 +11,10 @@ use wallet_core::{Credential, CredentialKind};
 #[derive(Debug, Error)]
 pub enum RequestError {
     #[error("missing required flag(s) for a {kind} credential: {}", .flags.join(", "))]
-    Missing { kind: String, flags: Vec<&'static str> },
+    Missing {
+        kind: String,
+        flags: Vec<&'static str>,
+    },
     #[error("{flag}: {why}")]
     Invalid { flag: &'static str, why: String },
     #[error("{path}: {why}")]
@@ -102,11 +105,18 @@ fn date(flag: &'static str, s: &str) -> Result<time::Date, RequestError> {
 }
 
 fn at(flag: &'static str, s: &str) -> Result<i64, RequestError> {
-    instant::parse(s).map_err(|_| bad(flag, format!("{s:?} is not an RFC 3339 time (e.g. 2026-03-01T08:00:00Z)")))
+    instant::parse(s).map_err(|_| {
+        bad(
+            flag,
+            format!("{s:?} is not an RFC 3339 time (e.g. 2026-03-01T08:00:00Z)"),
+        )
+    })
 }
 
 fn end_of_day(d: time::Date) -> i64 {
-    d.with_hms(23, 59, 59).map(|t| t.assume_utc().unix_timestamp()).unwrap_or(0)
+    d.with_hms(23, 59, 59)
+        .map(|t| t.assume_utc().unix_timestamp())
+        .unwrap_or(0)
 }
 
 impl IssueArgs {
@@ -115,8 +125,12 @@ impl IssueArgs {
             kind: "any".into(),
             flags: vec!["--kind (or --json FILE)"],
         })?;
-        let kind = CredentialKind::from_name(kind_text)
-            .ok_or_else(|| bad("--kind", format!("{kind_text:?} is not test, vaccination, recovery or venue")))?;
+        let kind = CredentialKind::from_name(kind_text).ok_or_else(|| {
+            bad(
+                "--kind",
+                format!("{kind_text:?} is not test, vaccination, recovery or venue"),
+            )
+        })?;
         let mut missing = Vec::new();
         let mut need = |v: &Option<String>, flag: &'static str| {
             if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
@@ -174,12 +188,19 @@ impl IssueArgs {
                     test_type: match text(&self.test_type).as_str() {
                         "naat" | "pcr" => TestType::Naat,
                         "rat" | "antigen" => TestType::Rat,
-                        other => return Err(bad("--test-type", format!("{other:?} is not naat or rat"))),
+                        other => {
+                            return Err(bad("--test-type", format!("{other:?} is not naat or rat")))
+                        }
                     },
                     result: match text(&self.result).as_str() {
                         "negative" => TestResult::Negative,
                         "positive" => TestResult::Positive,
-                        other => return Err(bad("--result", format!("{other:?} is not negative or positive"))),
+                        other => {
+                            return Err(bad(
+                                "--result",
+                                format!("{other:?} is not negative or positive"),
+                            ))
+                        }
                     },
                     sampled_at: match &self.sampled_at {
                         Some(s) => at("--sampled-at", s)?,
@@ -300,24 +321,47 @@ mod tests {
             err,
             "missing required flag(s) for a test credential: --name, --dob, --test-type, --result"
         );
-        let args = IssueArgs { kind: Some("venue".into()), ..IssueArgs::default() };
-        assert!(args.build(0, [0; 16]).unwrap_err().to_string().contains("--venue-id, --venue-name, --area"));
+        let args = IssueArgs {
+            kind: Some("venue".into()),
+            ..IssueArgs::default()
+        };
+        assert!(args
+            .build(0, [0; 16])
+            .unwrap_err()
+            .to_string()
+            .contains("--venue-id, --venue-name, --area"));
     }
 
     #[test]
     fn bad_values_name_their_flag() {
         let mut args = test_args();
         args.dob = Some("01/05/1990".into());
-        assert!(args.build(0, [0; 16]).unwrap_err().to_string().starts_with("--dob"));
+        assert!(args
+            .build(0, [0; 16])
+            .unwrap_err()
+            .to_string()
+            .starts_with("--dob"));
         let mut args = test_args();
         args.test_type = Some("blood".into());
-        assert!(args.build(0, [0; 16]).unwrap_err().to_string().starts_with("--test-type"));
+        assert!(args
+            .build(0, [0; 16])
+            .unwrap_err()
+            .to_string()
+            .starts_with("--test-type"));
         let mut args = test_args();
         args.kind = Some("passport".into());
-        assert!(args.build(0, [0; 16]).unwrap_err().to_string().starts_with("--kind"));
+        assert!(args
+            .build(0, [0; 16])
+            .unwrap_err()
+            .to_string()
+            .starts_with("--kind"));
         let mut args = test_args();
         args.issuer = "Sichuan".into();
-        assert!(args.build(0, [0; 16]).unwrap_err().to_string().contains("issuer"));
+        assert!(args
+            .build(0, [0; 16])
+            .unwrap_err()
+            .to_string()
+            .contains("issuer"));
     }
 
     #[test]
@@ -331,7 +375,9 @@ mod tests {
             ..IssueArgs::default()
         };
         let c = args.build(0, [1; 16]).unwrap();
-        let Body::Recovery { recovery, .. } = &c.body else { unreachable!() };
+        let Body::Recovery { recovery, .. } = &c.body else {
+            unreachable!()
+        };
         assert_eq!(day::format(recovery.valid_from), "2026-01-12");
         assert_eq!(day::format(recovery.valid_until), "2026-06-30");
         assert_eq!(instant::format(c.expires_at), "2026-06-30T23:59:59Z");
@@ -343,9 +389,20 @@ mod tests {
         let path = dir.path().join("req.json");
         let body = serde_json::to_string(&wallet_core::samples::venue().body).unwrap();
         std::fs::write(&path, body).unwrap();
-        let args = IssueArgs { json: Some(path.clone()), issuer: "CN".into(), ..IssueArgs::default() };
-        assert_eq!(args.build(0, [2; 16]).unwrap().kind(), CredentialKind::Venue);
+        let args = IssueArgs {
+            json: Some(path.clone()),
+            issuer: "CN".into(),
+            ..IssueArgs::default()
+        };
+        assert_eq!(
+            args.build(0, [2; 16]).unwrap().kind(),
+            CredentialKind::Venue
+        );
         std::fs::write(&path, "{\"kind\": \"test\"}").unwrap();
-        assert!(args.build(0, [2; 16]).unwrap_err().to_string().contains("req.json"));
+        assert!(args
+            .build(0, [2; 16])
+            .unwrap_err()
+            .to_string()
+            .contains("req.json"));
     }
 }

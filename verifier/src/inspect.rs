@@ -40,7 +40,9 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
         });
     }
     let lower = arg.to_ascii_lowercase();
-    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt"].iter().any(|e| lower.ends_with(e))
+    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt"]
+        .iter()
+        .any(|e| lower.ends_with(e))
         || (arg.contains('/') && !arg.starts_with("HC"));
     if looks_like_path {
         return Err(InputError::NoSuchFile(arg.into()));
@@ -170,7 +172,10 @@ pub fn describe_text(d: &Decoded) -> String {
     let (label, shown) = match j["credential"].get("error") {
         None => ("credential", &j["credential"]),
         Some(e) => {
-            out.push_str(&format!("not a readable credential: {}\n", e.as_str().unwrap_or("")));
+            out.push_str(&format!(
+                "not a readable credential: {}\n",
+                e.as_str().unwrap_or("")
+            ));
             ("raw payload", &j["payload"])
         }
     };

@@ -1,1 +1,83 @@
-fn main() {}
+//! Signing and verification throughput, measured in one run:
+//!
+//! - `ed25519_sign`: signing a native test credential's to-be-signed bytes;
+//! - `ed25519_verify_raw`: ed25519-dalek's `verify_strict` on the same bytes
+//!   (the call the pipeline makes), nothing else;
+//! - `pipeline_native`: payload text → verdict (prefix, base45, inflate,
+//!   COSE, key lookup, signature, claims, credential, time checks);
+//! - `pipeline_eu_es256`: the same for an EU-profile credential signed with ES256.
+//!
+//! After criterion's own report it prints each as operations per second and
+//! the ratio pipeline / raw verify (time per operation), from this run's
+//! estimates. Run: `cargo bench -p wallet-core --bench pipeline`.
+
+use criterion::{black_box, Criterion};
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+use wallet_core::cose::CoseSign1;
+use wallet_core::envelope;
+use wallet_core::keys::PublicKey;
+use wallet_core::{issue, samples, verify, KeySet, Profile};
+
+fn benches(c: &mut Criterion) {
+    let key = samples::ed25519_test_key();
+    let credential = samples::test();
+    let text = issue(&credential, Profile::Native, &key).expect("sample issues");
+    let (_, cose) = envelope::open(&text).expect("opens");
+    let cose = CoseSign1::from_bytes(&cose).expect("parses");
+    let tbs = cose.to_be_signed();
+    let PublicKey::Ed25519(vk) = key.public_key() else {
+        unreachable!("the test key is Ed25519")
+    };
+    let sig = ed25519_dalek::Signature::from_slice(&cose.signature).expect("64 bytes");
+    let keys: KeySet = [key.issuer_key("bench")].into_iter().collect();
+    let now = OffsetDateTime::from_unix_timestamp(credential.issued_at + 60).expect("valid time");
+
+    c.bench_function("ed25519_sign", |b| b.iter(|| key.sign(black_box(&tbs))));
+    c.bench_function("ed25519_verify_raw", |b| {
+        b.iter(|| vk.verify_strict(black_box(&tbs), black_box(&sig)).is_ok())
+    });
+    c.bench_function("pipeline_native", |b| {
+        b.iter(|| verify(black_box(&text), &keys, now).valid)
+    });
+    let p256 = samples::p256_test_key();
+    let eu_text = issue(&credential, Profile::EuDcc, &p256).expect("sample issues");
+    let eu_keys: KeySet = [p256.issuer_key("bench")].into_iter().collect();
+    c.bench_function("pipeline_eu_es256", |b| {
+        b.iter(|| verify(black_box(&eu_text), &eu_keys, now).valid)
+    });
+}
+
+/// Mean time per iteration (ns) that criterion estimated in this run.
+fn mean_ns(dir: &Path, name: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join(name).join("new/estimates.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion");
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+    // `cargo test --benches` runs each once without measuring: no summary then.
+    let names = [
+        "ed25519_sign",
+        "ed25519_verify_raw",
+        "pipeline_native",
+        "pipeline_eu_es256",
+    ];
+    let means: Vec<Option<f64>> = names.iter().map(|n| mean_ns(&dir, n)).collect();
+    if std::env::args().any(|a| a == "--bench") && means.iter().all(Option::is_some) {
+        println!("\nsummary (this run, mean time per operation):");
+        for (n, m) in names.iter().zip(&means) {
+            let m = m.unwrap_or(f64::NAN);
+            println!("  {n:<20} {:>10.0} ops/s  ({:.2} µs)", 1e9 / m, m / 1000.0);
+        }
+        if let (Some(raw), Some(pipe)) = (means[1], means[2]) {
+            println!("  pipeline_native / ed25519_verify_raw = {:.2}", pipe / raw);
+        }
+    }
+}

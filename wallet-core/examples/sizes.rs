@@ -12,7 +12,9 @@ fn row(label: &str, payload: &str) {
     let (_, cose) = envelope::open(payload).expect("our own payload opens");
     let body = envelope::unprefix(payload).expect("prefix").1;
     let compressed = envelope::base45_decode(body).expect("base45").len();
-    let version = Symbol::new(payload, Level::M).map(|s| s.version()).unwrap_or(0);
+    let version = Symbol::new(payload, Level::M)
+        .map(|s| s.version())
+        .unwrap_or(0);
     println!(
         "| {label:<28} | {:>10} | {:>16} | {:>13} | {:>10} |",
         cose.len(),
@@ -39,7 +41,9 @@ fn main() {
             }
         }
     }
-    let Some(dir) = std::env::args().nth(1) else { return };
+    let Some(dir) = std::env::args().nth(1) else {
+        return;
+    };
     let mut versions: Vec<(String, u8)> = Vec::new();
     let mut stack = vec![std::path::PathBuf::from(dir)];
     while let Some(d) = stack.pop() {
@@ -48,12 +52,22 @@ fn main() {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "json") {
-                let Ok(text) = std::fs::read_to_string(&p) else { continue };
-                let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-                let Some(prefix) = json["PREFIX"].as_str() else { continue };
-                let Ok(d) = wallet_core::decode(prefix) else { continue };
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                let Some(prefix) = json["PREFIX"].as_str() else {
+                    continue;
+                };
+                let Ok(d) = wallet_core::decode(prefix) else {
+                    continue;
+                };
                 let Ok(payload) = d.dcc_json() else { continue };
-                let Ok(kind) = wallet_core::dcc::kind_of(&payload) else { continue };
+                let Ok(kind) = wallet_core::dcc::kind_of(&payload) else {
+                    continue;
+                };
                 if let Ok(s) = Symbol::new(prefix, Level::M) {
                     versions.push((kind.to_string(), s.version()));
                 }
@@ -61,7 +75,11 @@ fn main() {
         }
     }
     for kind in ["test", "vaccination", "recovery"] {
-        let mut v: Vec<u8> = versions.iter().filter(|(k, _)| k == kind).map(|(_, v)| *v).collect();
+        let mut v: Vec<u8> = versions
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, v)| *v)
+            .collect();
         v.sort();
         if v.is_empty() {
             continue;

@@ -26,11 +26,19 @@ fn key_json(key: &SigningKey, secret_name: &str, secret_hex: String) -> Json {
 }
 
 fn ed_key_json() -> Json {
-    key_json(&samples::ed25519_test_key(), "seed_hex", hex::encode((0u8..32).collect::<Vec<_>>()))
+    key_json(
+        &samples::ed25519_test_key(),
+        "seed_hex",
+        hex::encode((0u8..32).collect::<Vec<_>>()),
+    )
 }
 
 fn p256_key_json() -> Json {
-    key_json(&samples::p256_test_key(), "scalar_hex", hex::encode([1u8; 32]))
+    key_json(
+        &samples::p256_test_key(),
+        "scalar_hex",
+        hex::encode([1u8; 32]),
+    )
 }
 
 fn sizes(payload: &str) -> Json {
@@ -44,7 +52,13 @@ fn sizes(payload: &str) -> Json {
     })
 }
 
-fn positive(name: &str, c: &Credential, profile: Profile, key: &SigningKey, key_json: Json) -> (String, Json) {
+fn positive(
+    name: &str,
+    c: &Credential,
+    profile: Profile,
+    key: &SigningKey,
+    key_json: Json,
+) -> (String, Json) {
     let payload = issue(c, profile, key).unwrap();
     let (_, cose) = envelope::open(&payload).unwrap();
     let compressed = envelope::base45_decode(envelope::unprefix(&payload).unwrap().1).unwrap();
@@ -89,10 +103,22 @@ fn build() -> Vec<(String, Json)> {
     let p256 = samples::p256_test_key();
     let mut out = Vec::new();
     for c in samples::all() {
-        out.push(positive(&format!("native-{}", c.kind()), &c, Profile::Native, &ed, ed_key_json()));
+        out.push(positive(
+            &format!("native-{}", c.kind()),
+            &c,
+            Profile::Native,
+            &ed,
+            ed_key_json(),
+        ));
     }
     for c in [samples::test(), samples::vaccination(), samples::recovery()] {
-        out.push(positive(&format!("eu-dcc-{}", c.kind()), &c, Profile::EuDcc, &p256, p256_key_json()));
+        out.push(positive(
+            &format!("eu-dcc-{}", c.kind()),
+            &c,
+            Profile::EuDcc,
+            &p256,
+            p256_key_json(),
+        ));
     }
     let t = samples::test();
     let good = issue(&t, Profile::Native, &ed).unwrap();
@@ -112,22 +138,57 @@ fn build() -> Vec<(String, Json)> {
         negative(
             "signed by the test key but carrying another key's kid (seed 0xee repeated)",
             reseal(&good, |c| {
-                c.protected = Headers { alg: Some(-8), kid: Some(other.kid().to_vec()), other: vec![] };
-                c.protected_bytes = wallet_core::cbor::encode(&wallet_core::cbor::Value::Map(vec![
-                    (1.into(), (-8).into()),
-                    (4.into(), wallet_core::cbor::Value::Bytes(other.kid().to_vec())),
-                ]));
+                c.protected = Headers {
+                    alg: Some(-8),
+                    kid: Some(other.kid().to_vec()),
+                    other: vec![],
+                };
+                c.protected_bytes =
+                    wallet_core::cbor::encode(&wallet_core::cbor::Value::Map(vec![
+                        (1.into(), (-8).into()),
+                        (
+                            4.into(),
+                            wallet_core::cbor::Value::Bytes(other.kid().to_vec()),
+                        ),
+                    ]));
                 c.signature = ed.sign(&c.to_be_signed());
             }),
             ok_at,
             "unknown-key",
         ),
-        negative("the payload text cut after 100 characters", good[..100].to_string(), ok_at, "malformed"),
-        negative("prefix HC2: instead of HCN1:", good.replacen("HCN1:", "HC2:", 1), ok_at, "malformed"),
-        negative("checked one second after exp", good.clone(), t.expires_at + 1, "expired"),
-        negative("checked one second before iat", good.clone(), t.issued_at - 1, "not-yet-valid"),
+        negative(
+            "the payload text cut after 100 characters",
+            good[..100].to_string(),
+            ok_at,
+            "malformed",
+        ),
+        negative(
+            "prefix HC2: instead of HCN1:",
+            good.replacen("HCN1:", "HC2:", 1),
+            ok_at,
+            "malformed",
+        ),
+        negative(
+            "checked one second after exp",
+            good.clone(),
+            t.expires_at + 1,
+            "expired",
+        ),
+        negative(
+            "checked one second before iat",
+            good.clone(),
+            t.issued_at - 1,
+            "not-yet-valid",
+        ),
     ];
-    let names = ["bad-signature", "wrong-kid", "truncated", "wrong-prefix", "expired", "not-yet-valid"];
+    let names = [
+        "bad-signature",
+        "wrong-kid",
+        "truncated",
+        "wrong-prefix",
+        "expired",
+        "not-yet-valid",
+    ];
     for (name, v) in names.iter().zip(negatives) {
         out.push((format!("negative-{name}"), v));
     }
@@ -146,10 +207,17 @@ fn spec_vectors_reproduce() {
             std::fs::write(&path, &text).unwrap();
             continue;
         }
-        let stored = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_VECTORS=1 to create)", path.display()));
+        let stored = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run with UPDATE_VECTORS=1 to create)",
+                path.display()
+            )
+        });
         let stored: Json = serde_json::from_str(&stored).unwrap();
-        assert_eq!(stored["payload"], computed["payload"], "{name}: payload differs byte for byte");
+        assert_eq!(
+            stored["payload"], computed["payload"],
+            "{name}: payload differs byte for byte"
+        );
         assert_eq!(stored, computed, "{name}: vector differs");
     }
 }
@@ -165,20 +233,36 @@ fn stored_vectors_verify_as_stated() {
         let key = &v["key"];
         let signer = match key["algorithm"].as_str().unwrap() {
             "EdDSA" => {
-                let seed: [u8; 32] = hex::decode(key["seed_hex"].as_str().unwrap()).unwrap().try_into().unwrap();
+                let seed: [u8; 32] = hex::decode(key["seed_hex"].as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap();
                 SigningKey::ed25519_from_seed(&seed)
             }
             _ => {
-                let s: [u8; 32] = hex::decode(key["scalar_hex"].as_str().unwrap()).unwrap().try_into().unwrap();
+                let s: [u8; 32] = hex::decode(key["scalar_hex"].as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap();
                 SigningKey::p256_from_bytes(&s).unwrap()
             }
         };
         assert_eq!(hex::encode(signer.kid()), key["kid_hex"].as_str().unwrap());
         let keys: KeySet = [signer.issuer_key("vector key")].into_iter().collect();
         let at = instant::parse(v["verify_at"].as_str().unwrap()).unwrap();
-        let verdict = verify(v["payload"].as_str().unwrap(), &keys, OffsetDateTime::from_unix_timestamp(at).unwrap());
+        let verdict = verify(
+            v["payload"].as_str().unwrap(),
+            &keys,
+            OffsetDateTime::from_unix_timestamp(at).unwrap(),
+        );
         let expected = &v["expected"];
-        assert_eq!(verdict.valid, expected["valid"].as_bool().unwrap(), "{}: {:?}", path.display(), verdict.reasons);
+        assert_eq!(
+            verdict.valid,
+            expected["valid"].as_bool().unwrap(),
+            "{}: {:?}",
+            path.display(),
+            verdict.reasons
+        );
         if let Some(reason) = expected["reason"].as_str() {
             let got = serde_json::to_value(&verdict.reasons[0]).unwrap();
             assert_eq!(got["reason"], reason, "{}", path.display());
@@ -203,7 +287,10 @@ fn native_test_credential_fits_qr_version_10_at_m() {
     assert_eq!(c.body.holder().unwrap().name.chars().count(), 30);
     let payload = issue(&c, Profile::Native, &samples::ed25519_test_key()).unwrap();
     let version = Symbol::new(&payload, Level::M).unwrap().version();
-    assert!(version <= 10, "native test credential needs QR version {version} at level M");
+    assert!(
+        version <= 10,
+        "native test credential needs QR version {version} at level M"
+    );
     // Headroom: the longest name (ASCII, no test centre) that still fits.
     let fits = |len: usize| {
         let mut c = samples::test();

@@ -1,0 +1,157 @@
+//! issuer issue → payload text and QR image → verifier decode, with the real binaries.
+
+use e2e_tests::{run, stderr, stdout};
+
+#[test]
+fn issue_then_decode_text_and_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "issuer",
+        &[
+            "issue",
+            "--kind",
+            "test",
+            "--name",
+            "Maria-Fernanda Oliveira Santos",
+            "--dob",
+            "1987-06-15",
+            "--test-type",
+            "naat",
+            "--result",
+            "negative",
+            "--sampled-at",
+            "2026-03-01T07:30:00Z",
+            "--qr",
+            "code.png",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let payload = stdout(&out);
+    assert_eq!(payload.lines().count(), 1, "payload alone on stdout");
+    let payload = payload.trim();
+    assert!(payload.starts_with("HCN1:"));
+    assert!(stderr(&out).contains("created a new Ed25519 signing key"));
+    assert!(
+        stderr(&out).contains("version 10") || stderr(&out).contains("version 9"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(dir.path().join("issuer-data/signing-key.pem").is_file());
+
+    // Decode from the image and from the text: same content.
+    let from_image = run("verifier", &["decode", "--json", "code.png"], dir.path());
+    assert!(from_image.status.success(), "{}", stderr(&from_image));
+    let from_text = run("verifier", &["decode", "--json", payload], dir.path());
+    assert_eq!(stdout(&from_image), stdout(&from_text));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&from_text)).unwrap();
+    assert_eq!(json["profile"], "native");
+    assert_eq!(
+        json["credential"]["holder"]["name"],
+        "Maria-Fernanda Oliveira Santos"
+    );
+    assert_eq!(
+        json["credential"]["test"]["sampled_at"],
+        "2026-03-01T07:30:00Z"
+    );
+    assert_eq!(json["cose"]["protected"]["alg"], "-8 (EdDSA)");
+
+    // A second credential reuses the key.
+    let again = run(
+        "issuer",
+        &[
+            "issue",
+            "--kind",
+            "venue",
+            "--venue-id",
+            "CD-1",
+            "--venue-name",
+            "Library",
+            "--area",
+            "Jinjiang",
+            "--qr",
+            "venue.svg",
+        ],
+        dir.path(),
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains("created a new"));
+    assert!(std::fs::read_to_string(dir.path().join("venue.svg"))
+        .unwrap()
+        .starts_with("<?xml"));
+}
+
+#[test]
+fn eu_profile_decodes_as_eu_dcc() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "issuer",
+        &[
+            "issue",
+            "--profile",
+            "eu-dcc",
+            "--kind",
+            "vaccination",
+            "--name",
+            "Li Hua",
+            "--dob",
+            "1990",
+            "--product",
+            "EU/1/20/1528",
+            "--manufacturer",
+            "ORG-100030215",
+            "--dose",
+            "2",
+            "--doses",
+            "2",
+            "--date",
+            "2026-01-05",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let payload = stdout(&out);
+    assert!(payload.starts_with("HC1:"));
+    let dec = run(
+        "verifier",
+        &["decode", "--json", payload.trim()],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&dec)).unwrap();
+    assert_eq!(json["payload"]["ver"], "1.3.0");
+    assert_eq!(json["payload"]["nam"]["fnt"], "LI<HUA");
+    assert_eq!(json["payload"]["v"][0]["mp"], "EU/1/20/1528");
+    assert_eq!(json["claims"]["iss"], "CN");
+}
+
+#[test]
+fn errors_are_named_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "issuer",
+        &["issue", "--kind", "test", "--name", "X"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--dob, --test-type, --result"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    assert!(
+        !dir.path().join("issuer-data").exists(),
+        "no key is created for a refused request"
+    );
+
+    let out = run("verifier", &["decode", "HC1:NOT-BASE45!"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("base45"), "{}", stderr(&out));
+    let out = run("verifier", &["decode", "missing.png"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.png: no such file"));
+    std::fs::write(dir.path().join("noise.png"), b"\x89PNG garbage").unwrap();
+    let out = run("verifier", &["decode", "noise.png"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("noise.png"));
+}
