@@ -597,9 +597,7 @@ impl<'a> Case<'a> {
                 if let Err(e) = dcc::entry_kind(&hcert) {
                     return res(false, e.to_string());
                 }
-                schemas
-                    .check(ver, &hcert)
-                    .map_err(Untestable)
+                schemas.check(ver, &hcert).map_err(Untestable)
             }
             "EXPECTEDVALIDOBJECT" => {
                 let json = self.expected_json()?;
