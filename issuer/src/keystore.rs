@@ -10,7 +10,18 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 use wallet_core::{Algorithm, SigningKey};
 
+/// The Ed25519 signing key (native profile, and eu-dcc by default).
 pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
+/// The P-256 signing key for eu-dcc credentials signed with ES256.
+pub const ES256_KEY_FILE: &str = "signing-key-es256.pem";
+
+/// The key file for an algorithm.
+pub fn key_file(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::Es256 => ES256_KEY_FILE,
+        _ => SIGNING_KEY_FILE,
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum KeyStoreError {
@@ -32,15 +43,30 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyStoreError + '_ {
     }
 }
 
-/// Loads the signing key from `data`, creating the folder and a new Ed25519
+/// Loads the Ed25519 signing key from `data`, creating the folder and a new
 /// key when there is none. Returns the key and whether it was just created.
 pub fn load_or_create(data: &Path) -> Result<(SigningKey, bool), KeyStoreError> {
-    let path = data.join(SIGNING_KEY_FILE);
+    load_or_create_for(data, Algorithm::EdDsa)
+}
+
+/// Loads (or creates) the signing key of `algorithm` (EdDSA or ES256).
+pub fn load_or_create_for(
+    data: &Path,
+    algorithm: Algorithm,
+) -> Result<(SigningKey, bool), KeyStoreError> {
+    let path = data.join(key_file(algorithm));
     if path.exists() {
-        return load(&path).map(|k| (k, false));
+        let key = load(&path)?;
+        if key.algorithm() != algorithm {
+            return Err(KeyStoreError::BadKey {
+                path,
+                why: format!("holds a {} key, expected {algorithm}", key.algorithm()),
+            });
+        }
+        return Ok((key, false));
     }
     fs::create_dir_all(data).map_err(io(data))?;
-    let key = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng).map_err(|e| {
+    let key = SigningKey::generate(algorithm, &mut rand_core::OsRng).map_err(|e| {
         KeyStoreError::BadKey {
             path: path.clone(),
             why: e.to_string(),
@@ -115,6 +141,27 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn es256_key_lives_in_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ed, _) = load_or_create(dir.path()).unwrap();
+        let (p256, created) = load_or_create_for(dir.path(), Algorithm::Es256).unwrap();
+        assert!(created);
+        assert_eq!(p256.algorithm(), Algorithm::Es256);
+        assert_ne!(ed.kid(), p256.kid());
+        assert!(dir.path().join(ES256_KEY_FILE).is_file());
+        // A swapped file is refused rather than used with the wrong algorithm.
+        fs::copy(
+            dir.path().join(SIGNING_KEY_FILE),
+            dir.path().join(ES256_KEY_FILE),
+        )
+        .unwrap();
+        let err = load_or_create_for(dir.path(), Algorithm::Es256)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected ES256"), "{err}");
     }
 
     #[cfg(unix)]

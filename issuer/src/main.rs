@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
 use wallet_core::qr::{Level, Symbol};
-use wallet_core::Profile;
+use wallet_core::{Algorithm, Profile};
 
 #[derive(Parser)]
 #[command(name = "issuer", version, about = "Issues signed health credentials")]
@@ -28,6 +28,9 @@ enum Command {
         /// native (compact, default) | eu-dcc (EU DCC JSON payload, HC1:)
         #[arg(long, default_value = "native")]
         profile: String,
+        /// Signature algorithm: EdDSA (default) | ES256 (eu-dcc profile only, for EU acceptance)
+        #[arg(long, default_value = "EdDSA")]
+        alg: String,
         /// Also write the QR code to this file (.png or .svg)
         #[arg(long, value_name = "FILE")]
         qr: Option<PathBuf>,
@@ -51,12 +54,23 @@ fn run(cli: Cli) -> Result<()> {
         Command::Issue {
             data,
             profile,
+            alg,
             qr,
             fields,
         } => {
             let Some(profile) = Profile::from_name(&profile) else {
                 bail!("--profile: {profile:?} is not native or eu-dcc");
             };
+            let algorithm = match alg.to_ascii_uppercase().as_str() {
+                "EDDSA" | "ED25519" => Algorithm::EdDsa,
+                "ES256" => Algorithm::Es256,
+                _ => bail!("--alg: {alg:?} is not EdDSA or ES256"),
+            };
+            if algorithm == Algorithm::Es256 && profile == Profile::Native {
+                bail!(
+                    "--alg ES256 is only for --profile eu-dcc (the native profile is Ed25519 only)"
+                );
+            }
             if let Some(path) = &qr {
                 let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
                 if !matches!(ext, "png" | "svg") {
@@ -67,11 +81,15 @@ fn run(cli: Cli) -> Result<()> {
             let mut id = [0u8; 16];
             rand_core::OsRng.fill_bytes(&mut id);
             let credential = fields.build(now, id)?;
-            let (key, created) = keystore::load_or_create(&data)?;
+            let (key, created) = keystore::load_or_create_for(&data, algorithm)?;
             if created {
                 eprintln!(
-                    "created a new Ed25519 signing key in {} (kid {})",
-                    data.join(keystore::SIGNING_KEY_FILE).display(),
+                    "created a new {} signing key in {} (kid {})",
+                    match algorithm {
+                        Algorithm::Es256 => "ES256 (P-256)",
+                        _ => "Ed25519",
+                    },
+                    data.join(keystore::key_file(algorithm)).display(),
                     hex::encode(key.kid())
                 );
             }

@@ -268,6 +268,20 @@ impl IssueArgs {
             (None, Body::Recovery { recovery, .. }) => end_of_day(recovery.valid_until),
             (None, _) => now + 365 * 86_400,
         };
+        if expires_at <= now {
+            let flag = match (&self.expires_at, &body) {
+                (Some(_), _) => "--expires-at",
+                (None, Body::Recovery { .. }) => "--valid-until",
+                _ => "credential",
+            };
+            return Err(bad(
+                flag,
+                format!(
+                    "the credential would expire at {}, which is already past",
+                    instant::format(expires_at)
+                ),
+            ));
+        }
         let credential = Credential {
             id: hex::encode(id),
             issuer: self.issuer.clone(),
@@ -381,6 +395,31 @@ mod tests {
         assert_eq!(day::format(recovery.valid_from), "2026-01-12");
         assert_eq!(day::format(recovery.valid_until), "2026-06-30");
         assert_eq!(instant::format(c.expires_at), "2026-06-30T23:59:59Z");
+    }
+
+    #[test]
+    fn a_credential_already_expired_is_refused_naming_the_flag() {
+        let args = IssueArgs {
+            kind: Some("recovery".into()),
+            issuer: "CN".into(),
+            name: Some("Li Hua".into()),
+            dob: Some("1990".into()),
+            first_positive: Some("2020-01-01".into()),
+            ..IssueArgs::default()
+        };
+        let now = instant::parse("2026-01-01T00:00:00Z").unwrap();
+        let err = args.build(now, [1; 16]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--valid-until: the credential would expire at 2020-06-29T23:59:59Z, which is already past"
+        );
+        let mut args = test_args();
+        args.expires_at = Some("2025-01-01T00:00:00Z".into());
+        assert!(args
+            .build(now, [1; 16])
+            .unwrap_err()
+            .to_string()
+            .starts_with("--expires-at"));
     }
 
     #[test]

@@ -122,6 +122,62 @@ fn eu_profile_decodes_as_eu_dcc() {
     assert_eq!(json["payload"]["nam"]["fnt"], "LI<HUA");
     assert_eq!(json["payload"]["v"][0]["mp"], "EU/1/20/1528");
     assert_eq!(json["claims"]["iss"], "CN");
+    assert_eq!(json["cose"]["protected"]["alg"], "-8 (EdDSA)");
+
+    // The same with ES256, for EU acceptance; the native profile refuses it.
+    // The binary reads the real clock, so the dates are relative to today.
+    let first = time::OffsetDateTime::now_utc().date() - time::Duration::days(20);
+    let until = first + time::Duration::days(180);
+    let fmt = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let first_text = fmt(first);
+    let out = run(
+        "issuer",
+        &[
+            "issue",
+            "--profile",
+            "eu-dcc",
+            "--alg",
+            "ES256",
+            "--kind",
+            "recovery",
+            "--name",
+            "Li Hua",
+            "--dob",
+            "1990",
+            "--first-positive",
+            &first_text,
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("created a new ES256 (P-256) signing key"));
+    let dec = run(
+        "verifier",
+        &["decode", "--json", stdout(&out).trim()],
+        dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&dec)).unwrap();
+    assert_eq!(json["cose"]["protected"]["alg"], "-7 (ES256)");
+    assert_eq!(json["payload"]["r"][0]["du"], fmt(until));
+    let out = run(
+        "issuer",
+        &[
+            "issue",
+            "--alg",
+            "ES256",
+            "--kind",
+            "venue",
+            "--venue-id",
+            "a",
+            "--venue-name",
+            "b",
+            "--area",
+            "c",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("only for --profile eu-dcc"));
 }
 
 #[test]

@@ -25,6 +25,17 @@ pub enum InputError {
 pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
     let path = Path::new(arg);
     if arg.len() < 4096 && path.is_file() {
+        let read_err = |source| InputError::Read {
+            path: arg.into(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(read_err)?.len();
+        if len > qr::MAX_IMAGE_FILE as u64 {
+            return Err(InputError::Image {
+                path: arg.into(),
+                source: qr::QrError::FileTooLarge(usize::try_from(len).unwrap_or(usize::MAX)),
+            });
+        }
         let bytes = std::fs::read(path).map_err(|source| InputError::Read {
             path: arg.into(),
             source,

@@ -140,3 +140,45 @@ impl CwtClaims {
         cbor::encode(&Value::Map(map))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> CwtClaims {
+        CwtClaims {
+            iss: Some("CN".into()),
+            exp: Some(2_000_000_000),
+            nbf: None,
+            iat: Some(1_900_000_000),
+            cti: Some(vec![1; 16]),
+            hcert: Some(Value::Map(vec![(Value::from("ver"), Value::from("1.3.0"))])),
+            native: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_in_fixed_order() {
+        let bytes = claims().to_bytes();
+        // map(5): 1, 4, 6, 7, -260 in that order.
+        assert_eq!(&bytes[..4], &[0xa5, 0x01, 0x62, b'C']);
+        assert_eq!(CwtClaims::from_bytes(&bytes).unwrap(), claims());
+    }
+
+    #[test]
+    fn wrong_types_name_the_claim() {
+        let bad = |key: i64, v: Value| {
+            let m = Value::Map(vec![(Value::from(key), v)]);
+            CwtClaims::from_bytes(&cbor::encode(&m))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad(1, Value::from(3)).contains("iss (1)"));
+        assert!(bad(4, Value::from("soon")).contains("exp (4)"));
+        assert!(bad(7, Value::from("id")).contains("cti (7)"));
+        assert!(bad(-260, Value::from(1)).contains("hcert (-260)"));
+        assert!(bad(-260, Value::Map(vec![])).contains("no key 1"));
+        let not_map = cbor::encode(&Value::Array(vec![]));
+        assert_eq!(CwtClaims::from_bytes(&not_map), Err(ClaimsError::NotAMap));
+    }
+}
