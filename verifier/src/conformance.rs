@@ -87,19 +87,22 @@ pub struct Untestable(pub String);
 /// Schemas by version, loaded from the schema folder.
 pub struct Schemas {
     dir: Option<PathBuf>,
+    /// Version folders under `dir`, oldest first (read once).
+    versions: Vec<String>,
     cache: HashMap<String, Result<jsonschema::Validator, String>>,
 }
 
 impl Schemas {
     pub fn new(dir: Option<PathBuf>) -> Schemas {
+        let versions = dir.as_deref().map(Self::list_versions).unwrap_or_default();
         Schemas {
             dir,
+            versions,
             cache: HashMap::new(),
         }
     }
 
-    fn versions(&self) -> Vec<String> {
-        let Some(dir) = &self.dir else { return vec![] };
+    fn list_versions(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
@@ -118,7 +121,7 @@ impl Schemas {
     /// The validator for `version`, or for the newest schema when there is
     /// no folder for that exact version.
     fn validator(&mut self, version: &str) -> Result<(&jsonschema::Validator, String), String> {
-        let versions = self.versions();
+        let versions = &self.versions;
         let Some(dir) = self.dir.clone() else {
             return Err("no schema folder (pass --schemas DIR)".into());
         };

@@ -36,10 +36,7 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
                 source: qr::QrError::FileTooLarge(usize::try_from(len).unwrap_or(usize::MAX)),
             });
         }
-        let bytes = std::fs::read(path).map_err(|source| InputError::Read {
-            path: arg.into(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(read_err)?;
         let looks_like_text = bytes.len() <= wallet_core::envelope::MAX_PAYLOAD_TEXT + 2
             && std::str::from_utf8(&bytes).is_ok_and(|s| s.trim_start().starts_with("HC"));
         if looks_like_text {
