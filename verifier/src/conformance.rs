@@ -699,3 +699,86 @@ pub fn json_difference(a: &Json, b: &Json) -> Option<String> {
     }
     walk(&canonical(a), &canonical(b), "")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn payload_comparison_is_semantic() {
+        let a = json!({"dob": "1990-01-01", "v": [{"dn": 1, "sc": "2021-05-18T11:29:00+02:00"}]});
+        let b = json!({"v": [{"sc": "2021-05-18T09:29:00Z", "dn": 1.0}], "dob": "1990-01-01"});
+        assert_eq!(json_difference(&a, &b), None);
+        let c = json!({"dob": "1990-01-02", "v": [{"dn": 1, "sc": "2021-05-18T11:29:00+02:00"}]});
+        assert_eq!(
+            json_difference(&a, &c).unwrap(),
+            "/dob: \"1990-01-01\" vs \"1990-01-02\""
+        );
+        let d = json!({"dob": "1990-01-01"});
+        assert!(json_difference(&a, &d)
+            .unwrap()
+            .contains("/v only in the decoded payload"));
+        assert!(json_difference(&d, &a).unwrap().contains("/v only in JSON"));
+    }
+
+    #[test]
+    fn validation_clocks() {
+        assert_eq!(parse_clock("2021-05-06T18:00:00Z"), Some(1_620_324_000));
+        assert_eq!(parse_clock("2021-05-06T18:00:00"), Some(1_620_324_000));
+        assert_eq!(
+            parse_clock("2021-06-08T20:17:27.9906293Z"),
+            Some(1_623_183_447)
+        );
+        assert_eq!(
+            parse_clock("2021-05-06T20:00:00+02:00"),
+            Some(1_620_324_000)
+        );
+        assert_eq!(parse_clock("yesterday"), None);
+    }
+
+    #[test]
+    fn known_issue_lookup() {
+        let k = KnownIssues(vec![
+            (
+                "test_cose_schema".into(),
+                "NL".into(),
+                "".into(),
+                "link-nl".into(),
+            ),
+            (
+                "test_verification_check".into(),
+                "ES".into(),
+                "401".into(),
+                "link-es".into(),
+            ),
+        ]);
+        assert_eq!(
+            k.lookup("NL", "000-NL-test", "EXPECTEDSCHEMAVALIDATION")
+                .as_deref(),
+            Some("link-nl")
+        );
+        assert_eq!(
+            k.lookup("NL", "000-NL-test", "EXPECTEDVALIDOBJECT")
+                .as_deref(),
+            Some("link-nl")
+        );
+        assert_eq!(k.lookup("NL", "000-NL-test", "EXPECTEDVERIFY"), None);
+        assert_eq!(
+            k.lookup("ES", "401", "EXPECTEDVERIFY").as_deref(),
+            Some("link-es")
+        );
+        assert_eq!(k.lookup("ES", "402", "EXPECTEDVERIFY"), None);
+    }
+
+    #[test]
+    fn flags_skip_undefined_keys() {
+        let case = json!({"EXPECTEDRESULTS": {
+            "EXPECTEDVERIFY": true, "EXPTECTEDEXPIRED": true, "EXPECTEDRESULTS": true, "EXPECTEDDECODE": "yes"
+        }});
+        let mut undefined = BTreeMap::new();
+        let flags = Case::new(&case).flags(&mut undefined);
+        assert_eq!(flags, vec![("EXPECTEDVERIFY".to_string(), true)]);
+        assert_eq!(undefined.len(), 3);
+    }
+}
