@@ -225,15 +225,14 @@ pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict
 pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict {
     let now = now.unix_timestamp();
     let profile = Some(d.profile);
-    let Some(kid) = d.cose.kid() else {
-        return Verdict::invalid(profile, None, Reason::MissingKid);
-    };
-    let kid_hex = hex::encode(kid);
-    let fail = |r: Reason| Verdict::invalid(profile, Some(kid_hex.clone()), r);
+    let kid = d.cose.kid().map(hex::encode);
+    let fail = |r: Reason| Verdict::invalid(profile, kid.clone(), r);
     let key = match check_signature(&d.cose, keys) {
         Ok(key) => key,
         Err(reason) => return fail(reason),
     };
+    // check_signature found a key, so the message has a kid.
+    let kid_hex = kid.clone().unwrap_or_default();
     // The signature holds: from here on the claims are the issuer's words.
     let credential = match d.credential() {
         Ok(c) => c,
@@ -276,7 +275,7 @@ pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -
     Verdict {
         valid: reasons.is_empty(),
         profile,
-        kid: Some(kid_hex),
+        kid,
         credential: Some(credential),
         reasons,
     }
