@@ -155,9 +155,7 @@ pub fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
     let mut out: Vec<u8> = Vec::with_capacity((data.len() * 4).clamp(256, max.max(256)));
     loop {
         if out.len() == out.capacity() {
-            if out.len() > max {
-                return Err(EnvelopeError::TooLarge { max });
-            }
+            // out.len() <= max here: the check after each call returns first.
             let grow = out.len().max(1024).min(max + 1 - out.len()).max(1);
             out.reserve_exact(grow);
         }
@@ -174,12 +172,14 @@ pub fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
             Status::StreamEnd => break,
             Status::Ok | Status::BufError => {
                 let progressed = d.total_in() != in_before || out.len() != out_before;
-                let input_left = (d.total_in() as usize) < data.len();
-                if !progressed && !input_left && out.len() < out.capacity() {
-                    return Err(EnvelopeError::Truncated);
-                }
                 if !progressed && out.len() < out.capacity() {
-                    return Err(EnvelopeError::Zlib("decoder made no progress".into()));
+                    // Stuck with room to write: out of input means truncated.
+                    let input_left = (d.total_in() as usize) < data.len();
+                    return Err(if input_left {
+                        EnvelopeError::Zlib("decoder made no progress".into())
+                    } else {
+                        EnvelopeError::Truncated
+                    });
                 }
             }
         }
