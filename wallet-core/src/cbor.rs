@@ -26,12 +26,18 @@ pub enum CborError {
     TrailingData(usize),
 }
 
-/// Decodes exactly one CBOR item from `bytes`.
+/// Decodes exactly one CBOR item of at most [`MAX_ITEM`] bytes.
 pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
-    if bytes.len() > MAX_ITEM {
+    decode_limited(bytes, MAX_ITEM)
+}
+
+/// Decodes exactly one CBOR item of at most `max` bytes (signed files such
+/// as a revocation list are larger than a credential).
+pub fn decode_limited(bytes: &[u8], max: usize) -> Result<Value, CborError> {
+    if bytes.len() > max {
         return Err(CborError::TooLarge {
             len: bytes.len(),
-            max: MAX_ITEM,
+            max,
         });
     }
     // Definite lengths larger than the remaining input cannot be satisfied;
@@ -57,6 +63,27 @@ pub fn encode(value: &Value) -> Vec<u8> {
         out.clear();
     }
     out
+}
+
+/// Writes a CBOR item head (major type and argument) in its shortest form.
+pub fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
+    let m = major << 5;
+    match arg {
+        0..=23 => out.push(m | arg as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, arg as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(arg as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(arg as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&arg.to_be_bytes());
+        }
+    }
 }
 
 /// Walks the item heads without building values and refuses any definite

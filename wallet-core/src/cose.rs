@@ -118,9 +118,15 @@ pub struct CoseSign1 {
 }
 
 impl CoseSign1 {
-    /// Parses a tagged (18, or 61 around 18) or untagged COSE_Sign1.
+    /// Parses a tagged (18, or 61 around 18) or untagged COSE_Sign1 of at
+    /// most [`cbor::MAX_ITEM`] bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<CoseSign1, CoseError> {
-        let value = cbor::decode(bytes)?;
+        CoseSign1::from_bytes_limited(bytes, cbor::MAX_ITEM)
+    }
+
+    /// Parses a COSE_Sign1 of at most `max` bytes.
+    pub fn from_bytes_limited(bytes: &[u8], max: usize) -> Result<CoseSign1, CoseError> {
+        let value = cbor::decode_limited(bytes, max)?;
         let (tagging, inner) = match value {
             Value::Tag(TAG_COSE_SIGN1, inner) => (Tagging::Sign1, *inner),
             Value::Tag(TAG_CWT, inner) => match *inner {
@@ -254,13 +260,19 @@ impl CoseSign1 {
     }
 }
 
+/// Writes the Sig_structure directly, so a large payload (a revocation list)
+/// is copied once rather than cloned into a CBOR value and encoded again.
 fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    cbor::encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.to_vec()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(payload.to_vec()),
-    ]))
+    let mut out = Vec::with_capacity(payload.len() + protected.len() + 32);
+    out.push(0x84); // array of 4
+    cbor::write_head(&mut out, 3, b"Signature1".len() as u64);
+    out.extend_from_slice(b"Signature1");
+    cbor::write_head(&mut out, 2, protected.len() as u64);
+    out.extend_from_slice(protected);
+    out.push(0x40); // empty external_aad
+    cbor::write_head(&mut out, 2, payload.len() as u64);
+    out.extend_from_slice(payload);
+    out
 }
 
 #[cfg(test)]

@@ -97,6 +97,70 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Reads a DER SubjectPublicKeyInfo: Ed25519, P-256 or RSA.
+    pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+        use p256::pkcs8::DecodePublicKey;
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::Ed25519(k));
+        }
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::P256(k));
+        }
+        if let Ok(k) = rsa::RsaPublicKey::from_public_key_der(der) {
+            return Ok(PublicKey::Rsa(k));
+        }
+        Err(KeyError::Invalid(
+            "not a DER SubjectPublicKeyInfo of an Ed25519, P-256 or RSA key".into(),
+        ))
+    }
+
+    /// Reads a PEM public key (`-----BEGIN PUBLIC KEY-----`).
+    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
+        use base64::Engine as _;
+        let pem = pem.trim();
+        let body = pem
+            .strip_prefix("-----BEGIN PUBLIC KEY-----")
+            .and_then(|rest| rest.strip_suffix("-----END PUBLIC KEY-----"))
+            .ok_or_else(|| {
+                KeyError::Invalid(
+                    "expected a PEM block from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----"
+                        .into(),
+                )
+            })?;
+        let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        if body.len() > 8 * 1024 {
+            return Err(KeyError::Invalid("public key PEM is too long".into()));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|e| KeyError::Invalid(format!("public key PEM: {e}")))?;
+        PublicKey::from_spki_der(&der)
+    }
+
+    /// The key as PEM (`-----BEGIN PUBLIC KEY-----`), 64-column lines.
+    pub fn to_pem(&self) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(self.spki_der());
+        let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(chunk));
+            out.push('\n');
+        }
+        out.push_str("-----END PUBLIC KEY-----\n");
+        out
+    }
+
+    /// The one algorithm this system uses with this type of key.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Ed25519(_) => Algorithm::EdDsa,
+            PublicKey::P256(_) => Algorithm::Es256,
+            PublicKey::Rsa(_) => Algorithm::Ps256,
+        }
+    }
+}
+
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -165,6 +229,13 @@ impl IssuerKey {
         let pk = PublicKey::Ed25519(key);
         let kid = kid_for_spki(&pk.spki_der()).to_vec();
         IssuerKey::new(kid, Algorithm::EdDsa, pk, label)
+    }
+
+    /// A key from its public half alone, bound to the key type's algorithm,
+    /// its kid derived from its SPKI: how trust anchors are pinned.
+    pub fn from_public_key(key: PublicKey, label: impl Into<String>) -> Self {
+        let kid = kid_for_spki(&key.spki_der()).to_vec();
+        IssuerKey::new(kid, key.algorithm(), key, label)
     }
 
     /// Checks `signature` over `message` made with `used` (a COSE alg id).

@@ -8,11 +8,16 @@
 //! or async runtime, and builds for `wasm32-unknown-unknown`.
 //!
 //! The pipeline reads top to bottom: [`envelope`] → [`cbor`] → [`cose`] →
-//! [`keys`] / [`dsc`] → [`claims`] → [`credential`] / [`dcc`] → [`verify`];
-//! [`qr`] turns payload text into images and back.
+//! [`keys`] / [`dsc`] / [`trust`] → [`claims`] → [`credential`] / [`dcc`] →
+//! [`verify`] → [`revocation`] → [`rules`] → [`check`] (the checkpoint's
+//! verdict). [`signed`] is the envelope of the three signed files a
+//! checkpoint caches ([`trust`], [`revocation`], [`rules`]), [`cache`] keeps
+//! them on disk, and [`qr`] turns payload text into images and back.
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod cbor;
+pub mod check;
 pub mod claims;
 pub mod cose;
 pub mod credential;
@@ -21,10 +26,18 @@ pub mod dsc;
 pub mod envelope;
 pub mod keys;
 pub mod qr;
+pub mod revocation;
+pub mod rules;
 pub mod samples;
+pub mod signed;
+pub mod trust;
 pub mod verify;
 
+pub use check::{check, Checkpoint, Verdict};
 pub use credential::{Credential, CredentialKind};
 pub use envelope::Profile;
 pub use keys::{Algorithm, IssuerKey, SigningKey};
-pub use verify::{decode, issue, verify, Decoded, KeyLookup, KeySet, Reason, Verdict};
+pub use revocation::RevocationList;
+pub use rules::RuleSet;
+pub use trust::{TrustList, TrustStore};
+pub use verify::{decode, issue, verify, Decoded, KeyLookup, KeySet, Reason, Verification};

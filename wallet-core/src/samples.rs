@@ -1,11 +1,15 @@
 //! Example credentials with fixed contents, for tests, benchmarks and the
 //! spec's test vectors. Nothing here is used to issue real credentials.
 
+use crate::check::Checkpoint;
 use crate::credential::{
     Body, Credential, Holder, PartialDate, RecoveryEntry, TestEntry, TestResult, TestType,
     VaccinationEntry, Venue,
 };
-use crate::keys::SigningKey;
+use crate::keys::{IssuerKey, SigningKey};
+use crate::revocation::RevocationList;
+use crate::rules::{RuleSet, Rules};
+use crate::trust::{KeyUse, ListedKey, TrustList, TrustStore};
 use time::macros::{date, datetime};
 
 /// The spec's fixed Ed25519 test key: seed bytes 0x00, 0x01, …, 0x1f.
@@ -124,4 +128,85 @@ pub fn venue() -> Credential {
 /// All four kinds.
 pub fn all() -> Vec<Credential> {
     vec![test(), vaccination(), recovery(), venue()]
+}
+
+/// The spec's fixed trust-anchor key: Ed25519 seed bytes 0xa0, 0xa1, …, 0xbf.
+pub fn anchor_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = 0xa0 + i as u8;
+    }
+    SigningKey::ed25519_from_seed(&seed)
+}
+
+/// The anchor's public half, as a checkpoint pins it.
+pub fn anchor() -> IssuerKey {
+    IssuerKey::from_public_key(anchor_key().public_key(), "trust anchor")
+}
+
+/// Issue time of the sample signed files: a day before the credentials.
+pub fn published_at() -> i64 {
+    issued_at() - 86_400
+}
+
+/// A trust list (version 1) with the two test keys: the Ed25519 key signs
+/// every kind and the P-256 key (eu-dcc profile) tests, vaccinations and
+/// recoveries, both from 2026-01-01 to 2027-12-31.
+pub fn trust_list() -> TrustList {
+    let window = |mut k: IssuerKey| {
+        k.not_before = Some(datetime!(2026-01-01 00:00 UTC).unix_timestamp());
+        k.not_after = Some(datetime!(2027-12-31 23:59:59 UTC).unix_timestamp());
+        k
+    };
+    TrustList {
+        version: 1,
+        issued_at: published_at(),
+        next_update: published_at() + 7 * 86_400,
+        keys: vec![
+            ListedKey::new(
+                window(ed25519_test_key().issuer_key("Sichuan Health Commission")),
+                "CN",
+                KeyUse::credentials(),
+            ),
+            ListedKey::new(
+                window(p256_test_key().issuer_key("Sichuan Health Commission (EU)")),
+                "CN",
+                vec![KeyUse::Test, KeyUse::Vaccination, KeyUse::Recovery],
+            ),
+        ],
+    }
+}
+
+/// An empty revocation list, version 1, due for update two days after publication.
+pub fn revocations() -> RevocationList {
+    RevocationList::new(
+        1,
+        published_at(),
+        published_at() + 2 * 86_400,
+        Vec::new(),
+        Vec::new(),
+    )
+}
+
+/// The default rules, version 1.
+pub fn rule_set() -> RuleSet {
+    RuleSet {
+        version: 1,
+        issued_at: published_at(),
+        next_update: published_at() + 30 * 86_400,
+        rules: Rules::default(),
+    }
+}
+
+/// A checkpoint holding the sample files, as if synced and verified.
+pub fn checkpoint() -> Checkpoint {
+    let mut trust = TrustStore::new(vec![anchor()]);
+    if let Err(e) = trust.install(&trust_list().sign(&anchor_key())) {
+        unreachable!("the sample trust list is signed by the sample anchor: {e}");
+    }
+    Checkpoint {
+        trust,
+        revocations: revocations(),
+        rules: rule_set(),
+    }
 }

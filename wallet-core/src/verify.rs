@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: text → [`envelope`](crate::envelope) → [`cose`](crate::cose)
 //! → signature checked against an [`IssuerKey`] → [`claims`](crate::claims) →
-//! [`Credential`] → time checks at an explicit `now` → [`Verdict`].
+//! [`Credential`] → time checks at an explicit `now` → [`Verification`].
 
 use crate::claims::{ClaimsError, CwtClaims};
 use crate::cose::{CoseError, CoseSign1, Headers};
@@ -10,6 +10,7 @@ use crate::credential::{instant, Credential, CredentialError, CredentialKind};
 use crate::dcc;
 use crate::envelope::{self, EnvelopeError, Profile};
 use crate::keys::{IssuerKey, SignatureError, SigningKey};
+use crate::revocation::EntryKind;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -154,8 +155,22 @@ pub enum Reason {
     KindNotAllowed { kid: String, kind: CredentialKind },
     /// Past the credential's expiry.
     Expired { on: String },
-    /// Before the credential's issue (or not-before) time.
+    /// Before the credential's issue (or not-before) time, or before the
+    /// rules let it count.
     NotYetValid { from: String },
+    /// On the revocation list, by its identifier or by its signature.
+    Revoked { by: EntryKind },
+    /// A test sampled longer ago than the rules allow.
+    TestTooOld { max_hours: u32, sampled: String },
+    /// A positive test result.
+    TestPositive,
+    /// A vaccination whose series is not complete.
+    SeriesIncomplete { dose: u8, doses: u8 },
+    /// This checkpoint's profile does not accept this kind of credential.
+    NotAccepted {
+        kind: CredentialKind,
+        profile: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -177,13 +192,27 @@ impl fmt::Display for Reason {
             }
             Reason::Expired { on } => write!(f, "expired on {on}"),
             Reason::NotYetValid { from } => write!(f, "not valid before {from}"),
+            Reason::Revoked { by } => match by {
+                EntryKind::Id => f.write_str("revoked (credential id on the revocation list)"),
+                EntryKind::Signature => f.write_str("revoked (signature on the revocation list)"),
+            },
+            Reason::TestTooOld { max_hours, sampled } => {
+                write!(f, "test older than {max_hours} h (sampled {sampled})")
+            }
+            Reason::TestPositive => f.write_str("test result is positive"),
+            Reason::SeriesIncomplete { dose, doses } => {
+                write!(f, "vaccination series incomplete (dose {dose} of {doses})")
+            }
+            Reason::NotAccepted { kind, profile } => {
+                write!(f, "a {kind} credential is not accepted for {profile}")
+            }
         }
     }
 }
 
 /// The outcome of checking one payload.
 #[derive(Clone, Debug, Serialize)]
-pub struct Verdict {
+pub struct Verification {
     pub valid: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
@@ -193,16 +222,20 @@ pub struct Verdict {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<Credential>,
     pub reasons: Vec<Reason>,
+    /// The signing key's not-after (unix seconds), when it has one.
+    #[serde(skip)]
+    pub key_not_after: Option<i64>,
 }
 
-impl Verdict {
-    fn invalid(profile: Option<Profile>, kid: Option<String>, reason: Reason) -> Verdict {
-        Verdict {
+impl Verification {
+    fn invalid(profile: Option<Profile>, kid: Option<String>, reason: Reason) -> Verification {
+        Verification {
             valid: false,
             profile,
             kid,
             credential: None,
             reasons: vec![reason],
+            key_not_after: None,
         }
     }
 }
@@ -214,19 +247,19 @@ fn malformed(e: impl ToString) -> Reason {
 }
 
 /// Checks a payload text against trusted keys at `now`.
-pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict {
+pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
     match decode(text) {
         Ok(decoded) => verify_decoded(&decoded, keys, now),
-        Err(e) => Verdict::invalid(None, None, malformed(e)),
+        Err(e) => Verification::invalid(None, None, malformed(e)),
     }
 }
 
 /// Checks an already decoded payload against trusted keys at `now`.
-pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verdict {
+pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
     let now = now.unix_timestamp();
     let profile = Some(d.profile);
     let kid = d.cose.kid().map(hex::encode);
-    let fail = |r: Reason| Verdict::invalid(profile, kid.clone(), r);
+    let fail = |r: Reason| Verification::invalid(profile, kid.clone(), r);
     let key = match check_signature(&d.cose, keys) {
         Ok(key) => key,
         Err(reason) => return fail(reason),
@@ -272,12 +305,13 @@ pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -
             on: instant::format(credential.expires_at),
         });
     }
-    Verdict {
+    Verification {
         valid: reasons.is_empty(),
         profile,
         kid,
         credential: Some(credential),
         reasons,
+        key_not_after: key.not_after,
     }
 }
 

@@ -70,3 +70,16 @@ fn helpers() {
     let dup = vec![(Value::from(1), Value::Null), (Value::from(1), Value::Null)];
     assert!(check_unique_keys(&dup).is_err());
 }
+
+#[test]
+fn write_head_matches_ciborium_at_every_width() {
+    for len in [0usize, 23, 24, 255, 256, 65_535, 65_536, 70_000] {
+        let mut ours = Vec::new();
+        write_head(&mut ours, 2, len as u64);
+        ours.extend(std::iter::repeat_n(7u8, len));
+        assert_eq!(ours, encode(&Value::Bytes(vec![7u8; len])), "length {len}");
+    }
+    let mut big = Vec::new();
+    write_head(&mut big, 0, u64::MAX);
+    assert_eq!(big, encode(&Value::from(u64::MAX)));
+}

@@ -98,3 +98,22 @@ fn window_and_kinds() {
     assert!(!k.valid_at(9) && k.valid_at(10) && k.valid_at(20) && !k.valid_at(21));
     assert!(k.allows(CredentialKind::Test) && !k.allows(CredentialKind::Venue));
 }
+
+#[test]
+fn public_keys_round_trip_through_pem() {
+    for key in [ed(), p256()] {
+        let pem = key.public_key().to_pem();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        let back = PublicKey::from_pem(&pem).unwrap();
+        assert_eq!(back, key.public_key());
+        let pinned = IssuerKey::from_public_key(back, "anchor");
+        assert_eq!(pinned.kid, key.kid().to_vec());
+        assert_eq!(pinned.algorithm, key.algorithm());
+    }
+    assert!(PublicKey::from_pem("hello").is_err());
+    let garbage = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----";
+    assert!(PublicKey::from_pem(garbage)
+        .unwrap_err()
+        .to_string()
+        .contains("SubjectPublicKeyInfo"));
+}
