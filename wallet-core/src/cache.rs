@@ -186,8 +186,17 @@ impl Cache {
 
     /// The trust store: anchors, the cached list (if any) and local DSCs.
     pub fn trust_store(&self) -> Result<TrustStore, CacheError> {
+        self.trust_store_with(true)
+    }
+
+    fn trust_store_with(&self, list: bool) -> Result<TrustStore, CacheError> {
         let mut store = TrustStore::new(self.anchors()?);
-        if let Some(bytes) = self.read(TRUST_LIST_FILE)? {
+        let held = if list {
+            self.read(TRUST_LIST_FILE)?
+        } else {
+            None
+        };
+        if let Some(bytes) = held {
             store
                 .install(&bytes)
                 .map_err(|source| CacheError::Corrupt {
@@ -222,9 +231,14 @@ impl Cache {
         Ok(store)
     }
 
-    /// Verifies a downloaded trust list and, if it is newer, stores it.
+    /// Verifies a downloaded trust list and, if it is newer, stores it. A
+    /// held list that no longer verifies (damaged on disk, or signed by an
+    /// anchor no longer pinned) cannot guard against rollback and is replaced.
     pub fn install_trust_list(&self, bytes: &[u8]) -> Result<TrustChange, CacheError> {
-        let mut store = self.trust_store()?;
+        let mut store = match self.trust_store() {
+            Err(CacheError::Corrupt { .. }) => self.trust_store_with(false)?,
+            other => other?,
+        };
         let change = store.install(bytes)?;
         if !change.is_unchanged() {
             self.write(TRUST_LIST_FILE, bytes)?;
@@ -279,7 +293,11 @@ impl Cache {
     /// result if it is newer. A delta must start from the version held.
     pub fn install_revocations(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
         let trust = self.trust_store()?;
-        let held = self.revocations(&trust)?;
+        // A damaged state can only be replaced by a full list.
+        let held = match self.revocations(&trust) {
+            Err(CacheError::Corrupt { .. }) => None,
+            other => other?,
+        };
         let (next, state) = match RevocationList::open(bytes, &trust) {
             Ok(next) => {
                 let state = Value::Map(vec![("signed".into(), Value::Bytes(bytes.to_vec()))]);
@@ -340,7 +358,10 @@ impl Cache {
     /// Verifies a downloaded rule set and stores it if it is newer.
     pub fn install_rules(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
         let trust = self.trust_store()?;
-        let held = self.rules(&trust)?;
+        let held = match self.rules(&trust) {
+            Err(CacheError::Corrupt { .. }) => None,
+            other => other?,
+        };
         let (next, digest) = RuleSet::open(bytes, &trust)?;
         let changed = signed::check_succession(
             FileType::Rules,
