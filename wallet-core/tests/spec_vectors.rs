@@ -229,6 +229,9 @@ fn stored_vectors_verify_as_stated() {
     let mut seen = 0;
     for entry in std::fs::read_dir(vectors_dir()).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue; // checkpoint/ holds the signed-file vectors
+        }
         let v: Json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let key = &v["key"];
         let signer = match key["algorithm"].as_str().unwrap() {

@@ -1,0 +1,276 @@
+//! The signed-file and verdict vectors (`spec/vectors/checkpoint/*.json`):
+//! a trust list, a full revocation list and a delta, a rule set, and
+//! checkpoint verdicts computed from them. The code must reproduce each file
+//! byte for byte; a second test reads the stored files with no help from the
+//! generator, as another team's implementation would. `UPDATE_VECTORS=1`
+//! rewrites them after a deliberate format change.
+
+use serde_json::{json, Value as Json};
+use std::path::PathBuf;
+use time::OffsetDateTime;
+use wallet_core::credential::instant;
+use wallet_core::revocation::{id_entry, signature_entry, RevocationDelta, RevocationList};
+use wallet_core::{check, decode, issue, samples, Checkpoint, Profile, RuleSet, TrustStore};
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors/checkpoint")
+}
+
+fn anchor_json() -> Json {
+    let k = samples::anchor_key();
+    json!({
+        "algorithm": "EdDSA",
+        "seed_hex": hex::encode((0xa0u8..=0xbf).collect::<Vec<_>>()),
+        "public_spki_hex": hex::encode(k.public_key().spki_der()),
+        "public_pem": k.public_key().to_pem(),
+        "kid_hex": hex::encode(k.kid()),
+    })
+}
+
+/// Revoked in the samples: the test credential by id, the vaccination by signature.
+fn revocation_lists() -> (RevocationList, RevocationList) {
+    let key = samples::ed25519_test_key();
+    let vacc = issue(&samples::vaccination(), Profile::Native, &key).unwrap();
+    let d = decode(&vacc).unwrap();
+    let v1 = RevocationList::new(
+        1,
+        samples::published_at(),
+        samples::published_at() + 2 * 86_400,
+        vec![id_entry(&samples::test().id)],
+        Vec::new(),
+    );
+    let v2 = RevocationList::new(
+        2,
+        samples::published_at() + 3600,
+        samples::published_at() + 2 * 86_400 + 3600,
+        vec![
+            id_entry(&samples::test().id),
+            id_entry(&samples::recovery().id),
+        ],
+        vec![signature_entry(d.cose.alg(), &d.cose.signature)],
+    );
+    (v1, v2)
+}
+
+fn checkpoint() -> Checkpoint {
+    let mut cp = samples::checkpoint();
+    cp.revocations = revocation_lists().1;
+    cp
+}
+
+fn verdict_cases() -> Vec<Json> {
+    let key = samples::ed25519_test_key();
+    let cp = checkpoint();
+    let h = 3600;
+    let cases: Vec<(&str, wallet_core::Credential, &str, i64)> = vec![
+        (
+            "test, 1 h after issue: revoked by id",
+            samples::test(),
+            "transport",
+            samples::issued_at() + h,
+        ),
+        (
+            "vaccination, 30 days after issue: revoked by signature",
+            samples::vaccination(),
+            "transport",
+            samples::issued_at() + 30 * 86_400,
+        ),
+        (
+            "venue code at a venue: valid",
+            samples::venue(),
+            "venue",
+            samples::issued_at() + h,
+        ),
+        (
+            "venue code at a transport gate: not accepted",
+            samples::venue(),
+            "transport",
+            samples::issued_at() + h,
+        ),
+    ];
+    let mut out: Vec<Json> = cases
+        .into_iter()
+        .map(|(description, c, profile, now)| {
+            let payload = issue(&c, Profile::Native, &key).unwrap();
+            let at = OffsetDateTime::from_unix_timestamp(now).unwrap();
+            let v = check(&payload, &cp, profile, at).unwrap();
+            json!({"description": description, "payload": payload, "profile": profile,
+                   "at": instant::format(now), "expected": v})
+        })
+        .collect();
+    // A fresh test credential (id not revoked), at 47 h and 49 h after sampling.
+    let mut fresh = samples::test();
+    fresh.id = "55555555555555555555555555555555".into();
+    let payload = issue(&fresh, Profile::Native, &key).unwrap();
+    for (description, now) in [
+        (
+            "unrevoked PCR test 47 h after sampling: valid",
+            fresh.issued_at - 1800 + 47 * h,
+        ),
+        (
+            "unrevoked PCR test 49 h after sampling: test too old",
+            fresh.issued_at - 1800 + 49 * h,
+        ),
+    ] {
+        let at = OffsetDateTime::from_unix_timestamp(now).unwrap();
+        let v = check(&payload, &cp, "hospital-visit", at).unwrap();
+        out.push(
+            json!({"description": description, "payload": payload, "profile": "hospital-visit",
+                        "at": instant::format(now), "expected": v}),
+        );
+    }
+    out
+}
+
+fn build() -> Vec<(&'static str, Json)> {
+    let anchor = samples::anchor_key();
+    let (v1, v2) = revocation_lists();
+    let delta = v1.delta_to(&v2);
+    vec![
+        (
+            "trust-list",
+            json!({
+                "description": "trust list version 1 signed by the anchor: the spec's Ed25519 and P-256 test keys",
+                "anchor": anchor_json(),
+                "file_hex": hex::encode(samples::trust_list().sign(&anchor)),
+                "expected": {
+                    "version": 1,
+                    "issued": instant::format(samples::published_at()),
+                    "next_update": instant::format(samples::published_at() + 7 * 86_400),
+                    "kids_hex": samples::trust_list().keys.iter().map(|k| hex::encode(&k.key.kid)).collect::<Vec<_>>(),
+                },
+            }),
+        ),
+        (
+            "revocations-v1",
+            json!({
+                "description": "full revocation list version 1: the sample test credential by id",
+                "file_hex": hex::encode(v1.sign(&anchor)),
+                "expected": {"version": 1, "ids_hex": [hex::encode(id_entry(&samples::test().id))], "signatures_hex": []},
+            }),
+        ),
+        (
+            "revocations-delta-v1-v2",
+            json!({
+                "description": "delta from version 1 to 2: adds the sample recovery by id and the sample vaccination's signature",
+                "file_hex": hex::encode(delta.sign(&anchor)),
+                "expected": {
+                    "base_version": 1, "version": 2,
+                    "digest_hex": hex::encode(v2.digest()),
+                    "ids_hex_after": v2.entries(wallet_core::revocation::EntryKind::Id).iter().map(hex::encode).collect::<Vec<_>>(),
+                    "signatures_hex_after": v2.entries(wallet_core::revocation::EntryKind::Signature).iter().map(hex::encode).collect::<Vec<_>>(),
+                },
+            }),
+        ),
+        (
+            "rules",
+            json!({
+                "description": "rule set version 1: the default rules",
+                "file_hex": hex::encode(samples::rule_set().sign(&anchor).unwrap()),
+                "expected": {"version": 1, "rules": samples::rule_set().rules},
+            }),
+        ),
+        (
+            "verdicts",
+            json!({
+                "description": "checkpoint verdicts with trust-list v1, revocations v2 (v1 + the delta) and rules v1",
+                "cases": verdict_cases(),
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn checkpoint_vectors_reproduce() {
+    let update = std::env::var_os("UPDATE_VECTORS").is_some();
+    for (name, computed) in build() {
+        let path = dir().join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(&computed).unwrap() + "\n";
+        if update {
+            std::fs::create_dir_all(dir()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+            continue;
+        }
+        let stored = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_VECTORS=1)", path.display()));
+        assert_eq!(stored, text, "{name}: differs from what the code produces");
+    }
+}
+
+fn stored(name: &str) -> Json {
+    let path = dir().join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn file(v: &Json) -> Vec<u8> {
+    hex::decode(v["file_hex"].as_str().unwrap()).unwrap()
+}
+
+/// Reads the stored files from the anchor's PEM alone.
+#[test]
+fn stored_checkpoint_vectors_read_as_stated() {
+    let pem = stored("trust-list")["anchor"]["public_pem"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let anchor = wallet_core::IssuerKey::from_public_key(
+        wallet_core::keys::PublicKey::from_pem(&pem).unwrap(),
+        "anchor",
+    );
+    let mut trust = TrustStore::new(vec![anchor]);
+    let tl = stored("trust-list");
+    trust.install(&file(&tl)).unwrap();
+    let list = trust.list().unwrap();
+    assert_eq!(list.version, tl["expected"]["version"]);
+    let kids: Vec<String> = list.keys.iter().map(|k| hex::encode(&k.key.kid)).collect();
+    assert_eq!(json!(kids), tl["expected"]["kids_hex"]);
+
+    let r1 = stored("revocations-v1");
+    let v1 = RevocationList::open(&file(&r1), &trust).unwrap();
+    assert_eq!(json!(v1.version), r1["expected"]["version"]);
+    let d = stored("revocations-delta-v1-v2");
+    let delta = RevocationDelta::open(&file(&d), &trust).unwrap();
+    let v2 = v1.apply(&delta).unwrap();
+    assert_eq!(
+        hex::encode(v2.digest()),
+        d["expected"]["digest_hex"].as_str().unwrap()
+    );
+    let ids: Vec<String> = v2
+        .entries(wallet_core::revocation::EntryKind::Id)
+        .iter()
+        .map(hex::encode)
+        .collect();
+    assert_eq!(json!(ids), d["expected"]["ids_hex_after"]);
+
+    let r = stored("rules");
+    let (rules, _) = RuleSet::open(&file(&r), &trust).unwrap();
+    assert_eq!(
+        serde_json::to_value(&rules.rules).unwrap(),
+        r["expected"]["rules"]
+    );
+
+    let cp = Checkpoint {
+        trust,
+        revocations: v2,
+        rules,
+    };
+    let cases = stored("verdicts");
+    let cases = cases["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    for case in cases {
+        let at = instant::parse(case["at"].as_str().unwrap()).unwrap();
+        let v = check(
+            case["payload"].as_str().unwrap(),
+            &cp,
+            case["profile"].as_str().unwrap(),
+            OffsetDateTime::from_unix_timestamp(at).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            case["expected"],
+            "{}",
+            case["description"]
+        );
+    }
+}
