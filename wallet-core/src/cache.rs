@@ -440,7 +440,13 @@ fn revocation_change(held: Option<&RevocationList>, next: &RevocationList) -> Fi
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // The process id keeps two processes syncing the same store apart (a
+    // browser has no process ids, and no files either).
+    #[cfg(not(target_family = "wasm"))]
+    let pid = std::process::id();
+    #[cfg(target_family = "wasm")]
+    let pid = 0;
+    let tmp = dir.join(format!(".{name}.{pid}.tmp"));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -529,9 +529,8 @@ impl TrustStore {
         let (cose, kid) = signed::peek(bytes, file)?;
         let signers = self.file_signers(file, &kid)?;
         let anchor_signed = signers.iter().any(|s| self.anchors.contains(s));
-        let windows: Vec<&IssuerKey> = signers.clone();
         let opened = signed::open(cose, file, &signers)?;
-        if !anchor_signed && !windows.iter().any(|k| k.valid_at(opened.header.issued_at)) {
+        if !anchor_signed && !signers.iter().any(|k| k.valid_at(opened.header.issued_at)) {
             return Err(SignedFileError::SignerNotAllowed {
                 file: file.name(),
                 kid: format!("{} (not valid at the file's issue time)", hex::encode(&kid)),
