@@ -15,6 +15,10 @@ pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
 /// The P-256 signing key for eu-dcc credentials signed with ES256.
 pub const ES256_KEY_FILE: &str = "signing-key-es256.pem";
 
+/// The trust anchor's key: it signs the trust list. It may instead be kept
+/// elsewhere (offline) and given by path to the commands that use it.
+pub const ANCHOR_KEY_FILE: &str = "anchor-key.pem";
+
 /// The key file for an algorithm.
 pub fn key_file(algorithm: Algorithm) -> &'static str {
     match algorithm {
@@ -54,7 +58,20 @@ pub fn load_or_create_for(
     data: &Path,
     algorithm: Algorithm,
 ) -> Result<(SigningKey, bool), KeyStoreError> {
-    let path = data.join(key_file(algorithm));
+    load_or_create_file(data, key_file(algorithm), algorithm)
+}
+
+/// Loads (or creates) the Ed25519 trust-anchor key in `data`.
+pub fn load_or_create_anchor(data: &Path) -> Result<(SigningKey, bool), KeyStoreError> {
+    load_or_create_file(data, ANCHOR_KEY_FILE, Algorithm::EdDsa)
+}
+
+fn load_or_create_file(
+    data: &Path,
+    file: &str,
+    algorithm: Algorithm,
+) -> Result<(SigningKey, bool), KeyStoreError> {
+    let path = data.join(file);
     if path.exists() {
         let key = load(&path)?;
         if key.algorithm() != algorithm {
@@ -136,6 +153,27 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(data.join(SIGNING_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn the_anchor_is_a_separate_key_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let (signing, _) = load_or_create(dir.path()).unwrap();
+        let (anchor, created) = load_or_create_anchor(dir.path()).unwrap();
+        assert!(created);
+        assert_ne!(signing.kid(), anchor.kid());
+        let (again, created) = load_or_create_anchor(dir.path()).unwrap();
+        assert!(!created);
+        assert_eq!(again.kid(), anchor.kid());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(ANCHOR_KEY_FILE))
                 .unwrap()
                 .permissions()
                 .mode();

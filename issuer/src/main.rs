@@ -20,6 +20,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create the data folder: an Ed25519 signing key and a trust-anchor key
+    /// (both 0600). Running it again keeps the keys that exist.
+    Init {
+        /// Data folder to create
+        #[arg(long, default_value = "./issuer-data")]
+        data: PathBuf,
+    },
+    /// The trust anchor, which signs the trust list verifiers download.
+    Anchor {
+        #[command(subcommand)]
+        command: AnchorCommand,
+    },
     /// Sign one credential and print its payload text on stdout.
     Issue {
         /// Data folder holding the signing key (created with a new key if missing)
@@ -39,6 +51,19 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AnchorCommand {
+    /// Print the anchor's public key (PEM) on stdout, for `verifier init --anchor`.
+    Show {
+        /// Data folder holding anchor-key.pem
+        #[arg(long, default_value = "./issuer-data")]
+        data: PathBuf,
+        /// The anchor's private key file, when it is kept outside the data folder
+        #[arg(long, value_name = "FILE")]
+        anchor_key: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +76,37 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Init { data } => {
+            let (signing, new_signing) = keystore::load_or_create(&data)?;
+            let (anchor, new_anchor) = keystore::load_or_create_anchor(&data)?;
+            let state = |created: bool| if created { "created" } else { "kept" };
+            eprintln!(
+                "{}: Ed25519 signing key {} (kid {}), trust anchor {} (kid {})",
+                data.display(),
+                state(new_signing),
+                hex::encode(signing.kid()),
+                state(new_anchor),
+                hex::encode(anchor.kid()),
+            );
+            eprintln!("pin the anchor on each verifier with the output of: issuer anchor show");
+            Ok(())
+        }
+        Command::Anchor {
+            command: AnchorCommand::Show { data, anchor_key },
+        } => {
+            let path = anchor_key.unwrap_or_else(|| data.join(keystore::ANCHOR_KEY_FILE));
+            if !path.exists() {
+                bail!(
+                    "no trust anchor key at {}: run `issuer init --data {}` (or pass --anchor-key FILE)",
+                    path.display(),
+                    data.display()
+                );
+            }
+            let anchor = keystore::load(&path)?;
+            eprintln!("trust anchor kid {}", hex::encode(anchor.kid()));
+            print!("{}", anchor.public_key().to_pem());
+            Ok(())
+        }
         Command::Issue {
             data,
             profile,
