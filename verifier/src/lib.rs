@@ -1,6 +1,8 @@
-//! verifier: the checkpoint side. Decodes payloads for support staff and runs
-//! the EU DCC conformance vectors. The binary is a thin shell over this crate.
+//! verifier: the checkpoint side. Keeps the signed trust list, revocations
+//! and rules in a local store and checks codes against them offline; decodes
+//! payloads for support staff and runs the EU DCC conformance vectors. The binary is a thin shell over this crate.
 #![forbid(unsafe_code)]
 
 pub mod conformance;
 pub mod inspect;
+pub mod station;

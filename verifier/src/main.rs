@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier::{conformance, inspect};
+use verifier::{conformance, inspect, station};
+use wallet_core::cache::Cache;
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +20,45 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Pin the issuer's trust anchor (what `issuer anchor show` prints).
+    Init {
+        /// A PEM public key file, or the PEM text itself.
+        #[arg(long)]
+        anchor: String,
+        /// Local store [default: $XDG_DATA_HOME/health-verifier].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Install the trust list, revocations and rules from a folder (a USB
+    /// stick, a copied download); each is verified before it replaces anything.
+    Sync {
+        /// Folder holding trust-list.cose, revocations.cose and rules.cose.
+        #[arg(long, value_name = "DIR")]
+        from_dir: PathBuf,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Check one code offline: VALID / INVALID and why. Exit 0 valid, 1 invalid, 2 error.
+    Check {
+        /// Payload text (HC1:… or HCN1:…), or a PNG/JPEG image or text file holding one.
+        input: String,
+        /// Checkpoint profile from the rules (e.g. transport, hospital-visit).
+        #[arg(long)]
+        profile: String,
+        /// Check as of this time (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<String>,
+        /// Machine-readable JSON verdict on stdout.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Versions and ages of the cached files, anchor fingerprint, number of keys.
+    Status {
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
     /// Print what a payload contains (headers, CWT claims, payload) without judging trust.
     Decode {
         /// Payload text (HC1:… or HCN1:…), or a PNG/JPEG image or text file holding one.
@@ -50,8 +90,78 @@ fn main() -> ExitCode {
     }
 }
 
+fn cache(store: Option<PathBuf>) -> Result<Cache> {
+    Ok(Cache::new(match store {
+        Some(s) => s,
+        None => station::default_store()?,
+    }))
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Init { anchor, store } => {
+            let key = station::anchor_from_arg(&anchor)?;
+            let cache = cache(store)?;
+            cache.pin_anchors(std::slice::from_ref(&key))?;
+            eprintln!(
+                "pinned trust anchor {} in {}; next: verifier sync",
+                station::fingerprint(&key),
+                cache.dir().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { from_dir, store } => {
+            let cache = cache(store)?;
+            let report = station::sync_from_dir(&cache, &from_dir)?;
+            print!("{}", report.describe());
+            for r in &report.refused {
+                eprintln!("refused {r}; kept the copy held");
+            }
+            Ok(if report.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Check {
+            input,
+            profile,
+            at,
+            json,
+            store,
+        } => {
+            let now = match &at {
+                Some(t) => wallet_core::credential::instant::parse(t)
+                    .map_err(|_| anyhow::anyhow!("--at: {t:?} is not an RFC 3339 time"))?,
+                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+            };
+            let now = time::OffsetDateTime::from_unix_timestamp(now)
+                .map_err(|_| anyhow::anyhow!("--at: out of range"))?;
+            let checkpoint = cache(store)?.load()?;
+            let text = inspect::payload_from_arg(&input)?;
+            let verdict = wallet_core::check(&text, &checkpoint, &profile, now)?;
+            for w in &verdict.warnings {
+                eprintln!("warning: {w}");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&verdict)?);
+            } else {
+                use std::io::IsTerminal;
+                let colour =
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                print!("{}", station::render_verdict(&verdict, colour));
+            }
+            Ok(if verdict.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Status { store } => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            print!("{}", station::status(&cache(store)?, now)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Decode { input, json } => {
             let text = inspect::payload_from_arg(&input)?;
             let decoded = match wallet_core::decode(&text) {

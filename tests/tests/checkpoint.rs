@@ -1,0 +1,222 @@
+//! issuer init/issue → files published to a folder (signed with the issuer's
+//! own anchor key) → verifier init/sync/check/status, all offline.
+
+use e2e_tests::{bin_dir, run, stderr, stdout};
+use std::path::Path;
+use std::process::Command;
+use time::OffsetDateTime;
+use wallet_core::revocation::{id_entry, RevocationList};
+use wallet_core::rules::Rules;
+use wallet_core::trust::{KeyUse, ListedKey, TrustList};
+use wallet_core::{RuleSet, SigningKey};
+
+const DAY: i64 = 86_400;
+
+fn key(path: &Path) -> SigningKey {
+    SigningKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// What the issuer would publish: a trust list with its signing key, a
+/// revocation list and the default rules, signed with its anchor.
+fn publish(dir: &Path, data: &Path, version: u64, revoked: &[&str]) {
+    let anchor = key(&data.join("anchor-key.pem"));
+    let signing = key(&data.join("signing-key.pem"));
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    std::fs::create_dir_all(dir).unwrap();
+    let list = TrustList {
+        version,
+        issued_at: now - 60,
+        next_update: now + DAY,
+        keys: vec![ListedKey::new(
+            signing.issuer_key("test issuer"),
+            "CN",
+            KeyUse::credentials(),
+        )],
+    };
+    std::fs::write(dir.join("trust-list.cose"), list.sign(&anchor)).unwrap();
+    let revocations = RevocationList::new(
+        version,
+        now - 60,
+        now + DAY,
+        revoked.iter().map(|id| id_entry(id)).collect(),
+        Vec::new(),
+    );
+    std::fs::write(dir.join("revocations.cose"), revocations.sign(&anchor)).unwrap();
+    let rules = RuleSet {
+        version,
+        issued_at: now - 60,
+        next_update: now + 7 * DAY,
+        rules: Rules::default(),
+    };
+    std::fs::write(dir.join("rules.cose"), rules.sign(&anchor).unwrap()).unwrap();
+}
+
+fn issue_test(cwd: &Path) -> (String, String) {
+    let sampled = OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    let sampled = wallet_core::credential::instant::format(sampled);
+    let out = run(
+        "issuer",
+        &[
+            "issue",
+            "--kind",
+            "test",
+            "--name",
+            "Li Hua",
+            "--dob",
+            "1990-05-01",
+            "--test-type",
+            "naat",
+            "--result",
+            "negative",
+            "--sampled-at",
+            &sampled,
+            "--qr",
+            "code.png",
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let payload = stdout(&out).trim().to_string();
+    let id = wallet_core::decode(&payload)
+        .unwrap()
+        .credential()
+        .unwrap()
+        .id;
+    (payload, id)
+}
+
+#[test]
+fn sync_once_then_check_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let data = cwd.join("issuer-data");
+    assert!(run("issuer", &["init"], cwd).status.success());
+    let anchor = run("issuer", &["anchor", "show"], cwd);
+    std::fs::write(cwd.join("anchor.pem"), stdout(&anchor)).unwrap();
+    let store = cwd.join("store");
+    let store_s = store.to_str().unwrap();
+    let v = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--store", store_s]);
+        run("verifier", &all, cwd)
+    };
+    let (payload, id) = issue_test(cwd);
+
+    // Not synced yet: an error, not a verdict.
+    let out = v(&["check", &payload, "--profile", "transport"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pinned trust anchor"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = v(&["init", "--anchor", "anchor.pem"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    publish(&cwd.join("usb"), &data, 1, &[]);
+    let out = v(&["sync", "--from-dir", "usb"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("trust list: version 1 (new), 1 key(s) added"),
+        "{said}"
+    );
+    assert!(
+        said.contains("revocations: version 1 (new), 0 added"),
+        "{said}"
+    );
+    assert!(said.contains("rules: version 1 (new)"), "{said}");
+
+    // Valid, from the text and from the image; a person-readable verdict.
+    let out = v(&["check", &payload, "--profile", "transport"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.starts_with("==== VALID ===="), "{shown}");
+    assert!(shown.contains("name:          Li Hua"), "{shown}");
+    assert!(shown.contains("date of birth: 1990-05-01"), "{shown}");
+    assert!(shown.contains("valid until:"), "{shown}");
+    let out = v(&["check", "code.png", "--profile", "hospital-visit", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["holder"]["name"], "Li Hua");
+
+    // 49 h later the test is too old.
+    let later = wallet_core::credential::instant::format(
+        OffsetDateTime::now_utc().unix_timestamp() + 48 * 3600,
+    );
+    let out = v(&["check", &payload, "--profile", "transport", "--at", &later]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("test older than 48 h"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A tampered code and an unknown profile.
+    let mut tampered = payload.clone();
+    tampered.pop();
+    let out = v(&["check", &tampered, "--profile", "transport"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("==== INVALID ===="));
+    let out = v(&["check", &payload, "--profile", "stadium"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("hospital-visit, transport, venue"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Revoked in version 2.
+    publish(&cwd.join("usb2"), &data, 2, &[&id]);
+    let out = v(&["sync", "--from-dir", "usb2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("revocations: version 1 -> 2, 1 added"),
+        "{}",
+        stdout(&out)
+    );
+    let out = v(&["check", &payload, "--profile", "transport"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("revoked"), "{}", stdout(&out));
+
+    // The old folder again: rollback refused, version 2 kept.
+    let out = v(&["sync", "--from-dir", "usb"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("rollback refused"),
+        "{}",
+        stderr(&out)
+    );
+    let out = v(&["status"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = stdout(&out);
+    assert!(status.contains("trust list: version 2"), "{status}");
+    assert!(status.contains("revocations: version 2"), "{status}");
+    assert!(status.contains("1 credential key(s)"), "{status}");
+
+    // With no network at all (where the machine allows a private namespace).
+    if Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let out = Command::new("unshare")
+            .arg("-n")
+            .arg(bin_dir().join("verifier"))
+            .args([
+                "check",
+                &payload,
+                "--profile",
+                "transport",
+                "--json",
+                "--store",
+                store_s,
+            ])
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stdout(&out).contains("\"revoked\""), "{}", stdout(&out));
+    }
+}

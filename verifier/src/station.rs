@@ -1,0 +1,277 @@
+//! The checkpoint station: its local store of signed files, syncing them
+//! from a folder, and how a verdict and the store's state read to a person.
+//! Everything here works with no network.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use wallet_core::cache::{Cache, CacheError, FileChange};
+use wallet_core::check::Verdict;
+use wallet_core::credential::instant;
+use wallet_core::keys::{kid_for_spki, PublicKey};
+use wallet_core::signed::Header;
+use wallet_core::trust::TrustChange;
+
+/// The names the issuer publishes its files under, in a folder or on a stick.
+pub const TRUST_LIST: &str = "trust-list.cose";
+pub const REVOCATIONS: &str = "revocations.cose";
+pub const RULES: &str = "rules.cose";
+
+#[derive(Debug, Error)]
+pub enum StationError {
+    #[error("no data folder: set $XDG_DATA_HOME or $HOME, or pass --store DIR")]
+    NoDataDir,
+    #[error("--anchor: {0}")]
+    Anchor(String),
+    #[error("{path}: {why}")]
+    Read { path: PathBuf, why: String },
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// The default store: `$XDG_DATA_HOME/health-verifier`, else
+/// `$HOME/.local/share/health-verifier`.
+pub fn default_store() -> Result<PathBuf, StationError> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_DATA_HOME")
+        .or_else(|| from("HOME").map(|h| h.join(".local/share")))
+        .map(|d| d.join("health-verifier"))
+        .ok_or(StationError::NoDataDir)
+}
+
+/// The anchor from `--anchor`: a file holding the PEM, or the PEM text itself.
+pub fn anchor_from_arg(arg: &str) -> Result<PublicKey, StationError> {
+    let text = if arg.contains("-----BEGIN") {
+        arg.to_string()
+    } else {
+        let path = Path::new(arg);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            StationError::Anchor(format!("{arg}: {e} (expected a PEM file or PEM text)"))
+        })?;
+        if meta.len() > 64 * 1024 {
+            return Err(StationError::Anchor(format!(
+                "{arg}: too large for a public key"
+            )));
+        }
+        std::fs::read_to_string(path).map_err(|e| StationError::Anchor(format!("{arg}: {e}")))?
+    };
+    PublicKey::from_pem(&text).map_err(|e| StationError::Anchor(e.to_string()))
+}
+
+/// The anchor's fingerprint: its kid, SHA-256 of its SPKI, first 8 bytes, as hex.
+pub fn fingerprint(key: &PublicKey) -> String {
+    hex::encode(kid_for_spki(&key.spki_der()))
+}
+
+fn read_file(path: &Path) -> Result<Option<Vec<u8>>, StationError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StationError::Read {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        }),
+    }
+}
+
+/// What one sync did, file by file.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    pub trust_list: Option<TrustChange>,
+    pub revocations: Option<FileChange>,
+    pub rules: Option<FileChange>,
+    /// Files refused, with why; the store kept its copy of each.
+    pub refused: Vec<String>,
+}
+
+/// Installs the files found in `dir` (trust list first: the others are
+/// checked against it). A missing or refused file leaves the held one.
+pub fn sync_from_dir(cache: &Cache, dir: &Path) -> Result<SyncReport, StationError> {
+    let mut report = SyncReport::default();
+    let trust_path = dir.join(TRUST_LIST);
+    let Some(trust) = read_file(&trust_path)? else {
+        return Err(StationError::Read {
+            path: trust_path,
+            why: "not found: a sync folder must hold the trust list".into(),
+        });
+    };
+    match cache.install_trust_list(&trust) {
+        Ok(c) => report.trust_list = Some(c),
+        Err(CacheError::Refused(e)) => report.refused.push(format!("{TRUST_LIST}: {e}")),
+        Err(e) => return Err(e.into()),
+    }
+    for (name, is_rules) in [(REVOCATIONS, false), (RULES, true)] {
+        let Some(bytes) = read_file(&dir.join(name))? else {
+            report
+                .refused
+                .push(format!("{name}: not in {}", dir.display()));
+            continue;
+        };
+        let result = if is_rules {
+            cache.install_rules(&bytes)
+        } else {
+            cache.install_revocations(&bytes)
+        };
+        match result {
+            Ok(c) if is_rules => report.rules = Some(c),
+            Ok(c) => report.revocations = Some(c),
+            Err(CacheError::Refused(e)) => report.refused.push(format!("{name}: {e}")),
+            Err(CacheError::Missing { what, hint, .. }) => {
+                report.refused.push(format!("{name}: no {what} ({hint})"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(report)
+}
+
+fn versions(from: Option<u64>, to: u64) -> String {
+    match from {
+        None => format!("version {to} (new)"),
+        Some(f) if f == to => format!("version {to} (unchanged)"),
+        Some(f) => format!("version {f} -> {to}"),
+    }
+}
+
+impl SyncReport {
+    /// One line per file, for stdout.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.trust_list {
+            let _ = writeln!(
+                out,
+                "trust list: {}, {} key(s) added{}, {} retired{}",
+                versions(t.from_version, t.to_version),
+                t.added.len(),
+                list(&t.added),
+                t.removed.len(),
+                list(&t.removed),
+            );
+        }
+        if let Some(r) = &self.revocations {
+            let _ = writeln!(
+                out,
+                "revocations: {}, {} added, {} removed",
+                versions(r.from_version, r.to_version),
+                r.added,
+                r.removed
+            );
+        }
+        if let Some(r) = &self.rules {
+            let _ = writeln!(out, "rules: {}", versions(r.from_version, r.to_version));
+        }
+        out
+    }
+}
+
+fn list(kids: &[String]) -> String {
+    if kids.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", kids.join(", "))
+    }
+}
+
+/// A verdict as a person reads it at a glance: VALID / INVALID first.
+pub fn render_verdict(v: &Verdict, colour: bool) -> String {
+    let (word, paint) = if v.valid {
+        ("VALID", "\x1b[1;97;42m")
+    } else {
+        ("INVALID", "\x1b[1;97;41m")
+    };
+    let mut out = String::new();
+    if colour {
+        let _ = writeln!(out, "{paint}  {word}  \x1b[0m");
+    } else {
+        let _ = writeln!(out, "==== {word} ====");
+    }
+    if let Some(h) = &v.holder {
+        let _ = writeln!(out, "name:          {}", h.name);
+        let _ = writeln!(out, "date of birth: {}", h.dob);
+    }
+    if let Some(k) = v.kind {
+        let _ = writeln!(out, "kind:          {k}");
+    }
+    if v.valid {
+        if let Some(u) = v.valid_until {
+            let _ = writeln!(out, "valid until:   {}", instant::format(u));
+        }
+    }
+    let _ = writeln!(out, "checked for:   {}", v.profile);
+    for r in &v.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    out
+}
+
+/// The store's state: anchor fingerprint, and versions and ages of the files.
+pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
+    let mut out = String::new();
+    let _ = writeln!(out, "store: {}", cache.dir().display());
+    let anchors = cache.anchors()?;
+    for a in &anchors {
+        let _ = writeln!(out, "anchor: {} ({})", fingerprint(&a.key), a.algorithm);
+    }
+    let trust = cache.trust_store()?;
+    let line = |out: &mut String, name: &str, h: Option<Header>, extra: String| {
+        let _ = match h {
+            None => writeln!(out, "{name}: none (sync first)"),
+            Some(h) => writeln!(
+                out,
+                "{name}: version {}, issued {} ({} ago), next update {}{}{}",
+                h.version,
+                instant::format(h.issued_at),
+                age(now - h.issued_at),
+                instant::format(h.next_update),
+                if h.is_stale(now) { " [STALE]" } else { "" },
+                extra
+            ),
+        };
+    };
+    line(
+        &mut out,
+        "trust list",
+        trust.header(),
+        format!(", {} credential key(s)", trust.credential_keys()),
+    );
+    let revocations = cache.revocations(&trust)?;
+    let n = revocations.as_ref().map_or(0, |r| r.len());
+    line(
+        &mut out,
+        "revocations",
+        revocations.map(|r| r.header()),
+        format!(", {n} entries"),
+    );
+    let rules = cache.rules(&trust)?;
+    let profiles = rules
+        .as_ref()
+        .map(|(r, _)| {
+            r.rules
+                .profiles
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    line(
+        &mut out,
+        "rules",
+        rules.map(|(r, _)| r.header()),
+        format!(", profiles: {profiles}"),
+    );
+    Ok(out)
+}
+
+fn age(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..=5_399 => format!("{} min", secs / 60),
+        5_400..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
