@@ -275,3 +275,99 @@ fn age(secs: i64) -> String {
         _ => format!("{} days", secs / 86_400),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallet_core::samples;
+
+    fn verdict(valid: bool) -> Verdict {
+        let cp = samples::checkpoint();
+        let c = samples::test();
+        let text = wallet_core::issue(
+            &c,
+            wallet_core::Profile::Native,
+            &samples::ed25519_test_key(),
+        )
+        .unwrap();
+        let at = c.issued_at + if valid { 3600 } else { 60 * 3600 };
+        let now = time::OffsetDateTime::from_unix_timestamp(at).unwrap();
+        wallet_core::check(&text, &cp, "transport", now).unwrap()
+    }
+
+    #[test]
+    fn a_verdict_reads_at_a_glance() {
+        let ok = render_verdict(&verdict(true), false);
+        assert!(
+            ok.starts_with("==== VALID ====\nname:          Maria-Fernanda"),
+            "{ok}"
+        );
+        assert!(ok.contains("valid until:   2026-03-03T07:30:00Z"), "{ok}");
+        let bad = render_verdict(&verdict(false), false);
+        assert!(bad.starts_with("==== INVALID ===="), "{bad}");
+        assert!(bad.contains("  - test older than 48 h"), "{bad}");
+        assert!(!bad.contains("valid until"), "{bad}");
+        let coloured = render_verdict(&verdict(true), true);
+        assert!(
+            coloured.starts_with("\x1b[1;97;42m  VALID  \x1b[0m"),
+            "{coloured:?}"
+        );
+    }
+
+    #[test]
+    fn the_anchor_comes_from_a_file_or_text() {
+        let pem = samples::anchor_key().public_key().to_pem();
+        let from_text = anchor_from_arg(&pem).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anchor.pem");
+        std::fs::write(&path, &pem).unwrap();
+        assert_eq!(anchor_from_arg(path.to_str().unwrap()).unwrap(), from_text);
+        assert_eq!(
+            fingerprint(&from_text),
+            hex::encode(samples::anchor_key().kid())
+        );
+        let e = anchor_from_arg("missing.pem").unwrap_err().to_string();
+        assert!(e.starts_with("--anchor: missing.pem"), "{e}");
+        assert!(anchor_from_arg("-----BEGIN PUBLIC KEY-----\nxx").is_err());
+    }
+
+    #[test]
+    fn a_sync_folder_without_some_files_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("store"));
+        cache
+            .pin_anchors(&[samples::anchor_key().public_key()])
+            .unwrap();
+        let usb = dir.path().join("usb");
+        std::fs::create_dir_all(&usb).unwrap();
+        assert!(sync_from_dir(&cache, &usb)
+            .unwrap_err()
+            .to_string()
+            .contains("trust-list.cose"));
+        std::fs::write(
+            usb.join(TRUST_LIST),
+            samples::trust_list().sign(&samples::anchor_key()),
+        )
+        .unwrap();
+        let report = sync_from_dir(&cache, &usb).unwrap();
+        assert!(report
+            .describe()
+            .starts_with("trust list: version 1 (new), 2 key(s) added"));
+        assert_eq!(report.refused.len(), 2, "{:?}", report.refused);
+        assert!(report.refused[0].starts_with("revocations.cose: not in"));
+        let s = status(&cache, samples::issued_at()).unwrap();
+        assert!(
+            s.contains("trust list: version 1, issued 2026-02-28T08:00:00Z (24 h ago)"),
+            "{s}"
+        );
+        assert!(s.contains("revocations: none (sync first)"), "{s}");
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age(-5), "0 min");
+        assert_eq!(age(600), "10 min");
+        assert_eq!(age(7200), "2 h");
+        assert_eq!(age(3 * 86_400), "3 days");
+    }
+}
