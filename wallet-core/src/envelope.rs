@@ -112,8 +112,60 @@ pub fn base45_decode(body: &str) -> Result<Vec<u8>, EnvelopeError> {
             max: MAX_PAYLOAD_TEXT,
         });
     }
-    base45::decode(body).map_err(|e| EnvelopeError::Base45(e.to_string()))
+    let bytes = body.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 3 * 2 + 1);
+    let digit = |i: usize| -> Result<u32, EnvelopeError> {
+        match BASE45_VALUE[usize::from(bytes[i])] {
+            0xff => Err(EnvelopeError::Base45(format!(
+                "character {:?} at position {i} is not in the base45 alphabet",
+                char::from(bytes[i])
+            ))),
+            v => Ok(u32::from(v)),
+        }
+    };
+    let mut i = 0;
+    while i + 3 <= bytes.len() {
+        let n = digit(i)? + digit(i + 1)? * 45 + digit(i + 2)? * 45 * 45;
+        if n > 0xffff {
+            return Err(EnvelopeError::Base45(format!(
+                "group at position {i} is {n}, more than two bytes hold"
+            )));
+        }
+        out.extend_from_slice(&[(n >> 8) as u8, n as u8]);
+        i += 3;
+    }
+    match bytes.len() - i {
+        0 => {}
+        2 => {
+            let n = digit(i)? + digit(i + 1)? * 45;
+            if n > 0xff {
+                return Err(EnvelopeError::Base45(format!(
+                    "final group at position {i} is {n}, more than one byte holds"
+                )));
+            }
+            out.push(n as u8);
+        }
+        _ => {
+            return Err(EnvelopeError::Base45(format!(
+                "{} characters: a single character cannot end base45 text",
+                bytes.len()
+            )))
+        }
+    }
+    Ok(out)
 }
+
+/// The value of each byte as a base45 digit (RFC 9285 §4), 0xff if none.
+const BASE45_VALUE: [u8; 256] = {
+    let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// Opens a payload text: returns its profile and the COSE bytes inside.
 pub fn open(text: &str) -> Result<(Profile, Vec<u8>), EnvelopeError> {
@@ -151,7 +203,21 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
 /// Inflates a zlib stream, refusing output larger than `max` bytes, a
 /// truncated stream, and trailing bytes after its end.
 pub fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
-    let mut d = Decompress::new(true);
+    // A decompressor holds a 32 KiB window: reuse one per thread rather than
+    // allocate and clear it for every code.
+    thread_local! {
+        static INFLATE: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
+    }
+    INFLATE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut d) => {
+            d.reset(true);
+            inflate(&mut d, data, max)
+        }
+        Err(_) => inflate(&mut Decompress::new(true), data, max),
+    })
+}
+
+fn inflate(d: &mut Decompress, data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
     let mut out: Vec<u8> = Vec::with_capacity((data.len() * 4).clamp(256, max.max(256)));
     loop {
         if out.len() == out.capacity() {

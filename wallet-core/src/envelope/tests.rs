@@ -91,3 +91,47 @@ fn truncated_and_trailing_streams_are_refused() {
         Err(EnvelopeError::Truncated)
     );
 }
+
+#[test]
+fn base45_decoder_matches_the_reference_crate() {
+    // Every length up to 64, with bytes from a simple generator.
+    let mut x: u32 = 12345;
+    for len in 0..64 {
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (x >> 16) as u8
+            })
+            .collect();
+        let text = base45::encode(&data);
+        assert_eq!(base45_decode(&text).unwrap(), data, "length {len}");
+    }
+    // RFC 9285 examples.
+    assert_eq!(base45_decode("%69 VD92EX0").unwrap(), b"Hello!!");
+    assert_eq!(base45_decode("UJCLQE7W581").unwrap(), b"base-45");
+    assert_eq!(base45_decode("QED8WEX0").unwrap(), b"ietf!");
+    // Errors: foreign character, single trailing character, groups larger
+    // than their bytes hold (RFC 9285 §6: "GGW" is 65536). The reference
+    // crate lets a final pair above 255 ("ZZ") wrap; we refuse it.
+    for bad in ["GGW", "ZZ", "abc", "A", "ABCD", "::::"] {
+        assert!(base45_decode(bad).is_err(), "{bad:?}");
+    }
+    let e = base45_decode("0000c").unwrap_err().to_string();
+    assert!(e.contains("'c' at position 4"), "{e}");
+}
+
+#[test]
+fn decompress_reuses_its_state_safely() {
+    let a = compress(b"first message, first message");
+    let b = compress(&[7u8; 3000]);
+    for _ in 0..3 {
+        assert_eq!(
+            decompress(&a, 1000).unwrap(),
+            b"first message, first message"
+        );
+        assert_eq!(decompress(&b, 5000).unwrap(), vec![7u8; 3000]);
+        // A failure leaves nothing behind for the next call.
+        assert!(decompress(&a[..a.len() - 3], 1000).is_err());
+        assert!(decompress(&b, 100).is_err());
+    }
+}
