@@ -11,7 +11,7 @@ use crate::revocation::RevocationList;
 use crate::rules::{RuleSet, RulesError};
 use crate::signed::{FileType, Header};
 use crate::trust::TrustStore;
-use crate::verify::{decode, verify_decoded, Decoded, Reason};
+use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
 use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
@@ -117,17 +117,25 @@ pub fn check(
     checkpoint.rules.profile(profile)?;
     match decode(text) {
         Ok(decoded) => check_decoded(&decoded, checkpoint, profile, now),
-        Err(e) => Ok(Verdict {
-            valid: false,
-            profile: profile.to_string(),
-            kind: None,
-            holder: None,
-            valid_until: None,
-            reasons: vec![Reason::Malformed {
-                what: e.to_string(),
-            }],
-            warnings: checkpoint.warnings(now.unix_timestamp()),
-        }),
+        Err(e) => Ok(malformed_verdict(e.to_string(), checkpoint, profile, now)),
+    }
+}
+
+/// The verdict for text that is not a credential at all.
+pub fn malformed_verdict(
+    what: String,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Verdict {
+    Verdict {
+        valid: false,
+        profile: profile.to_string(),
+        kind: None,
+        holder: None,
+        valid_until: None,
+        reasons: vec![Reason::Malformed { what }],
+        warnings: checkpoint.warnings(now.unix_timestamp()),
     }
 }
 
@@ -138,8 +146,20 @@ pub fn check_decoded(
     profile: &str,
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
-    let secs = now.unix_timestamp();
     let verification = verify_decoded(decoded, &checkpoint.trust, now);
+    check_verified(decoded, verification, checkpoint, profile, now)
+}
+
+/// The checkpoint's steps after signature and time checks: revocation, rules,
+/// and the verdict (see [`check`]).
+pub fn check_verified(
+    decoded: &Decoded,
+    verification: Verification,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Result<Verdict, CheckError> {
+    let secs = now.unix_timestamp();
     let mut verdict = Verdict {
         valid: false,
         profile: profile.to_string(),

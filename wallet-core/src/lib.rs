@@ -15,6 +15,7 @@
 //! them on disk, and [`qr`] turns payload text into images and back.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod cache;
 pub mod cbor;
 pub mod check;
@@ -33,6 +34,7 @@ pub mod signed;
 pub mod trust;
 pub mod verify;
 
+pub use batch::check_batch;
 pub use check::{check, Checkpoint, Verdict};
 pub use credential::{Credential, CredentialKind};
 pub use envelope::Profile;

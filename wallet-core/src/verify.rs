@@ -256,15 +256,22 @@ pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verific
 
 /// Checks an already decoded payload against trusted keys at `now`.
 pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
+    match check_signature(&d.cose, keys) {
+        Ok(key) => verify_signed(d, key, now),
+        Err(reason) => {
+            Verification::invalid(Some(d.profile), d.cose.kid().map(hex::encode), reason)
+        }
+    }
+}
+
+/// The checks after the signature: `key` is the trusted key whose signature
+/// over `d` has already been checked (by [`check_signature`] or in a batch).
+pub fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -> Verification {
     let now = now.unix_timestamp();
     let profile = Some(d.profile);
     let kid = d.cose.kid().map(hex::encode);
     let fail = |r: Reason| Verification::invalid(profile, kid.clone(), r);
-    let key = match check_signature(&d.cose, keys) {
-        Ok(key) => key,
-        Err(reason) => return fail(reason),
-    };
-    // check_signature found a key, so the message has a kid.
+    // The key was found by the message's kid, so the message has one.
     let kid_hex = kid.clone().unwrap_or_default();
     // The signature holds: from here on the claims are the issuer's words.
     let credential = match d.credential() {
