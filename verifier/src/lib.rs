@@ -4,5 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod gate;
 pub mod inspect;
 pub mod station;

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier::{conformance, inspect, station};
+use verifier::{conformance, gate, inspect, station};
 use wallet_core::cache::Cache;
 
 #[derive(Parser)]
@@ -39,9 +39,18 @@ enum Command {
         store: Option<PathBuf>,
     },
     /// Check one code offline: VALID / INVALID and why. Exit 0 valid, 1 invalid, 2 error.
+    /// With --batch: one payload per line in, one JSON verdict per line out
+    /// (exit 0 all valid, 1 any invalid), a throughput summary on stderr.
     Check {
         /// Payload text (HC1:… or HCN1:…), or a PNG/JPEG image or text file holding one.
-        input: String,
+        #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+        input: Option<String>,
+        /// Read payloads one per line from FILE, or from standard input with "-".
+        #[arg(long, value_name = "FILE|-")]
+        batch: Option<String>,
+        /// Threads for --batch [default: one per core].
+        #[arg(long, requires = "batch")]
+        threads: Option<usize>,
         /// Checkpoint profile from the rules (e.g. transport, hospital-visit).
         #[arg(long)]
         profile: String,
@@ -125,19 +134,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check {
             input,
+            batch,
+            threads,
             profile,
             at,
             json,
             store,
         } => {
-            let now = match &at {
-                Some(t) => wallet_core::credential::instant::parse(t)
-                    .map_err(|_| anyhow::anyhow!("--at: {t:?} is not an RFC 3339 time"))?,
-                None => time::OffsetDateTime::now_utc().unix_timestamp(),
+            let fixed = match &at {
+                Some(t) => {
+                    let secs = wallet_core::credential::instant::parse(t)
+                        .map_err(|_| anyhow::anyhow!("--at: {t:?} is not an RFC 3339 time"))?;
+                    Some(
+                        time::OffsetDateTime::from_unix_timestamp(secs)
+                            .map_err(|_| anyhow::anyhow!("--at: out of range"))?,
+                    )
+                }
+                None => None,
             };
-            let now = time::OffsetDateTime::from_unix_timestamp(now)
-                .map_err(|_| anyhow::anyhow!("--at: out of range"))?;
+            let clock = || fixed.unwrap_or_else(time::OffsetDateTime::now_utc);
             let checkpoint = cache(store)?.load()?;
+            if let Some(source) = batch {
+                let threads = threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let stdout = std::io::stdout().lock();
+                let summary = if source == "-" {
+                    gate::run(
+                        std::io::BufReader::new(std::io::stdin()),
+                        stdout,
+                        &checkpoint,
+                        &profile,
+                        clock,
+                        threads,
+                    )?
+                } else {
+                    let file = std::fs::File::open(&source)
+                        .with_context(|| format!("--batch: {source}"))?;
+                    let input = std::io::BufReader::with_capacity(1 << 20, file);
+                    gate::run(input, stdout, &checkpoint, &profile, clock, threads)?
+                };
+                eprintln!("{}", summary.describe());
+                return Ok(if summary.valid == summary.checked {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
+            }
+            let now = clock();
+            let input = input.unwrap_or_default();
             let text = inspect::payload_from_arg(&input)?;
             let verdict = wallet_core::check(&text, &checkpoint, &profile, now)?;
             for w in &verdict.warnings {
