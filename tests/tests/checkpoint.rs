@@ -220,3 +220,89 @@ fn sync_once_then_check_offline() {
         assert!(stdout(&out).contains("\"revoked\""), "{}", stdout(&out));
     }
 }
+
+/// A synced store and one issued code (text and code.png) in `cwd`.
+fn synced_station(cwd: &Path) -> (String, String) {
+    assert!(run("issuer", &["init"], cwd).status.success());
+    let anchor = run("issuer", &["anchor", "show"], cwd);
+    std::fs::write(cwd.join("anchor.pem"), stdout(&anchor)).unwrap();
+    let store = cwd.join("store");
+    let store = store.to_str().unwrap();
+    publish(&cwd.join("usb"), &cwd.join("issuer-data"), 1, &[]);
+    let init = run(
+        "verifier",
+        &["init", "--anchor", "anchor.pem", "--store", store],
+        cwd,
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    let sync = run(
+        "verifier",
+        &["sync", "--from-dir", "usb", "--store", store],
+        cwd,
+    );
+    assert!(sync.status.success(), "{}", stderr(&sync));
+    let (payload, _) = issue_test(cwd);
+    (payload, store.to_string())
+}
+
+#[test]
+fn watch_checks_images_as_they_are_dropped() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let drop_dir = cwd.join("drop");
+    std::fs::create_dir(&drop_dir).unwrap();
+    std::fs::copy(cwd.join("code.png"), drop_dir.join("before.png")).unwrap();
+    let mut child = Command::new(bin_dir().join("verifier"))
+        .args([
+            "watch",
+            "drop",
+            "--profile",
+            "transport",
+            "--json",
+            "--interval-ms",
+            "50",
+        ])
+        .args(["--store", &store])
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::copy(cwd.join("code.png"), drop_dir.join("scan-1.png")).unwrap();
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a verdict for scan-1.png");
+    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert!(
+        json["file"].as_str().unwrap().ends_with("scan-1.png"),
+        "{line}"
+    );
+    assert_eq!(json["verdict"]["valid"], true, "{line}");
+    assert_eq!(json["verdict"]["holder"]["name"], "Li Hua");
+    std::fs::write(drop_dir.join("scan-2.png"), b"not a picture").unwrap();
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an answer for scan-2.png");
+    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert!(
+        json["file"].as_str().unwrap().ends_with("scan-2.png"),
+        "{line}"
+    );
+    assert!(json["error"].is_string(), "{line}");
+    child.kill().unwrap();
+    let _ = child.wait();
+    // The image that was there before watching started was never checked.
+    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+}

@@ -7,3 +7,4 @@ pub mod conformance;
 pub mod gate;
 pub mod inspect;
 pub mod station;
+pub mod watch;

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier::{conformance, gate, inspect, station};
+use verifier::{conformance, gate, inspect, station, watch};
 use wallet_core::cache::Cache;
 
 #[derive(Parser)]
@@ -60,6 +60,23 @@ enum Command {
         /// Machine-readable JSON verdict on stdout.
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Check each new image dropped into a folder (by a camera or scanner)
+    /// and print its verdict as it comes; runs until stopped.
+    Watch {
+        /// Folder to watch; images already in it are left alone.
+        folder: PathBuf,
+        /// Checkpoint profile from the rules (e.g. transport, hospital-visit).
+        #[arg(long)]
+        profile: String,
+        /// One JSON object per image: {"file", "verdict"} or {"file", "error"}.
+        #[arg(long)]
+        json: bool,
+        /// How often to look, in milliseconds.
+        #[arg(long, default_value_t = 250)]
+        interval_ms: u64,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -200,6 +217,77 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Watch {
+            folder,
+            profile,
+            json,
+            interval_ms,
+            store,
+        } => {
+            let cache = cache(store)?;
+            let mut checkpoint = cache.load()?;
+            checkpoint.rules.profile(&profile)?;
+            let mut stamp = station::store_stamp(&cache);
+            let mut watcher = watch::Watcher::new(&folder)
+                .with_context(|| format!("watching {}", folder.display()))?;
+            eprintln!(
+                "watching {} for {} images ({} already there, left alone); stop with Ctrl-C",
+                folder.display(),
+                watch::EXTENSIONS.join("/"),
+                watcher.ignored()
+            );
+            let interval = std::time::Duration::from_millis(interval_ms.max(10));
+            loop {
+                std::thread::sleep(interval);
+                // A sync in another process replaces the files: pick them up.
+                let now_stamp = station::store_stamp(&cache);
+                if now_stamp != stamp {
+                    match cache.load() {
+                        Ok(cp) => {
+                            checkpoint = cp;
+                            eprintln!("reloaded the synced files");
+                        }
+                        Err(e) => eprintln!("warning: keeping the files loaded before: {e}"),
+                    }
+                    stamp = now_stamp;
+                }
+                let ready = watcher
+                    .poll()
+                    .with_context(|| format!("watching {}", folder.display()))?;
+                for path in ready {
+                    let name = path.display().to_string();
+                    let verdict = inspect::payload_from_arg(&name)
+                        .map_err(|e| e.to_string())
+                        .and_then(|text| {
+                            wallet_core::check(
+                                &text,
+                                &checkpoint,
+                                &profile,
+                                time::OffsetDateTime::now_utc(),
+                            )
+                            .map_err(|e| e.to_string())
+                        });
+                    let mut out = std::io::stdout().lock();
+                    use std::io::Write as _;
+                    match (verdict, json) {
+                        (Ok(v), true) => {
+                            writeln!(out, "{}", serde_json::json!({"file": name, "verdict": v}))?
+                        }
+                        (Err(e), true) => {
+                            writeln!(out, "{}", serde_json::json!({"file": name, "error": e}))?
+                        }
+                        (Ok(v), false) => {
+                            use std::io::IsTerminal;
+                            let colour = std::io::stdout().is_terminal()
+                                && std::env::var_os("NO_COLOR").is_none();
+                            write!(out, "-- {name}\n{}", station::render_verdict(&v, colour))?
+                        }
+                        (Err(e), false) => writeln!(out, "-- {name}\ncould not read a code: {e}")?,
+                    }
+                    out.flush()?;
+                }
+            }
         }
         Command::Status { store } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();

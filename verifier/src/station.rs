@@ -62,6 +62,20 @@ pub fn anchor_from_arg(arg: &str) -> Result<PublicKey, StationError> {
     PublicKey::from_pem(&text).map_err(|e| StationError::Anchor(e.to_string()))
 }
 
+/// When the store's files last changed: a sync in another process shows
+/// up as a different stamp.
+pub fn store_stamp(cache: &Cache) -> Vec<Option<std::time::SystemTime>> {
+    use wallet_core::cache::{ANCHORS_FILE, REVOCATIONS_FILE, RULES_FILE, TRUST_LIST_FILE};
+    [ANCHORS_FILE, TRUST_LIST_FILE, REVOCATIONS_FILE, RULES_FILE]
+        .iter()
+        .map(|f| {
+            std::fs::metadata(cache.path(f))
+                .and_then(|m| m.modified())
+                .ok()
+        })
+        .collect()
+}
+
 /// The anchor's fingerprint: its kid, SHA-256 of its SPKI, first 8 bytes, as hex.
 pub fn fingerprint(key: &PublicKey) -> String {
     hex::encode(kid_for_spki(&key.spki_der()))
