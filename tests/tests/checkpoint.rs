@@ -306,3 +306,111 @@ fn watch_checks_images_as_they_are_dropped() {
     // The image that was there before watching started was never checked.
     assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
 }
+
+/// A web cache in front of the issuer, as far as `verifier sync --from` can
+/// tell: serves the published files at the issuer's paths, and records what
+/// was asked for.
+fn serve(dir: std::path::PathBuf) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let target = request.split_whitespace().nth(1).unwrap_or("").to_string();
+            let _ = tx.send(target.clone());
+            let path = target.split('?').next().unwrap_or("");
+            let file = match path {
+                "/v1/trust-list" => Some("trust-list.cose"),
+                "/v1/revocations" => Some("revocations.cose"),
+                "/v1/rules" => Some("rules.cose"),
+                _ => None,
+            };
+            let body = file.and_then(|f| std::fs::read(dir.join(f)).ok());
+            let _ = match body {
+                Some(b) => stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            b.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .and_then(|_| stream.write_all(&b)),
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn sync_from_an_issuer_url_asks_for_a_delta_once_it_holds_a_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    assert!(run("issuer", &["init"], cwd).status.success());
+    let anchor = run("issuer", &["anchor", "show"], cwd);
+    let store = cwd.join("store");
+    let store = store.to_str().unwrap();
+    let init = run(
+        "verifier",
+        &["init", "--anchor", &stdout(&anchor), "--store", store],
+        cwd,
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    let published = cwd.join("published");
+    publish(&published, &cwd.join("issuer-data"), 1, &[]);
+    let (url, asked) = serve(published.clone());
+    let out = run("verifier", &["sync", "--from", &url, "--store", store], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("trust list: version 1 (new)"),
+        "{}",
+        stdout(&out)
+    );
+    let first: Vec<String> = asked.try_iter().collect();
+    assert_eq!(first, ["/v1/trust-list", "/v1/revocations", "/v1/rules"]);
+    // Version 2 published: the verifier says which version it holds.
+    publish(
+        &published,
+        &cwd.join("issuer-data"),
+        2,
+        &["00000000000000000000000000000001"],
+    );
+    let out = run("verifier", &["sync", "--from", &url, "--store", store], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("revocations: version 1 -> 2, 1 added"),
+        "{}",
+        stdout(&out)
+    );
+    let second: Vec<String> = asked.try_iter().collect();
+    assert_eq!(second[1], "/v1/revocations?since=1");
+    // An issuer that is down changes nothing and says so.
+    let out = run(
+        "verifier",
+        &["sync", "--from", "http://127.0.0.1:9", "--store", store],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("http://127.0.0.1:9/v1/trust-list"),
+        "{}",
+        stderr(&out)
+    );
+    let status = stdout(&run("verifier", &["status", "--store", store], cwd));
+    assert!(status.contains("revocations: version 2"), "{status}");
+}

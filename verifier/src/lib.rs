@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod fetch;
 pub mod gate;
 pub mod inspect;
 pub mod station;

@@ -23,18 +23,27 @@ enum Command {
     /// Pin the issuer's trust anchor (what `issuer anchor show` prints).
     Init {
         /// A PEM public key file, or the PEM text itself.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         anchor: String,
         /// Local store [default: $XDG_DATA_HOME/health-verifier].
         #[arg(long)]
         store: Option<PathBuf>,
     },
-    /// Install the trust list, revocations and rules from a folder (a USB
-    /// stick, a copied download); each is verified before it replaces anything.
+    /// Download the trust list, revocations (a delta when one is held) and
+    /// rules from an issuer, or install them from a folder (a USB stick);
+    /// each is verified against the pinned anchor before it replaces anything.
     Sync {
+        /// The issuer's base URL (its /v1/trust-list, /v1/revocations, /v1/rules).
+        #[arg(
+            long,
+            value_name = "URL",
+            required_unless_present = "from_dir",
+            conflicts_with = "from_dir"
+        )]
+        from: Option<String>,
         /// Folder holding trust-list.cose, revocations.cose and rules.cose.
         #[arg(long, value_name = "DIR")]
-        from_dir: PathBuf,
+        from_dir: Option<PathBuf>,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -136,9 +145,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sync { from_dir, store } => {
+        Command::Sync {
+            from,
+            from_dir,
+            store,
+        } => {
             let cache = cache(store)?;
-            let report = station::sync_from_dir(&cache, &from_dir)?;
+            let report = match (from, from_dir) {
+                (Some(url), _) => station::sync(&cache, &verifier::fetch::HttpSource::new(&url)?)?,
+                (None, Some(dir)) => station::sync_from_dir(&cache, &dir)?,
+                (None, None) => anyhow::bail!("give --from URL or --from-dir DIR"),
+            };
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");

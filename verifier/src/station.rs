@@ -25,6 +25,8 @@ pub enum StationError {
     Anchor(String),
     #[error("{path}: {why}")]
     Read { path: PathBuf, why: String },
+    #[error("{url}: {why}")]
+    Fetch { url: String, why: String },
     #[error(transparent)]
     Cache(#[from] CacheError),
 }
@@ -102,15 +104,42 @@ pub struct SyncReport {
     pub refused: Vec<String>,
 }
 
-/// Installs the files found in `dir` (trust list first: the others are
-/// checked against it). A missing or refused file leaves the held one.
+/// Where signed files come from: a folder, or an issuer over HTTP.
+pub trait Source {
+    /// The file's bytes, `None` if the source does not have it. For
+    /// revocations, `since` is the version held (the source may answer
+    /// with a delta from it, or with the full list).
+    fn fetch(&self, file: &str, since: Option<u64>) -> Result<Option<Vec<u8>>, StationError>;
+    /// Where, for messages.
+    fn describe(&self) -> String;
+}
+
+/// A folder (a USB stick, a copied download) holding the files by name.
+pub struct DirSource(pub PathBuf);
+
+impl Source for DirSource {
+    fn fetch(&self, file: &str, _since: Option<u64>) -> Result<Option<Vec<u8>>, StationError> {
+        read_file(&self.0.join(file))
+    }
+
+    fn describe(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+/// Installs the files found in `dir`; see [`sync`].
 pub fn sync_from_dir(cache: &Cache, dir: &Path) -> Result<SyncReport, StationError> {
+    sync(cache, &DirSource(dir.to_path_buf()))
+}
+
+/// Installs the files a source has (trust list first: the others are
+/// checked against it). A missing or refused file leaves the held one.
+pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, StationError> {
     let mut report = SyncReport::default();
-    let trust_path = dir.join(TRUST_LIST);
-    let Some(trust) = read_file(&trust_path)? else {
+    let Some(trust) = source.fetch(TRUST_LIST, None)? else {
         return Err(StationError::Read {
-            path: trust_path,
-            why: "not found: a sync folder must hold the trust list".into(),
+            path: PathBuf::from(source.describe()).join(TRUST_LIST),
+            why: "not found: a sync source must have the trust list".into(),
         });
     };
     match cache.install_trust_list(&trust) {
@@ -118,11 +147,18 @@ pub fn sync_from_dir(cache: &Cache, dir: &Path) -> Result<SyncReport, StationErr
         Err(CacheError::Refused(e)) => report.refused.push(format!("{TRUST_LIST}: {e}")),
         Err(e) => return Err(e.into()),
     }
+    // The revocation version held, to ask for a delta from it.
+    let held = cache
+        .trust_store()
+        .ok()
+        .and_then(|t| cache.revocations(&t).ok().flatten())
+        .map(|r| r.version);
     for (name, is_rules) in [(REVOCATIONS, false), (RULES, true)] {
-        let Some(bytes) = read_file(&dir.join(name))? else {
+        let since = if is_rules { None } else { held };
+        let Some(bytes) = source.fetch(name, since)? else {
             report
                 .refused
-                .push(format!("{name}: not in {}", dir.display()));
+                .push(format!("{name}: not in {}", source.describe()));
             continue;
         };
         let result = if is_rules {

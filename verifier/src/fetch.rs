@@ -1,0 +1,107 @@
+//! Downloading the signed files from an issuer (or any web cache in front
+//! of it): `GET {base}/v1/trust-list`, `/v1/revocations[?since=N]`,
+//! `/v1/rules`. Only `verifier sync` uses this; checking never does.
+
+use crate::station::{Source, StationError, REVOCATIONS, RULES, TRUST_LIST};
+use std::io::Read;
+use std::time::Duration;
+use wallet_core::signed::MAX_SIGNED_FILE;
+
+/// An issuer's base URL.
+pub struct HttpSource {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl HttpSource {
+    pub fn new(base: &str) -> Result<HttpSource, StationError> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(StationError::Fetch {
+                url: base,
+                why: "expected an http:// or https:// URL".into(),
+            });
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout(Duration::from_secs(300))
+            .build();
+        Ok(HttpSource { base, agent })
+    }
+
+    /// The URL of a file.
+    pub fn url(&self, file: &str, since: Option<u64>) -> String {
+        let path = match file {
+            TRUST_LIST => "v1/trust-list",
+            REVOCATIONS => "v1/revocations",
+            RULES => "v1/rules",
+            other => other,
+        };
+        match since {
+            Some(n) => format!("{}/{path}?since={n}", self.base),
+            None => format!("{}/{path}", self.base),
+        }
+    }
+}
+
+impl Source for HttpSource {
+    fn fetch(&self, file: &str, since: Option<u64>) -> Result<Option<Vec<u8>>, StationError> {
+        let url = self.url(file, since);
+        let fail = |why: String| StationError::Fetch {
+            url: url.clone(),
+            why,
+        };
+        let response = match self.agent.get(&url).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(404, _)) => return Ok(None),
+            Err(ureq::Error::Status(code, r)) => {
+                return Err(fail(format!("HTTP {code} {}", r.status_text())))
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let mut body = Vec::new();
+        response
+            .into_reader()
+            .take(MAX_SIGNED_FILE as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| fail(format!("reading the response: {e}")))?;
+        if body.len() > MAX_SIGNED_FILE {
+            return Err(fail(format!(
+                "response larger than {MAX_SIGNED_FILE} bytes"
+            )));
+        }
+        Ok(Some(body))
+    }
+
+    fn describe(&self) -> String {
+        self.base.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_follow_the_issuer_api() {
+        let s = HttpSource::new("http://issuer.example:8080/").unwrap();
+        assert_eq!(
+            s.url(TRUST_LIST, None),
+            "http://issuer.example:8080/v1/trust-list"
+        );
+        assert_eq!(
+            s.url(REVOCATIONS, Some(7)),
+            "http://issuer.example:8080/v1/revocations?since=7"
+        );
+        assert_eq!(s.url(RULES, None), "http://issuer.example:8080/v1/rules");
+        assert!(HttpSource::new("ftp://x").is_err());
+    }
+
+    #[test]
+    fn an_unreachable_issuer_is_an_error_naming_the_url() {
+        // Port 9 on loopback: nothing listens there.
+        let s = HttpSource::new("http://127.0.0.1:9").unwrap();
+        let e = s.fetch(TRUST_LIST, None).unwrap_err().to_string();
+        assert!(e.starts_with("http://127.0.0.1:9/v1/trust-list: "), "{e}");
+    }
+}
