@@ -414,3 +414,58 @@ fn sync_from_an_issuer_url_asks_for_a_delta_once_it_holds_a_list() {
     let status = stdout(&run("verifier", &["status", "--store", store], cwd));
     assert!(status.contains("revocations: version 2"), "{status}");
 }
+
+#[test]
+fn a_real_eu_certificate_checks_once_its_dsc_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
+    )
+    .unwrap();
+    let payload = case["PREFIX"].as_str().unwrap();
+    let clock = case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap();
+    let check = |cwd: &Path| {
+        run(
+            "verifier",
+            &[
+                "check",
+                payload,
+                "--profile",
+                "transport",
+                "--at",
+                clock,
+                "--json",
+                "--store",
+                &store,
+            ],
+            cwd,
+        )
+    };
+    let out = check(cwd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("unknown-key"), "{}", stdout(&out));
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
+    );
+    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    let out = run("verifier", &["dsc", "at-dsc.pem", "--store", &store], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("trusted ES256 key"),
+        "{}",
+        stdout(&out)
+    );
+    let out = check(cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["kind"], "recovery");
+    assert_eq!(v["holder"]["name"], "Musterfrau-Gößinger, Gabriele");
+    // Not a certificate: refused, naming the file.
+    std::fs::write(cwd.join("junk.pem"), "hello").unwrap();
+    let out = run("verifier", &["dsc", "junk.pem", "--store", &store], cwd);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
+}

@@ -89,6 +89,15 @@ enum Command {
         #[arg(long)]
         store: Option<PathBuf>,
     },
+    /// Trust EU DSC certificates (PEM, or base64 DER) locally, beside the
+    /// signed trust list, so EU certificates they signed verify.
+    Dsc {
+        /// Certificate files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
     /// Versions and ages of the cached files, anchor fingerprint, number of keys.
     Status {
         #[arg(long)]
@@ -305,6 +314,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     out.flush()?;
                 }
             }
+        }
+        Command::Dsc { files, store } => {
+            let cache = cache(store)?;
+            for file in files {
+                let meta = std::fs::metadata(&file).with_context(|| file.display().to_string())?;
+                if meta.len() > 64 * 1024 {
+                    anyhow::bail!("{}: too large for a certificate", file.display());
+                }
+                let text =
+                    std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
+                let key = cache
+                    .add_certificate(&text)
+                    .with_context(|| file.display().to_string())?;
+                println!(
+                    "trusted {} key {} ({})",
+                    key.algorithm,
+                    hex::encode(&key.kid),
+                    key.label
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { store } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
