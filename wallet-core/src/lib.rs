@@ -12,7 +12,8 @@
 //! [`verify`] → [`revocation`] → [`rules`] → [`check`] (the checkpoint's
 //! verdict). [`signed`] is the envelope of the three signed files a
 //! checkpoint caches ([`trust`], [`revocation`], [`rules`]), [`cache`] keeps
-//! them on disk, and [`qr`] turns payload text into images and back.
+//! them on disk, [`wallet`] keeps a citizen's credentials per family member,
+//! and [`qr`] turns payload text into images and back.
 #![forbid(unsafe_code)]
 
 pub mod batch;
@@ -33,6 +34,7 @@ pub mod samples;
 pub mod signed;
 pub mod trust;
 pub mod verify;
+pub mod wallet;
 
 pub use batch::check_batch;
 pub use check::{check, Checkpoint, Verdict};
