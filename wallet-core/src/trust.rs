@@ -30,6 +30,7 @@ use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, Signi
 use crate::signed::{self, Body, FileType, Header, Opened, SignedFileError};
 use crate::verify::{KeyLookup, KeySet};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::fmt;
 
 /// Most keys a trust list may hold.
@@ -358,12 +359,11 @@ impl TrustList {
             ));
         }
         let mut keys: Vec<ListedKey> = Vec::with_capacity(entries.len());
+        // (kid, SPKI) pairs seen: a set, so 100,000 keys stay linear.
+        let mut seen: HashSet<(Vec<u8>, Vec<u8>)> = HashSet::with_capacity(entries.len());
         for (i, v) in entries.iter().enumerate() {
             let k = ListedKey::from_cbor(v, i)?;
-            if keys
-                .iter()
-                .any(|o| o.key.kid == k.key.kid && o.key.key == k.key.key)
-            {
+            if !seen.insert((k.key.kid.clone(), k.key.key.spki_der())) {
                 return Err(field_error(i, "kid", "lists the same key twice"));
             }
             keys.push(k);
@@ -435,17 +435,21 @@ impl TrustStore {
             .map(|l| l.keys.iter().map(|k| &k.key.kid[..]).collect())
             .unwrap_or_default();
         let after: Vec<&[u8]> = list.keys.iter().map(|k| &k.key.kid[..]).collect();
+        let (before_set, after_set): (HashSet<&[u8]>, HashSet<&[u8]>) = (
+            before.iter().copied().collect(),
+            after.iter().copied().collect(),
+        );
         let change = TrustChange {
             from_version: self.list().map(|l| l.version),
             to_version: list.version,
             added: after
                 .iter()
-                .filter(|k| !before.contains(k))
+                .filter(|k| !before_set.contains(*k))
                 .map(hex::encode)
                 .collect(),
             removed: before
                 .iter()
-                .filter(|k| !after.contains(k))
+                .filter(|k| !after_set.contains(*k))
                 .map(hex::encode)
                 .collect(),
         };
