@@ -147,36 +147,58 @@ pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, StationEr
         Err(CacheError::Refused(e)) => report.refused.push(format!("{TRUST_LIST}: {e}")),
         Err(e) => return Err(e.into()),
     }
-    // The revocation version held, to ask for a delta from it.
-    let held = cache
-        .trust_store()
-        .ok()
-        .and_then(|t| cache.revocations(&t).ok().flatten())
-        .map(|r| r.version);
-    for (name, is_rules) in [(REVOCATIONS, false), (RULES, true)] {
-        let since = if is_rules { None } else { held };
-        let Some(bytes) = source.fetch(name, since)? else {
-            report
-                .refused
-                .push(format!("{name}: not in {}", source.describe()));
-            continue;
-        };
-        let result = if is_rules {
-            cache.install_rules(&bytes)
-        } else {
-            cache.install_revocations(&bytes)
-        };
-        match result {
-            Ok(c) if is_rules => report.rules = Some(c),
-            Ok(c) => report.revocations = Some(c),
-            Err(CacheError::Refused(e)) => report.refused.push(format!("{name}: {e}")),
-            Err(CacheError::Missing { what, hint, .. }) => {
-                report.refused.push(format!("{name}: no {what} ({hint})"))
-            }
-            Err(e) => return Err(e.into()),
-        }
+    // Loaded once: its version asks for a delta, and the delta builds on it.
+    let trust = cache.trust_store()?;
+    let held = cache.held_revocations(&trust)?;
+    if let Some(bytes) = fetch_or_note(
+        source,
+        REVOCATIONS,
+        held.as_ref().map(|r| r.version),
+        &mut report,
+    )? {
+        let result = cache.install_revocations_onto(&trust, held.as_ref(), &bytes);
+        report.revocations = note_refusal(REVOCATIONS, result, &mut report)?;
+    }
+    if let Some(bytes) = fetch_or_note(source, RULES, None, &mut report)? {
+        report.rules = note_refusal(RULES, cache.install_rules(&bytes), &mut report)?;
     }
     Ok(report)
+}
+
+/// A file from the source, or a note in the report that it has none.
+fn fetch_or_note(
+    source: &impl Source,
+    name: &str,
+    since: Option<u64>,
+    report: &mut SyncReport,
+) -> Result<Option<Vec<u8>>, StationError> {
+    let bytes = source.fetch(name, since)?;
+    if bytes.is_none() {
+        report
+            .refused
+            .push(format!("{name}: not in {}", source.describe()));
+    }
+    Ok(bytes)
+}
+
+/// What an install changed; a refused file goes into the report instead.
+fn note_refusal(
+    name: &str,
+    result: Result<FileChange, CacheError>,
+    report: &mut SyncReport,
+) -> Result<Option<FileChange>, StationError> {
+    match result {
+        Ok(c) => Ok(Some(c)),
+        Err(CacheError::Refused(e)) => {
+            report.refused.push(format!("{name}: {e}"));
+            Ok(None)
+        }
+        Err(CacheError::Missing { what, hint, .. }) => {
+            report.refused.push(format!("{name}: no {what} ({hint})"));
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn versions(from: Option<u64>, to: u64) -> String {

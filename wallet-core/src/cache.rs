@@ -289,16 +289,37 @@ impl Cache {
         }
     }
 
+    /// The revocation list a download builds on: the one held, or none when
+    /// there is none or it is damaged (a damaged state can only be replaced
+    /// by a full list).
+    pub fn held_revocations(
+        &self,
+        trust: &TrustStore,
+    ) -> Result<Option<RevocationList>, CacheError> {
+        match self.revocations(trust) {
+            Err(CacheError::Corrupt { .. }) => Ok(None),
+            other => other,
+        }
+    }
+
     /// Verifies a downloaded revocation list (full or delta) and stores the
     /// result if it is newer. A delta must start from the version held.
     pub fn install_revocations(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
         let trust = self.trust_store()?;
-        // A damaged state can only be replaced by a full list.
-        let held = match self.revocations(&trust) {
-            Err(CacheError::Corrupt { .. }) => None,
-            other => other?,
-        };
-        let (next, state) = match RevocationList::open(bytes, &trust) {
+        let held = self.held_revocations(&trust)?;
+        self.install_revocations_onto(&trust, held.as_ref(), bytes)
+    }
+
+    /// [`Cache::install_revocations`] for a caller that already holds the
+    /// trust store and the [`Cache::held_revocations`] (to ask for a delta
+    /// from its version), so the held list is not loaded twice.
+    pub fn install_revocations_onto(
+        &self,
+        trust: &TrustStore,
+        held: Option<&RevocationList>,
+        bytes: &[u8],
+    ) -> Result<FileChange, CacheError> {
+        let (next, state) = match RevocationList::open(bytes, trust) {
             Ok(next) => {
                 let state = Value::Map(vec![("signed".into(), Value::Bytes(bytes.to_vec()))]);
                 (next, state)
@@ -306,8 +327,8 @@ impl Cache {
             Err(SignedFileError::WrongType { found, .. })
                 if found == FileType::RevocationDelta.name() =>
             {
-                let delta = RevocationDelta::open(bytes, &trust)?;
-                let held = held.as_ref().ok_or(CacheError::Missing {
+                let delta = RevocationDelta::open(bytes, trust)?;
+                let held = held.ok_or(CacheError::Missing {
                     what: "revocation list to apply a delta to",
                     dir: self.dir.clone(),
                     hint: "download the full list first",
@@ -329,13 +350,13 @@ impl Cache {
             Err(e) => return Err(e.into()),
         };
         let digest = next.digest();
-        let held_digest = held.as_ref().map(|h| (h.version, h.digest()));
+        let held_digest = held.map(|h| (h.version, h.digest()));
         let changed = signed::check_succession(
             FileType::Revocations,
             held_digest.as_ref().map(|(v, d)| (*v, &d[..])),
             (next.version, &digest),
         )?;
-        let change = revocation_change(held.as_ref(), &next);
+        let change = revocation_change(held, &next);
         if changed {
             self.write(REVOCATIONS_FILE, &cbor::encode(&state))?;
         }
