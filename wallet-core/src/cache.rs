@@ -27,7 +27,7 @@ use crate::keys::{IssuerKey, PublicKey};
 use crate::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::rules::RuleSet;
 use crate::signed::{self, FileType, SignedFileError, MAX_SIGNED_FILE};
-use crate::trust::{TrustChange, TrustList, TrustStore};
+use crate::trust::{TrustChange, TrustStore};
 use serde::Serialize;
 use std::fs;
 use std::io::{self, Read, Write};
@@ -73,12 +73,6 @@ pub struct FileChange {
     /// Revocation entries added and removed (zero for rules).
     pub added: usize,
     pub removed: usize,
-}
-
-impl FileChange {
-    pub fn is_unchanged(&self) -> bool {
-        self.from_version == Some(self.to_version)
-    }
 }
 
 /// A cache directory.
@@ -426,11 +420,6 @@ impl Cache {
             dir: self.dir.clone(),
             hint: "sync first",
         }
-    }
-
-    /// The trust list held, without the rest (for status displays).
-    pub fn trust_list(&self) -> Result<Option<TrustList>, CacheError> {
-        Ok(self.trust_store()?.list().cloned())
     }
 }
 

@@ -247,11 +247,6 @@ impl RevocationList {
         self.len() == 0
     }
 
-    /// Bytes held by the entries.
-    pub fn memory_bytes(&self) -> usize {
-        (self.ids.capacity() + self.signatures.capacity()) * ENTRY_LEN
-    }
-
     pub fn contains(&self, kind: EntryKind, entry: &Entry) -> bool {
         sorted_contains(self.entries(kind), entry)
     }
