@@ -377,83 +377,78 @@ impl RuleSet {
         let kind = credential.kind();
         let mut out = RuleOutcome::default();
         if !profile.accept.contains(&kind) {
+            // Not accepted here: no rule of this profile applies to it.
             out.reasons.push(Reason::NotAccepted {
                 kind,
                 profile: profile_name.to_string(),
             });
+            return Ok(out);
         }
         let missing = || RulesError::Invalid(format!("no {kind} rule for profile {profile_name}"));
-        let mut reasons = Vec::new();
+        let reasons = &mut out.reasons;
         match &credential.body {
             Body::Test { test, .. } => {
-                if profile.accept.contains(&kind) {
-                    let rule = profile
-                        .test
-                        .as_ref()
-                        .or(d.test.as_ref())
-                        .ok_or_else(missing)?;
-                    let hours = match test.test_type {
-                        TestType::Naat => rule.naat_max_hours,
-                        TestType::Rat => rule.rat_max_hours,
-                    };
-                    if test.result == TestResult::Positive {
-                        reasons.push(Reason::TestPositive);
-                    }
-                    let until = test.sampled_at.saturating_add(i64::from(hours) * 3600);
-                    if now < test.sampled_at {
-                        reasons.push(Reason::NotYetValid {
-                            from: instant::format(test.sampled_at),
-                        });
-                    }
-                    if now > until {
-                        reasons.push(Reason::TestTooOld {
-                            max_hours: hours,
-                            sampled: instant::format(test.sampled_at),
-                        });
-                    }
-                    out.valid_until = Some(until);
+                let rule = profile
+                    .test
+                    .as_ref()
+                    .or(d.test.as_ref())
+                    .ok_or_else(missing)?;
+                let hours = match test.test_type {
+                    TestType::Naat => rule.naat_max_hours,
+                    TestType::Rat => rule.rat_max_hours,
+                };
+                if test.result == TestResult::Positive {
+                    reasons.push(Reason::TestPositive);
                 }
+                let until = test.sampled_at.saturating_add(i64::from(hours) * 3600);
+                if now < test.sampled_at {
+                    reasons.push(Reason::NotYetValid {
+                        from: instant::format(test.sampled_at),
+                    });
+                }
+                if now > until {
+                    reasons.push(Reason::TestTooOld {
+                        max_hours: hours,
+                        sampled: instant::format(test.sampled_at),
+                    });
+                }
+                out.valid_until = Some(until);
             }
             Body::Vaccination { vaccination: v, .. } => {
-                if profile.accept.contains(&kind) {
-                    let rule = profile
-                        .vaccination
-                        .as_ref()
-                        .or(d.vaccination.as_ref())
-                        .ok_or_else(missing)?;
-                    if v.dose < v.doses {
-                        reasons.push(Reason::SeriesIncomplete {
-                            dose: v.dose,
-                            doses: v.doses,
-                        });
-                    }
-                    let from = add_days(v.date, rule.valid_from_days);
-                    let until = rule
-                        .valid_for_days
-                        .map_or(i64::MAX, |d| add_days(v.date, d));
-                    window(now, from, until, &mut reasons);
-                    out.valid_until = rule.valid_for_days.is_some().then_some(until);
+                let rule = profile
+                    .vaccination
+                    .as_ref()
+                    .or(d.vaccination.as_ref())
+                    .ok_or_else(missing)?;
+                if v.dose < v.doses {
+                    reasons.push(Reason::SeriesIncomplete {
+                        dose: v.dose,
+                        doses: v.doses,
+                    });
                 }
+                let from = add_days(v.date, rule.valid_from_days);
+                let until = rule
+                    .valid_for_days
+                    .map_or(i64::MAX, |d| add_days(v.date, d));
+                window(now, from, until, reasons);
+                out.valid_until = rule.valid_for_days.is_some().then_some(until);
             }
             Body::Recovery { recovery: r, .. } => {
-                if profile.accept.contains(&kind) {
-                    let rule = profile
-                        .recovery
-                        .as_ref()
-                        .or(d.recovery.as_ref())
-                        .ok_or_else(missing)?;
-                    // The rule's window, narrowed by the issuer's own dates.
-                    let from = add_days(r.first_positive, rule.valid_from_days)
-                        .max(day_start(r.valid_from));
-                    let until = add_days(r.first_positive, rule.valid_until_days)
-                        .min(add_days(r.valid_until, 1) - 1);
-                    window(now, from, until, &mut reasons);
-                    out.valid_until = Some(until);
-                }
+                let rule = profile
+                    .recovery
+                    .as_ref()
+                    .or(d.recovery.as_ref())
+                    .ok_or_else(missing)?;
+                // The rule's window, narrowed by the issuer's own dates.
+                let from =
+                    add_days(r.first_positive, rule.valid_from_days).max(day_start(r.valid_from));
+                let until = add_days(r.first_positive, rule.valid_until_days)
+                    .min(add_days(r.valid_until, 1) - 1);
+                window(now, from, until, reasons);
+                out.valid_until = Some(until);
             }
             Body::Venue { .. } => {}
         }
-        out.reasons.extend(reasons);
         Ok(out)
     }
 }
