@@ -14,9 +14,9 @@
 //! atomically; a file that cannot be read is reported and never rewritten.
 
 use crate::cache::write_atomically;
-use crate::check::{check, Checkpoint, Verdict};
+use crate::check::{check_verified, Checkpoint, Verdict};
 use crate::credential::{instant, Credential, CredentialKind};
-use crate::verify::{decode, verify_decoded, Reason};
+use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Read};
@@ -273,10 +273,7 @@ impl Wallet {
                         .collect::<Vec<_>>();
                     return Err(WalletError::Untrusted(why.join("; ")));
                 };
-                let mut reasons = v.reasons;
-                if let Some(by) = cp.revocations.check(&c.id, &decoded.cose) {
-                    reasons.push(Reason::Revoked { by });
-                }
+                let reasons = with_revocation(v.reasons, &c.id, &decoded, cp);
                 (c, true, reasons)
             }
             None => {
@@ -343,6 +340,21 @@ impl Wallet {
         checkpoint: Option<&Checkpoint>,
         now: OffsetDateTime,
     ) -> Result<Vec<Held>, WalletError> {
+        Ok(self
+            .entries(member, checkpoint, now)?
+            .into_iter()
+            .map(|e| e.held)
+            .collect())
+    }
+
+    /// Each stored credential decoded once, with its signature and time
+    /// checks when there is a checkpoint, and the status they give.
+    fn entries(
+        &self,
+        member: &str,
+        checkpoint: Option<&Checkpoint>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Entry>, WalletError> {
         let file = self.read_member(member)?;
         let secs = now.unix_timestamp();
         let mut out = Vec::new();
@@ -354,22 +366,22 @@ impl Wallet {
                 continue;
             };
             let mut status = own_status(&credential, secs);
-            if let Some(cp) = checkpoint {
+            let verification = checkpoint.map(|cp| {
                 let v = verify_decoded(&decoded, &cp.trust, now);
-                let mut trouble: Vec<String> = v
-                    .reasons
-                    .iter()
-                    .filter(|r| !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. }))
-                    .map(ToString::to_string)
-                    .collect();
-                if let Some(by) = cp.revocations.check(&credential.id, &decoded.cose) {
-                    trouble.push(Reason::Revoked { by }.to_string());
-                }
+                let trouble: Vec<String> =
+                    with_revocation(v.reasons.clone(), &credential.id, &decoded, cp)
+                        .iter()
+                        .filter(|r| {
+                            !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. })
+                        })
+                        .map(ToString::to_string)
+                        .collect();
                 if !trouble.is_empty() {
                     status = Status::Invalid { reasons: trouble };
                 }
-            }
-            out.push(Held {
+                v
+            });
+            let held = Held {
                 member: member.to_string(),
                 id: credential.id.clone(),
                 kind: credential.kind(),
@@ -377,6 +389,11 @@ impl Wallet {
                 status,
                 payload: s.payload,
                 credential,
+            };
+            out.push(Entry {
+                held,
+                decoded,
+                verification,
             });
         }
         Ok(out)
@@ -395,8 +412,14 @@ impl Wallet {
             best: None,
             all: Vec::new(),
         };
-        for held in self.member_credentials(member, Some(checkpoint), now)? {
-            let Ok(verdict) = check(&held.payload, checkpoint, profile, now) else {
+        for entry in self.entries(member, Some(checkpoint), now)? {
+            // The signature was checked when the entry was read: go on from there.
+            let Some(verification) = entry.verification else {
+                continue;
+            };
+            let Ok(verdict) =
+                check_verified(&entry.decoded, verification, checkpoint, profile, now)
+            else {
                 continue;
             };
             let better = verdict.valid
@@ -407,7 +430,10 @@ impl Wallet {
             if better {
                 choice.best = Some(choice.all.len());
             }
-            choice.all.push(Checked { held, verdict });
+            choice.all.push(Checked {
+                held: entry.held,
+                verdict,
+            });
         }
         Ok(choice)
     }
@@ -418,6 +444,26 @@ impl Wallet {
         let index = find(&file, member, id)?;
         Ok(file.credentials[index].payload.clone())
     }
+}
+
+/// A stored credential, decoded once.
+struct Entry {
+    held: Held,
+    decoded: Decoded,
+    verification: Option<Verification>,
+}
+
+/// `reasons`, plus "revoked" when the credential is on the synced list.
+fn with_revocation(
+    mut reasons: Vec<Reason>,
+    id: &str,
+    decoded: &Decoded,
+    checkpoint: &Checkpoint,
+) -> Vec<Reason> {
+    if let Some(by) = checkpoint.revocations.check(id, &decoded.cose) {
+        reasons.push(Reason::Revoked { by });
+    }
+    reasons
 }
 
 fn id_of(payload: &str) -> Option<String> {
