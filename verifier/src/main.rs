@@ -134,6 +134,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// Colour for a person at a terminal, unless NO_COLOR says otherwise.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 fn cache(store: Option<PathBuf>) -> Result<Cache> {
     Ok(Cache::new(match store {
         Some(s) => s,
@@ -233,10 +239,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string(&verdict)?);
             } else {
-                use std::io::IsTerminal;
-                let colour =
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-                print!("{}", station::render_verdict(&verdict, colour));
+                print!("{}", station::render_verdict(&verdict, colour()));
             }
             Ok(if verdict.valid {
                 ExitCode::SUCCESS
@@ -304,10 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             writeln!(out, "{}", serde_json::json!({"file": name, "error": e}))?
                         }
                         (Ok(v), false) => {
-                            use std::io::IsTerminal;
-                            let colour = std::io::stdout().is_terminal()
-                                && std::env::var_os("NO_COLOR").is_none();
-                            write!(out, "-- {name}\n{}", station::render_verdict(&v, colour))?
+                            write!(out, "-- {name}\n{}", station::render_verdict(&v, colour()))?
                         }
                         (Err(e), false) => writeln!(out, "-- {name}\ncould not read a code: {e}")?,
                     }
