@@ -11,8 +11,9 @@
 //! the ratio pipeline / raw verify (time per operation), from this run's
 //! estimates. Run: `cargo bench -p wallet-core --bench pipeline`.
 
+mod common;
+
 use criterion::{black_box, Criterion};
-use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use wallet_core::cose::CoseSign1;
 use wallet_core::envelope;
@@ -48,36 +49,24 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-/// Mean time per iteration (ns) that criterion estimated in this run.
-fn mean_ns(dir: &Path, name: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join(name).join("new/estimates.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion");
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .configure_from_args();
+    let (dir, mut c) = common::criterion();
     benches(&mut c);
     c.final_summary();
-    // `cargo test --benches` runs each once without measuring: no summary then.
     let names = [
         "ed25519_sign",
         "ed25519_verify_raw",
         "pipeline_native",
         "pipeline_eu_es256",
     ];
-    let means: Vec<Option<f64>> = names.iter().map(|n| mean_ns(&dir, n)).collect();
-    if std::env::args().any(|a| a == "--bench") && means.iter().all(Option::is_some) {
+    if let Some(means) = common::means(&dir, &names) {
         println!("\nsummary (this run, mean time per operation):");
         for (n, m) in names.iter().zip(&means) {
-            let m = m.unwrap_or(f64::NAN);
             println!("  {n:<20} {:>10.0} ops/s  ({:.2} µs)", 1e9 / m, m / 1000.0);
         }
-        if let (Some(raw), Some(pipe)) = (means[1], means[2]) {
-            println!("  pipeline_native / ed25519_verify_raw = {:.2}", pipe / raw);
-        }
+        println!(
+            "  pipeline_native / ed25519_verify_raw = {:.2}",
+            means[2] / means[1]
+        );
     }
 }

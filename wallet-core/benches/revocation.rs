@@ -14,10 +14,11 @@
 //! after the load (the list held) and the peak during the load.
 //! Run: `cargo bench -p wallet-core --bench revocation`.
 
-use criterion::{black_box, Criterion};
+mod common;
+
+use criterion::black_box;
 use sha2::{Digest, Sha256};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;
 use wallet_core::keys::PublicKey;
@@ -83,17 +84,8 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
     (out, retained, peak)
 }
 
-fn mean_ns(dir: &Path, name: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join(name).join("new/estimates.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion");
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .configure_from_args();
+    let (dir, mut c) = common::criterion();
 
     let mut checkpoint = samples::checkpoint();
     let signed = big_list().sign(&samples::anchor_key());
@@ -142,9 +134,8 @@ fn main() {
         "ed25519_verify_raw",
         "checkpoint_pipeline",
     ];
-    let means: Vec<Option<f64>> = names.iter().map(|n| mean_ns(&dir, n)).collect();
-    if std::env::args().any(|a| a == "--bench") && means.iter().all(Option::is_some) {
-        let m = |i: usize| means[i].unwrap_or(f64::NAN);
+    if let Some(means) = common::means(&dir, &names) {
+        let m = |i: usize| means[i];
         println!("\nsummary (this run):");
         println!(
             "  load 1,000,000 entries      {:>10.1} ms   (target < 1000 ms)",
