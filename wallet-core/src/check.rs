@@ -128,14 +128,26 @@ pub fn malformed_verdict(
     profile: &str,
     now: OffsetDateTime,
 ) -> Verdict {
-    Verdict {
-        valid: false,
-        profile: profile.to_string(),
-        kind: None,
-        holder: None,
-        valid_until: None,
-        reasons: vec![Reason::Malformed { what }],
-        warnings: checkpoint.warnings(now.unix_timestamp()),
+    Verdict::red(vec![Reason::Malformed { what }], checkpoint, profile, now)
+}
+
+impl Verdict {
+    /// Invalid with `reasons`, showing nothing from the code.
+    fn red(
+        reasons: Vec<Reason>,
+        checkpoint: &Checkpoint,
+        profile: &str,
+        now: OffsetDateTime,
+    ) -> Verdict {
+        Verdict {
+            valid: false,
+            profile: profile.to_string(),
+            kind: None,
+            holder: None,
+            valid_until: None,
+            reasons,
+            warnings: checkpoint.warnings(now.unix_timestamp()),
+        }
     }
 }
 
@@ -160,15 +172,7 @@ pub fn check_verified(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     let secs = now.unix_timestamp();
-    let mut verdict = Verdict {
-        valid: false,
-        profile: profile.to_string(),
-        kind: None,
-        holder: None,
-        valid_until: None,
-        reasons: verification.reasons,
-        warnings: checkpoint.warnings(secs),
-    };
+    let mut verdict = Verdict::red(verification.reasons, checkpoint, profile, now);
     // No credential means the signature did not hold: show nothing from it.
     let Some(credential) = verification.credential else {
         checkpoint.rules.profile(profile)?;
