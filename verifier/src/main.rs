@@ -318,12 +318,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dsc { files, store } => {
             let cache = cache(store)?;
             for file in files {
-                let meta = std::fs::metadata(&file).with_context(|| file.display().to_string())?;
-                if meta.len() > 64 * 1024 {
+                let Some(text) =
+                    station::read_small_text(&file).with_context(|| file.display().to_string())?
+                else {
                     anyhow::bail!("{}: too large for a certificate", file.display());
-                }
-                let text =
-                    std::fs::read_to_string(&file).with_context(|| file.display().to_string())?;
+                };
                 let key = cache
                     .add_certificate(&text)
                     .with_context(|| file.display().to_string())?;

@@ -50,18 +50,27 @@ pub fn anchor_from_arg(arg: &str) -> Result<PublicKey, StationError> {
     let text = if arg.contains("-----BEGIN") {
         arg.to_string()
     } else {
-        let path = Path::new(arg);
-        let meta = std::fs::metadata(path).map_err(|e| {
-            StationError::Anchor(format!("{arg}: {e} (expected a PEM file or PEM text)"))
-        })?;
-        if meta.len() > 64 * 1024 {
-            return Err(StationError::Anchor(format!(
-                "{arg}: too large for a public key"
-            )));
-        }
-        std::fs::read_to_string(path).map_err(|e| StationError::Anchor(format!("{arg}: {e}")))?
+        read_small_text(Path::new(arg))
+            .map_err(|e| {
+                StationError::Anchor(format!("{arg}: {e} (expected a PEM file or PEM text)"))
+            })?
+            .ok_or_else(|| StationError::Anchor(format!("{arg}: too large for a public key")))?
     };
     PublicKey::from_pem(&text).map_err(|e| StationError::Anchor(e.to_string()))
+}
+
+/// Most bytes a key or certificate file may hold.
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// Reads a key or certificate file; `None` if it holds more than
+/// [`MAX_KEY_FILE`] bytes (no more than that is ever read).
+pub fn read_small_text(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_KEY_FILE + 1)
+        .read_to_string(&mut text)?;
+    Ok((text.len() as u64 <= MAX_KEY_FILE).then_some(text))
 }
 
 /// When the store's files last changed: a sync in another process shows
