@@ -262,36 +262,149 @@ impl IssueArgs {
             }
             None => self.body_from_flags(now)?,
         };
-        let expires_at = match (&self.expires_at, &body) {
-            (Some(s), _) => at("--expires-at", s)?,
-            (None, Body::Test { .. }) => now + 3 * 86_400,
-            (None, Body::Recovery { recovery, .. }) => end_of_day(recovery.valid_until),
-            (None, _) => now + 365 * 86_400,
-        };
-        if expires_at <= now {
-            let flag = match (&self.expires_at, &body) {
-                (Some(_), _) => "--expires-at",
-                (None, Body::Recovery { .. }) => "--valid-until",
-                _ => "credential",
-            };
-            return Err(bad(
-                flag,
-                format!(
-                    "the credential would expire at {}, which is already past",
-                    instant::format(expires_at)
-                ),
-            ));
-        }
-        let credential = Credential {
-            id: hex::encode(id),
-            issuer: self.issuer.clone(),
-            issued_at: now,
-            expires_at,
-            body,
-        };
-        credential.validate().map_err(|e| bad("credential", e))?;
-        Ok(credential)
+        finish(body, &self.issuer, self.expires_at.as_deref(), now, id)
     }
+
+    /// The fields of one CSV line, by column name (the flag names with `_`
+    /// for `-`). An unknown column is an error naming it.
+    pub fn set_column(&mut self, column: &str, value: &str) -> Result<(), RequestError> {
+        let v = value.trim();
+        let text = || (!v.is_empty()).then(|| v.to_string());
+        let number = |flag: &'static str| -> Result<Option<u8>, RequestError> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            v.parse()
+                .map(Some)
+                .map_err(|_| bad(flag, format!("{v:?} is not a number from 0 to 255")))
+        };
+        match column {
+            "kind" => self.kind = text(),
+            "issuer" => {
+                if let Some(t) = text() {
+                    self.issuer = t
+                }
+            }
+            "name" => self.name = text(),
+            "dob" => self.dob = text(),
+            "test_type" => self.test_type = text(),
+            "result" => self.result = text(),
+            "sampled_at" => self.sampled_at = text(),
+            "centre" => self.centre = text(),
+            "prophylaxis" => {
+                if let Some(t) = text() {
+                    self.prophylaxis = t
+                }
+            }
+            "product" => self.product = text(),
+            "manufacturer" => self.manufacturer = text(),
+            "dose" => self.dose = number("--dose")?,
+            "doses" => self.doses = number("--doses")?,
+            "date" => self.date = text(),
+            "first_positive" => self.first_positive = text(),
+            "valid_from" => self.valid_from = text(),
+            "valid_until" => self.valid_until = text(),
+            "venue_id" => self.venue_id = text(),
+            "venue_name" => self.venue_name = text(),
+            "area" => self.area = text(),
+            "expires_at" => self.expires_at = text(),
+            other => return Err(bad("column", format!("{other:?} is not a known column"))),
+        }
+        Ok(())
+    }
+
+    /// The credential from fields set with [`IssueArgs::set_column`].
+    pub fn build_from_columns(&self, now: i64, id: [u8; 16]) -> Result<Credential, RequestError> {
+        let body = self.body_from_flags(now)?;
+        finish(body, &self.issuer, self.expires_at.as_deref(), now, id)
+    }
+}
+
+/// The column names [`IssueArgs::set_column`] takes.
+pub const COLUMNS: [&str; 21] = [
+    "kind",
+    "issuer",
+    "name",
+    "dob",
+    "test_type",
+    "result",
+    "sampled_at",
+    "centre",
+    "prophylaxis",
+    "product",
+    "manufacturer",
+    "dose",
+    "doses",
+    "date",
+    "first_positive",
+    "valid_from",
+    "valid_until",
+    "venue_id",
+    "venue_name",
+    "area",
+    "expires_at",
+];
+
+impl RequestError {
+    /// The message with flag names written as CSV/JSON field names
+    /// (`--test-type` becomes `test_type`).
+    pub fn as_fields(&self) -> String {
+        fn field(flag: &str) -> String {
+            flag.trim_start_matches("--").replace('-', "_")
+        }
+        match self {
+            RequestError::Missing { kind, flags } => format!(
+                "missing required field(s) for a {kind} credential: {}",
+                flags
+                    .iter()
+                    .map(|f| field(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            RequestError::Invalid { flag, why } => format!("{}: {why}", field(flag)),
+            RequestError::Json { why, .. } => why.clone(),
+        }
+    }
+}
+
+/// A credential from its body: issuer, expiry (RFC 3339 text, or the
+/// kind's default), checked as a whole.
+pub fn finish(
+    body: Body,
+    issuer: &str,
+    expires_at: Option<&str>,
+    now: i64,
+    id: [u8; 16],
+) -> Result<Credential, RequestError> {
+    let expires = match (expires_at, &body) {
+        (Some(s), _) => at("--expires-at", s)?,
+        (None, Body::Test { .. }) => now + 3 * 86_400,
+        (None, Body::Recovery { recovery, .. }) => end_of_day(recovery.valid_until),
+        (None, _) => now + 365 * 86_400,
+    };
+    if expires <= now {
+        let flag = match (expires_at, &body) {
+            (Some(_), _) => "--expires-at",
+            (None, Body::Recovery { .. }) => "--valid-until",
+            _ => "credential",
+        };
+        return Err(bad(
+            flag,
+            format!(
+                "the credential would expire at {}, which is already past",
+                instant::format(expires)
+            ),
+        ));
+    }
+    let credential = Credential {
+        id: hex::encode(id),
+        issuer: issuer.to_string(),
+        issued_at: now,
+        expires_at: expires,
+        body,
+    };
+    credential.validate().map_err(|e| bad("credential", e))?;
+    Ok(credential)
 }
 
 #[cfg(test)]

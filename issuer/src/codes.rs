@@ -1,0 +1,210 @@
+//! Retrieval codes: what a lab hands a citizen (on paper or by SMS) to fetch
+//! their credential once.
+//!
+//! A code is derived from the credential id with a secret key held in the
+//! data folder (`code-secret`, 0600): HMAC-SHA256(secret, id), the first 60
+//! bits written as 12 Crockford base-32 characters in three groups
+//! (`7K3M-Q9TX-A2PB`). The database keeps only SHA-256 of the code, so a
+//! copy of the database does not give anyone's code away, and a retried
+//! submission can be answered with the same code without storing it.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use thiserror::Error;
+
+pub const SECRET_FILE: &str = "code-secret";
+
+/// Crockford's base 32: no I, L, O or U, so codes read aloud or copied by
+/// hand survive.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Characters in a code, without the dashes.
+pub const CODE_CHARS: usize = 12;
+
+#[derive(Debug, Error)]
+pub enum CodeError {
+    #[error("{path}: {why}")]
+    Secret { path: String, why: String },
+}
+
+/// The secret codes are derived with. Never printed.
+#[derive(Clone)]
+pub struct CodeKey([u8; 32]);
+
+impl fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeKey(..)")
+    }
+}
+
+impl CodeKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> CodeKey {
+        CodeKey(bytes)
+    }
+
+    /// Loads `code-secret` from the data folder, creating it (0600) if absent.
+    pub fn load_or_create(data: &Path) -> Result<CodeKey, CodeError> {
+        let path = data.join(SECRET_FILE);
+        let err = |why: String| CodeError::Secret {
+            path: path.display().to_string(),
+            why,
+        };
+        if path.exists() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = fs::metadata(&path)
+                    .map_err(|e| err(e.to_string()))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(err(format!(
+                        "readable by other users (mode {:o}); run: chmod 600 {}",
+                        mode & 0o777,
+                        path.display()
+                    )));
+                }
+            }
+            let text = fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
+            let bytes = hex::decode(text.trim())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| err("expected 64 hex digits".into()))?;
+            return Ok(CodeKey(bytes));
+        }
+        fs::create_dir_all(data).map_err(|e| err(e.to_string()))?;
+        let mut bytes = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        let tmp = path.with_extension("tmp");
+        let _ = fs::remove_file(&tmp);
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp).map_err(|e| err(e.to_string()))?;
+        f.write_all(format!("{}\n", hex::encode(bytes)).as_bytes())
+            .and_then(|_| f.sync_all())
+            .map_err(|e| err(e.to_string()))?;
+        fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
+        Ok(CodeKey(bytes))
+    }
+
+    /// The retrieval code of a credential.
+    pub fn code(&self, credential_id: &str) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            // HMAC takes a key of any length.
+            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
+        };
+        mac.update(credential_id.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        let mut bits = u64::from_be_bytes([
+            tag[0], tag[1], tag[2], tag[3], tag[4], tag[5], tag[6], tag[7],
+        ]) >> 4;
+        let mut chars = [0u8; CODE_CHARS];
+        for c in chars.iter_mut().rev() {
+            *c = ALPHABET[(bits & 31) as usize];
+            bits >>= 5;
+        }
+        let s: String = chars.iter().map(|&b| b as char).collect();
+        format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
+    }
+}
+
+/// A code as typed, in canonical form: dashes and spaces dropped, upper
+/// case, and the letters people confuse mapped (O→0, I and L→1). `None` if
+/// it cannot be a code.
+pub fn normalize(typed: &str) -> Option<String> {
+    if typed.len() > 64 {
+        return None;
+    }
+    let mut out = String::with_capacity(CODE_CHARS);
+    for c in typed.chars() {
+        let c = match c.to_ascii_uppercase() {
+            '-' | ' ' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) {
+            return None;
+        }
+        out.push(c);
+    }
+    (out.len() == CODE_CHARS).then_some(out)
+}
+
+/// What the database stores for a code: SHA-256 of its canonical form, hex.
+pub fn code_hash(canonical: &str) -> String {
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// The stored hash for a code as issued.
+pub fn hash_of_issued(code: &str) -> String {
+    code_hash(&code.replace('-', ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_distinct_and_readable() {
+        let k = CodeKey::from_bytes([7; 32]);
+        let a = k.code("00112233445566778899aabbccddeeff");
+        assert_eq!(a, k.code("00112233445566778899aabbccddeeff"));
+        assert_ne!(a, k.code("00112233445566778899aabbccddeefe"));
+        assert_ne!(
+            a,
+            CodeKey::from_bytes([8; 32]).code("00112233445566778899aabbccddeeff")
+        );
+        assert_eq!(a.len(), 14);
+        assert_eq!(a.matches('-').count(), 2);
+        assert!(!a.contains(['I', 'L', 'O', 'U']));
+    }
+
+    #[test]
+    fn typed_codes_are_normalised() {
+        let k = CodeKey::from_bytes([1; 32]);
+        let code = k.code("x");
+        let canonical = code.replace('-', "");
+        assert_eq!(normalize(&code).as_deref(), Some(canonical.as_str()));
+        assert_eq!(
+            normalize(&code.to_lowercase().replace('-', " ")).as_deref(),
+            Some(canonical.as_str())
+        );
+        assert_eq!(normalize("O1LI-0000-0000").as_deref(), Some("011100000000"));
+        assert_eq!(normalize("too-short"), None);
+        assert_eq!(normalize("UUUU-UUUU-UUUU"), None);
+        assert_eq!(normalize("ÄBCD-EFGH-JKMN"), None);
+        assert_eq!(normalize(&"A".repeat(100)), None);
+        assert_eq!(hash_of_issued(&code), code_hash(&canonical));
+    }
+
+    #[test]
+    fn the_secret_is_created_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = CodeKey::load_or_create(dir.path()).unwrap();
+        let b = CodeKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(a.code("id"), b.code("id"));
+        assert_eq!(format!("{a:?}"), "CodeKey(..)");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = dir.path().join(SECRET_FILE);
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(CodeKey::load_or_create(dir.path()).is_err());
+        }
+    }
+}

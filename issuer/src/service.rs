@@ -1,0 +1,1178 @@
+//! The issuer itself, under both the HTTP service and the command line:
+//! its data folder, signing keys, database, and the signed files it
+//! publishes (trust list, revocations, rules).
+//!
+//! Everything that signs takes `now`; nothing here reads the clock.
+
+use crate::codes::{self, CodeKey};
+use crate::db::{self, KeyRow, NewCredential, NewRevocation, Store, StoreError, StoredFile};
+use crate::keystore::{self, KeyStoreError};
+use crate::request::RequestError;
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use thiserror::Error;
+use wallet_core::credential::Body;
+use wallet_core::keys::PublicKey;
+use wallet_core::revocation::{self, Entry, EntryKind};
+use wallet_core::rules::Rules;
+use wallet_core::signed::FileType;
+use wallet_core::trust::{KeyUse, ListedKey};
+use wallet_core::{
+    Algorithm, Credential, IssuerKey, Profile, RevocationList, RuleSet, SigningKey, TrustList,
+    TrustStore,
+};
+
+/// The anchor's public key, kept in the data folder even when its private
+/// key lives offline.
+pub const ANCHOR_PUBLIC_FILE: &str = "anchor.pem";
+/// Optional rules to publish instead of the defaults (JSON, spec/rules.md).
+pub const RULES_FILE: &str = "rules.json";
+/// Where rotated signing keys are written.
+pub const KEYS_DIR: &str = "keys";
+
+const DAY: i64 = 86_400;
+/// How long a published trust list is current (re-signed at half-life when
+/// the anchor is online).
+pub const TRUST_LIST_VALIDITY: i64 = 7 * DAY;
+/// How long a revocation list is current: verifiers should fetch daily.
+pub const REVOCATIONS_VALIDITY: i64 = DAY;
+pub const RULES_VALIDITY: i64 = 7 * DAY;
+/// A signing key signs for at most this long after its first use...
+pub const KEY_SIGNING_PERIOD: i64 = 2 * 365 * DAY;
+/// ...and stays verifiable for the longest credential after its last.
+pub const MAX_CREDENTIAL_LIFETIME: i64 = 366 * DAY;
+
+/// Lab name for credentials issued from the command line.
+pub const CLI_LAB: &str = "cli";
+
+#[derive(Debug, Error)]
+pub enum IssuerError {
+    #[error(transparent)]
+    Keys(#[from] KeyStoreError),
+    #[error(transparent)]
+    Codes(#[from] codes::CodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("{0}")]
+    Request2(String),
+    #[error("signing: {0}")]
+    Sign(String),
+    #[error("{path}: {why}")]
+    File { path: PathBuf, why: String },
+    #[error("no {alg} signing key is in the published trust list yet: {hint}")]
+    NoSigner { alg: Algorithm, hint: String },
+    #[error("the published {file} does not open with the pinned anchor: {why}")]
+    Published { file: &'static str, why: String },
+    #[error("no credential {0}")]
+    UnknownCredential(String),
+    #[error("another issuer instance published revocations at the same time; try again")]
+    Conflict,
+}
+
+fn file_err(path: &Path, why: impl ToString) -> IssuerError {
+    IssuerError::File {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    }
+}
+
+/// What `init` made, for the message the command prints.
+#[derive(Debug, Default)]
+pub struct InitReport {
+    pub created_folder: bool,
+    pub created_signing_key: bool,
+    pub created_anchor: bool,
+    pub signing_kid: String,
+    pub anchor_kid: String,
+}
+
+/// Creates what a data folder needs and is missing: the Ed25519 signing
+/// key, the trust anchor (unless its public half is there without the
+/// private one: then the anchor is kept offline) and the code secret.
+pub fn init_data(data: &Path) -> Result<InitReport, IssuerError> {
+    let created_folder = !data.exists();
+    let (signing, created_signing_key) = keystore::load_or_create(data)?;
+    let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
+    let public_file = data.join(ANCHOR_PUBLIC_FILE);
+    let (anchor_kid, created_anchor) = if anchor_file.exists() || !public_file.exists() {
+        let (anchor, created) = keystore::load_or_create_anchor(data)?;
+        write_anchor_public(data, &anchor.public_key())?;
+        (hex::encode(anchor.kid()), created)
+    } else {
+        let key = read_anchor_public(data)?;
+        (hex::encode(&key.kid), false)
+    };
+    CodeKey::load_or_create(data)?;
+    Ok(InitReport {
+        created_folder,
+        created_signing_key,
+        created_anchor,
+        signing_kid: hex::encode(signing.kid()),
+        anchor_kid,
+    })
+}
+
+fn write_anchor_public(data: &Path, key: &PublicKey) -> Result<(), IssuerError> {
+    let path = data.join(ANCHOR_PUBLIC_FILE);
+    let pem = key.to_pem();
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(pem.as_str()) {
+        return Ok(());
+    }
+    let tmp = path.with_extension("pem.tmp");
+    std::fs::write(&tmp, &pem).map_err(|e| file_err(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| file_err(&path, e))
+}
+
+/// The pinned anchor's public key from the data folder.
+pub fn read_anchor_public(data: &Path) -> Result<IssuerKey, IssuerError> {
+    let path = data.join(ANCHOR_PUBLIC_FILE);
+    let pem = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+    let key = PublicKey::from_pem(&pem).map_err(|e| file_err(&path, e))?;
+    Ok(IssuerKey::from_public_key(key, "trust anchor"))
+}
+
+/// A signed file as served: bytes, ETag and header fields.
+#[derive(Clone, Debug)]
+pub struct SignedFile {
+    pub bytes: Bytes,
+    /// A strong ETag, quoted: SHA-256 of the bytes, first 16 bytes in hex.
+    pub etag: String,
+    pub version: u64,
+    pub issued_at: i64,
+    pub next_update: i64,
+}
+
+impl SignedFile {
+    fn new(f: StoredFile) -> SignedFile {
+        let digest = Sha256::digest(&f.body);
+        SignedFile {
+            etag: format!("\"{}\"", hex::encode(&digest[..16])),
+            bytes: Bytes::from(f.body),
+            version: f.version,
+            issued_at: f.issued_at,
+            next_update: f.next_update,
+        }
+    }
+}
+
+/// The signing key for new credentials, chosen at one instant.
+#[derive(Clone)]
+pub struct Signer {
+    pub key: Arc<SigningKey>,
+    pub kid: String,
+}
+
+/// What the service serves, swapped whole when anything is re-published.
+pub struct Snapshot {
+    pub trust_list: Option<Arc<SignedFile>>,
+    pub revocations: Option<Arc<SignedFile>>,
+    pub rules: Option<Arc<SignedFile>>,
+    /// The published list, opened with the anchor (empty if none yet).
+    pub trust: TrustStore,
+    pub keys: Vec<KeyRow>,
+    /// Revocation entries with the version that first held each.
+    revocation_entries: Arc<Vec<(u64, EntryKind, Entry)>>,
+}
+
+/// Why a credential could not be issued, per submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    Invalid(String),
+}
+
+/// One submission, ready to sign.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    pub sample_id: String,
+    pub profile: Profile,
+    pub credential: Credential,
+}
+
+/// The result of one submission.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Issued {
+    pub sample_id: String,
+    pub id: String,
+    pub payload: String,
+    pub retrieval_code: String,
+    /// false: this (lab, sample id) was already issued, and this is that
+    /// credential again.
+    pub created: bool,
+}
+
+pub struct Issuer {
+    pub store: Store,
+    pub data: PathBuf,
+    codes: CodeKey,
+    anchors: Vec<IssuerKey>,
+    anchor_key: Option<SigningKey>,
+    country: String,
+    label: String,
+    snapshot: RwLock<Arc<Snapshot>>,
+    deltas: Mutex<HashMap<(u64, u64), Arc<SignedFile>>>,
+    private_keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    /// One publisher at a time in this process.
+    publishing: tokio::sync::Mutex<()>,
+}
+
+fn uses_text(uses: &[KeyUse]) -> String {
+    uses.iter().map(|u| u.name()).collect::<Vec<_>>().join(",")
+}
+
+fn parse_uses(text: &str) -> Vec<KeyUse> {
+    text.split(',')
+        .filter_map(|u| KeyUse::from_name(u.trim()))
+        .collect()
+}
+
+fn alg_of(name: &str) -> Option<Algorithm> {
+    match name {
+        "EdDSA" => Some(Algorithm::EdDsa),
+        "ES256" => Some(Algorithm::Es256),
+        _ => None,
+    }
+}
+
+/// The trust-list entry for a key record.
+fn listed(row: &KeyRow) -> Result<ListedKey, IssuerError> {
+    let bad = |why: String| StoreError::Data {
+        table: "signing_keys",
+        column: "public_key",
+        why: format!("{}: {why}", row.kid),
+    };
+    let public = PublicKey::from_pem(&row.public_key).map_err(|e| bad(e.to_string()))?;
+    let mut key = IssuerKey::from_public_key(public, row.label.clone());
+    if hex::encode(&key.kid) != row.kid {
+        return Err(bad("the kid does not match the key".into()).into());
+    }
+    key.not_before = Some(row.use_from);
+    key.not_after = Some(row.not_after);
+    Ok(ListedKey::new(
+        key,
+        row.country.clone(),
+        parse_uses(&row.uses),
+    ))
+}
+
+/// What identifies a listed key's entry, to tell whether a list is current.
+fn entry_id(k: &ListedKey) -> (Vec<u8>, Option<i64>, Option<i64>, Vec<&'static str>) {
+    let mut uses: Vec<&'static str> = k.uses.iter().map(|u| u.name()).collect();
+    uses.sort_unstable();
+    (k.key.kid.clone(), k.key.not_before, k.key.not_after, uses)
+}
+
+fn half_life_passed(f: &SignedFile, now: i64) -> bool {
+    now >= f.issued_at + (f.next_update - f.issued_at) / 2
+}
+
+impl Issuer {
+    /// Opens an issuer on an initialised data folder: its SQLite database,
+    /// or `database_url` when given. Registers the folder's signing keys,
+    /// publishes whatever is missing or due, and loads what is published.
+    pub async fn open(
+        data: &Path,
+        database_url: Option<&str>,
+        now: i64,
+    ) -> Result<Issuer, IssuerError> {
+        let store = match database_url {
+            Some(url) => Store::open(url).await?,
+            None => Store::open_data_dir(data).await?,
+        };
+        let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
+        let anchor_key = if anchor_file.exists() {
+            Some(keystore::load(&anchor_file)?)
+        } else {
+            None
+        };
+        let issuer = Issuer {
+            codes: CodeKey::load_or_create(data)?,
+            anchors: vec![read_anchor_public(data)?],
+            anchor_key,
+            country: "CN".into(),
+            label: "Health Commission".into(),
+            store,
+            data: data.to_path_buf(),
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                trust_list: None,
+                revocations: None,
+                rules: None,
+                trust: TrustStore::new(Vec::new()),
+                keys: Vec::new(),
+                revocation_entries: Arc::new(Vec::new()),
+            })),
+            deltas: Mutex::new(HashMap::new()),
+            private_keys: Mutex::new(HashMap::new()),
+            publishing: tokio::sync::Mutex::new(()),
+        };
+        issuer.register_folder_keys(now).await?;
+        issuer.refresh(now).await?;
+        Ok(issuer)
+    }
+
+    pub fn codes(&self) -> &CodeKey {
+        &self.codes
+    }
+
+    pub fn anchors(&self) -> &[IssuerKey] {
+        &self.anchors
+    }
+
+    /// Whether the anchor's private key is in the data folder (so the trust
+    /// list is re-signed here when keys change).
+    pub fn anchor_online(&self) -> bool {
+        self.anchor_key.is_some()
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_snapshot(&self, s: Snapshot) {
+        let mut slot = match self.snapshot.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = Arc::new(s);
+    }
+
+    /// Records the folder's signing keys (Ed25519, and ES256 if present)
+    /// in the database if they are not there yet.
+    async fn register_folder_keys(&self, now: i64) -> Result<(), IssuerError> {
+        for (file, alg, uses) in [
+            (
+                keystore::SIGNING_KEY_FILE,
+                Algorithm::EdDsa,
+                KeyUse::ALL.to_vec(),
+            ),
+            (
+                keystore::ES256_KEY_FILE,
+                Algorithm::Es256,
+                vec![KeyUse::Test, KeyUse::Vaccination, KeyUse::Recovery],
+            ),
+        ] {
+            let path = self.data.join(file);
+            if !path.exists() {
+                continue;
+            }
+            let key = keystore::load(&path)?;
+            if key.algorithm() != alg {
+                return Err(file_err(&path, format!("holds a {} key", key.algorithm())));
+            }
+            self.add_key_row(&key, file, uses, now, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn add_key_row(
+        &self,
+        key: &SigningKey,
+        file: &str,
+        uses: Vec<KeyUse>,
+        created: i64,
+        use_from: i64,
+    ) -> Result<bool, IssuerError> {
+        let row = KeyRow {
+            kid: hex::encode(key.kid()),
+            alg: key.algorithm().to_string(),
+            public_key: key.public_key().to_pem(),
+            key_file: file.to_string(),
+            label: format!("{} ({})", self.label, key.algorithm()),
+            country: self.country.clone(),
+            uses: uses_text(&uses),
+            created_at: created,
+            use_from,
+            retired_at: None,
+            not_after: use_from + KEY_SIGNING_PERIOD + MAX_CREDENTIAL_LIFETIME,
+        };
+        Ok(self.store.add_key(&row).await?)
+    }
+
+    /// Loads what is published, first signing anything missing or due: a
+    /// trust list when the keys changed or it is past half its life (only
+    /// if the anchor is online), and revocations and rules likewise.
+    pub async fn refresh(&self, now: i64) -> Result<(), IssuerError> {
+        let _one = self.publishing.lock().await;
+        let keys = self.store.keys().await?;
+        // Trust list.
+        let mut trust_file = self
+            .store
+            .latest_file(FileType::TrustList.name())
+            .await?
+            .map(SignedFile::new);
+        let desired: Vec<ListedKey> = keys
+            .iter()
+            .filter(|k| k.not_after > now)
+            .map(listed)
+            .collect::<Result<_, _>>()?;
+        let mut trust = TrustStore::new(self.anchors.clone());
+        let current = match &trust_file {
+            Some(f) => {
+                trust
+                    .install(&f.bytes)
+                    .map_err(|e| IssuerError::Published {
+                        file: "trust list",
+                        why: e.to_string(),
+                    })?;
+                let mut have: Vec<_> = trust
+                    .list()
+                    .map(|l| l.keys.iter().map(entry_id).collect())
+                    .unwrap_or_default();
+                let mut want: Vec<_> = desired.iter().map(entry_id).collect();
+                have.sort();
+                want.sort();
+                have == want && !half_life_passed(f, now)
+            }
+            None => false,
+        };
+        if !current {
+            if let Some(anchor) = &self.anchor_key {
+                let version = trust_file.as_ref().map_or(1, |f| f.version + 1);
+                let list = TrustList {
+                    version,
+                    issued_at: now,
+                    next_update: now + TRUST_LIST_VALIDITY,
+                    keys: desired,
+                };
+                let stored = StoredFile {
+                    version,
+                    issued_at: now,
+                    next_update: list.next_update,
+                    body: list.sign(anchor),
+                };
+                if self
+                    .store
+                    .add_file(FileType::TrustList.name(), &stored)
+                    .await?
+                {
+                    let f = SignedFile::new(stored);
+                    trust = TrustStore::new(self.anchors.clone());
+                    trust
+                        .install(&f.bytes)
+                        .map_err(|e| IssuerError::Published {
+                            file: "trust list",
+                            why: e.to_string(),
+                        })?;
+                    trust_file = Some(f);
+                } else {
+                    // Another instance signed this version first: use its.
+                    drop(_one);
+                    return Box::pin(self.refresh(now)).await;
+                }
+            }
+        }
+        let signer = self.signer_in(&keys, &trust, Algorithm::EdDsa, now).ok();
+        // Revocations.
+        let mut revocations = self
+            .store
+            .latest_file(FileType::Revocations.name())
+            .await?
+            .map(SignedFile::new);
+        let rows = self.store.revocations().await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind = match r.kind.as_str() {
+                "id" => EntryKind::Id,
+                "signature" => EntryKind::Signature,
+                other => {
+                    return Err(StoreError::Data {
+                        table: "revocations",
+                        column: "kind",
+                        why: format!("{other:?}"),
+                    }
+                    .into())
+                }
+            };
+            let entry = hex::decode(&r.entry)
+                .ok()
+                .and_then(|b| Entry::try_from(b).ok())
+                .ok_or_else(|| StoreError::Data {
+                    table: "revocations",
+                    column: "entry",
+                    why: format!("{:?} is not 16 bytes of hex", r.entry),
+                })?;
+            entries.push((r.version, kind, entry));
+        }
+        let due = revocations
+            .as_ref()
+            .is_none_or(|f| half_life_passed(f, now));
+        if due {
+            if let Some(s) = &signer {
+                let version = revocations.as_ref().map_or(1, |f| f.version + 1);
+                let list = full_list(&entries, version, now, now + REVOCATIONS_VALIDITY);
+                let stored = StoredFile {
+                    version,
+                    issued_at: now,
+                    next_update: list.next_update,
+                    body: list.sign(&s.key),
+                };
+                if self
+                    .store
+                    .add_file(FileType::Revocations.name(), &stored)
+                    .await?
+                {
+                    revocations = Some(SignedFile::new(stored));
+                } else {
+                    revocations = self
+                        .store
+                        .latest_file(FileType::Revocations.name())
+                        .await?
+                        .map(SignedFile::new);
+                }
+            }
+        }
+        // Rules.
+        let mut rules = self
+            .store
+            .latest_file(FileType::Rules.name())
+            .await?
+            .map(SignedFile::new);
+        let wanted = self.rules_wanted()?;
+        let rules_current = match &rules {
+            Some(f) => {
+                !half_life_passed(f, now)
+                    && RuleSet::open(&f.bytes, &trust).is_ok_and(|(r, _)| r.rules == wanted)
+            }
+            None => false,
+        };
+        if !rules_current {
+            if let Some(s) = &signer {
+                let version = rules.as_ref().map_or(1, |f| f.version + 1);
+                let set = RuleSet {
+                    version,
+                    issued_at: now,
+                    next_update: now + RULES_VALIDITY,
+                    rules: wanted,
+                };
+                let body = set
+                    .sign(&s.key)
+                    .map_err(|e| file_err(&self.data.join(RULES_FILE), e))?;
+                let stored = StoredFile {
+                    version,
+                    issued_at: now,
+                    next_update: set.next_update,
+                    body,
+                };
+                if self.store.add_file(FileType::Rules.name(), &stored).await? {
+                    rules = Some(SignedFile::new(stored));
+                } else {
+                    rules = self
+                        .store
+                        .latest_file(FileType::Rules.name())
+                        .await?
+                        .map(SignedFile::new);
+                }
+            }
+        }
+        let old = self.snapshot();
+        if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
+            if let Ok(mut d) = self.deltas.lock() {
+                d.clear();
+            }
+        }
+        self.set_snapshot(Snapshot {
+            trust_list: trust_file.map(Arc::new),
+            revocations: revocations.map(Arc::new),
+            rules: rules.map(Arc::new),
+            trust,
+            keys,
+            revocation_entries: Arc::new(entries),
+        });
+        Ok(())
+    }
+
+    /// The rules to publish: `rules.json` in the data folder, or the defaults.
+    fn rules_wanted(&self) -> Result<Rules, IssuerError> {
+        let path = self.data.join(RULES_FILE);
+        if !path.exists() {
+            return Ok(Rules::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+        Rules::from_json(&text).map_err(|e| file_err(&path, e))
+    }
+
+    /// The key that signs new credentials of `alg` at `now`: among the keys
+    /// the published trust list holds whose first use has come, the newest.
+    pub fn signer(&self, alg: Algorithm, now: i64) -> Result<Signer, IssuerError> {
+        let s = self.snapshot();
+        self.signer_in(&s.keys, &s.trust, alg, now)
+    }
+
+    fn signer_in(
+        &self,
+        keys: &[KeyRow],
+        trust: &TrustStore,
+        alg: Algorithm,
+        now: i64,
+    ) -> Result<Signer, IssuerError> {
+        let listed: HashSet<String> = trust
+            .list()
+            .map(|l| l.keys.iter().map(|k| hex::encode(&k.key.kid)).collect())
+            .unwrap_or_default();
+        let chosen = keys
+            .iter()
+            .filter(|k| alg_of(&k.alg) == Some(alg))
+            .filter(|k| k.use_from <= now && k.not_after > now && listed.contains(&k.kid))
+            .max_by_key(|k| (k.use_from, k.created_at));
+        let Some(row) = chosen else {
+            let hint = if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
+                if self.anchor_key.is_some() {
+                    "its first use has not come yet".to_string()
+                } else {
+                    "sign the trust list with the offline anchor: issuer trust-list sign --anchor-key FILE"
+                        .to_string()
+                }
+            } else {
+                format!("there is no {alg} key in {}", self.data.display())
+            };
+            return Err(IssuerError::NoSigner { alg, hint });
+        };
+        let key = self.private_key(row)?;
+        Ok(Signer {
+            key,
+            kid: row.kid.clone(),
+        })
+    }
+
+    fn private_key(&self, row: &KeyRow) -> Result<Arc<SigningKey>, IssuerError> {
+        if let Ok(cache) = self.private_keys.lock() {
+            if let Some(k) = cache.get(&row.kid) {
+                return Ok(k.clone());
+            }
+        }
+        let path = self.data.join(&row.key_file);
+        let key = keystore::load(&path)?;
+        if hex::encode(key.kid()) != row.kid {
+            return Err(file_err(
+                &path,
+                format!("holds key {}, not {}", hex::encode(key.kid()), row.kid),
+            ));
+        }
+        let key = Arc::new(key);
+        if let Ok(mut cache) = self.private_keys.lock() {
+            cache.insert(row.kid.clone(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Signs one submission (no database access: safe on any thread).
+    pub fn sign(
+        &self,
+        lab: &str,
+        s: &Submission,
+        signer: &Signer,
+    ) -> Result<(NewCredential, String), IssuerError> {
+        let payload = wallet_core::issue(&s.credential, s.profile, &signer.key)
+            .map_err(|e| IssuerError::Sign(e.to_string()))?;
+        let code = self.codes.code(&s.credential.id);
+        Ok((
+            NewCredential {
+                id: s.credential.id.clone(),
+                lab: lab.to_string(),
+                sample_id: s.sample_id.clone(),
+                kind: s.credential.kind().to_string(),
+                kid: signer.kid.clone(),
+                payload,
+                code_sha256: codes::hash_of_issued(&code),
+                issued_at: s.credential.issued_at,
+                expires_at: s.credential.expires_at,
+            },
+            code,
+        ))
+    }
+
+    /// Stores signed credentials of one lab in one transaction. A sample id
+    /// stored before (or earlier in `signed`) gives back the credential
+    /// stored first. Output is in input order.
+    pub async fn store_signed(
+        &self,
+        signed: Vec<(NewCredential, String)>,
+    ) -> Result<Vec<Issued>, IssuerError> {
+        let mut first: HashMap<(String, String), usize> = HashMap::new();
+        let mut unique = Vec::with_capacity(signed.len());
+        let mut repeat_of = vec![None; signed.len()];
+        for (i, (row, _)) in signed.iter().enumerate() {
+            match first.entry((row.lab.clone(), row.sample_id.clone())) {
+                std::collections::hash_map::Entry::Occupied(e) => repeat_of[i] = Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                    unique.push(row.clone());
+                }
+            }
+        }
+        let inserted = self.store.insert_credentials(&unique).await?;
+        let mut out: Vec<Option<Issued>> = vec![None; signed.len()];
+        let mut missing: HashMap<String, Vec<&str>> = HashMap::new();
+        let mut u = 0;
+        for (i, (row, code)) in signed.iter().enumerate() {
+            if repeat_of[i].is_some() {
+                continue;
+            }
+            if inserted[u] {
+                out[i] = Some(Issued {
+                    sample_id: row.sample_id.clone(),
+                    id: row.id.clone(),
+                    payload: row.payload.clone(),
+                    retrieval_code: code.clone(),
+                    created: true,
+                });
+            } else {
+                missing
+                    .entry(row.lab.clone())
+                    .or_default()
+                    .push(row.sample_id.as_str());
+            }
+            u += 1;
+        }
+        for (lab, samples) in missing {
+            let found = self.store.existing(&lab, &samples).await?;
+            for (i, (row, _)) in signed.iter().enumerate() {
+                if row.lab != lab || out[i].is_some() || repeat_of[i].is_some() {
+                    continue;
+                }
+                if let Some(e) = found.get(&row.sample_id) {
+                    out[i] = Some(Issued {
+                        sample_id: row.sample_id.clone(),
+                        id: e.id.clone(),
+                        payload: e.payload.clone(),
+                        retrieval_code: self.codes.code(&e.id),
+                        created: false,
+                    });
+                }
+            }
+        }
+        for i in 0..signed.len() {
+            if let Some(j) = repeat_of[i] {
+                out[i] = out[j].clone().map(|mut x| {
+                    x.created = false;
+                    x
+                });
+            }
+        }
+        out.into_iter()
+            .enumerate()
+            .map(|(i, o)| {
+                o.ok_or_else(|| {
+                    IssuerError::Sign(format!(
+                        "sample {:?} was neither stored nor found",
+                        signed[i].0.sample_id
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Signs and stores one credential for a lab.
+    pub async fn issue(
+        &self,
+        lab: &str,
+        s: &Submission,
+        alg: Algorithm,
+        now: i64,
+    ) -> Result<Issued, IssuerError> {
+        let signer = self.signer(alg, now)?;
+        let signed = self.sign(lab, s, &signer)?;
+        let mut out = self.store_signed(vec![signed]).await?;
+        out.pop()
+            .ok_or_else(|| IssuerError::Sign("nothing stored".into()))
+    }
+
+    /// The revocation list to serve for a client holding `since`: a signed
+    /// delta from that version when it is older than the current one, the
+    /// full list otherwise.
+    pub fn revocations_for(
+        &self,
+        since: Option<u64>,
+        now: i64,
+    ) -> Result<Option<Arc<SignedFile>>, IssuerError> {
+        let snap = self.snapshot();
+        let Some(full) = snap.revocations.clone() else {
+            return Ok(None);
+        };
+        let Some(base) = since.filter(|&n| n < full.version) else {
+            return Ok(Some(full));
+        };
+        let key = (base, full.version);
+        if let Ok(cache) = self.deltas.lock() {
+            if let Some(d) = cache.get(&key) {
+                return Ok(Some(d.clone()));
+            }
+        }
+        let signer = self.signer_in(&snap.keys, &snap.trust, Algorithm::EdDsa, now)?;
+        let newer = full_list(
+            &snap.revocation_entries,
+            full.version,
+            full.issued_at,
+            full.next_update,
+        );
+        let older: Vec<_> = snap
+            .revocation_entries
+            .iter()
+            .filter(|(v, _, _)| *v <= base)
+            .copied()
+            .collect();
+        let older = full_list(&older, base, full.issued_at, full.next_update);
+        let delta = older.delta_to(&newer);
+        let file = Arc::new(SignedFile::new(StoredFile {
+            version: full.version,
+            issued_at: full.issued_at,
+            next_update: full.next_update,
+            body: delta.sign(&signer.key),
+        }));
+        if let Ok(mut cache) = self.deltas.lock() {
+            if cache.len() > 64 {
+                cache.clear();
+            }
+            cache.insert(key, file.clone());
+        }
+        Ok(Some(file))
+    }
+
+    /// Revokes credentials by id (ours) or by payload text (any issuer's:
+    /// revoked by signature). Publishes the new list at once.
+    pub async fn revoke(
+        &self,
+        targets: &[RevokeTarget],
+        reason: &str,
+        now: i64,
+    ) -> Result<RevokeReport, IssuerError> {
+        let mut new = Vec::new();
+        for t in targets {
+            match t {
+                RevokeTarget::Id(id) => {
+                    let Some(row) = self.store.credential(id).await? else {
+                        return Err(IssuerError::UnknownCredential(id.clone()));
+                    };
+                    new.push(NewRevocation {
+                        kind: "id",
+                        entry: hex::encode(revocation::id_entry(&row.id)),
+                        credential_id: Some(row.id.clone()),
+                        reason: reason.to_string(),
+                    });
+                    if let Ok(d) = wallet_core::decode(&row.payload) {
+                        new.push(signature_revocation(&d, Some(row.id.clone()), reason));
+                    }
+                }
+                RevokeTarget::Payload(text) => {
+                    let d = wallet_core::decode(text)
+                        .map_err(|e| IssuerError::Request2(format!("payload: {e}")))?;
+                    let id = d
+                        .claims
+                        .cti
+                        .as_ref()
+                        .map(hex::encode)
+                        .filter(|_| d.profile == Profile::Native);
+                    new.push(signature_revocation(&d, None, reason));
+                    if let Some(id) = id {
+                        if self.store.credential(&id).await?.is_some() {
+                            new.push(NewRevocation {
+                                kind: "id",
+                                entry: hex::encode(revocation::id_entry(&id)),
+                                credential_id: Some(id),
+                                reason: reason.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let _one = self.publishing.lock().await;
+        let snap = self.snapshot();
+        let signer = self.signer_in(&snap.keys, &snap.trust, Algorithm::EdDsa, now)?;
+        let latest = self.store.latest_file(FileType::Revocations.name()).await?;
+        let version = latest.as_ref().map_or(1, |f| f.version + 1);
+        let rows = self.store.revocations().await?;
+        let mut entries: Vec<(u64, EntryKind, Entry)> = Vec::with_capacity(rows.len() + new.len());
+        let mut present = HashSet::new();
+        for r in rows.iter() {
+            present.insert((r.kind.clone(), r.entry.clone()));
+        }
+        for r in rows
+            .iter()
+            .map(|r| (r.kind.as_str(), r.entry.as_str(), r.version))
+            .chain(
+                new.iter()
+                    .filter(|n| !present.contains(&(n.kind.to_string(), n.entry.clone())))
+                    .map(|n| (n.kind, n.entry.as_str(), version)),
+            )
+        {
+            let kind = if r.0 == "id" {
+                EntryKind::Id
+            } else {
+                EntryKind::Signature
+            };
+            if let Some(e) = hex::decode(r.1).ok().and_then(|b| Entry::try_from(b).ok()) {
+                entries.push((r.2, kind, e));
+            }
+        }
+        let list = full_list(&entries, version, now, now + REVOCATIONS_VALIDITY);
+        let stored = StoredFile {
+            version,
+            issued_at: now,
+            next_update: list.next_update,
+            body: list.sign(&signer.key),
+        };
+        let added = self
+            .store
+            .add_revocations(&new, version, now, &stored)
+            .await?
+            .ok_or(IssuerError::Conflict)?;
+        drop(_one);
+        self.refresh(now).await?;
+        Ok(RevokeReport {
+            version,
+            added,
+            entries: list.len(),
+        })
+    }
+
+    /// Rotates the Ed25519 signing key: a new key, listed now, used from
+    /// `now + use_after`; the current key signs until then and stays
+    /// verifiable for the longest credential after.
+    pub async fn rotate(&self, use_after: i64, now: i64) -> Result<RotateReport, IssuerError> {
+        let key = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng)
+            .map_err(|e| IssuerError::Sign(e.to_string()))?;
+        let kid = hex::encode(key.kid());
+        let file = format!("{KEYS_DIR}/{kid}.pem");
+        let dir = self.data.join(KEYS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| file_err(&dir, e))?;
+        keystore::write_private(&self.data.join(&file), &key)?;
+        let use_from = now + use_after.max(0);
+        let retiring: Vec<KeyRow> = self
+            .store
+            .keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.alg == "EdDSA" && k.retired_at.is_none())
+            .collect();
+        self.add_key_row(&key, &file, KeyUse::ALL.to_vec(), now, use_from)
+            .await?;
+        for k in &retiring {
+            let not_after = k.not_after.min(use_from + MAX_CREDENTIAL_LIFETIME);
+            self.store.retire_key(&k.kid, use_from, not_after).await?;
+        }
+        self.refresh(now).await?;
+        let listed = self
+            .snapshot()
+            .trust
+            .list()
+            .is_some_and(|l| l.keys.iter().any(|k| hex::encode(&k.key.kid) == kid));
+        Ok(RotateReport {
+            kid,
+            file: self.data.join(file),
+            use_from,
+            retired: retiring.into_iter().map(|k| k.kid).collect(),
+            listed,
+        })
+    }
+
+    /// Signs the trust list with an anchor key given from outside the data
+    /// folder (kept offline), if the keys changed or it is due. Returns the
+    /// version published.
+    pub async fn sign_trust_list(
+        &self,
+        anchor: &SigningKey,
+        valid_for: i64,
+        now: i64,
+    ) -> Result<u64, IssuerError> {
+        let pinned = &self.anchors[0];
+        if pinned.kid != anchor.kid() {
+            return Err(IssuerError::Sign(format!(
+                "this anchor key (kid {}) is not the one pinned in {} (kid {})",
+                hex::encode(anchor.kid()),
+                self.data.join(ANCHOR_PUBLIC_FILE).display(),
+                hex::encode(&pinned.kid)
+            )));
+        }
+        let keys = self.store.keys().await?;
+        let desired: Vec<ListedKey> = keys
+            .iter()
+            .filter(|k| k.not_after > now)
+            .map(listed)
+            .collect::<Result<_, _>>()?;
+        let latest = self.store.latest_file(FileType::TrustList.name()).await?;
+        let version = latest.as_ref().map_or(1, |f| f.version + 1);
+        let list = TrustList {
+            version,
+            issued_at: now,
+            next_update: now + valid_for,
+            keys: desired,
+        };
+        let stored = StoredFile {
+            version,
+            issued_at: now,
+            next_update: list.next_update,
+            body: list.sign(anchor),
+        };
+        if !self
+            .store
+            .add_file(FileType::TrustList.name(), &stored)
+            .await?
+        {
+            return Err(IssuerError::Conflict);
+        }
+        self.refresh(now).await?;
+        Ok(version)
+    }
+
+    /// Reloads when another process or instance published something.
+    pub async fn poll(&self, now: i64) -> Result<bool, IssuerError> {
+        let versions = self.store.file_versions().await?;
+        let snap = self.snapshot();
+        let ours = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
+        let changed = versions.get(FileType::TrustList.name()).copied() != ours(&snap.trust_list)
+            || versions.get(FileType::Revocations.name()).copied() != ours(&snap.revocations)
+            || versions.get(FileType::Rules.name()).copied() != ours(&snap.rules);
+        let due = [&snap.trust_list, &snap.revocations, &snap.rules]
+            .into_iter()
+            .any(|f| f.as_ref().is_none_or(|f| half_life_passed(f, now)));
+        if changed || due {
+            self.refresh(now).await?;
+        }
+        Ok(changed)
+    }
+}
+
+fn signature_revocation(
+    d: &wallet_core::Decoded,
+    credential_id: Option<String>,
+    reason: &str,
+) -> NewRevocation {
+    NewRevocation {
+        kind: "signature",
+        entry: hex::encode(revocation::signature_entry(d.cose.alg(), &d.cose.signature)),
+        credential_id,
+        reason: reason.to_string(),
+    }
+}
+
+fn full_list(
+    entries: &[(u64, EntryKind, Entry)],
+    version: u64,
+    issued: i64,
+    next_update: i64,
+) -> RevocationList {
+    let mut ids = Vec::new();
+    let mut sigs = Vec::new();
+    for (_, kind, e) in entries {
+        match kind {
+            EntryKind::Id => ids.push(*e),
+            EntryKind::Signature => sigs.push(*e),
+        }
+    }
+    RevocationList::new(version, issued, next_update, ids, sigs)
+}
+
+/// What to revoke.
+#[derive(Clone, Debug)]
+pub enum RevokeTarget {
+    Id(String),
+    Payload(String),
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct RevokeReport {
+    pub version: u64,
+    pub added: usize,
+    pub entries: usize,
+}
+
+#[derive(Debug)]
+pub struct RotateReport {
+    pub kid: String,
+    pub file: PathBuf,
+    pub use_from: i64,
+    pub retired: Vec<String>,
+    pub listed: bool,
+}
+
+/// A submission from a request body (JSON: the credential's fields, as in
+/// `issuer issue --json`, plus `sample_id`, and optionally `profile`,
+/// `issuer` and `expires_at`).
+#[derive(Debug, serde::Deserialize)]
+pub struct SubmissionJson {
+    pub sample_id: String,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+/// Longest lab sample id accepted.
+pub const MAX_SAMPLE_ID: usize = 128;
+
+/// Checks a sample id: 1–128 printable characters.
+pub fn check_sample_id(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("sample_id: missing".into());
+    }
+    if s.len() > MAX_SAMPLE_ID {
+        return Err(format!("sample_id: longer than {MAX_SAMPLE_ID} bytes"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("sample_id: contains control characters".into());
+    }
+    Ok(())
+}
+
+/// A profile by name, defaulting to native.
+pub fn profile_named(name: Option<&str>) -> Result<Profile, String> {
+    match name {
+        None => Ok(Profile::Native),
+        Some(n) => {
+            Profile::from_name(n).ok_or_else(|| format!("profile: {n:?} is not native or eu-dcc"))
+        }
+    }
+}
+
+impl SubmissionJson {
+    /// Parses and checks one JSON submission; errors name the field.
+    pub fn parse(text: &str, now: i64, id: [u8; 16]) -> Result<Submission, String> {
+        let j: SubmissionJson = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        j.into_submission(now, id)
+    }
+
+    pub fn into_submission(self, now: i64, id: [u8; 16]) -> Result<Submission, String> {
+        check_sample_id(&self.sample_id)?;
+        let profile = profile_named(self.profile.as_deref())?;
+        let credential = crate::request::finish(
+            self.body,
+            self.issuer.as_deref().unwrap_or("CN"),
+            self.expires_at.as_deref(),
+            now,
+            id,
+        )
+        .map_err(|e| e.as_fields())?;
+        Ok(Submission {
+            sample_id: self.sample_id.trim().to_string(),
+            profile,
+            credential,
+        })
+    }
+}
+
+/// A fresh random credential id.
+pub fn new_id() -> [u8; 16] {
+    let mut id = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+    id
+}
+
+/// The database URL actually used, for messages.
+pub fn describe_database(data: &Path, url: Option<&str>) -> String {
+    match url {
+        Some(u) => db::redact(u),
+        None => data.join(db::SQLITE_FILE).display().to_string(),
+    }
+}
