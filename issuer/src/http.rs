@@ -386,7 +386,7 @@ async fn issue_one(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
-    let submission = match SubmissionJson::parse(text, now, crate::service::new_id()) {
+    let submission = match SubmissionJson::parse(text, now, crate::service::new_id(now)) {
         Ok(s) => s,
         Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, why),
     };

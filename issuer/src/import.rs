@@ -22,7 +22,7 @@ use wallet_core::Algorithm;
 /// Longest line accepted (a test result is a few hundred bytes).
 pub const MAX_LINE: usize = 64 * 1024;
 /// Lines per transaction.
-pub const BATCH: usize = 2_000;
+pub const BATCH: usize = 5_000;
 
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -192,7 +192,7 @@ fn csv_submission(
         check_sample_id(&sample_id)?;
         let profile = profile_named(profile.as_deref())?;
         let credential = args
-            .build_from_columns(now, new_id())
+            .build_from_columns(now, new_id(now))
             .map_err(|e| e.as_fields())?;
         Ok(Submission {
             sample_id,
@@ -298,7 +298,7 @@ fn parse(
                 let sample = serde_json::from_str::<serde_json::Value>(&text)
                     .ok()
                     .and_then(|v| v.get("sample_id")?.as_str().map(str::to_string));
-                batch.push((line, sample, SubmissionJson::parse(&text, now, new_id())));
+                batch.push((line, sample, SubmissionJson::parse(&text, now, new_id(now))));
                 if batch.len() == BATCH && !emit(std::mem::take(&mut batch)) {
                     return Ok(());
                 }

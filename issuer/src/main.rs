@@ -589,7 +589,7 @@ fn run(cli: Cli) -> Result<()> {
                 service::check_sample_id(s).map_err(|e| anyhow::anyhow!("--{e}"))?;
             }
             let now = now();
-            let id = service::new_id();
+            let id = service::new_id(now);
             let credential = fields.build(now, id)?;
             if algorithm == Algorithm::Es256 {
                 let (key, created) = keystore::load_or_create_for(&place.data, algorithm)?;

@@ -1162,10 +1162,15 @@ impl SubmissionJson {
     }
 }
 
-/// A fresh random credential id.
-pub fn new_id() -> [u8; 16] {
+/// A fresh credential id: the issue second (4 bytes, big-endian) and 12
+/// random bytes. Ids issued together sort together, so the database appends
+/// to its id index instead of writing a random page for every credential
+/// (a mass-test import is several times faster); 96 random bits keep ids
+/// unguessable.
+pub fn new_id(now: i64) -> [u8; 16] {
     let mut id = [0u8; 16];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+    id[..4].copy_from_slice(&(now.clamp(0, u32::MAX as i64) as u32).to_be_bytes());
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id[4..]);
     id
 }
 

@@ -186,7 +186,22 @@ pub fn seal(profile: Profile, cose: &[u8]) -> String {
 
 /// zlib (RFC 1950) at the highest compression level.
 pub fn compress(data: &[u8]) -> Vec<u8> {
-    let mut c = Compress::new(Compression::best(), true);
+    // A compressor holds some 300 KiB of tables: reuse one per thread rather
+    // than allocate and clear them for every credential signed.
+    thread_local! {
+        static DEFLATE: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::best(), true));
+    }
+    DEFLATE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut c) => {
+            c.reset();
+            deflate(&mut c, data)
+        }
+        Err(_) => deflate(&mut Compress::new(Compression::best(), true), data),
+    })
+}
+
+fn deflate(c: &mut Compress, data: &[u8]) -> Vec<u8> {
     // A zlib stream is at most a few bytes per 16 KiB block larger than its input.
     let mut out = Vec::with_capacity(data.len() + data.len() / 100 + 64);
     loop {
