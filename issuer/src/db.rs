@@ -401,9 +401,10 @@ impl Store {
     ) -> Result<HashMap<String, Existing>, StoreError> {
         let mut found = HashMap::new();
         for chunk in sample_ids.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = String::from(
-                "SELECT sample_id, id, payload FROM credentials WHERE lab = $1 AND sample_id IN (",
-            );
+            let mut sql =
+                String::from("SELECT sample_id, id, payload FROM credentials WHERE lab = ");
+            self.placeholder(&mut sql, 1);
+            sql.push_str(" AND sample_id IN (");
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push(',');

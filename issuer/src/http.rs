@@ -217,6 +217,33 @@ pub fn split_token(token: &str) -> Option<(&str, &str)> {
     (id.len() == 16 && secret.len() == 64).then_some((id, secret))
 }
 
+/// Creates an API token for a lab (or an admin) and returns it, as it must
+/// be handed over: `hct_<id>_<secret>`. Only the secret's hash is stored.
+pub async fn create_token(
+    issuer: &Issuer,
+    lab: &str,
+    admin: bool,
+    now: i64,
+) -> Result<(String, String), IssuerError> {
+    let mut id = [0u8; 8];
+    let mut secret = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
+    let (id, secret) = (hex::encode(id), hex::encode(secret));
+    issuer
+        .store
+        .add_token(&TokenRow {
+            id: id.clone(),
+            lab: lab.to_string(),
+            role: if admin { "admin" } else { "lab" }.into(),
+            secret_sha256: secret_hash(&secret),
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+    Ok((id.clone(), format!("hct_{id}_{secret}")))
+}
+
 /// SHA-256 of a token's secret half, hex: what the database keeps.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -254,7 +281,6 @@ fn issuer_error(e: IssuerError) -> Response {
 struct Caller {
     lab: String,
     admin: bool,
-    token_id: String,
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
@@ -310,7 +336,6 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
     Ok(Caller {
         lab: row.lab.clone(),
         admin: row.role == "admin",
-        token_id: row.id,
     })
 }
 
@@ -502,7 +527,6 @@ async fn issue_bulk(
         let mut line = last.to_string().into_bytes();
         line.push(b'\n');
         let _ = tx.blocking_send(Bytes::from(line));
-        let _ = &caller.token_id;
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
@@ -772,7 +796,10 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let db = state.issuer.store.file_versions().await;
     let body = json!({
         "status": if db.is_ok() { "ok" } else { "database unavailable" },
-        "database": state.issuer.store.backend() == crate::db::Backend::Postgres,
+        "database": match state.issuer.store.backend() {
+            crate::db::Backend::Postgres => "postgres",
+            crate::db::Backend::Sqlite => "sqlite",
+        },
         "trust_list": version(&snap.trust_list),
         "revocations": version(&snap.revocations),
         "rules": version(&snap.rules),

@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use issuer::http::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
 use issuer::service::{self, Issuer, RevokeTarget, Submission};
-use issuer::{db, keystore, request::IssueArgs};
+use issuer::{keystore, request::IssueArgs};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -468,27 +468,12 @@ fn run(cli: Cli) -> Result<()> {
                             bail!("--lab: 1 to 100 printable characters");
                         }
                         let issuer = open(&place, false).await?;
-                        let mut id = [0u8; 8];
-                        let mut secret = [0u8; 32];
-                        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-                        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
-                        let (id, secret) = (hex::encode(id), hex::encode(secret));
-                        issuer
-                            .store
-                            .add_token(&db::TokenRow {
-                                id: id.clone(),
-                                lab: lab.clone(),
-                                role: if admin { "admin" } else { "lab" }.into(),
-                                secret_sha256: http::secret_hash(&secret),
-                                created_at: now(),
-                                revoked_at: None,
-                            })
-                            .await?;
+                        let (id, token) = http::create_token(&issuer, &lab, admin, now()).await?;
                         eprintln!(
                             "{} token {id} for {lab:?}; it is shown once, keep it secret",
                             if admin { "admin" } else { "lab" }
                         );
-                        println!("hct_{id}_{secret}");
+                        println!("{token}");
                         issuer.store.close().await;
                     }
                     TokensCommand::List { place } => {

@@ -620,7 +620,14 @@ impl Issuer {
             .iter()
             .filter(|k| alg_of(&k.alg) == Some(alg))
             .filter(|k| k.use_from <= now && k.not_after > now && listed.contains(&k.kid))
-            .max_by_key(|k| (k.use_from, k.created_at));
+            // A key retired in favour of one not yet listed keeps signing.
+            .max_by_key(|k| {
+                (
+                    k.retired_at.is_none_or(|r| r > now),
+                    k.use_from,
+                    k.created_at,
+                )
+            });
         let Some(row) = chosen else {
             let hint = if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
                 if self.anchor_key.is_some() {

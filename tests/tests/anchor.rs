@@ -34,16 +34,14 @@ fn init_creates_keys_and_anchor_show_prints_a_pinnable_pem() {
     );
     assert_eq!(stdout(&run("issuer", &["anchor", "show"], dir.path())), pem);
 
-    // The anchor key given by path, as when it is kept offline.
+    // The anchor key moved offline: its public half stays in the data
+    // folder, so the anchor can still be shown for pinning.
     let moved = dir.path().join("offline-anchor.pem");
     std::fs::rename(data.join("anchor-key.pem"), &moved).unwrap();
-    let missing = run("issuer", &["anchor", "show"], dir.path());
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("issuer init"),
-        "{}",
-        stderr(&missing)
-    );
+    let public = run("issuer", &["anchor", "show"], dir.path());
+    assert!(public.status.success(), "{}", stderr(&public));
+    assert_eq!(stdout(&public), pem);
+    // Given by path.
     let offline = run(
         "issuer",
         &["anchor", "show", "--anchor-key", moved.to_str().unwrap()],
@@ -51,4 +49,13 @@ fn init_creates_keys_and_anchor_show_prints_a_pinnable_pem() {
     );
     assert!(offline.status.success(), "{}", stderr(&offline));
     assert_eq!(stdout(&offline), pem);
+    // Neither half: a clear error.
+    std::fs::remove_file(data.join("anchor.pem")).unwrap();
+    let missing = run("issuer", &["anchor", "show"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("issuer init"),
+        "{}",
+        stderr(&missing)
+    );
 }

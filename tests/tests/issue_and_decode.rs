@@ -31,7 +31,12 @@ fn issue_then_decode_text_and_image() {
     assert_eq!(payload.lines().count(), 1, "payload alone on stdout");
     let payload = payload.trim();
     assert!(payload.starts_with("HCN1:"));
-    assert!(stderr(&out).contains("created a new Ed25519 signing key"));
+    assert!(
+        stderr(&out).contains("initialised issuer-data: Ed25519 signing key")
+            || stderr(&out).contains("initialised ./issuer-data: Ed25519 signing key"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         stderr(&out).contains("version 10") || stderr(&out).contains("version 9"),
         "{}",

@@ -1,0 +1,877 @@
+//! The HTTP API, in process (tower) and on a real bound port, on SQLite and
+//! on PostgreSQL. PostgreSQL runs when ISSUER_TEST_POSTGRES_URL names a
+//! server (`.ci/run` starts one and sets it; under CI it is required).
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use issuer::http::{self, AppState, Limits};
+use issuer::service::Issuer;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tower::ServiceExt;
+use wallet_core::credential::instant;
+use wallet_core::revocation::{id_entry, EntryKind};
+use wallet_core::{RevocationList, TrustStore};
+
+fn t(s: &str) -> i64 {
+    instant::parse(s).unwrap()
+}
+
+/// Where a test's database lives.
+enum Db {
+    Sqlite,
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL when a server is given (required under CI).
+async fn databases() -> Vec<Db> {
+    let mut out = vec![Db::Sqlite];
+    match std::env::var("ISSUER_TEST_POSTGRES_URL") {
+        Ok(admin) => out.push(Db::Postgres(fresh_postgres_database(&admin).await)),
+        Err(_) => assert!(
+            std::env::var("CI").is_err(),
+            "CI must run these tests on PostgreSQL too: set ISSUER_TEST_POSTGRES_URL"
+        ),
+    }
+    out
+}
+
+/// A new, empty database on the server, so tests never share state.
+async fn fresh_postgres_database(admin: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
+    let mut suffix = [0u8; 6];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut suffix);
+    let name = format!("issuer_test_{}", hex::encode(suffix));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+struct App {
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    url: Option<String>,
+    issuer: Arc<Issuer>,
+    state: Arc<AppState>,
+    router: Router,
+    clock: Arc<AtomicI64>,
+    lab: String,
+    admin: String,
+}
+
+const NOW: &str = "2026-11-20T10:00:00Z";
+
+async fn app_with(db: &Db, limits: Limits) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("issuer-data");
+    issuer::service::init_data(&data).unwrap();
+    let url = match db {
+        Db::Sqlite => None,
+        Db::Postgres(u) => Some(u.clone()),
+    };
+    let now = t(NOW);
+    let issuer = Arc::new(Issuer::open(&data, url.as_deref(), now).await.unwrap());
+    let clock = Arc::new(AtomicI64::new(now));
+    let c = clock.clone();
+    let (state, flusher) = AppState::new(
+        issuer.clone(),
+        limits,
+        Arc::new(move || c.load(Ordering::SeqCst)),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(flusher);
+    let (_, lab) = http::create_token(&issuer, "Lab A", false, now)
+        .await
+        .unwrap();
+    let (_, admin) = http::create_token(&issuer, "ops", true, now).await.unwrap();
+    state.reload_tokens().await.unwrap();
+    let router = http::router(state.clone())
+        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 5555))));
+    App {
+        _dir: dir,
+        data,
+        url,
+        issuer,
+        state,
+        router,
+        clock,
+        lab,
+        admin,
+    }
+}
+
+async fn app(db: &Db) -> App {
+    app_with(db, Limits::default()).await
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: header::HeaderName) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+async fn call(router: &Router, req: Request<Body>) -> Reply {
+    let r = router.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+fn post(
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: impl Into<Body>,
+) -> Request<Body> {
+    let mut b = Request::post(path).header(header::CONTENT_TYPE, content_type);
+    if let Some(tok) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {tok}"));
+    }
+    b.body(body.into()).unwrap()
+}
+
+fn test_result(sample: &str, name: &str) -> Value {
+    json!({
+        "sample_id": sample,
+        "kind": "test",
+        "holder": {"name": name, "dob": "1990-05-01"},
+        "test": {"test_type": "naat", "result": "negative", "sampled_at": "2026-11-20T08:00:00Z"}
+    })
+}
+
+/// A checkpoint's view: the published trust list opened with the anchor.
+fn checkpoint_trust(app: &App, trust_list: &[u8]) -> TrustStore {
+    let mut trust = TrustStore::new(app.issuer.anchors().to_vec());
+    trust.install(trust_list).unwrap();
+    trust
+}
+
+#[tokio::test]
+async fn issue_retrieve_publish_and_revoke() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let r = &app.router;
+
+        // Issue: 201 with id, payload and a retrieval code.
+        let body = test_result("S-1", "Li Hua").to_string();
+        let first = call(
+            r,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                body.clone(),
+            ),
+        )
+        .await;
+        assert_eq!(
+            first.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&first.body)
+        );
+        let issued = first.json();
+        let code = issued["retrieval_code"].as_str().unwrap().to_string();
+        let payload = issued["payload"].as_str().unwrap().to_string();
+        let id = issued["id"].as_str().unwrap().to_string();
+        assert!(payload.starts_with("HCN1:"));
+        assert_eq!(issued["created"], true);
+
+        // A retry gives the same credential and code, and stores nothing new.
+        let again = call(
+            r,
+            post("/v1/credentials", Some(&app.lab), "application/json", body),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert_eq!(again.json()["id"], issued["id"]);
+        assert_eq!(again.json()["retrieval_code"], issued["retrieval_code"]);
+        assert_eq!(app.issuer.store.count_credentials().await.unwrap(), 1);
+
+        // The same sample id from another lab is another credential.
+        let (_, other) = http::create_token(&app.issuer, "Lab B", false, t(NOW))
+            .await
+            .unwrap();
+        app.state.reload_tokens().await.unwrap();
+        let b = call(
+            r,
+            post(
+                "/v1/credentials",
+                Some(&other),
+                "application/json",
+                test_result("S-1", "Wang Fang").to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(b.status, StatusCode::CREATED);
+        assert_ne!(b.json()["id"], issued["id"]);
+
+        // Errors name what is wrong.
+        let mut missing = test_result("S-2", "X");
+        missing["holder"].as_object_mut().unwrap().remove("dob");
+        let bad = call(
+            r,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                missing.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.json()["error"].as_str().unwrap().contains("dob"),
+            "{:?}",
+            bad.json()
+        );
+        let no_id = call(
+            r,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                test_result("", "X").to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(no_id.json()["error"], "sample_id: missing");
+        let anon = call(r, post("/v1/credentials", None, "application/json", "{}")).await;
+        assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(anon.header(header::WWW_AUTHENTICATE), "Bearer");
+        let forged = format!("{}0", &app.lab[..app.lab.len() - 1]);
+        let forged = call(
+            r,
+            post("/v1/credentials", Some(&forged), "application/json", "{}"),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        let huge = call(
+            r,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                vec![b' '; 70_000],
+            ),
+        )
+        .await;
+        assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+        // The citizen fetches it with the code, typed loosely.
+        let typed = code.to_lowercase().replace('-', " ");
+        let fetched = call(
+            r,
+            get(&format!("/v1/retrieve/{}", typed.replace(' ', "%20"))),
+        )
+        .await;
+        assert_eq!(fetched.status, StatusCode::OK);
+        assert_eq!(fetched.json()["payload"], payload.as_str());
+        assert_eq!(fetched.header(header::CACHE_CONTROL), "no-store");
+        let png = call(r, get(&format!("/v1/retrieve/{code}?format=png"))).await;
+        assert_eq!(png.header(header::CONTENT_TYPE), "image/png");
+        let read = wallet_core::qr::read_image(&png.body).unwrap();
+        assert_eq!(read, payload);
+        let svg = call(r, get(&format!("/v1/retrieve/{code}?format=svg"))).await;
+        assert!(String::from_utf8(svg.body).unwrap().starts_with("<?xml"));
+
+        // A wrong code and a malformed one get the same answer.
+        let wrong = call(r, get("/v1/retrieve/AAAA-BBBB-CCCC")).await;
+        let junk = call(r, get("/v1/retrieve/not-a-code")).await;
+        assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+        assert_eq!((wrong.status, wrong.body.clone()), (junk.status, junk.body));
+
+        // One-time: after the grace period the code is spent, same answer.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        app.clock
+            .fetch_add(app.state.limits.retrieval_grace + 1, Ordering::SeqCst);
+        let spent = call(r, get(&format!("/v1/retrieve/{code}"))).await;
+        assert_eq!(
+            (spent.status, spent.body),
+            (wrong.status, wrong.body.clone())
+        );
+        app.clock.store(t(NOW), Ordering::SeqCst);
+
+        // Published files: cacheable, 304 on a matching ETag.
+        let tl = call(r, get("/v1/trust-list")).await;
+        assert_eq!(tl.status, StatusCode::OK);
+        assert_eq!(tl.header(header::CONTENT_TYPE), "application/cose");
+        assert_eq!(tl.header(header::CACHE_CONTROL), "public, max-age=60");
+        let etag = tl.header(header::ETAG);
+        let cached = call(
+            r,
+            Request::get("/v1/trust-list")
+                .header(header::IF_NONE_MATCH, format!("W/\"x\", {etag}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+        assert!(cached.body.is_empty());
+        assert_eq!(cached.header(header::ETAG), etag);
+        let trust = checkpoint_trust(&app, &tl.body);
+        let rules = call(r, get("/v1/rules")).await;
+        wallet_core::RuleSet::open(&rules.body, &trust).unwrap();
+        let full = call(r, get("/v1/revocations")).await;
+        let v1 = RevocationList::open(&full.body, &trust).unwrap();
+        assert!(v1.is_empty());
+
+        // The credential verifies against what was published.
+        let checkpoint = wallet_core::Checkpoint {
+            trust: trust.clone(),
+            revocations: v1.clone(),
+            rules: wallet_core::RuleSet::open(&rules.body, &trust).unwrap().0,
+        };
+        let at = time::OffsetDateTime::from_unix_timestamp(t("2026-11-20T12:00:00Z")).unwrap();
+        assert!(
+            wallet_core::check(&payload, &checkpoint, "transport", at)
+                .unwrap()
+                .valid
+        );
+
+        // Revoking takes an admin token.
+        let revoke = json!({"credential_id": id, "reason": "sample mix-up"}).to_string();
+        let denied = call(
+            r,
+            post(
+                "/v1/revocations",
+                Some(&app.lab),
+                "application/json",
+                revoke.clone(),
+            ),
+        )
+        .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let unknown = call(
+            r,
+            post(
+                "/v1/revocations",
+                Some(&app.admin),
+                "application/json",
+                json!({"credential_id": "00", "reason": "x"}).to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        let done = call(
+            r,
+            post(
+                "/v1/revocations",
+                Some(&app.admin),
+                "application/json",
+                revoke,
+            ),
+        )
+        .await;
+        assert_eq!(
+            done.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&done.body)
+        );
+        let v2_version = done.json()["version"].as_u64().unwrap();
+        assert_eq!(v2_version, v1.version + 1);
+
+        // A checkpoint holding v1 gets a delta; one with nothing gets the list.
+        let delta = call(r, get(&format!("/v1/revocations?since={}", v1.version))).await;
+        let delta = wallet_core::revocation::RevocationDelta::open(&delta.body, &trust).unwrap();
+        let v2 = v1.apply(&delta).unwrap();
+        assert!(v2.contains(EntryKind::Id, &id_entry(&id)));
+        let full2 =
+            RevocationList::open(&call(r, get("/v1/revocations")).await.body, &trust).unwrap();
+        assert_eq!(full2.digest(), v2.digest());
+        let checkpoint = wallet_core::Checkpoint {
+            revocations: v2,
+            ..checkpoint
+        };
+        assert!(
+            !wallet_core::check(&payload, &checkpoint, "transport", at)
+                .unwrap()
+                .valid
+        );
+        let bad_since = call(r, get("/v1/revocations?since=x")).await;
+        assert_eq!(bad_since.status, StatusCode::BAD_REQUEST);
+
+        // A revoked credential can no longer be fetched.
+        app.clock.fetch_add(1, Ordering::SeqCst);
+        let other_code = b.json()["retrieval_code"].as_str().unwrap().to_string();
+        assert_eq!(
+            call(r, get(&format!("/v1/retrieve/{other_code}")))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        // Health, metrics, the API description.
+        let health = call(r, get("/healthz")).await;
+        assert_eq!(health.status, StatusCode::OK);
+        assert_eq!(health.json()["revocations"], v2_version);
+        let metrics = String::from_utf8(call(r, get("/metrics")).await.body).unwrap();
+        assert!(
+            metrics.contains("issuer_credentials_issued_total 2\n"),
+            "{metrics}"
+        );
+        assert!(metrics
+            .contains("issuer_http_requests_total{route=\"/v1/trust-list\",status=\"304\"} 1\n"));
+        assert!(metrics
+            .contains("issuer_http_request_duration_seconds_count{route=\"/v1/credentials\"}"));
+        let api = call(r, get("/openapi.json")).await.json();
+        for path in [
+            "/v1/credentials",
+            "/v1/credentials/bulk",
+            "/v1/retrieve/{code}",
+            "/v1/trust-list",
+            "/v1/revocations",
+            "/v1/rules",
+            "/healthz",
+            "/metrics",
+            "/openapi.json",
+        ] {
+            assert!(
+                api["paths"][path].is_object(),
+                "{path} is not in openapi.json"
+            );
+        }
+        assert!(api["paths"]["/v1/revocations"]["post"].is_object());
+        assert_eq!(
+            call(r, get("/v2/nothing")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        app.issuer.store.close().await;
+        let _ = (&app.data, &app.url);
+    }
+}
+
+#[tokio::test]
+async fn bulk_upload_reports_each_line_and_stores_the_good_ones_once() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let csv = "sample_id,name,dob,test_type,result,sampled_at\n\
+                   B-1,Li Hua,1990-05-01,naat,negative,2026-11-20T08:00:00Z\n\
+                   B-2,Wang Fang,1985,rat,maybe,2026-11-20T08:00:00Z\n\
+                   B-3,Zhang Wei,1970-01-02,rat,positive,2026-11-20T08:00:00Z\n\
+                   B-1,Li Hua,1990-05-01,naat,negative,2026-11-20T08:00:00Z\n";
+        let reply = call(
+            &app.router,
+            post("/v1/credentials/bulk", Some(&app.lab), "text/csv", csv),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.header(header::CONTENT_TYPE), "application/x-ndjson");
+        let lines: Vec<Value> = String::from_utf8(reply.body)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 5, "{lines:?}");
+        assert_eq!(lines[0]["status"], "issued");
+        assert_eq!(lines[0]["line"], 2);
+        assert_eq!(lines[1]["status"], "rejected");
+        assert_eq!(lines[1]["line"], 3);
+        assert_eq!(lines[1]["sample_id"], "B-2");
+        assert_eq!(
+            lines[1]["reason"],
+            "result: \"maybe\" is not negative or positive"
+        );
+        assert_eq!(lines[2]["status"], "issued");
+        assert_eq!(lines[3]["status"], "duplicate");
+        assert_eq!(lines[3]["id"], lines[0]["id"]);
+        assert_eq!(
+            lines[4]["summary"],
+            json!({"lines": 4, "issued": 2, "duplicates": 1, "rejected": 1})
+        );
+
+        // The same upload again stores nothing new.
+        let again = call(
+            &app.router,
+            post("/v1/credentials/bulk", Some(&app.lab), "text/csv", csv),
+        )
+        .await;
+        let last: Value = serde_json::from_str(
+            String::from_utf8(again.body)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            last["summary"],
+            json!({"lines": 4, "issued": 0, "duplicates": 3, "rejected": 1})
+        );
+        assert_eq!(
+            app.issuer.store.count_samples("Lab A").await.unwrap(),
+            (2, 2)
+        );
+
+        // NDJSON, by content type; anything else is refused.
+        let nd = format!(
+            "{}\n{{\"sample_id\": \"N-2\"}}\n",
+            test_result("N-1", "Chen Jing")
+        );
+        let reply = call(
+            &app.router,
+            post(
+                "/v1/credentials/bulk",
+                Some(&app.lab),
+                "application/x-ndjson",
+                nd,
+            ),
+        )
+        .await;
+        let text = String::from_utf8(reply.body).unwrap();
+        assert!(
+            text.contains("\"summary\":{\"lines\":2,\"issued\":1,\"duplicates\":0,\"rejected\":1}"),
+            "{text}"
+        );
+        let refused = call(
+            &app.router,
+            post(
+                "/v1/credentials/bulk",
+                Some(&app.lab),
+                "application/pdf",
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let header_only = call(
+            &app.router,
+            post(
+                "/v1/credentials/bulk?format=csv",
+                Some(&app.lab),
+                "text/plain",
+                "name,dob\n",
+            ),
+        )
+        .await;
+        let text = String::from_utf8(header_only.body).unwrap();
+        assert!(text.contains("no sample_id column"), "{text}");
+        app.issuer.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn guesses_are_rate_limited_and_overload_is_shed() {
+    let app = app(&Db::Sqlite).await;
+    let mut last = None;
+    for i in 0..11 {
+        let r = call(&app.router, get(&format!("/v1/retrieve/AAAA-BBBB-{i:04}"))).await;
+        last = Some(r);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = last.header(header::RETRY_AFTER).parse().unwrap();
+    assert!((1..=6).contains(&wait), "{wait}");
+    // Another address is not affected.
+    let other = http::router(app.state.clone())
+        .layer(MockConnectInfo(SocketAddr::from(([198, 51, 100, 1], 1))));
+    assert_eq!(
+        call(&other, get("/v1/retrieve/AAAA-BBBB-CCCC"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // One request in flight at most: a second one is shed with 503.
+    let app = app_with(
+        &Db::Sqlite,
+        Limits {
+            max_in_flight: 1,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let slow_body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|c| (c, rx))
+    }));
+    let router = app.router.clone();
+    let lab = app.lab.clone();
+    let slow = tokio::spawn(async move {
+        call(
+            &router,
+            post("/v1/credentials", Some(&lab), "application/json", slow_body),
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let shed = call(&app.router, get("/v1/trust-list")).await;
+    assert_eq!(shed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(shed.header(header::RETRY_AFTER), "1");
+    tx.send(Ok(test_result("SLOW", "Li Hua").to_string().into()))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(slow.await.unwrap().status, StatusCode::CREATED);
+    assert_eq!(
+        call(&app.router, get("/v1/trust-list")).await.status,
+        StatusCode::OK
+    );
+    let metrics = String::from_utf8(call(&app.router, get("/metrics")).await.body).unwrap();
+    assert!(
+        metrics.contains("issuer_requests_shed_total 1\n"),
+        "{metrics}"
+    );
+
+    // A lab over its rate gets 429.
+    let app = app_with(
+        &Db::Sqlite,
+        Limits {
+            lab_per_second: 1.0,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r = call(
+            &app.router,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                test_result(&format!("R-{i}"), "Li Hua").to_string(),
+            ),
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
+#[tokio::test]
+async fn key_rotation_lists_the_new_key_before_first_use() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let now = t(NOW);
+        let old = app
+            .issuer
+            .signer(wallet_core::Algorithm::EdDsa, now)
+            .unwrap()
+            .kid;
+        let before = app.issuer.snapshot().trust_list.clone().unwrap();
+        let old_payload = call(
+            &app.router,
+            post(
+                "/v1/credentials",
+                Some(&app.lab),
+                "application/json",
+                test_result("K-1", "Li Hua").to_string(),
+            ),
+        )
+        .await
+        .json()["payload"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        let report = app.issuer.rotate(86_400, now).await.unwrap();
+        assert!(report.listed);
+        assert_eq!(report.retired, vec![old.clone()]);
+        let snap = app.issuer.snapshot();
+        let list = snap.trust.list().unwrap();
+        assert_eq!(list.version, before.version + 1);
+        let kids: Vec<String> = list.keys.iter().map(|k| hex::encode(&k.key.kid)).collect();
+        assert!(kids.contains(&old) && kids.contains(&report.kid));
+        // Listed now, used only from its first-use time.
+        assert_eq!(
+            app.issuer
+                .signer(wallet_core::Algorithm::EdDsa, now)
+                .unwrap()
+                .kid,
+            old
+        );
+        assert_eq!(
+            app.issuer
+                .signer(wallet_core::Algorithm::EdDsa, now + 86_400)
+                .unwrap()
+                .kid,
+            report.kid
+        );
+        // The old key stays verifiable: the credential it signed still checks.
+        let trust = checkpoint_trust(&app, &snap.trust_list.as_ref().unwrap().bytes);
+        let checkpoint = wallet_core::Checkpoint {
+            trust,
+            revocations: RevocationList::new(1, now, now + 86_400, vec![], vec![]),
+            rules: wallet_core::samples::rule_set(),
+        };
+        let at = time::OffsetDateTime::from_unix_timestamp(now + 3600).unwrap();
+        assert!(
+            wallet_core::check(&old_payload, &checkpoint, "transport", at)
+                .unwrap()
+                .valid
+        );
+        let old_entry = list
+            .keys
+            .iter()
+            .find(|k| hex::encode(&k.key.kid) == old)
+            .unwrap();
+        assert_eq!(
+            old_entry.key.not_after,
+            Some(now + 86_400 + issuer::service::MAX_CREDENTIAL_LIFETIME)
+        );
+        app.issuer.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_offline_anchor_signs_the_list_before_a_rotated_key_is_used() {
+    let app = app(&Db::Sqlite).await;
+    let now = t(NOW);
+    let anchor_file = app.data.join(issuer::keystore::ANCHOR_KEY_FILE);
+    let offline = app._dir.path().join("usb-anchor.pem");
+    std::fs::rename(&anchor_file, &offline).unwrap();
+    app.issuer.store.close().await;
+    let issuer = Issuer::open(&app.data, None, now).await.unwrap();
+    assert!(!issuer.anchor_online());
+    let old = issuer
+        .signer(wallet_core::Algorithm::EdDsa, now)
+        .unwrap()
+        .kid;
+    let report = issuer.rotate(0, now).await.unwrap();
+    assert!(
+        !report.listed,
+        "no anchor here: the new key cannot be listed yet"
+    );
+    // Not listed: the old key keeps signing.
+    assert_eq!(
+        issuer
+            .signer(wallet_core::Algorithm::EdDsa, now)
+            .unwrap()
+            .kid,
+        old
+    );
+    // A stranger's key is refused as the anchor.
+    let stranger = wallet_core::SigningKey::ed25519_from_seed(&[9; 32]);
+    assert!(issuer
+        .sign_trust_list(&stranger, 7 * 86_400, now)
+        .await
+        .is_err());
+    let anchor = issuer::keystore::load(&offline).unwrap();
+    let version = issuer
+        .sign_trust_list(&anchor, 7 * 86_400, now)
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(
+        issuer
+            .signer(wallet_core::Algorithm::EdDsa, now)
+            .unwrap()
+            .kid,
+        report.kid
+    );
+    issuer.store.close().await;
+}
+
+#[tokio::test]
+async fn the_service_answers_on_a_real_port() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (state, flusher) = AppState::new(
+            app.issuer.clone(),
+            Limits::default(),
+            Arc::new(move || t(NOW)),
+        )
+        .await
+        .unwrap();
+        let server = tokio::spawn(http::serve(
+            listener,
+            state,
+            flusher,
+            std::time::Duration::from_secs(1),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let base = format!("http://{addr}");
+        let lab = app.lab.clone();
+        let (issued, trust_list, status) = tokio::task::spawn_blocking(move || {
+            let issued = ureq::post(&format!("{base}/v1/credentials"))
+                .set("Authorization", &format!("Bearer {lab}"))
+                .send_string(&test_result("P-1", "Li Hua").to_string())
+                .unwrap()
+                .into_string()
+                .unwrap();
+            let issued: Value = serde_json::from_str(&issued).unwrap();
+            let code = issued["retrieval_code"].as_str().unwrap();
+            let fetched: Value = serde_json::from_str(
+                &ureq::get(&format!("{base}/v1/retrieve/{code}"))
+                    .call()
+                    .unwrap()
+                    .into_string()
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(fetched["payload"], issued["payload"]);
+            let mut tl = Vec::new();
+            std::io::Read::read_to_end(
+                &mut ureq::get(&format!("{base}/v1/trust-list"))
+                    .call()
+                    .unwrap()
+                    .into_reader(),
+                &mut tl,
+            )
+            .unwrap();
+            let status = match ureq::get(&format!("{base}/v1/retrieve/ZZZZ-ZZZZ-ZZZZ")).call() {
+                Err(ureq::Error::Status(s, _)) => s,
+                other => panic!("{other:?}"),
+            };
+            (issued, tl, status)
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 404);
+        assert!(issued["payload"].as_str().unwrap().starts_with("HCN1:"));
+        checkpoint_trust(&app, &trust_list);
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        app.issuer.store.close().await;
+    }
+}
