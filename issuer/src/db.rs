@@ -320,6 +320,26 @@ impl Store {
             .collect()
     }
 
+    pub async fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, lab, role, secret_sha256, created_at, revoked_at FROM tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(TokenRow {
+                id: r.try_get(0)?,
+                lab: r.try_get(1)?,
+                role: r.try_get(2)?,
+                secret_sha256: r.try_get(3)?,
+                created_at: r.try_get(4)?,
+                revoked_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
     /// Marks a token revoked; false if there is no such live token.
     pub async fn revoke_token(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let done =
@@ -506,6 +526,14 @@ impl Store {
             to_u64("credentials", "count", a)?,
             to_u64("credentials", "count", b)?,
         ))
+    }
+
+    /// The labs that have credentials.
+    pub async fn labs(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT lab FROM credentials ORDER BY lab")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     // ---- revocations

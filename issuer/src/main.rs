@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use issuer::http::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
 use issuer::service::{self, Issuer, RevokeTarget, Submission};
-use issuer::{keystore, request::IssueArgs};
+use issuer::{db, keystore, request::IssueArgs};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,6 +115,14 @@ enum Command {
         reason: String,
         #[command(flatten)]
         place: Place,
+    },
+    /// How many credentials are stored, per lab, and for how many sample ids.
+    Stats {
+        #[command(flatten)]
+        place: Place,
+        /// Only this lab
+        #[arg(long)]
+        lab: Option<String>,
     },
     /// Sign one credential and print its payload text on stdout.
     Issue {
@@ -540,6 +548,32 @@ fn run(cli: Cli) -> Result<()> {
                     r.entries
                 );
                 issuer.store.close().await;
+                Ok(())
+            })
+        }
+        Command::Stats { place, lab } => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                // The store alone: no keys are read and nothing is published,
+                // so this never waits on a running import or service.
+                let store = match &place.database_url {
+                    Some(url) => db::Store::open(url).await?,
+                    None => {
+                        if !place.data.join(db::SQLITE_FILE).exists() {
+                            bail!("no database in {}: run `issuer init`", place.data.display());
+                        }
+                        db::Store::open_data_dir(&place.data).await?
+                    }
+                };
+                let labs = match lab {
+                    Some(l) => vec![l],
+                    None => store.labs().await?,
+                };
+                for lab in labs {
+                    let (credentials, samples) = store.count_samples(&lab).await?;
+                    println!("{lab}: {credentials} credentials for {samples} sample ids");
+                }
+                store.close().await;
                 Ok(())
             })
         }

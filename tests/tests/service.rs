@@ -1,0 +1,327 @@
+//! The real issuer service: labs submit over HTTP, a checkpoint syncs from
+//! it, the service stops, and the checkpoint still decides every case.
+//! Also: an import killed halfway and run again stores each line once.
+
+use e2e_tests::{bin_dir, run, stderr, stdout};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use time::OffsetDateTime;
+use wallet_core::credential::instant;
+
+/// `issuer serve` on a free port; returns the child and its base URL.
+fn start_issuer(cwd: &Path) -> (Child, String) {
+    let mut child = Command::new(bin_dir().join("issuer"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll-seconds", "1"])
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("issuer serve ended: {seen:?}"))
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("issuer listening on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        seen.push(line);
+    };
+    assert!(
+        seen.iter().any(|l| l.starts_with("initialised ")),
+        "serve on a new folder says it initialised it: {seen:?}"
+    );
+    // Keep draining stderr so the service never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn post(url: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
+    let text = ureq::post(url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(&body.to_string())
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
+        .into_string()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn test_result(sample: &str, name: &str, sampled_at: i64) -> serde_json::Value {
+    serde_json::json!({
+        "sample_id": sample,
+        "kind": "test",
+        "holder": {"name": name, "dob": "1990-05-01"},
+        "test": {"test_type": "naat", "result": "negative", "sampled_at": instant::format(sampled_at)}
+    })
+}
+
+#[test]
+fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (mut issuer, url) = start_issuer(cwd);
+    let lab = stdout(&run("issuer", &["tokens", "create", "--lab", "Lab A"], cwd));
+    let admin = stdout(&run(
+        "issuer",
+        &["tokens", "create", "--lab", "ops", "--admin"],
+        cwd,
+    ));
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let credentials = format!("{url}/v1/credentials");
+    let valid = post(
+        &credentials,
+        lab.trim(),
+        &test_result("E-1", "Li Hua", now - 3600),
+    );
+    let revoked = post(
+        &credentials,
+        lab.trim(),
+        &test_result("E-2", "Wang Fang", now - 3600),
+    );
+    let payload = |v: &serde_json::Value| v["payload"].as_str().unwrap().to_string();
+
+    // The citizen fetches theirs with the code.
+    let fetched = ureq::get(&format!(
+        "{url}/v1/retrieve/{}",
+        valid["retrieval_code"].as_str().unwrap()
+    ))
+    .call()
+    .unwrap()
+    .into_string()
+    .unwrap();
+    assert!(fetched.contains(&payload(&valid)), "{fetched}");
+
+    // Revoke one.
+    let r = post(
+        &format!("{url}/v1/revocations"),
+        admin.trim(),
+        &serde_json::json!({"credential_id": revoked["id"], "reason": "sample mix-up"}),
+    );
+    assert_eq!(r["added"], 2, "{r}");
+
+    // The checkpoint pins the anchor and syncs once.
+    std::fs::write(
+        cwd.join("anchor.pem"),
+        stdout(&run("issuer", &["anchor", "show"], cwd)),
+    )
+    .unwrap();
+    let store = cwd.join("store");
+    let store = store.to_str().unwrap();
+    let v = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--store", store]);
+        run("verifier", &all, cwd)
+    };
+    assert!(v(&["init", "--anchor", "anchor.pem"]).status.success());
+    let synced = v(&["sync", "--from", &url]);
+    assert!(synced.status.success(), "{}", stderr(&synced));
+    assert!(
+        stdout(&synced).contains("revocations: version 2 (new), 2 added"),
+        "{}",
+        stdout(&synced)
+    );
+
+    // A foreign issuer's credential (its own keys, not in our list).
+    let foreign_dir = cwd.join("foreign");
+    std::fs::create_dir(&foreign_dir).unwrap();
+    let foreign = run(
+        "issuer",
+        &[
+            "issue",
+            "--kind",
+            "test",
+            "--name",
+            "Mallory",
+            "--dob",
+            "1980",
+            "--test-type",
+            "naat",
+            "--result",
+            "negative",
+        ],
+        &foreign_dir,
+    );
+    assert!(foreign.status.success(), "{}", stderr(&foreign));
+    let foreign = stdout(&foreign).trim().to_string();
+
+    // The service stops; everything below is offline.
+    issuer.kill().unwrap();
+    issuer.wait().unwrap();
+    assert!(ureq::get(&format!("{url}/healthz")).call().is_err());
+
+    let check = |payload: &str, at: Option<String>| {
+        let mut args = vec!["check", payload, "--profile", "transport", "--json"];
+        if let Some(at) = &at {
+            args.extend(["--at", at]);
+        }
+        let out = v(&args);
+        let verdict: serde_json::Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
+        (out.status.code(), verdict)
+    };
+    let (code, verdict) = check(&payload(&valid), None);
+    assert_eq!(code, Some(0), "{verdict}");
+    assert_eq!(verdict["holder"]["name"], "Li Hua");
+    let (code, verdict) = check(&payload(&revoked), None);
+    assert_eq!(code, Some(1));
+    assert!(verdict.to_string().contains("\"revoked\""), "{verdict}");
+    // Expired: the same valid code four days on.
+    let later = instant::format(now + 4 * 86_400);
+    let (code, verdict) = check(&payload(&valid), Some(later));
+    assert_eq!(code, Some(1));
+    assert!(verdict.to_string().contains("expired"), "{verdict}");
+    // Tampered: one character of the text changed.
+    let mut tampered = payload(&valid).into_bytes();
+    let i = tampered.len() - 20;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let out = v(&["check", &tampered, "--profile", "transport", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let (code, verdict) = check(&foreign, None);
+    assert_eq!(code, Some(1));
+    assert!(verdict.to_string().contains("unknown-key"), "{verdict}");
+
+    // A real EU certificate, once its DSC is trusted here.
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
+    )
+    .unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
+    );
+    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    assert!(v(&["dsc", "at-dsc.pem"]).status.success());
+    let clock = case["TESTCTX"]["VALIDATIONCLOCK"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, verdict) = check(case["PREFIX"].as_str().unwrap(), Some(clock));
+    assert_eq!(code, Some(0), "{verdict}");
+    assert_eq!(verdict["kind"], "recovery");
+
+    // And with no network interfaces at all, where the machine allows it.
+    if Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let out = Command::new("unshare")
+            .arg("-n")
+            .arg(bin_dir().join("verifier"))
+            .args([
+                "check",
+                &payload(&revoked),
+                "--profile",
+                "transport",
+                "--store",
+                store,
+            ])
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stdout(&out).contains("INVALID"), "{}", stdout(&out));
+    }
+}
+
+#[test]
+fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    const LINES: usize = 20_000;
+    let mut csv = String::from("sample_id,name,dob,test_type,result,sampled_at\n");
+    for i in 0..LINES {
+        csv.push_str(&format!(
+            "K-{i:06},Person {i},1980-01-01,rat,negative,2026-11-20T08:00:00Z\n"
+        ));
+    }
+    std::fs::write(cwd.join("round.csv"), csv).unwrap();
+    assert!(run("issuer", &["init"], cwd).status.success());
+
+    // Kill it once some batches are committed, before it is done.
+    let mut child = Command::new(bin_dir().join("issuer"))
+        .args(["import", "round.csv", "--lab", "mass-test"])
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stored = || -> u64 {
+        // Reads beside the writer (WAL): never blocks the import.
+        let out = run("issuer", &["stats", "--lab", "mass-test"], cwd);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while stored() < 5_000 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before it could be killed; make the input larger"
+        );
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "the import never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed; make the input larger"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let summary = |out: &std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", stderr(out));
+        serde_json::from_str(stdout(out).trim()).unwrap()
+    };
+    let second = summary(&run(
+        "issuer",
+        &["import", "round.csv", "--lab", "mass-test"],
+        cwd,
+    ));
+    let issued = second["issued"].as_u64().unwrap();
+    let duplicates = second["duplicates"].as_u64().unwrap();
+    assert!(
+        duplicates > 0,
+        "the first run stored nothing before it was killed: {second}"
+    );
+    assert!(issued > 0, "the first run was not killed halfway: {second}");
+    assert_eq!(issued + duplicates, LINES as u64, "{second}");
+    assert_eq!(second["rejected"], 0);
+
+    let third = summary(&run(
+        "issuer",
+        &["import", "round.csv", "--lab", "mass-test"],
+        cwd,
+    ));
+    assert_eq!(third["issued"], 0, "{third}");
+    assert_eq!(third["duplicates"], LINES as u64);
+
+    // Every line has one credential, and the codes file names each once.
+    let codes = std::fs::read_to_string(cwd.join("round.csv.codes.csv")).unwrap();
+    let mut ids: Vec<&str> = codes
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    assert_eq!(ids.len(), LINES);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), LINES, "each sample has exactly one credential");
+    let stats = run("issuer", &["stats", "--lab", "mass-test"], cwd);
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    assert_eq!(
+        stdout(&stats).trim(),
+        format!("mass-test: {LINES} credentials for {LINES} sample ids")
+    );
+}
