@@ -21,8 +21,10 @@ use wallet_core::Algorithm;
 
 /// Longest line accepted (a test result is a few hundred bytes).
 pub const MAX_LINE: usize = 64 * 1024;
-/// Lines per transaction.
+/// Lines parsed and signed together.
 pub const BATCH: usize = 5_000;
+/// Most lines stored in one transaction.
+pub const MAX_TRANSACTION: usize = 50_000;
 
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -364,7 +366,16 @@ impl Importer<'_> {
             }
             drop(done_tx);
             let result = (|| {
-                for batch in done_rx.iter() {
+                while let Ok(mut batch) = done_rx.recv() {
+                    // Whatever else is signed by now joins this transaction:
+                    // each commit rewrites every index page it touched, so
+                    // fewer, larger commits write far less.
+                    while batch.len() < MAX_TRANSACTION {
+                        match done_rx.try_recv() {
+                            Ok(more) => batch.extend(more),
+                            Err(_) => break,
+                        }
+                    }
                     for o in self.store_batch(batch)? {
                         summary.count(&o);
                         sink(&o).map_err(ImportError::Sink)?;
