@@ -185,19 +185,24 @@ fn to_u64(table: &'static str, column: &'static str, v: i64) -> Result<u64, Stor
     })
 }
 
-async fn tune(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+async fn tune(conn: &mut AnyConnection, writer: bool) -> Result<(), sqlx::Error> {
     if conn.backend_name().eq_ignore_ascii_case("sqlite") {
         // WAL: readers never wait for the writer; NORMAL: a commit is durable
         // once the WAL is synced at checkpoint, and never corrupts the file.
-        for pragma in [
+        let mut pragmas = vec![
             "PRAGMA journal_mode = WAL",
             "PRAGMA synchronous = NORMAL",
             "PRAGMA busy_timeout = 30000",
-            "PRAGMA foreign_keys = ON",
-            // 256 MiB of page cache: a mass-test import inserts into three
-            // indexes with random keys, which thrashes the 2 MiB default.
-            "PRAGMA cache_size = -262144",
-        ] {
+        ];
+        if writer {
+            // 256 MiB of page cache: a mass-test import inserts into an
+            // index with random keys, which thrashes the 2 MiB default.
+            pragmas.push("PRAGMA cache_size = -262144");
+        }
+        // Readers keep SQLite's small default cache: a large one costs a
+        // sweep every time the writer commits, and a memory-mapped file
+        // costs page faults and remaps (both measured under load).
+        for pragma in pragmas {
             sqlx::query(pragma).execute(&mut *conn).await?;
         }
     }
@@ -238,9 +243,12 @@ impl Store {
         let options = || {
             AnyPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(30))
-                .after_connect(|conn, _| Box::pin(tune(conn)))
+                // A ping before every query is a round trip to the SQLite
+                // worker thread; a broken connection errors on use anyway.
+                .test_before_acquire(false)
         };
         let write = options()
+            .after_connect(|conn, _| Box::pin(tune(conn, true)))
             .max_connections(if backend == Backend::Sqlite { 1 } else { 8 })
             .connect(url)
             .await
@@ -248,8 +256,11 @@ impl Store {
         // Migrate before the read pool opens: its connections then see the schema.
         let migrator = Migrator::new(Embedded).await?;
         migrator.run(&write).await?;
+        // On SQLite each connection is a thread: a few keep both cores busy
+        // without the thread switches of many.
         let read = options()
-            .max_connections(16)
+            .after_connect(|conn, _| Box::pin(tune(conn, false)))
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .connect(url)
             .await
             .map_err(open_err)?;
@@ -469,21 +480,74 @@ impl Store {
         .transpose()
     }
 
+    /// Looks up many codes in one query (see `http::Lookups`).
+    pub async fn by_codes(
+        &self,
+        hashes: &[String],
+    ) -> Result<HashMap<String, Retrieved>, StoreError> {
+        let mut found = HashMap::with_capacity(hashes.len());
+        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
+                "SELECT code_sha256, id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_sha256 IN (",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                self.placeholder(&mut sql, i + 1);
+            }
+            sql.push(')');
+            let mut q = sqlx::query(&sql);
+            for h in chunk {
+                q = q.bind(h);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                found.insert(
+                    r.try_get(0)?,
+                    Retrieved {
+                        id: r.try_get(1)?,
+                        payload: r.try_get(2)?,
+                        expires_at: r.try_get(3)?,
+                        retrieved_at: r.try_get(4)?,
+                        revoked_at: r.try_get(5)?,
+                    },
+                );
+            }
+        }
+        Ok(found)
+    }
+
     /// Records the first retrieval of each code (a later time never
     /// replaces an earlier one).
     pub async fn mark_retrieved(&self, marks: &[(String, i64)]) -> Result<(), StoreError> {
         if marks.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await?;
+        // Marks come in bursts from the same second: one statement per
+        // second and chunk, not one per code.
+        let mut by_time: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
         for (hash, at) in marks {
-            sqlx::query(
-                "UPDATE credentials SET retrieved_at = $1 WHERE code_sha256 = $2 AND retrieved_at IS NULL",
-            )
-            .bind(*at)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
+            by_time.entry(*at).or_default().push(hash);
+        }
+        let mut tx = self.write.begin().await?;
+        for (at, hashes) in by_time {
+            for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = String::from("UPDATE credentials SET retrieved_at = ");
+                self.placeholder(&mut sql, 1);
+                sql.push_str(" WHERE retrieved_at IS NULL AND code_sha256 IN (");
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    self.placeholder(&mut sql, i + 2);
+                }
+                sql.push(')');
+                let mut q = sqlx::query(&sql).bind(at);
+                for h in chunk {
+                    q = q.bind(*h);
+                }
+                q.execute(&mut *tx).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -128,6 +128,81 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
     }
 }
 
+/// Citizen fetches arriving together share one database query: under a
+/// surge each query answers dozens of requests, so the per-query cost (a
+/// round trip to a SQLite worker thread, or to PostgreSQL) stops being
+/// the limit.
+struct Lookups {
+    tx: mpsc::Sender<Lookup>,
+}
+
+type Lookup = (
+    String,
+    tokio::sync::oneshot::Sender<Result<Option<crate::db::Retrieved>, String>>,
+);
+
+/// Most codes in one lookup query.
+const LOOKUP_BATCH: usize = 128;
+/// Lookup queries in flight at once.
+const LOOKUP_WORKERS: usize = 4;
+
+impl Lookups {
+    fn start(issuer: Arc<Issuer>) -> (Lookups, Vec<impl std::future::Future<Output = ()>>) {
+        let (tx, rx) = mpsc::channel::<Lookup>(16_384);
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let workers = (0..LOOKUP_WORKERS)
+            .map(|_| {
+                let rx = rx.clone();
+                let issuer = issuer.clone();
+                async move {
+                    let mut batch: Vec<Lookup> = Vec::with_capacity(LOOKUP_BATCH);
+                    loop {
+                        {
+                            let mut rx = rx.lock().await;
+                            match rx.recv().await {
+                                Some(first) => batch.push(first),
+                                None => return,
+                            }
+                            while batch.len() < LOOKUP_BATCH {
+                                match rx.try_recv() {
+                                    Ok(more) => batch.push(more),
+                                    Err(_) => break,
+                                }
+                            }
+                        }
+                        let hashes: Vec<String> = batch.iter().map(|(h, _)| h.clone()).collect();
+                        match issuer.store.by_codes(&hashes).await {
+                            Ok(found) => {
+                                // The same code may be asked for twice in a batch.
+                                for (hash, reply) in batch.drain(..) {
+                                    let _ = reply.send(Ok(found.get(&hash).cloned()));
+                                }
+                            }
+                            Err(e) => {
+                                for (_, reply) in batch.drain(..) {
+                                    let _ = reply.send(Err(e.to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+            .collect();
+        (Lookups { tx }, workers)
+    }
+
+    async fn get(&self, hash: String) -> Result<Option<crate::db::Retrieved>, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send((hash, reply))
+            .await
+            .map_err(|_| "the lookup workers stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the lookup workers stopped".to_string())?
+    }
+}
+
 pub struct AppState {
     pub issuer: Arc<Issuer>,
     pub metrics: Metrics,
@@ -139,6 +214,7 @@ pub struct AppState {
     in_flight: Arc<Semaphore>,
     bulk: Arc<Semaphore>,
     marks: mpsc::Sender<(String, i64)>,
+    lookups: Lookups,
 }
 
 impl AppState {
@@ -151,7 +227,12 @@ impl AppState {
     ) -> Result<(Arc<AppState>, impl std::future::Future<Output = ()>), IssuerError> {
         let (marks, mut rx) = mpsc::channel::<(String, i64)>(100_000);
         let tokens = load_tokens(&issuer).await?;
+        let (lookups, workers) = Lookups::start(issuer.clone());
+        for w in workers {
+            tokio::spawn(w);
+        }
         let state = Arc::new(AppState {
+            lookups,
             metrics: Metrics::default(),
             guesses: Buckets::new(limits.guesses_per_minute / 60.0, 10.0),
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
@@ -568,7 +649,7 @@ async fn retrieve(
     let found = match codes::normalize(&code) {
         Some(canonical) => {
             let hash = codes::code_hash(&canonical);
-            match state.issuer.store.by_code(&hash).await {
+            match state.lookups.get(hash.clone()).await {
                 Ok(Some(r))
                     if r.revoked_at.is_none()
                         && r.expires_at > now
@@ -581,7 +662,10 @@ async fn retrieve(
                     Some(r)
                 }
                 Ok(_) => None,
-                Err(e) => return issuer_error(e.into()),
+                Err(e) => {
+                    eprintln!("error: looking up a retrieval code: {e}");
+                    return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error (logged)");
+                }
             }
         }
         None => None,
