@@ -345,7 +345,7 @@ fn retry_after(status: StatusCode, seconds: u64, message: &str) -> Response {
 fn issuer_error(e: IssuerError) -> Response {
     match e {
         IssuerError::UnknownCredential(_) => error(StatusCode::NOT_FOUND, e.to_string()),
-        IssuerError::Request(_) | IssuerError::Request2(_) => {
+        IssuerError::Request(_) | IssuerError::Invalid(_) => {
             error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
         IssuerError::Conflict => retry_after(StatusCode::SERVICE_UNAVAILABLE, 1, &e.to_string()),

@@ -263,8 +263,31 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// Ctrl-C, or SIGTERM (what service managers and container runtimes send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Opens the issuer on a data folder, initialising it first if needed.
-async fn open(place: &Place, announce: bool) -> Result<Issuer> {
+async fn open(place: &Place, announce: bool, now: i64) -> Result<Issuer> {
     let report = service::init_data(&place.data)?;
     if announce && (report.created_folder || report.created_signing_key) {
         eprintln!(
@@ -275,7 +298,7 @@ async fn open(place: &Place, announce: bool) -> Result<Issuer> {
             service::describe_database(&place.data, place.database_url.as_deref())
         );
     }
-    Ok(Issuer::open(&place.data, place.database_url.as_deref(), now()).await?)
+    Ok(Issuer::open(&place.data, place.database_url.as_deref(), now).await?)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -317,7 +340,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             let rt = runtime()?;
             rt.block_on(async {
-                let issuer = Arc::new(open(&place, true).await?);
+                let issuer = Arc::new(open(&place, true, now()).await?);
                 let limits = Limits {
                     max_in_flight,
                     lab_per_second: lab_rate,
@@ -350,8 +373,8 @@ fn run(cli: Cli) -> Result<()> {
                     flusher,
                     Duration::from_secs(poll_seconds.max(1)),
                     async {
-                        let _ = tokio::signal::ctrl_c().await;
-                        eprintln!("shutting down");
+                        shutdown_signal().await;
+                        eprintln!("shutting down: finishing requests in flight");
                     },
                 )
                 .await?;
@@ -396,7 +419,7 @@ fn run(cli: Cli) -> Result<()> {
             let anchor = keystore::load(&anchor_key)?;
             let rt = runtime()?;
             rt.block_on(async {
-                let issuer = open(&place, false).await?;
+                let issuer = open(&place, false, now()).await?;
                 let version = issuer.sign_trust_list(&anchor, valid_for, now()).await?;
                 let snap = issuer.snapshot();
                 let keys = snap.trust.list().map_or(0, |l| l.keys.len());
@@ -415,7 +438,7 @@ fn run(cli: Cli) -> Result<()> {
                 match command {
                     KeysCommand::Rotate { place, use_after } => {
                         let use_after = duration("--use-after", &use_after)?;
-                        let issuer = open(&place, false).await?;
+                        let issuer = open(&place, false, now()).await?;
                         let r = issuer.rotate(use_after, now()).await?;
                         eprintln!(
                             "new signing key {} in {} (0600), signs from {}; retiring {}",
@@ -440,7 +463,7 @@ fn run(cli: Cli) -> Result<()> {
                         issuer.store.close().await;
                     }
                     KeysCommand::List { place } => {
-                        let issuer = open(&place, false).await?;
+                        let issuer = open(&place, false, now()).await?;
                         let snap = issuer.snapshot();
                         let listed = |kid: &str| {
                             snap.trust.list().is_some_and(|l| {
@@ -475,7 +498,7 @@ fn run(cli: Cli) -> Result<()> {
                         if lab.is_empty() || lab.len() > 100 || lab.chars().any(char::is_control) {
                             bail!("--lab: 1 to 100 printable characters");
                         }
-                        let issuer = open(&place, false).await?;
+                        let issuer = open(&place, false, now()).await?;
                         let (id, token) = http::create_token(&issuer, &lab, admin, now()).await?;
                         eprintln!(
                             "{} token {id} for {lab:?}; it is shown once, keep it secret",
@@ -485,7 +508,7 @@ fn run(cli: Cli) -> Result<()> {
                         issuer.store.close().await;
                     }
                     TokensCommand::List { place } => {
-                        let issuer = open(&place, false).await?;
+                        let issuer = open(&place, false, now()).await?;
                         println!("id\tlab\trole\tcreated_at\trevoked_at");
                         for t in issuer.store.tokens().await? {
                             println!(
@@ -500,7 +523,7 @@ fn run(cli: Cli) -> Result<()> {
                         issuer.store.close().await;
                     }
                     TokensCommand::Revoke { id, place } => {
-                        let issuer = open(&place, false).await?;
+                        let issuer = open(&place, false, now()).await?;
                         let id = id.strip_prefix("hct_").unwrap_or(&id);
                         let id = id.split('_').next().unwrap_or(id);
                         if !issuer.store.revoke_token(id, now()).await? {
@@ -528,7 +551,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let rt = runtime()?;
             rt.block_on(async {
-                let issuer = open(&place, false).await?;
+                let issuer = open(&place, false, now()).await?;
                 let targets: Vec<RevokeTarget> = targets
                     .into_iter()
                     .map(|t| {
@@ -622,7 +645,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             let rt = runtime()?;
             let (issued, kid) = rt.block_on(async {
-                let issuer = open(&place, true).await?;
+                // The same instant for registering keys and signing: a key
+                // registered a second later would not sign yet.
+                let issuer = open(&place, true, now).await?;
                 let submission = Submission {
                     sample_id: sample_id.unwrap_or_else(|| credential.id.clone()),
                     profile,
@@ -707,7 +732,7 @@ fn import(
     let mut out = std::io::BufWriter::new(out);
     writeln!(out, "line,sample_id,status,credential_id,retrieval_code")?;
     let rt = runtime()?;
-    let issuer = rt.block_on(open(&place, true))?;
+    let issuer = rt.block_on(open(&place, true, now()))?;
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);

@@ -59,7 +59,7 @@ pub enum IssuerError {
     #[error(transparent)]
     Request(#[from] RequestError),
     #[error("{0}")]
-    Request2(String),
+    Invalid(String),
     #[error("signing: {0}")]
     Sign(String),
     #[error("{path}: {why}")]
@@ -177,12 +177,6 @@ pub struct Snapshot {
     pub keys: Vec<KeyRow>,
     /// Revocation entries with the version that first held each.
     revocation_entries: Arc<Vec<(u64, EntryKind, Entry)>>,
-}
-
-/// Why a credential could not be issued, per submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
-    Invalid(String),
 }
 
 /// One submission, ready to sign.
@@ -475,31 +469,16 @@ impl Issuer {
             .latest_file(FileType::Revocations.name())
             .await?
             .map(SignedFile::new);
-        let rows = self.store.revocations().await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let kind = match r.kind.as_str() {
-                "id" => EntryKind::Id,
-                "signature" => EntryKind::Signature,
-                other => {
-                    return Err(StoreError::Data {
-                        table: "revocations",
-                        column: "kind",
-                        why: format!("{other:?}"),
-                    }
-                    .into())
-                }
+        // The entries change only with the list's version (they are stored
+        // in the same transaction): reuse what is held when it is the same.
+        let old = self.snapshot();
+        let held = old.revocations.as_ref().map(|f| f.version);
+        let entries: Arc<Vec<(u64, EntryKind, Entry)>> =
+            if held.is_some() && held == revocations.as_ref().map(|f| f.version) {
+                old.revocation_entries.clone()
+            } else {
+                Arc::new(self.revocation_entries().await?)
             };
-            let entry = hex::decode(&r.entry)
-                .ok()
-                .and_then(|b| Entry::try_from(b).ok())
-                .ok_or_else(|| StoreError::Data {
-                    table: "revocations",
-                    column: "entry",
-                    why: format!("{:?} is not 16 bytes of hex", r.entry),
-                })?;
-            entries.push((r.version, kind, entry));
-        }
         let due = revocations
             .as_ref()
             .is_none_or(|f| half_life_passed(f, now));
@@ -571,7 +550,6 @@ impl Issuer {
                 }
             }
         }
-        let old = self.snapshot();
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
             if let Ok(mut d) = self.deltas.lock() {
                 d.clear();
@@ -583,9 +561,39 @@ impl Issuer {
             rules: rules.map(Arc::new),
             trust,
             keys,
-            revocation_entries: Arc::new(entries),
+            revocation_entries: entries,
         });
         Ok(())
+    }
+
+    /// Every revocation entry stored, with the version that first held it.
+    async fn revocation_entries(&self) -> Result<Vec<(u64, EntryKind, Entry)>, IssuerError> {
+        let rows = self.store.revocations().await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind = match r.kind.as_str() {
+                "id" => EntryKind::Id,
+                "signature" => EntryKind::Signature,
+                other => {
+                    return Err(StoreError::Data {
+                        table: "revocations",
+                        column: "kind",
+                        why: format!("{other:?}"),
+                    }
+                    .into())
+                }
+            };
+            let entry = hex::decode(&r.entry)
+                .ok()
+                .and_then(|b| Entry::try_from(b).ok())
+                .ok_or_else(|| StoreError::Data {
+                    table: "revocations",
+                    column: "entry",
+                    why: format!("{:?} is not 16 bytes of hex", r.entry),
+                })?;
+            entries.push((r.version, kind, entry));
+        }
+        Ok(entries)
     }
 
     /// The rules to publish: `rules.json` in the data folder, or the defaults.
@@ -869,7 +877,7 @@ impl Issuer {
                 }
                 RevokeTarget::Payload(text) => {
                     let d = wallet_core::decode(text)
-                        .map_err(|e| IssuerError::Request2(format!("payload: {e}")))?;
+                        .map_err(|e| IssuerError::Invalid(format!("payload: {e}")))?;
                     let id = d
                         .claims
                         .cti
@@ -1037,9 +1045,12 @@ impl Issuer {
         let changed = versions.get(FileType::TrustList.name()).copied() != ours(&snap.trust_list)
             || versions.get(FileType::Revocations.name()).copied() != ours(&snap.revocations)
             || versions.get(FileType::Rules.name()).copied() != ours(&snap.rules);
-        let due = [&snap.trust_list, &snap.revocations, &snap.rules]
-            .into_iter()
-            .any(|f| f.as_ref().is_none_or(|f| half_life_passed(f, now)));
+        // Due: what this process could re-sign now (the trust list only
+        // with the anchor here; the others once a list names our key).
+        let stale =
+            |f: &Option<Arc<SignedFile>>| f.as_ref().is_none_or(|f| half_life_passed(f, now));
+        let due = (self.anchor_key.is_some() && stale(&snap.trust_list))
+            || (snap.trust_list.is_some() && (stale(&snap.revocations) || stale(&snap.rules)));
         if changed || due {
             self.refresh(now).await?;
         }
