@@ -312,43 +312,18 @@ impl Store {
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, lab, role, secret_sha256, created_at, revoked_at FROM tokens ORDER BY created_at, id",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TokenRow {
-                    id: r.try_get(0)?,
-                    lab: r.try_get(1)?,
-                    role: r.try_get(2)?,
-                    secret_sha256: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    revoked_at: r.try_get(5)?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(&format!("{TOKEN_COLUMNS} ORDER BY created_at, id"))
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(token_row).collect::<Result<_, _>>()?)
     }
 
     pub async fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, lab, role, secret_sha256, created_at, revoked_at FROM tokens WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| {
-            Ok(TokenRow {
-                id: r.try_get(0)?,
-                lab: r.try_get(1)?,
-                role: r.try_get(2)?,
-                secret_sha256: r.try_get(3)?,
-                created_at: r.try_get(4)?,
-                revoked_at: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(token_row).transpose()?)
     }
 
     /// Marks a token revoked; false if there is no such live token.
@@ -459,25 +434,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    pub async fn by_code(&self, code_sha256: &str) -> Result<Option<Retrieved>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_sha256 = $1",
-        )
-        .bind(code_sha256)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| {
-            Ok(Retrieved {
-                id: r.try_get(0)?,
-                payload: r.try_get(1)?,
-                expires_at: r.try_get(2)?,
-                retrieved_at: r.try_get(3)?,
-                revoked_at: r.try_get(4)?,
-            })
-        })
-        .transpose()
     }
 
     /// Looks up many codes in one query (see `http::Lookups`).
@@ -790,6 +746,20 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+const TOKEN_COLUMNS: &str =
+    "SELECT id, lab, role, secret_sha256, created_at, revoked_at FROM tokens";
+
+fn token_row(r: &sqlx::any::AnyRow) -> Result<TokenRow, sqlx::Error> {
+    Ok(TokenRow {
+        id: r.try_get(0)?,
+        lab: r.try_get(1)?,
+        role: r.try_get(2)?,
+        secret_sha256: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        revoked_at: r.try_get(5)?,
+    })
 }
 
 async fn insert_file(

@@ -253,6 +253,35 @@ fn listed(row: &KeyRow) -> Result<ListedKey, IssuerError> {
     ))
 }
 
+/// The trust-list entries for the keys still verifiable at `now`.
+fn listed_keys(keys: &[KeyRow], now: i64) -> Result<Vec<ListedKey>, IssuerError> {
+    keys.iter()
+        .filter(|k| k.not_after > now)
+        .map(listed)
+        .collect()
+}
+
+fn sign_trust_list(
+    keys: Vec<ListedKey>,
+    version: u64,
+    now: i64,
+    valid_for: i64,
+    anchor: &SigningKey,
+) -> StoredFile {
+    let list = TrustList {
+        version,
+        issued_at: now,
+        next_update: now + valid_for,
+        keys,
+    };
+    StoredFile {
+        version,
+        issued_at: now,
+        next_update: list.next_update,
+        body: list.sign(anchor),
+    }
+}
+
 /// What identifies a listed key's entry, to tell whether a list is current.
 fn entry_id(k: &ListedKey) -> (Vec<u8>, Option<i64>, Option<i64>, Vec<&'static str>) {
     let mut uses: Vec<&'static str> = k.uses.iter().map(|u| u.name()).collect();
@@ -401,11 +430,7 @@ impl Issuer {
             .latest_file(FileType::TrustList.name())
             .await?
             .map(SignedFile::new);
-        let desired: Vec<ListedKey> = keys
-            .iter()
-            .filter(|k| k.not_after > now)
-            .map(listed)
-            .collect::<Result<_, _>>()?;
+        let desired = listed_keys(&keys, now)?;
         let mut trust = TrustStore::new(self.anchors.clone());
         let current = match &trust_file {
             Some(f) => {
@@ -429,18 +454,7 @@ impl Issuer {
         if !current {
             if let Some(anchor) = &self.anchor_key {
                 let version = trust_file.as_ref().map_or(1, |f| f.version + 1);
-                let list = TrustList {
-                    version,
-                    issued_at: now,
-                    next_update: now + TRUST_LIST_VALIDITY,
-                    keys: desired,
-                };
-                let stored = StoredFile {
-                    version,
-                    issued_at: now,
-                    next_update: list.next_update,
-                    body: list.sign(anchor),
-                };
+                let stored = sign_trust_list(desired, version, now, TRUST_LIST_VALIDITY, anchor);
                 if self
                     .store
                     .add_file(FileType::TrustList.name(), &stored)
@@ -492,19 +506,7 @@ impl Issuer {
                     next_update: list.next_update,
                     body: list.sign(&s.key),
                 };
-                if self
-                    .store
-                    .add_file(FileType::Revocations.name(), &stored)
-                    .await?
-                {
-                    revocations = Some(SignedFile::new(stored));
-                } else {
-                    revocations = self
-                        .store
-                        .latest_file(FileType::Revocations.name())
-                        .await?
-                        .map(SignedFile::new);
-                }
+                revocations = self.publish(FileType::Revocations, stored).await?;
             }
         }
         // Rules.
@@ -539,15 +541,7 @@ impl Issuer {
                     next_update: set.next_update,
                     body,
                 };
-                if self.store.add_file(FileType::Rules.name(), &stored).await? {
-                    rules = Some(SignedFile::new(stored));
-                } else {
-                    rules = self
-                        .store
-                        .latest_file(FileType::Rules.name())
-                        .await?
-                        .map(SignedFile::new);
-                }
+                rules = self.publish(FileType::Rules, stored).await?;
             }
         }
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
@@ -564,6 +558,23 @@ impl Issuer {
             revocation_entries: entries,
         });
         Ok(())
+    }
+
+    /// Stores a newly signed file and returns what is now published: it,
+    /// or the file another instance published first at that version.
+    async fn publish(
+        &self,
+        file: FileType,
+        stored: StoredFile,
+    ) -> Result<Option<SignedFile>, IssuerError> {
+        if self.store.add_file(file.name(), &stored).await? {
+            return Ok(Some(SignedFile::new(stored)));
+        }
+        Ok(self
+            .store
+            .latest_file(file.name())
+            .await?
+            .map(SignedFile::new))
     }
 
     /// Every revocation entry stored, with the version that first held it.
@@ -1007,11 +1018,7 @@ impl Issuer {
             )));
         }
         let keys = self.store.keys().await?;
-        let desired: Vec<ListedKey> = keys
-            .iter()
-            .filter(|k| k.not_after > now)
-            .map(listed)
-            .collect::<Result<_, _>>()?;
+        let desired = listed_keys(&keys, now)?;
         let latest = self.store.latest_file(FileType::TrustList.name()).await?;
         let version = latest.as_ref().map_or(1, |f| f.version + 1);
         let list = TrustList {

@@ -196,26 +196,19 @@ fn sync_once_then_check_offline() {
     assert!(status.contains("1 credential key(s)"), "{status}");
 
     // With no network at all (where the machine allows a private namespace).
-    if Command::new("unshare")
-        .args(["-n", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        let out = Command::new("unshare")
-            .arg("-n")
-            .arg(bin_dir().join("verifier"))
-            .args([
-                "check",
-                &payload,
-                "--profile",
-                "transport",
-                "--json",
-                "--store",
-                store_s,
-            ])
-            .current_dir(cwd)
-            .output()
-            .unwrap();
+    if let Some(out) = e2e_tests::run_without_network(
+        "verifier",
+        &[
+            "check",
+            &payload,
+            "--profile",
+            "transport",
+            "--json",
+            "--store",
+            store_s,
+        ],
+        cwd,
+    ) {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert!(stdout(&out).contains("\"revoked\""), "{}", stdout(&out));
     }

@@ -205,25 +205,18 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     assert_eq!(verdict["kind"], "recovery");
 
     // And with no network interfaces at all, where the machine allows it.
-    if Command::new("unshare")
-        .args(["-n", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        let out = Command::new("unshare")
-            .arg("-n")
-            .arg(bin_dir().join("verifier"))
-            .args([
-                "check",
-                &payload(&revoked),
-                "--profile",
-                "transport",
-                "--store",
-                store,
-            ])
-            .current_dir(cwd)
-            .output()
-            .unwrap();
+    if let Some(out) = e2e_tests::run_without_network(
+        "verifier",
+        &[
+            "check",
+            &payload(&revoked),
+            "--profile",
+            "transport",
+            "--store",
+            store,
+        ],
+        cwd,
+    ) {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert!(stdout(&out).contains("INVALID"), "{}", stdout(&out));
     }
