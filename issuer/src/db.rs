@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
+use wallet_core::revocation::{Entry, EntryKind};
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
@@ -122,13 +123,12 @@ pub struct CredentialRow {
     pub revoked_at: Option<i64>,
 }
 
-/// A revocation entry to add.
+/// A revocation entry to add (stored as kind "id" or "signature" and the
+/// entry in hex).
 #[derive(Clone, Debug)]
 pub struct NewRevocation {
-    /// "id" or "signature"
-    pub kind: &'static str,
-    /// 16 bytes, hex
-    pub entry: String,
+    pub kind: EntryKind,
+    pub entry: Entry,
     pub credential_id: Option<String>,
     pub reason: String,
 }
@@ -136,9 +136,16 @@ pub struct NewRevocation {
 /// A stored revocation entry.
 #[derive(Clone, Debug)]
 pub struct RevocationRow {
-    pub kind: String,
-    pub entry: String,
+    pub kind: EntryKind,
+    pub entry: Entry,
     pub version: u64,
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Id => "id",
+        EntryKind::Signature => "signature",
+    }
 }
 
 /// A signed file as stored.
@@ -577,8 +584,8 @@ impl Store {
                 "INSERT INTO revocations (kind, entry, version, credential_id, reason, revoked_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, entry) DO NOTHING",
             )
-            .bind(e.kind)
-            .bind(&e.entry)
+            .bind(kind_name(e.kind))
+            .bind(hex::encode(e.entry))
             .bind(version as i64)
             .bind(e.credential_id.as_deref())
             .bind(&e.reason)
@@ -610,9 +617,23 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
+                let kind: String = r.try_get(0)?;
+                let entry: String = r.try_get(1)?;
+                let bad = |column, why: String| StoreError::Data {
+                    table: "revocations",
+                    column,
+                    why,
+                };
                 Ok(RevocationRow {
-                    kind: r.try_get(0)?,
-                    entry: r.try_get(1)?,
+                    kind: match kind.as_str() {
+                        "id" => EntryKind::Id,
+                        "signature" => EntryKind::Signature,
+                        other => return Err(bad("kind", format!("{other:?}"))),
+                    },
+                    entry: hex::decode(&entry)
+                        .ok()
+                        .and_then(|b| Entry::try_from(b).ok())
+                        .ok_or_else(|| bad("entry", format!("{entry:?} is not 16 bytes of hex")))?,
                     version: to_u64("revocations", "version", r.try_get(2)?)?,
                 })
             })

@@ -208,7 +208,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub limits: Limits,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
-    tokens: RwLock<(HashMap<String, TokenRow>, Instant)>,
+    tokens: RwLock<HashMap<String, TokenRow>>,
     guesses: Buckets<IpAddr>,
     labs: Buckets<String>,
     in_flight: Arc<Semaphore>,
@@ -238,7 +238,7 @@ impl AppState {
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
-            tokens: RwLock::new((tokens, Instant::now())),
+            tokens: RwLock::new(tokens),
             issuer: issuer.clone(),
             limits,
             clock,
@@ -274,7 +274,7 @@ impl AppState {
     pub async fn reload_tokens(&self) -> Result<(), IssuerError> {
         let fresh = load_tokens(&self.issuer).await?;
         if let Ok(mut t) = self.tokens.write() {
-            *t = (fresh, Instant::now());
+            *t = fresh;
         }
         Ok(())
     }
@@ -382,7 +382,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
     let Some((id, secret)) = value.strip_prefix("Bearer ").and_then(split_token) else {
         return Err(unauthorized("malformed API token"));
     };
-    let lookup = |state: &AppState| state.tokens.read().ok().and_then(|t| t.0.get(id).cloned());
+    let lookup = |state: &AppState| state.tokens.read().ok().and_then(|t| t.get(id).cloned());
     let mut row = lookup(state);
     if row.is_none() {
         // Created since the last reload? One indexed read (the secret has
@@ -390,7 +390,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
         match state.issuer.store.token(id).await {
             Ok(Some(t)) if t.revoked_at.is_none() => {
                 if let Ok(mut cache) = state.tokens.write() {
-                    cache.0.insert(t.id.clone(), t.clone());
+                    cache.insert(t.id.clone(), t.clone());
                 }
                 row = Some(t);
             }

@@ -434,12 +434,7 @@ impl Issuer {
         let mut trust = TrustStore::new(self.anchors.clone());
         let current = match &trust_file {
             Some(f) => {
-                trust
-                    .install(&f.bytes)
-                    .map_err(|e| IssuerError::Published {
-                        file: "trust list",
-                        why: e.to_string(),
-                    })?;
+                trust = self.open_trust_list(f)?;
                 let mut have: Vec<_> = trust
                     .list()
                     .map(|l| l.keys.iter().map(entry_id).collect())
@@ -461,13 +456,7 @@ impl Issuer {
                     .await?
                 {
                     let f = SignedFile::new(stored);
-                    trust = TrustStore::new(self.anchors.clone());
-                    trust
-                        .install(&f.bytes)
-                        .map_err(|e| IssuerError::Published {
-                            file: "trust list",
-                            why: e.to_string(),
-                        })?;
+                    trust = self.open_trust_list(&f)?;
                     trust_file = Some(f);
                 } else {
                     // Another instance signed this version first: use its.
@@ -560,6 +549,18 @@ impl Issuer {
         Ok(())
     }
 
+    /// A trust store holding the pinned anchor and this published list.
+    fn open_trust_list(&self, f: &SignedFile) -> Result<TrustStore, IssuerError> {
+        let mut trust = TrustStore::new(self.anchors.clone());
+        trust
+            .install(&f.bytes)
+            .map_err(|e| IssuerError::Published {
+                file: "trust list",
+                why: e.to_string(),
+            })?;
+        Ok(trust)
+    }
+
     /// Stores a newly signed file and returns what is now published: it,
     /// or the file another instance published first at that version.
     async fn publish(
@@ -579,32 +580,13 @@ impl Issuer {
 
     /// Every revocation entry stored, with the version that first held it.
     async fn revocation_entries(&self) -> Result<Vec<(u64, EntryKind, Entry)>, IssuerError> {
-        let rows = self.store.revocations().await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let kind = match r.kind.as_str() {
-                "id" => EntryKind::Id,
-                "signature" => EntryKind::Signature,
-                other => {
-                    return Err(StoreError::Data {
-                        table: "revocations",
-                        column: "kind",
-                        why: format!("{other:?}"),
-                    }
-                    .into())
-                }
-            };
-            let entry = hex::decode(&r.entry)
-                .ok()
-                .and_then(|b| Entry::try_from(b).ok())
-                .ok_or_else(|| StoreError::Data {
-                    table: "revocations",
-                    column: "entry",
-                    why: format!("{:?} is not 16 bytes of hex", r.entry),
-                })?;
-            entries.push((r.version, kind, entry));
-        }
-        Ok(entries)
+        Ok(self
+            .store
+            .revocations()
+            .await?
+            .into_iter()
+            .map(|r| (r.version, r.kind, r.entry))
+            .collect())
     }
 
     /// The rules to publish: `rules.json` in the data folder, or the defaults.
@@ -877,8 +859,8 @@ impl Issuer {
                         return Err(IssuerError::UnknownCredential(id.clone()));
                     };
                     new.push(NewRevocation {
-                        kind: "id",
-                        entry: hex::encode(revocation::id_entry(&row.id)),
+                        kind: EntryKind::Id,
+                        entry: revocation::id_entry(&row.id),
                         credential_id: Some(row.id.clone()),
                         reason: reason.to_string(),
                     });
@@ -899,8 +881,8 @@ impl Issuer {
                     if let Some(id) = id {
                         if self.store.credential(&id).await?.is_some() {
                             new.push(NewRevocation {
-                                kind: "id",
-                                entry: hex::encode(revocation::id_entry(&id)),
+                                kind: EntryKind::Id,
+                                entry: revocation::id_entry(&id),
                                 credential_id: Some(id),
                                 reason: reason.to_string(),
                             });
@@ -914,30 +896,14 @@ impl Issuer {
         let signer = self.signer_in(&snap.keys, &snap.trust, Algorithm::EdDsa, now)?;
         let latest = self.store.latest_file(FileType::Revocations.name()).await?;
         let version = latest.as_ref().map_or(1, |f| f.version + 1);
-        let rows = self.store.revocations().await?;
-        let mut entries: Vec<(u64, EntryKind, Entry)> = Vec::with_capacity(rows.len() + new.len());
-        let mut present = HashSet::new();
-        for r in rows.iter() {
-            present.insert((r.kind.clone(), r.entry.clone()));
-        }
-        for r in rows
-            .iter()
-            .map(|r| (r.kind.as_str(), r.entry.as_str(), r.version))
-            .chain(
-                new.iter()
-                    .filter(|n| !present.contains(&(n.kind.to_string(), n.entry.clone())))
-                    .map(|n| (n.kind, n.entry.as_str(), version)),
-            )
-        {
-            let kind = if r.0 == "id" {
-                EntryKind::Id
-            } else {
-                EntryKind::Signature
-            };
-            if let Some(e) = hex::decode(r.1).ok().and_then(|b| Entry::try_from(b).ok()) {
-                entries.push((r.2, kind, e));
-            }
-        }
+        let mut entries = self.revocation_entries().await?;
+        let present: HashSet<(EntryKind, Entry)> =
+            entries.iter().map(|(_, k, e)| (*k, *e)).collect();
+        entries.extend(
+            new.iter()
+                .filter(|n| !present.contains(&(n.kind, n.entry)))
+                .map(|n| (version, n.kind, n.entry)),
+        );
         let list = full_list(&entries, version, now, now + REVOCATIONS_VALIDITY);
         let stored = StoredFile {
             version,
@@ -1071,8 +1037,8 @@ fn signature_revocation(
     reason: &str,
 ) -> NewRevocation {
     NewRevocation {
-        kind: "signature",
-        entry: hex::encode(revocation::signature_entry(d.cose.alg(), &d.cose.signature)),
+        kind: EntryKind::Signature,
+        entry: revocation::signature_entry(d.cose.alg(), &d.cose.signature),
         credential_id,
         reason: reason.to_string(),
     }
