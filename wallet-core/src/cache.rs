@@ -5,6 +5,7 @@
 //! trust-list.cose    the signed trust list, as downloaded
 //! revocations.state  the revocation list held: see below
 //! rules.cose         the signed rule set, as downloaded
+//! exposures.cose     the signed exposure list, as downloaded (wallets)
 //! dsc/<kid>.pem      EU DSC certificates trusted locally
 //! ```
 //!
@@ -23,6 +24,7 @@
 use crate::cbor::{self, Value};
 use crate::check::Checkpoint;
 use crate::dsc;
+use crate::exposure::ExposureList;
 use crate::keys::{IssuerKey, PublicKey};
 use crate::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::rules::RuleSet;
@@ -38,7 +40,11 @@ pub const ANCHORS_FILE: &str = "anchors.pem";
 pub const TRUST_LIST_FILE: &str = "trust-list.cose";
 pub const REVOCATIONS_FILE: &str = "revocations.state";
 pub const RULES_FILE: &str = "rules.cose";
+pub const EXPOSURES_FILE: &str = "exposures.cose";
 pub const DSC_DIR: &str = "dsc";
+
+/// Reads and verifies one type of signed file.
+type OpenFn<T> = fn(&[u8], &TrustStore) -> Result<(T, [u8; 32]), SignedFileError>;
 
 /// Largest cached file read (a signed file plus the state's entries).
 const MAX_CACHED_FILE: u64 = 2 * MAX_SIGNED_FILE as u64 + 4096;
@@ -359,37 +365,83 @@ impl Cache {
 
     /// The rule set held, verified against `trust`; `None` if none yet.
     pub fn rules(&self, trust: &TrustStore) -> Result<Option<(RuleSet, [u8; 32])>, CacheError> {
-        let Some(bytes) = self.read(RULES_FILE)? else {
-            return Ok(None);
-        };
-        RuleSet::open(&bytes, trust)
-            .map(Some)
-            .map_err(|source| CacheError::Corrupt {
-                path: self.path(RULES_FILE),
-                source,
-            })
+        self.held(RULES_FILE, trust, RuleSet::open)
     }
 
     /// Verifies a downloaded rule set and stores it if it is newer.
     pub fn install_rules(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        self.install(RULES_FILE, FileType::Rules, bytes, RuleSet::open, |r| {
+            r.version
+        })
+    }
+
+    /// The exposure list held, verified against `trust`; `None` if none yet.
+    pub fn exposures(
+        &self,
+        trust: &TrustStore,
+    ) -> Result<Option<(ExposureList, [u8; 32])>, CacheError> {
+        self.held(EXPOSURES_FILE, trust, ExposureList::open)
+    }
+
+    /// Verifies a downloaded exposure list and stores it if it is newer
+    /// (an older one is refused: it could hide exposures).
+    pub fn install_exposures(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        self.install(
+            EXPOSURES_FILE,
+            FileType::Exposures,
+            bytes,
+            ExposureList::open,
+            |l| l.version,
+        )
+    }
+
+    /// A held file of a type read by `open`; `None` if none yet.
+    fn held<T>(
+        &self,
+        name: &str,
+        trust: &TrustStore,
+        open: OpenFn<T>,
+    ) -> Result<Option<(T, [u8; 32])>, CacheError> {
+        let Some(bytes) = self.read(name)? else {
+            return Ok(None);
+        };
+        open(&bytes, trust)
+            .map(Some)
+            .map_err(|source| CacheError::Corrupt {
+                path: self.path(name),
+                source,
+            })
+    }
+
+    /// Verifies a downloaded file that is stored as it came (rules,
+    /// exposures) and writes it if its version is newer than the one held.
+    fn install<T>(
+        &self,
+        name: &str,
+        file: FileType,
+        bytes: &[u8],
+        open: OpenFn<T>,
+        version: fn(&T) -> u64,
+    ) -> Result<FileChange, CacheError> {
         let trust = self.trust_store()?;
-        let held = match self.rules(&trust) {
+        let held = match self.held(name, &trust, open) {
             Err(CacheError::Corrupt { .. }) => None,
             other => other?,
         };
-        let (next, digest) = RuleSet::open(bytes, &trust)?;
+        let (next, digest) = open(bytes, &trust)?;
+        let held_version = held.as_ref().map(|(h, _)| version(h));
         let changed = signed::check_succession(
-            FileType::Rules,
-            held.as_ref().map(|(r, d)| (r.version, &d[..])),
-            (next.version, &digest),
+            file,
+            held.as_ref().map(|(h, d)| (version(h), &d[..])),
+            (version(&next), &digest),
         )?;
         if changed {
-            self.write(RULES_FILE, bytes)?;
+            self.write(name, bytes)?;
         }
         Ok(FileChange {
-            file: FileType::Rules,
-            from_version: held.map(|(r, _)| r.version),
-            to_version: next.version,
+            file,
+            from_version: held_version,
+            to_version: version(&next),
             added: 0,
             removed: 0,
         })

@@ -26,6 +26,7 @@ pub mod credential;
 pub mod dcc;
 pub mod dsc;
 pub mod envelope;
+pub mod exposure;
 pub mod keys;
 pub mod qr;
 pub mod revocation;
@@ -34,6 +35,7 @@ pub mod samples;
 pub mod signed;
 pub mod trust;
 pub mod verify;
+pub mod visits;
 pub mod wallet;
 
 pub use batch::check_batch;

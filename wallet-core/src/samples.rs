@@ -6,6 +6,7 @@ use crate::credential::{
     Body, Credential, Holder, PartialDate, RecoveryEntry, TestEntry, TestResult, TestType,
     VaccinationEntry, Venue,
 };
+use crate::exposure::{Exposure, ExposureList};
 use crate::keys::{IssuerKey, SigningKey};
 use crate::revocation::RevocationList;
 use crate::rules::{RuleSet, Rules};
@@ -208,5 +209,29 @@ pub fn checkpoint() -> Checkpoint {
         trust,
         revocations: revocations(),
         rules: rule_set(),
+    }
+}
+
+/// An exposure list (version 1) naming the sample venue for the two hours
+/// after the credentials' issue time, and another venue.
+pub fn exposures() -> ExposureList {
+    ExposureList {
+        version: 1,
+        issued_at: issued_at() + 86_400,
+        next_update: issued_at() + 2 * 86_400,
+        exposures: vec![
+            Exposure {
+                venue: "CD-METRO-L2-017".into(),
+                from: issued_at(),
+                until: issued_at() + 2 * 3600,
+                advice: Some("Take a rapid test today and again in two days.".into()),
+            },
+            Exposure {
+                venue: "CD-MARKET-003".into(),
+                from: issued_at() - 86_400,
+                until: issued_at() - 80_000,
+                advice: None,
+            },
+        ],
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! signed_file = {
-//!   "type": tstr,          ; "trust-list" / "revocations" / "revocation-delta" / "rules"
+//!   "type": tstr,          ; "trust-list" / "revocations" / "revocation-delta" / "rules" / "exposures"
 //!   "version": uint,       ; grows with every publication of this type
 //!   "issued": uint,        ; unix seconds
 //!   "next_update": uint,   ; unix seconds: after this the file is stale (still used, with a warning)
@@ -39,14 +39,17 @@ pub enum FileType {
     Revocations,
     RevocationDelta,
     Rules,
+    /// Venues and time windows where people were exposed.
+    Exposures,
 }
 
 impl FileType {
-    pub const ALL: [FileType; 4] = [
+    pub const ALL: [FileType; 5] = [
         FileType::TrustList,
         FileType::Revocations,
         FileType::RevocationDelta,
         FileType::Rules,
+        FileType::Exposures,
     ];
 
     /// The name carried in the file's `"type"` field.
@@ -56,6 +59,7 @@ impl FileType {
             FileType::Revocations => "revocations",
             FileType::RevocationDelta => "revocation-delta",
             FileType::Rules => "rules",
+            FileType::Exposures => "exposures",
         }
     }
 

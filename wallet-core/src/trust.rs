@@ -15,7 +15,7 @@
 //!   "country": tstr,           ; ISO 3166-1 alpha-2
 //!   ? "not_before": uint,      ; unix seconds: credentials issued earlier are refused
 //!   ? "not_after": uint,       ; unix seconds: nothing it signed is valid after this
-//!   "uses": [+ tstr],          ; test, vaccination, recovery, venue, revocations, rules
+//!   "uses": [+ tstr],          ; test, vaccination, recovery, venue, revocations, rules, exposures
 //! }
 //! ```
 //!
@@ -50,16 +50,19 @@ pub enum KeyUse {
     Revocations,
     /// Rule sets.
     Rules,
+    /// Exposure lists (venues and time windows).
+    Exposures,
 }
 
 impl KeyUse {
-    pub const ALL: [KeyUse; 6] = [
+    pub const ALL: [KeyUse; 7] = [
         KeyUse::Test,
         KeyUse::Vaccination,
         KeyUse::Recovery,
         KeyUse::Venue,
         KeyUse::Revocations,
         KeyUse::Rules,
+        KeyUse::Exposures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +73,7 @@ impl KeyUse {
             KeyUse::Venue => "venue",
             KeyUse::Revocations => "revocations",
             KeyUse::Rules => "rules",
+            KeyUse::Exposures => "exposures",
         }
     }
 
@@ -89,6 +93,7 @@ impl KeyUse {
             FileType::TrustList => None,
             FileType::Revocations | FileType::RevocationDelta => Some(KeyUse::Revocations),
             FileType::Rules => Some(KeyUse::Rules),
+            FileType::Exposures => Some(KeyUse::Exposures),
         }
     }
 

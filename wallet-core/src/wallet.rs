@@ -52,6 +52,14 @@ pub enum WalletError {
     NotFound { member: String, id: String },
     #[error("{member} already holds {MAX_CREDENTIALS} credentials; remove some first")]
     Full { member: String },
+    #[error("this is a {0} credential, not a venue code")]
+    NotAVenue(CredentialKind),
+    #[error("venue code refused: {0}")]
+    VenueRefused(String),
+    #[error("the visit log holds {max} visits; shorten the retention to make room", max = crate::visits::MAX_VISITS)]
+    TooManyVisits,
+    #[error("retention of {days} days: it must be 1-{max} days", max = crate::visits::MAX_RETENTION_DAYS)]
+    BadRetention { days: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,42 +183,20 @@ impl Wallet {
         self.dir.join("members").join(format!("{member}.json"))
     }
 
-    fn io(path: &Path, e: io::Error) -> WalletError {
-        WalletError::Io {
-            path: path.to_path_buf(),
-            why: e.to_string(),
-        }
-    }
-
     fn read_member(&self, member: &str) -> Result<MemberFile, WalletError> {
         check_member(member)?;
         let path = self.member_path(member);
-        let file = match fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(MemberFile {
-                    format: FORMAT,
-                    member: member.to_string(),
-                    credentials: Vec::new(),
-                })
-            }
-            Err(e) => return Err(Self::io(&path, e)),
+        let Some(parsed) = read_json::<MemberFile>(&path)? else {
+            return Ok(MemberFile {
+                format: FORMAT,
+                member: member.to_string(),
+                credentials: Vec::new(),
+            });
         };
-        let mut text = String::new();
-        file.take(MAX_FILE + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| WalletError::Corrupt {
-                path: path.clone(),
-                why: e.to_string(),
-            })?;
         let corrupt = |why: String| WalletError::Corrupt {
             path: path.clone(),
             why,
         };
-        if text.len() as u64 > MAX_FILE {
-            return Err(corrupt(format!("larger than {MAX_FILE} bytes")));
-        }
-        let parsed: MemberFile = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
         if parsed.format != FORMAT {
             return Err(corrupt(format!(
                 "format {} (this version reads format {FORMAT})",
@@ -224,12 +210,7 @@ impl Wallet {
     }
 
     fn write_member(&self, file: &MemberFile) -> Result<(), WalletError> {
-        let path = self.member_path(&file.member);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Self::io(parent, e))?;
-        }
-        let text = serde_json::to_string_pretty(file).map_err(|e| Self::io(&path, e.into()))?;
-        write_atomically(&path, text.as_bytes()).map_err(|e| Self::io(&path, e))
+        write_json(&self.member_path(&file.member), file)
     }
 
     /// The members with a file, in name order.
@@ -238,7 +219,7 @@ impl Wallet {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Self::io(&dir, e)),
+            Err(e) => return Err(io_error(&dir, e)),
         };
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
@@ -266,12 +247,7 @@ impl Wallet {
             Some(cp) => {
                 let v = verify_decoded(&decoded, &cp.trust, now);
                 let Some(c) = v.credential else {
-                    let why = v
-                        .reasons
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>();
-                    return Err(WalletError::Untrusted(why.join("; ")));
+                    return Err(WalletError::Untrusted(reasons_text(&v.reasons)));
                 };
                 let reasons = with_revocation(v.reasons, &c.id, &decoded, cp);
                 (c, true, reasons)
@@ -444,6 +420,57 @@ impl Wallet {
         let index = find(&file, member, id)?;
         Ok(file.credentials[index].payload.clone())
     }
+}
+
+/// Reasons joined for one message.
+pub(crate) fn reasons_text(reasons: &[Reason]) -> String {
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn io_error(path: &Path, e: io::Error) -> WalletError {
+    WalletError::Io {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
+}
+
+/// Reads a wallet file; `None` if there is none. A file that cannot be read
+/// or parsed is reported as damaged, and left for the citizen to look at.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, WalletError> {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path, e)),
+    };
+    let corrupt = |why: String| WalletError::Corrupt {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut text = String::new();
+    file.take(MAX_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| corrupt(e.to_string()))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(corrupt(format!("larger than {MAX_FILE} bytes")));
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| corrupt(e.to_string()))
+}
+
+/// Replaces a wallet file atomically.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), WalletError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+    }
+    let text = serde_json::to_string_pretty(value).map_err(|e| io_error(path, e.into()))?;
+    write_atomically(path, text.as_bytes()).map_err(|e| io_error(path, e))
 }
 
 /// A stored credential, decoded once.
