@@ -32,6 +32,7 @@ pub mod qr;
 pub mod revocation;
 pub mod rules;
 pub mod samples;
+pub mod sheet;
 pub mod signed;
 pub mod trust;
 pub mod verify;

@@ -74,7 +74,8 @@ impl Symbol {
         self.code.width() as u32
     }
 
-    fn dark(&self, x: u32, y: u32) -> bool {
+    /// Whether the module at (x, y) is dark, counting the quiet zone (which is light).
+    pub fn dark(&self, x: u32, y: u32) -> bool {
         let w = self.width();
         if x < QUIET_ZONE || y < QUIET_ZONE || x >= w + QUIET_ZONE || y >= w + QUIET_ZONE {
             return false;
