@@ -16,12 +16,15 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
+use wallet_core::exposure::Exposure;
 use wallet_core::revocation::{Entry, EntryKind};
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 1] =
-    [(1, "issuer", include_str!("../migrations/0001_issuer.sql"))];
+pub const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "issuer", include_str!("../migrations/0001_issuer.sql")),
+    (2, "exposures", include_str!("../migrations/0002_exposures.sql")),
+];
 
 /// The database file inside a data folder.
 pub const SQLITE_FILE: &str = "issuer.db";
@@ -71,6 +74,16 @@ impl MigrationSource<'static> for Embedded {
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// An exposure window as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExposureRow {
+    pub id: String,
+    pub exposure: Exposure,
+    pub added_at: i64,
+    /// Who added it: `cli`, or the admin token's lab.
+    pub added_by: String,
 }
 
 /// A token as stored (the secret only as its SHA-256).
@@ -755,6 +768,57 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    // ---- exposures
+
+    /// Stores exposure windows.
+    pub async fn add_exposures(&self, rows: &[ExposureRow]) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        for e in rows {
+            sqlx::query(
+                "INSERT INTO exposures (id, venue, from_at, until_at, advice, added_at, added_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&e.id)
+            .bind(&e.exposure.venue)
+            .bind(e.exposure.from)
+            .bind(e.exposure.until)
+            .bind(e.exposure.advice.as_deref())
+            .bind(e.added_at)
+            .bind(&e.added_by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The exposure windows that end at `since` or later, in publication
+    /// order (start, venue, id).
+    pub async fn exposures(&self, since: i64) -> Result<Vec<ExposureRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, venue, from_at, until_at, advice, added_at, added_by FROM exposures \
+             WHERE until_at >= $1 ORDER BY from_at, venue, id",
+        )
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExposureRow {
+                    id: r.try_get(0)?,
+                    exposure: Exposure {
+                        venue: r.try_get(1)?,
+                        from: r.try_get(2)?,
+                        until: r.try_get(3)?,
+                        advice: r.try_get(4)?,
+                    },
+                    added_at: r.try_get(5)?,
+                    added_by: r.try_get(6)?,
+                })
+            })
+            .collect()
     }
 
     /// Retires a key from `at` and shortens its verification window.

@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, Semaphore};
+use wallet_core::exposure::Exposure;
 use wallet_core::qr::{Level, Symbol};
 use wallet_core::Algorithm;
 
@@ -458,6 +459,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/trust-list", get(trust_list))
         .route("/v1/revocations", get(revocations).post(revoke))
         .route("/v1/rules", get(rules))
+        .route("/v1/exposures", get(exposures).post(add_exposures))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -762,6 +764,82 @@ async fn rules(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     serve_file(&headers, state.issuer.snapshot().rules.clone(), "rule set")
 }
 
+async fn exposures(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    serve_file(
+        &headers,
+        state.issuer.snapshot().exposures.clone(),
+        "exposure list",
+    )
+}
+
+/// Several exposure windows in one request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExposureBatch {
+    exposures: Vec<Exposure>,
+}
+
+/// Most exposure windows one request may add.
+pub const MAX_EXPOSURES_PER_REQUEST: usize = 1_000;
+
+async fn add_exposures(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let caller = match authenticate(&state, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !caller.admin {
+        return error(
+            StatusCode::FORBIDDEN,
+            "publishing exposures needs an admin token (issuer tokens create --admin)",
+        );
+    }
+    let bytes = match json_body(&state, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    // One window as the body (times in RFC 3339), or {"exposures": [...]}.
+    let batch = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|v| v.get("exposures").is_some());
+    let parsed = if batch {
+        serde_json::from_slice::<ExposureBatch>(&bytes).map(|b| b.exposures)
+    } else {
+        serde_json::from_slice::<Exposure>(&bytes).map(|e| vec![e])
+    };
+    let list = match parsed {
+        Ok(list) if !list.is_empty() => list,
+        Ok(_) => return error(StatusCode::UNPROCESSABLE_ENTITY, "exposures: the list is empty"),
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("expected {{\"venue\", \"from\", \"until\", \"advice\"?}} or {{\"exposures\": [...]}}: {e}"),
+            )
+        }
+    };
+    if list.len() > MAX_EXPOSURES_PER_REQUEST {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_EXPOSURES_PER_REQUEST} exposures per request"),
+        );
+    }
+    let added = list.len();
+    match state
+        .issuer
+        .add_exposures(list, &caller.lab, state.now())
+        .await
+    {
+        Ok(version) => (
+            StatusCode::CREATED,
+            axum::Json(json!({"version": version, "added": added})),
+        )
+            .into_response(),
+        Err(e) => issuer_error(e),
+    }
+}
+
 #[derive(Deserialize)]
 struct SinceQuery {
     since: Option<String>,
@@ -887,6 +965,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "trust_list": version(&snap.trust_list),
         "revocations": version(&snap.revocations),
         "rules": version(&snap.rules),
+        "exposures": version(&snap.exposures),
     });
     let status = if db.is_ok() {
         StatusCode::OK

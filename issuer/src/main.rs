@@ -1,10 +1,10 @@
 //! The `issuer` command: a thin shell over the `issuer` and `wallet-core` crates.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use issuer::http::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
-use issuer::service::{self, Issuer, RevokeTarget, Submission};
+use issuer::service::{self, Issuer, RevokeTarget, Submission, CLI_LAB, EXPOSURE_PUBLISHED_FOR};
 use issuer::{db, keystore, request::IssueArgs};
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
+use wallet_core::exposure::Exposure;
 use wallet_core::qr::{Level, Symbol};
 use wallet_core::{Algorithm, Profile};
 
@@ -116,6 +117,13 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
+    /// Exposure windows: venues where infectious people were, and when.
+    /// Wallets download the signed list and compare it with their own
+    /// visit log on the device.
+    Exposures {
+        #[command(subcommand)]
+        command: ExposuresCommand,
+    },
     /// How many credentials are stored, per lab, and for how many sample ids.
     Stats {
         #[command(flatten)]
@@ -143,6 +151,32 @@ enum Command {
         sample_id: Option<String>,
         #[command(flatten)]
         fields: IssueArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExposuresCommand {
+    /// Add a window for a venue and publish the new exposure list.
+    Add {
+        #[command(flatten)]
+        place: Place,
+        /// The venue id, as in the venue's code
+        #[arg(long)]
+        venue: String,
+        /// Start of the window (RFC 3339, e.g. 2026-03-01T09:00:00+08:00)
+        #[arg(long)]
+        from: String,
+        /// End of the window (RFC 3339; at most 30 days after --from)
+        #[arg(long)]
+        until: String,
+        /// What people who were there should do (at most 280 characters)
+        #[arg(long)]
+        advice: Option<String>,
+    },
+    /// The windows in the published list (JSON lines on stdout).
+    List {
+        #[command(flatten)]
+        place: Place,
     },
 }
 
@@ -571,6 +605,51 @@ fn run(cli: Cli) -> Result<()> {
                     r.entries
                 );
                 issuer.store.close().await;
+                Ok(())
+            })
+        }
+        Command::Exposures { command } => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                match command {
+                    ExposuresCommand::Add {
+                        place,
+                        venue,
+                        from,
+                        until,
+                        advice,
+                    } => {
+                        let time = |flag: &str, v: &str| {
+                            instant::parse(v).map_err(|_| {
+                                anyhow!("{flag}: {v:?} is not an RFC 3339 time (2026-03-01T09:00:00+08:00)")
+                            })
+                        };
+                        let exposure = Exposure {
+                            venue,
+                            from: time("--from", &from)?,
+                            until: time("--until", &until)?,
+                            advice,
+                        };
+                        let issuer = open(&place, false, now()).await?;
+                        let version = issuer
+                            .add_exposures(vec![exposure], CLI_LAB, now())
+                            .await?;
+                        eprintln!("exposure list version {version} published");
+                        issuer.store.close().await;
+                    }
+                    ExposuresCommand::List { place } => {
+                        let issuer = open(&place, false, now()).await?;
+                        let rows = issuer
+                            .store
+                            .exposures(now() - EXPOSURE_PUBLISHED_FOR)
+                            .await?;
+                        for r in &rows {
+                            println!("{}", serde_json::to_string(&r.exposure)?);
+                        }
+                        eprintln!("{} exposure window(s) published", rows.len());
+                        issuer.store.close().await;
+                    }
+                }
                 Ok(())
             })
         }

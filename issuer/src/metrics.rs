@@ -7,19 +7,25 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// The routes measured, in the order of [`Route`].
-pub const ROUTES: [&str; 11] = [
+pub const ROUTES: [&str; 13] = [
     "/v1/credentials",
     "/v1/credentials/bulk",
     "/v1/retrieve/{code}",
     "/v1/trust-list",
     "/v1/revocations",
     "/v1/rules",
+    "/v1/exposures",
     "/healthz",
     "/metrics",
     "/openapi.json",
     "POST /v1/revocations",
+    "POST /v1/exposures",
     "other",
 ];
+
+/// The first [`ROUTES`] are the service's paths; then the POSTs counted
+/// apart from the GETs on the same path, then everything else.
+pub const PATHS: usize = 10;
 
 /// Status codes counted on their own; any other is counted as "other".
 const STATUSES: [u16; 16] = [
@@ -32,10 +38,19 @@ const BUCKETS: [f64; 13] = [
 ];
 
 pub fn route_index(method_is_post: bool, path: &str) -> usize {
-    if method_is_post && path == "/v1/revocations" {
-        return 9;
+    let other = ROUTES.len() - 1;
+    if method_is_post {
+        let post = ROUTES[PATHS..other]
+            .iter()
+            .position(|r| r.strip_prefix("POST ") == Some(path));
+        if let Some(i) = post {
+            return PATHS + i;
+        }
     }
-    ROUTES[..9].iter().position(|r| *r == path).unwrap_or(10)
+    ROUTES[..PATHS]
+        .iter()
+        .position(|r| *r == path)
+        .unwrap_or(other)
 }
 
 #[derive(Default)]

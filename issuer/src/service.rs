@@ -5,7 +5,9 @@
 //! Everything that signs takes `now`; nothing here reads the clock.
 
 use crate::codes::{self, CodeKey};
-use crate::db::{self, KeyRow, NewCredential, NewRevocation, Store, StoreError, StoredFile};
+use crate::db::{
+    self, ExposureRow, KeyRow, NewCredential, NewRevocation, Store, StoreError, StoredFile,
+};
 use crate::keystore::{self, KeyStoreError};
 use crate::request::RequestError;
 use bytes::Bytes;
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
 use wallet_core::credential::Body;
+use wallet_core::exposure::{Exposure, ExposureList};
 use wallet_core::keys::PublicKey;
 use wallet_core::revocation::{self, Entry, EntryKind};
 use wallet_core::rules::Rules;
@@ -40,6 +43,11 @@ pub const TRUST_LIST_VALIDITY: i64 = 7 * DAY;
 /// How long a revocation list is current: verifiers should fetch daily.
 pub const REVOCATIONS_VALIDITY: i64 = DAY;
 pub const RULES_VALIDITY: i64 = 7 * DAY;
+/// How long an exposure list is current: wallets should fetch daily.
+pub const EXPOSURES_VALIDITY: i64 = DAY;
+/// An exposure window stays in the published list this long after it ends
+/// (a week more than wallets keep visits by default).
+pub const EXPOSURE_PUBLISHED_FOR: i64 = 28 * DAY;
 /// A signing key signs for at most this long after its first use...
 pub const KEY_SIGNING_PERIOD: i64 = 2 * 365 * DAY;
 /// ...and stays verifiable for the longest credential after its last.
@@ -172,6 +180,7 @@ pub struct Snapshot {
     pub trust_list: Option<Arc<SignedFile>>,
     pub revocations: Option<Arc<SignedFile>>,
     pub rules: Option<Arc<SignedFile>>,
+    pub exposures: Option<Arc<SignedFile>>,
     /// The published list, opened with the anchor (empty if none yet).
     pub trust: TrustStore,
     pub keys: Vec<KeyRow>,
@@ -324,6 +333,7 @@ impl Issuer {
                 trust_list: None,
                 revocations: None,
                 rules: None,
+                exposures: None,
                 trust: TrustStore::new(Vec::new()),
                 keys: Vec::new(),
                 revocation_entries: Arc::new(Vec::new()),
@@ -533,6 +543,9 @@ impl Issuer {
                 rules = self.publish(FileType::Rules, stored).await?;
             }
         }
+        let exposures = self
+            .publish_exposures(&trust, signer.as_ref(), now)
+            .await?;
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
             if let Ok(mut d) = self.deltas.lock() {
                 d.clear();
@@ -542,11 +555,107 @@ impl Issuer {
             trust_list: trust_file.map(Arc::new),
             revocations: revocations.map(Arc::new),
             rules: rules.map(Arc::new),
+            exposures: exposures.map(Arc::new),
             trust,
             keys,
             revocation_entries: entries,
         });
         Ok(())
+    }
+
+    /// The exposure list to serve: the published one if it holds what the
+    /// database wants published and is not past half its life, else a new
+    /// version signed now (when this process holds a signer).
+    async fn publish_exposures(
+        &self,
+        trust: &TrustStore,
+        signer: Option<&Signer>,
+        now: i64,
+    ) -> Result<Option<SignedFile>, IssuerError> {
+        let published = self
+            .store
+            .latest_file(FileType::Exposures.name())
+            .await?
+            .map(SignedFile::new);
+        let wanted: Vec<Exposure> = self
+            .store
+            .exposures(now - EXPOSURE_PUBLISHED_FOR)
+            .await?
+            .into_iter()
+            .map(|r| r.exposure)
+            .collect();
+        let current = published.as_ref().is_some_and(|f| {
+            !half_life_passed(f, now)
+                && ExposureList::open(&f.bytes, trust).is_ok_and(|(l, _)| l.exposures == wanted)
+        });
+        // A key the published trust list does not let sign exposure lists
+        // would make a file every wallet refuses: keep what is published.
+        let allowed = |s: &&Signer| {
+            trust.list().is_some_and(|l| {
+                l.keys
+                    .iter()
+                    .any(|k| k.key.kid == s.key.kid() && k.may(KeyUse::Exposures))
+            })
+        };
+        let Some(s) = signer.filter(|s| !current && allowed(s)) else {
+            return Ok(published);
+        };
+        let version = published.as_ref().map_or(1, |f| f.version + 1);
+        let list = ExposureList {
+            version,
+            issued_at: now,
+            next_update: now + EXPOSURES_VALIDITY,
+            exposures: wanted,
+        };
+        let body = list
+            .sign(&s.key)
+            .map_err(|e| IssuerError::Invalid(format!("exposure list: {e}")))?;
+        let stored = StoredFile {
+            version,
+            issued_at: now,
+            next_update: list.next_update,
+            body,
+        };
+        self.publish(FileType::Exposures, stored).await
+    }
+
+    /// Records exposure windows and publishes the list that holds them.
+    pub async fn add_exposures(
+        &self,
+        exposures: Vec<Exposure>,
+        added_by: &str,
+        now: i64,
+    ) -> Result<u64, IssuerError> {
+        for (i, e) in exposures.iter().enumerate() {
+            if let Some(why) = e.problem() {
+                return Err(IssuerError::Invalid(format!("exposure {i}: {why}")));
+            }
+            if e.until < now - EXPOSURE_PUBLISHED_FOR {
+                return Err(IssuerError::Invalid(format!(
+                    "exposure {i}: the window ended more than {} days ago, so it would not be published",
+                    EXPOSURE_PUBLISHED_FOR / DAY
+                )));
+            }
+        }
+        let rows: Vec<ExposureRow> = exposures
+            .into_iter()
+            .map(|exposure| ExposureRow {
+                id: hex::encode(new_id(now)),
+                exposure,
+                added_at: now,
+                added_by: added_by.to_string(),
+            })
+            .collect();
+        self.store.add_exposures(&rows).await?;
+        self.refresh(now).await?;
+        let snap = self.snapshot();
+        match &snap.exposures {
+            Some(f) => Ok(f.version),
+            None => Err(IssuerError::NoSigner {
+                alg: Algorithm::EdDsa,
+                hint: "the exposures are stored and will be published by an issuer that holds a listed signing key".into(),
+            }),
+        }
     }
 
     /// A trust store holding the pinned anchor and this published list.
