@@ -23,7 +23,11 @@ use wallet_core::revocation::{Entry, EntryKind};
 /// exactly these).
 pub const MIGRATIONS: [(i64, &str, &str); 2] = [
     (1, "issuer", include_str!("../migrations/0001_issuer.sql")),
-    (2, "exposures", include_str!("../migrations/0002_exposures.sql")),
+    (
+        2,
+        "exposures",
+        include_str!("../migrations/0002_exposures.sql"),
+    ),
 ];
 
 /// The database file inside a data folder.

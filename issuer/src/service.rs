@@ -543,9 +543,7 @@ impl Issuer {
                 rules = self.publish(FileType::Rules, stored).await?;
             }
         }
-        let exposures = self
-            .publish_exposures(&trust, signer.as_ref(), now)
-            .await?;
+        let exposures = self.publish_exposures(&trust, signer.as_ref(), now).await?;
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
             if let Ok(mut d) = self.deltas.lock() {
                 d.clear();

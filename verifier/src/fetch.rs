@@ -22,11 +22,10 @@ impl HttpSource {
                 why: "expected an http:// or https:// URL".into(),
             });
         }
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout(Duration::from_secs(300))
-            .build();
-        Ok(HttpSource { base, agent })
+        Ok(HttpSource {
+            base,
+            agent: agent(),
+        })
     }
 
     /// The URL of a file.
@@ -44,33 +43,52 @@ impl HttpSource {
     }
 }
 
+/// GETs `url` with `agent`: the body (at most `max` bytes), `None` on 404.
+pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>, StationError> {
+    let fail = |why: String| StationError::Fetch {
+        url: url.to_string(),
+        why,
+    };
+    let response = match agent.get(url).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(404, _)) => return Ok(None),
+        Err(ureq::Error::Status(code, r)) => {
+            let status = r.status_text().to_string();
+            // The issuer says why in a JSON {"error": …} body.
+            let mut text = String::new();
+            let _ = r.into_reader().take(4096).read_to_string(&mut text);
+            let detail = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|j| j.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            return Err(fail(format!("HTTP {code} {status}{detail}")));
+        }
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(max as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| fail(format!("reading the response: {e}")))?;
+    if body.len() > max {
+        return Err(fail(format!("response larger than {max} bytes")));
+    }
+    Ok(Some(body))
+}
+
+/// An agent with the timeouts every download here uses.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout(Duration::from_secs(300))
+        .build()
+}
+
 impl Source for HttpSource {
     fn fetch(&self, file: &str, since: Option<u64>) -> Result<Option<Vec<u8>>, StationError> {
-        let url = self.url(file, since);
-        let fail = |why: String| StationError::Fetch {
-            url: url.clone(),
-            why,
-        };
-        let response = match self.agent.get(&url).call() {
-            Ok(r) => r,
-            Err(ureq::Error::Status(404, _)) => return Ok(None),
-            Err(ureq::Error::Status(code, r)) => {
-                return Err(fail(format!("HTTP {code} {}", r.status_text())))
-            }
-            Err(e) => return Err(fail(e.to_string())),
-        };
-        let mut body = Vec::new();
-        response
-            .into_reader()
-            .take(MAX_SIGNED_FILE as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| fail(format!("reading the response: {e}")))?;
-        if body.len() > MAX_SIGNED_FILE {
-            return Err(fail(format!(
-                "response larger than {MAX_SIGNED_FILE} bytes"
-            )));
-        }
-        Ok(Some(body))
+        get(&self.agent, &self.url(file, since), MAX_SIGNED_FILE)
     }
 
     fn describe(&self) -> String {

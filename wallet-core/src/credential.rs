@@ -241,6 +241,15 @@ pub mod instant {
             .unwrap_or_else(|| format!("@{secs}"))
     }
 
+    /// Formats unix seconds for people, to the minute: `2026-03-01 07:30 UTC`.
+    pub fn minutes(secs: i64) -> String {
+        let t = format(secs);
+        match (t.get(..10), t.get(11..16)) {
+            (Some(d), Some(hm)) if !t.starts_with('@') => format!("{d} {hm} UTC"),
+            _ => t,
+        }
+    }
+
     /// Parses RFC 3339 (with any offset) into unix seconds.
     pub fn parse(s: &str) -> Result<i64, CredentialError> {
         OffsetDateTime::parse(s, &Rfc3339)

@@ -8,7 +8,8 @@
 //! bitmaps, which cover every script a name may be written in, so nothing
 //! depends on fonts installed where the sheet is printed.
 
-use crate::credential::{day, instant, Body, Credential, TestResult, TestType};
+use crate::credential::instant::minutes;
+use crate::credential::{day, Body, Credential, TestResult, TestType};
 use crate::qr::{Level, QrError, Symbol, QUIET_ZONE};
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
@@ -92,11 +93,7 @@ impl Caption {
         let mut lines = Vec::new();
         let name = match &c.body {
             Body::Venue { venue } => venue.name.clone(),
-            _ => c
-                .body
-                .holder()
-                .map(|h| h.name.clone())
-                .unwrap_or_default(),
+            _ => c.body.holder().map(|h| h.name.clone()).unwrap_or_default(),
         };
         if let Some(h) = c.body.holder() {
             lines.push(format!("Born {}", h.dob));
@@ -134,15 +131,6 @@ impl Caption {
         }
         lines.push(last);
         Caption { name, lines }
-    }
-}
-
-/// `2026-03-01 07:30 UTC`.
-fn minutes(secs: i64) -> String {
-    let t = instant::format(secs);
-    match (t.get(..10), t.get(11..16)) {
-        (Some(d), Some(hm)) if t.len() >= 16 => format!("{d} {hm} UTC"),
-        _ => t,
     }
 }
 
@@ -258,7 +246,7 @@ impl Sheet {
         let symbol = Symbol::new(payload, Level::Q)?;
         let (width, _) = size.points();
         let (margin, name_px, text_px, qr_max): (f32, f32, f32, f32) = match size {
-            PaperSize::A4 => (48.0, 1.75, 1.0, 430.0),
+            PaperSize::A4 => (48.0, 2.5, 1.25, 430.0),
             PaperSize::A6 => (16.0, 1.0, 0.6, 266.0),
         };
         let modules = symbol.width() + 2 * QUIET_ZONE;
@@ -298,6 +286,16 @@ impl Sheet {
         for line in &caption.lines {
             y += writer.paragraph(line, centre, y, text_px, text_width);
         }
+        if size == PaperSize::A4 {
+            let (_, height) = size.points();
+            writer.paragraph(
+                "Show this page at a checkpoint: it works without a phone or network.",
+                centre,
+                height - margin - 36.0 * text_px,
+                text_px * 0.8,
+                text_width,
+            );
+        }
         Ok(Sheet {
             size,
             title: caption.name.clone(),
@@ -335,7 +333,7 @@ impl Sheet {
         let mut offsets = Vec::new();
         let mut object = |out: &mut Vec<u8>, body: &[u8]| {
             offsets.push(out.len());
-            let _ = write!(out, "{} 0 obj\n", offsets.len());
+            let _ = writeln!(out, "{} 0 obj", offsets.len());
             out.extend_from_slice(body);
             out.extend_from_slice(b"\nendobj\n");
         };
@@ -350,8 +348,11 @@ impl Sheet {
             )
             .as_bytes(),
         );
-        let mut body = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", stream.len())
-            .into_bytes();
+        let mut body = format!(
+            "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            stream.len()
+        )
+        .into_bytes();
         body.extend_from_slice(&stream);
         body.extend_from_slice(b"\nendstream");
         object(&mut out, &body);
@@ -364,13 +365,9 @@ impl Sheet {
             .as_bytes(),
         );
         let xref = out.len();
-        let _ = write!(
-            out,
-            "xref\n0 {}\n0000000000 65535 f \n",
-            offsets.len() + 1
-        );
+        let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1);
         for o in &offsets {
-            let _ = write!(out, "{o:010} 00000 n \n");
+            let _ = writeln!(out, "{o:010} 00000 n ");
         }
         let _ = write!(
             out,
@@ -388,8 +385,7 @@ impl Sheet {
         let scale = dpi as f32 / 72.0;
         let (w, h) = self.size.points();
         let (pw, ph) = ((w * scale).round() as u32, (h * scale).round() as u32);
-        let mut img: ImageBuffer<Luma<u8>, Vec<u8>> =
-            ImageBuffer::from_pixel(pw, ph, Luma([255]));
+        let mut img: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(pw, ph, Luma([255]));
         let px = |v: f32, max: u32| ((v * scale).round().max(0.0) as u32).min(max);
         for r in &self.rects {
             let (x0, x1) = (px(r.x, pw), px(r.x + r.w, pw));

@@ -40,7 +40,10 @@ fn the_caption_names_the_holder_kind_and_validity() {
     let all = caption.lines.join("\n");
     assert!(all.contains("Born 1987-06-15"), "{all}");
     assert!(all.contains("Test (PCR): negative"), "{all}");
-    assert!(all.contains(&format!("Valid until {}", minutes(c.expires_at))), "{all}");
+    assert!(
+        all.contains(&format!("Valid until {}", minutes(c.expires_at))),
+        "{all}"
+    );
     assert!(all.contains("Wallet member lily"), "{all}");
     let venue = Caption::for_credential(&samples::venue(), None);
     assert_eq!(venue.name, "Tianfu Square Station, Gate B");
@@ -65,7 +68,11 @@ fn the_pdf_is_well_formed() {
     for (n, line) in table.lines().skip(3).take(5).enumerate() {
         let offset: usize = line[..10].parse().unwrap();
         let head = format!("{} 0 obj", n + 1);
-        assert!(pdf[offset..].starts_with(head.as_bytes()), "object {}", n + 1);
+        assert!(
+            pdf[offset..].starts_with(head.as_bytes()),
+            "object {}",
+            n + 1
+        );
     }
 }
 
@@ -104,8 +111,16 @@ fn bad_options_are_named() {
         .to_string()
         .contains("a4 or a6"));
     let c = samples::venue();
-    let sheet = Sheet::new(&payload(&c), &Caption::for_credential(&c, None), PaperSize::A6).unwrap();
-    assert!(matches!(sheet.to_png(10), Err(SheetError::BadDpi { dpi: 10 })));
+    let sheet = Sheet::new(
+        &payload(&c),
+        &Caption::for_credential(&c, None),
+        PaperSize::A6,
+    )
+    .unwrap();
+    assert!(matches!(
+        sheet.to_png(10),
+        Err(SheetError::BadDpi { dpi: 10 })
+    ));
     assert_eq!(num(12.0), "12");
     assert_eq!(num(0.5), "0.5");
     assert_eq!(num(-0.001), "0");

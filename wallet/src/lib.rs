@@ -1,0 +1,26 @@
+//! wallet: the citizen's side. Keeps credentials per family member and shows
+//! them with no network, prints offline codes, checks in at venues and
+//! checks a published exposure list against the visit log on the device.
+//! The library is `wallet-core` ([`wallet_core::wallet`],
+//! [`wallet_core::visits`], [`wallet_core::sheet`]); this crate adds the two
+//! downloads (a credential by retrieval code, the exposure list) and how
+//! things read to a person. The binary is a thin shell over it.
+#![forbid(unsafe_code)]
+
+pub mod fetch;
+pub mod render;
+
+use std::path::PathBuf;
+
+/// The default wallet folder: `$XDG_DATA_HOME/health-wallet`, else
+/// `$HOME/.local/share/health-wallet`.
+pub fn default_dir() -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_DATA_HOME")
+        .or_else(|| from("HOME").map(|h| h.join(".local/share")))
+        .map(|d| d.join("health-wallet"))
+}

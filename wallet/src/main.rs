@@ -1,0 +1,585 @@
+//! The `wallet` command: a thin shell over `wallet-core`'s wallet, visit log
+//! and printable sheets.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use time::OffsetDateTime;
+use verifier::{inspect, station};
+use wallet::{fetch, render};
+use wallet_core::cache::{Cache, CacheError};
+use wallet_core::check::Checkpoint;
+use wallet_core::credential::instant;
+use wallet_core::qr::{Level, Symbol};
+use wallet_core::sheet::{Caption, PaperSize, Sheet};
+use wallet_core::signed::SignedFileError;
+use wallet_core::wallet::{Held, Status, Wallet, WalletError, DEFAULT_MEMBER};
+
+#[derive(Parser)]
+#[command(
+    name = "wallet",
+    version,
+    about = "A citizen's health credentials, for the whole family, shown with no network"
+)]
+struct Cli {
+    /// Wallet folder [default: $XDG_DATA_HOME/health-wallet]
+    #[arg(long, global = true, env = "WALLET_DIR", value_name = "DIR")]
+    wallet: Option<PathBuf>,
+    /// Act as of this time (RFC 3339) instead of now
+    #[arg(long, global = true, value_name = "TIME")]
+    at: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pin the issuer's trust anchor (what `issuer anchor show` prints), so
+    /// codes can be verified on this device.
+    Init {
+        /// A PEM public key file, or the PEM text itself
+        #[arg(long, allow_hyphen_values = true)]
+        anchor: String,
+    },
+    /// Download the trust list, revocations and rules (or copy them from a
+    /// folder); each is verified against the pinned anchor.
+    Sync {
+        /// The issuer's base URL
+        #[arg(
+            long,
+            value_name = "URL",
+            required_unless_present = "from_dir",
+            conflicts_with = "from_dir"
+        )]
+        from: Option<String>,
+        /// Folder holding trust-list.cose, revocations.cose and rules.cose
+        #[arg(long, value_name = "DIR")]
+        from_dir: Option<PathBuf>,
+    },
+    /// Add a credential: payload text, an image or text file holding one, or
+    /// a retrieval code fetched from the issuer (--code with --from). It is
+    /// verified against the synced trust list first. Exit 1 if refused.
+    Add {
+        /// Payload text (HC1:… / HCN1:…), or a PNG/JPEG image or text file
+        #[arg(required_unless_present = "code", conflicts_with = "code")]
+        input: Option<String>,
+        /// The one-time retrieval code the lab gave (XXXX-XXXX-XXXX)
+        #[arg(long, requires = "from")]
+        code: Option<String>,
+        /// The issuer's base URL, for --code
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+        /// The family member it belongs to
+        #[arg(long, default_value = DEFAULT_MEMBER)]
+        member: String,
+    },
+    /// Remove a credential (id, or a unique prefix of 6 or more characters).
+    Remove {
+        id: String,
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Every member's credentials with their status (valid, expires in 6 h, expired).
+    List {
+        /// Only this member
+        #[arg(long)]
+        member: Option<String>,
+        /// A JSON array on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a credential's code in the terminal (or write it to --png/--svg)
+    /// with the holder's name and validity beside it. --best --profile P
+    /// picks the member's credential that checkpoint profile accepts now.
+    Show {
+        /// Credential id (or unique prefix)
+        #[arg(required_unless_present = "best", conflicts_with = "best")]
+        id: Option<String>,
+        #[arg(long)]
+        member: Option<String>,
+        /// Pick the credential the profile accepts now (exit 1 if none)
+        #[arg(long, requires = "profile")]
+        best: bool,
+        /// Checkpoint profile from the synced rules (transport, hospital-visit, …)
+        #[arg(long)]
+        profile: Option<String>,
+        /// Write the code as PNG
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Write the code as SVG
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+    },
+    /// Make a printable sheet (PDF, or PNG) with the code large enough to scan
+    /// from paper, the holder's name, the kind and valid-until: the offline
+    /// code for someone without a phone.
+    Print {
+        /// Credential id (or unique prefix) [default: the member's current
+        /// credential valid longest]
+        id: Option<String>,
+        #[arg(long)]
+        member: Option<String>,
+        /// The sheet: .pdf or .png
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Paper size: a4 or a6
+        #[arg(long, default_value = "a4")]
+        size: String,
+        /// Resolution of a PNG sheet
+        #[arg(long, default_value_t = 300)]
+        dpi: u32,
+    },
+    /// Check in at a venue: verifies its code on this device and adds
+    /// (venue, time) to this wallet's own visit log. Nothing is sent anywhere.
+    /// Exit 1 if the venue code is refused.
+    Checkin {
+        /// The venue's code: payload text, or a PNG/JPEG image
+        input: String,
+    },
+    /// The visits kept (older ones than the retention are deleted).
+    Visits {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or set how many days visits are kept (default 21).
+    Retention { days: Option<u32> },
+    /// Check a signed exposure list against the visit log on this device; the
+    /// log is never uploaded. Exit 0 no exposure, 1 you were at an exposed
+    /// venue in its window, 2 error.
+    Exposure {
+        /// The issuer's URL (its /v1/exposures), the list's own URL, or a file
+        #[arg(long, value_name = "URL|FILE")]
+        from: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let refused = e.downcast_ref::<WalletError>().is_some_and(|w| {
+                matches!(
+                    w,
+                    WalletError::Untrusted(_)
+                        | WalletError::NotAVenue(_)
+                        | WalletError::VenueRefused(_)
+                )
+            });
+            ExitCode::from(if refused { 1 } else { 2 })
+        }
+    }
+}
+
+struct Ctx {
+    wallet: Wallet,
+    cache: Cache,
+    now: OffsetDateTime,
+}
+
+impl Ctx {
+    /// The synced files, or None when nothing is synced yet.
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        match self.cache.load() {
+            Ok(cp) => Ok(Some(cp)),
+            Err(CacheError::Missing { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The synced files, required.
+    fn synced(&self) -> Result<Checkpoint> {
+        self.cache.load().map_err(|e| match e {
+            CacheError::Missing { what, .. } => anyhow!(
+                "no {what} on this device yet: run `wallet init --anchor …` and `wallet sync` once while online"
+            ),
+            other => other.into(),
+        })
+    }
+
+    fn secs(&self) -> i64 {
+        self.now.unix_timestamp()
+    }
+
+    /// Finds a credential by id in `member`, or in whichever member holds it.
+    fn locate(&self, member: Option<&str>, id: &str) -> Result<(String, String)> {
+        if let Some(m) = member {
+            return Ok((m.to_string(), self.wallet.payload(m, id)?));
+        }
+        let mut found = Vec::new();
+        for m in self.wallet.members()? {
+            match self.wallet.payload(&m, id) {
+                Ok(p) => found.push((m, p)),
+                Err(WalletError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match found.len() {
+            0 => bail!("no member holds credential {id} (see `wallet list`)"),
+            1 => Ok(found.remove(0)),
+            _ => bail!("several members hold {id}: add --member NAME"),
+        }
+    }
+
+    /// A held credential with its status.
+    fn held(&self, member: &str, payload: &str) -> Result<Held> {
+        let cp = self.checkpoint()?;
+        self.wallet
+            .member_credentials(member, cp.as_ref(), self.now)?
+            .into_iter()
+            .find(|h| h.payload == payload)
+            .ok_or_else(|| anyhow!("{member}'s credential changed while reading it; try again"))
+    }
+}
+
+fn parse_at(at: Option<&str>) -> Result<OffsetDateTime> {
+    match at {
+        None => Ok(OffsetDateTime::now_utc()),
+        Some(t) => {
+            let secs =
+                instant::parse(t).map_err(|_| anyhow!("--at: {t:?} is not an RFC 3339 time"))?;
+            OffsetDateTime::from_unix_timestamp(secs).map_err(|_| anyhow!("--at: out of range"))
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let dir = match cli.wallet {
+        Some(d) => d,
+        None => wallet::default_dir().ok_or_else(|| {
+            anyhow!("no data folder: set $XDG_DATA_HOME or $HOME, or pass --wallet DIR")
+        })?,
+    };
+    let ctx = Ctx {
+        wallet: Wallet::new(&dir),
+        cache: Cache::new(dir.join("cache")),
+        now: parse_at(cli.at.as_deref())?,
+    };
+    match cli.command {
+        Command::Init { anchor } => {
+            let key = station::anchor_from_arg(&anchor)?;
+            ctx.cache.pin_anchors(std::slice::from_ref(&key))?;
+            eprintln!(
+                "pinned trust anchor {} in {}; next: wallet sync --from <issuer URL>",
+                station::fingerprint(&key),
+                ctx.cache.dir().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { from, from_dir } => {
+            let report = match (from, from_dir) {
+                (Some(url), _) => {
+                    station::sync(&ctx.cache, &verifier::fetch::HttpSource::new(&url)?)?
+                }
+                (None, Some(d)) => station::sync_from_dir(&ctx.cache, &d)?,
+                (None, None) => bail!("give --from URL or --from-dir DIR"),
+            };
+            print!("{}", report.describe());
+            for r in &report.refused {
+                eprintln!("refused {r}; kept the copy held");
+            }
+            Ok(if report.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Add {
+            input,
+            code,
+            from,
+            member,
+        } => add(&ctx, input, code, from, &member),
+        Command::Remove { id, member } => {
+            let (member, payload) = ctx.locate(member.as_deref(), &id)?;
+            let held = ctx.held(&member, &payload)?;
+            let removed = ctx.wallet.remove(&member, &held.id)?;
+            println!("removed {removed} from {member}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List { member, json } => {
+            let cp = ctx.checkpoint()?;
+            let held = match &member {
+                Some(m) => ctx.wallet.member_credentials(m, cp.as_ref(), ctx.now)?,
+                None => ctx.wallet.list(cp.as_ref(), ctx.now)?,
+            };
+            if cp.is_none() {
+                eprintln!("note: nothing synced, so statuses are by each code's own dates only");
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&held)?);
+            } else if held.is_empty() {
+                eprintln!("no credentials yet: wallet add <code or image>");
+            } else {
+                print!("{}", render::table(&held, ctx.secs()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show {
+            id,
+            member,
+            best,
+            profile,
+            png,
+            svg,
+        } => {
+            let held = if best {
+                let profile = profile.unwrap_or_default();
+                let member = member.unwrap_or_else(|| DEFAULT_MEMBER.to_string());
+                let cp = ctx.synced()?;
+                let choice = ctx.wallet.best(&member, &cp, &profile, ctx.now)?;
+                match choice.best() {
+                    Some(c) => {
+                        eprintln!(
+                            "{profile} accepts this {} until {}",
+                            c.held.kind,
+                            c.verdict
+                                .valid_until
+                                .map(render::minutes)
+                                .unwrap_or_else(|| "-".into())
+                        );
+                        c.held.clone()
+                    }
+                    None => {
+                        eprintln!("no credential of {member} is accepted by {profile} now:");
+                        for c in &choice.all {
+                            let why: Vec<String> =
+                                c.verdict.reasons.iter().map(ToString::to_string).collect();
+                            eprintln!("  {} {}: {}", c.held.id, c.held.kind, why.join("; "));
+                        }
+                        if choice.all.is_empty() {
+                            eprintln!("  ({member} holds no credentials)");
+                        }
+                        return Ok(ExitCode::from(1));
+                    }
+                }
+            } else {
+                let id = id.unwrap_or_default();
+                let (member, payload) = ctx.locate(member.as_deref(), &id)?;
+                ctx.held(&member, &payload)?
+            };
+            show(&ctx, &held, png.as_deref(), svg.as_deref())
+        }
+        Command::Print {
+            id,
+            member,
+            out,
+            size,
+            dpi,
+        } => print(&ctx, id, member, &out, &size, dpi),
+        Command::Checkin { input } => {
+            let cp = ctx.synced()?;
+            let text = inspect::payload_from_arg(&input)?;
+            let visit = ctx.wallet.checkin(&text, &cp, ctx.now)?;
+            let days = ctx.wallet.retention_days(ctx.now)?;
+            println!(
+                "checked in at {} ({}) on {}",
+                visit.name,
+                visit.area,
+                render::minutes(visit.at)
+            );
+            eprintln!("kept on this device only, and deleted after {days} days");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Visits { json } => {
+            let visits = ctx.wallet.visits(ctx.now)?;
+            let days = ctx.wallet.retention_days(ctx.now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&visits)?);
+            } else {
+                for v in &visits {
+                    println!("{}", render::visit_line(v));
+                }
+            }
+            eprintln!("{} visit(s) in the last {days} days", visits.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retention { days } => {
+            match days {
+                Some(d) => {
+                    let deleted = ctx.wallet.set_retention_days(d, ctx.now)?;
+                    println!("visits are kept {d} days");
+                    if deleted > 0 {
+                        eprintln!("deleted {deleted} older visit(s)");
+                    }
+                }
+                None => println!(
+                    "visits are kept {} days",
+                    ctx.wallet.retention_days(ctx.now)?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Exposure { from, json } => exposure(&ctx, &from, json),
+    }
+}
+
+fn add(
+    ctx: &Ctx,
+    input: Option<String>,
+    code: Option<String>,
+    from: Option<String>,
+    member: &str,
+) -> Result<ExitCode> {
+    let text = match (code, from) {
+        (Some(code), Some(base)) => fetch::retrieve(&base, &code)?,
+        (Some(_), None) => bail!("--code needs --from <issuer URL>"),
+        (None, _) => inspect::payload_from_arg(&input.unwrap_or_default())?,
+    };
+    let cp = ctx.checkpoint()?;
+    let added = ctx.wallet.add(member, &text, cp.as_ref(), ctx.now)?;
+    println!("added {} ({}) for {member}", added.id, added.kind);
+    if !added.verified {
+        eprintln!(
+            "warning: not verified, as no trust list is synced on this device: run `wallet init` and `wallet sync` once while online"
+        );
+    }
+    for r in &added.reasons {
+        eprintln!("warning: kept, but not valid now: {r}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(ctx: &Ctx, held: &Held, png: Option<&Path>, svg: Option<&Path>) -> Result<ExitCode> {
+    let symbol = Symbol::new(&held.payload, Level::M)?;
+    let lines = render::caption(held, ctx.secs());
+    if let Some(path) = png {
+        std::fs::write(path, symbol.to_png(8)?).with_context(|| path.display().to_string())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = svg {
+        std::fs::write(path, symbol.to_svg()).with_context(|| path.display().to_string())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if png.is_none() && svg.is_none() {
+        print!("{}", render::beside(&symbol.to_terminal(), &lines));
+    } else {
+        println!("{}", lines.join("\n"));
+    }
+    Ok(match held.status {
+        Status::Invalid { .. } => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn print(
+    ctx: &Ctx,
+    id: Option<String>,
+    member: Option<String>,
+    out: &Path,
+    size: &str,
+    dpi: u32,
+) -> Result<ExitCode> {
+    let size = PaperSize::parse(size)?;
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("pdf" | "png")) {
+        bail!(
+            "--out {}: the sheet is written as .pdf or .png",
+            out.display()
+        );
+    }
+    let held = match id {
+        Some(id) => {
+            let (member, payload) = ctx.locate(member.as_deref(), &id)?;
+            ctx.held(&member, &payload)?
+        }
+        None => {
+            let member = member.ok_or_else(|| anyhow!("give a credential id or --member NAME"))?;
+            let cp = ctx.checkpoint()?;
+            let current = ctx
+                .wallet
+                .member_credentials(&member, cp.as_ref(), ctx.now)?
+                .into_iter()
+                .filter(|h| matches!(h.status, Status::Valid { .. } | Status::ExpiresSoon { .. }))
+                .max_by_key(|h| h.credential.expires_at);
+            current.ok_or_else(|| {
+                anyhow!("{member} holds no credential valid now (see `wallet list`; give an id to print another)")
+            })?
+        }
+    };
+    let caption = Caption::for_credential(&held.credential, Some(&held.member));
+    let sheet = Sheet::new(&held.payload, &caption, size)?;
+    let bytes = if ext.as_deref() == Some("pdf") {
+        sheet.to_pdf()
+    } else {
+        sheet.to_png(dpi)?
+    };
+    std::fs::write(out, bytes).with_context(|| out.display().to_string())?;
+    eprintln!(
+        "wrote {} ({size:?}): {}, {}, {}",
+        out.display(),
+        caption.name,
+        held.kind,
+        render::status_text(&held.status, ctx.secs())
+    );
+    if let Status::Invalid { reasons } = &held.status {
+        eprintln!("warning: this code does not verify: {}", reasons.join("; "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exposure(ctx: &Ctx, from: &str, json: bool) -> Result<ExitCode> {
+    let bytes = fetch::exposure_list(from)?;
+    match ctx.cache.install_exposures(&bytes) {
+        Ok(_) => {}
+        // An older list than the one held: the held one is newer, use it.
+        Err(CacheError::Refused(e @ SignedFileError::Rollback { .. })) => {
+            eprintln!("warning: {e}; checking against the newer list held")
+        }
+        Err(CacheError::Missing { what, .. }) => bail!(
+            "no {what} on this device yet: run `wallet init --anchor …` and `wallet sync` first, so the exposure list's signature can be checked"
+        ),
+        Err(e) => return Err(anyhow!(e).context(format!("exposure list from {from} refused"))),
+    }
+    let trust = ctx.cache.trust_store()?;
+    let (list, _) = ctx
+        .cache
+        .exposures(&trust)?
+        .ok_or_else(|| anyhow!("no exposure list held"))?;
+    if list.header().is_stale(ctx.secs()) {
+        eprintln!(
+            "warning: exposure list version {} was due for an update on {}; fetch a newer one when possible",
+            list.version,
+            render::minutes(list.next_update)
+        );
+    }
+    let visits = ctx.wallet.visits(ctx.now)?;
+    let found = ctx.wallet.exposures(&list, ctx.now)?;
+    let days = ctx.wallet.retention_days(ctx.now)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "exposed": !found.is_empty(),
+                "list_version": list.version,
+                "windows": list.exposures.len(),
+                "visits_checked": visits.len(),
+                "matches": found,
+            })
+        );
+    } else if found.is_empty() {
+        println!(
+            "no exposure: none of your {} visit(s) in the last {days} days is in the {} window(s) of exposure list version {}",
+            visits.len(),
+            list.exposures.len(),
+            list.version
+        );
+    } else {
+        for f in &found {
+            println!("{}", render::found_line(f));
+        }
+    }
+    eprintln!("checked on this device only; nothing was sent");
+    Ok(if found.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

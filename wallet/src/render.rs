@@ -1,0 +1,145 @@
+//! How the wallet reads to a person at a terminal.
+
+use std::fmt::Write as _;
+pub use wallet_core::credential::instant::minutes;
+use wallet_core::sheet::Caption;
+use wallet_core::visits::{Found, Visit};
+use wallet_core::wallet::{Held, Status};
+
+/// A status in a few words: "valid until …", "expires in 6 h", "expired on …".
+pub fn status_text(status: &Status, now: i64) -> String {
+    match status {
+        Status::Valid { until } => format!("valid until {}", minutes(*until)),
+        Status::ExpiresSoon { until } => {
+            let hours = ((until - now).max(0) + 3599) / 3600;
+            format!("expires in {hours} h ({})", minutes(*until))
+        }
+        Status::Expired { on } => format!("expired on {}", minutes(*on)),
+        Status::NotYetValid { from } => format!("not valid before {}", minutes(*from)),
+        Status::Invalid { reasons } => format!("INVALID: {}", reasons.join("; ")),
+    }
+}
+
+/// One line per credential, every member's.
+pub fn table(held: &[Held], now: i64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<12} {:<14} {:<12} {:<30} STATUS",
+        "MEMBER", "ID", "KIND", "HOLDER"
+    );
+    for h in held {
+        let id: String = h.id.chars().take(14).collect();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<14} {:<12} {:<30} {}",
+            h.member,
+            id,
+            h.kind.to_string(),
+            h.holder.as_deref().unwrap_or("-"),
+            status_text(&h.status, now)
+        );
+    }
+    out
+}
+
+/// What is printed beside a code: the holder (or venue), the member, the
+/// kind and details, and the status now.
+pub fn caption(held: &Held, now: i64) -> Vec<String> {
+    let c = Caption::for_credential(&held.credential, None);
+    let mut lines = vec![c.name, format!("member: {}", held.member)];
+    // The caption's own validity line is replaced by the status now.
+    lines.extend(
+        c.lines
+            .into_iter()
+            .filter(|l| !l.starts_with("Valid until") && !l.starts_with("Issuer ")),
+    );
+    lines.push(status_text(&held.status, now));
+    lines.push(format!("id {}", held.id));
+    lines
+}
+
+/// Text lines to the right of a terminal QR code, from its second row.
+pub fn beside(qr: &str, lines: &[String]) -> String {
+    let mut out = String::new();
+    let mut extra = lines.iter();
+    for (i, row) in qr.lines().enumerate() {
+        out.push_str(row);
+        if i >= 1 {
+            if let Some(l) = extra.next() {
+                out.push_str("   ");
+                out.push_str(l);
+            }
+        }
+        out.push('\n');
+    }
+    for l in extra {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn visit_line(v: &Visit) -> String {
+    format!(
+        "{}  {} ({}), venue {}",
+        minutes(v.at),
+        v.name,
+        v.area,
+        v.venue
+    )
+}
+
+pub fn found_line(f: &Found) -> String {
+    let mut s = format!(
+        "EXPOSED: you were at {} ({}) on {}, in the exposure window {} to {}",
+        f.visit.name,
+        f.visit.area,
+        minutes(f.visit.at),
+        minutes(f.exposure.from),
+        minutes(f.exposure.until)
+    );
+    if let Some(a) = &f.exposure.advice {
+        let _ = write!(s, ". {a}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_as_words() {
+        let now = 1_772_352_000; // 2026-03-01T08:00:00Z
+        assert_eq!(
+            status_text(
+                &Status::ExpiresSoon {
+                    until: now + 5 * 3600 + 1
+                },
+                now
+            ),
+            "expires in 6 h (2026-03-01 13:00 UTC)"
+        );
+        assert_eq!(
+            status_text(&Status::Expired { on: now }, now),
+            "expired on 2026-03-01 08:00 UTC"
+        );
+        assert_eq!(
+            status_text(
+                &Status::Invalid {
+                    reasons: vec!["revoked".into()]
+                },
+                now
+            ),
+            "INVALID: revoked"
+        );
+    }
+
+    #[test]
+    fn lines_go_beside_the_code_then_below() {
+        let qr = "aaa\nbbb\nccc\n";
+        let lines = vec!["one".to_string(), "two".into(), "three".into()];
+        assert_eq!(beside(qr, &lines), "aaa\nbbb   one\nccc   two\nthree\n");
+    }
+}
