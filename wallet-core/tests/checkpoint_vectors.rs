@@ -122,6 +122,30 @@ fn verdict_cases() -> Vec<Json> {
     out
 }
 
+/// Visits to check against the sample exposure list, with whether each matches.
+fn exposure_visits() -> Json {
+    let list = samples::exposures();
+    let m = list.matcher();
+    let start = samples::issued_at();
+    let metro = "CD-METRO-L2-017";
+    let cases = [
+        (metro, start - 1),
+        (metro, start),
+        (metro, start + 7200),
+        (metro, start + 7201),
+        ("CD-MARKET-003", start - 86_000),
+        ("CD-METRO-L2-018", start + 60),
+    ];
+    Json::Array(
+        cases
+            .iter()
+            .map(|(venue, at)| {
+                json!({"venue": venue, "at": instant::format(*at), "exposed": !m.find(venue, *at).is_empty()})
+            })
+            .collect(),
+    )
+}
+
 fn build() -> Vec<(&'static str, Json)> {
     let anchor = samples::anchor_key();
     let (v1, v2) = revocation_lists();
@@ -168,6 +192,15 @@ fn build() -> Vec<(&'static str, Json)> {
                 "description": "rule set version 1: the default rules",
                 "file_hex": hex::encode(samples::rule_set().sign(&anchor).unwrap()),
                 "expected": {"version": 1, "rules": samples::rule_set().rules},
+            }),
+        ),
+        (
+            "exposures",
+            json!({
+                "description": "exposure list version 1 signed by the anchor: the sample venue for two hours from the credentials' issue time, and another venue; visits are matched at the stated instants",
+                "file_hex": hex::encode(samples::exposures().sign(&anchor).unwrap()),
+                "expected": {"version": 1, "exposures": samples::exposures().exposures},
+                "visits": exposure_visits(),
             }),
         ),
         (
@@ -248,6 +281,21 @@ fn stored_checkpoint_vectors_read_as_stated() {
         serde_json::to_value(&rules.rules).unwrap(),
         r["expected"]["rules"]
     );
+
+    let e = stored("exposures");
+    let (exposures, _) =
+        wallet_core::exposure::ExposureList::open(&file(&e), &trust).unwrap();
+    assert_eq!(json!(exposures.version), e["expected"]["version"]);
+    assert_eq!(
+        serde_json::to_value(&exposures.exposures).unwrap(),
+        e["expected"]["exposures"]
+    );
+    let matcher = exposures.matcher();
+    for v in e["visits"].as_array().unwrap() {
+        let at = instant::parse(v["at"].as_str().unwrap()).unwrap();
+        let found = !matcher.find(v["venue"].as_str().unwrap(), at).is_empty();
+        assert_eq!(json!(found), v["exposed"], "{v}");
+    }
 
     let cp = Checkpoint {
         trust,
