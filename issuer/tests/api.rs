@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tower::ServiceExt;
 use wallet_core::credential::instant;
+use wallet_core::exposure::ExposureList;
 use wallet_core::revocation::{id_entry, EntryKind};
 use wallet_core::{RevocationList, TrustStore};
 
@@ -865,6 +866,125 @@ async fn the_service_answers_on_a_real_port() {
         checkpoint_trust(&app, &trust_list);
         stop.send(()).unwrap();
         server.await.unwrap().unwrap();
+        app.issuer.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn exposures_are_published_signed_and_age_out() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let r = &app.router;
+        // An empty list is published from the start.
+        let first = call(r, get("/v1/exposures")).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let etag = first.header(header::ETAG);
+        let trust_list = call(r, get("/v1/trust-list")).await.body;
+        let trust = checkpoint_trust(&app, &trust_list);
+        let (empty, _) = ExposureList::open(&first.body, &trust).unwrap();
+        assert!(empty.exposures.is_empty());
+
+        let window = json!({
+            "venue": "CD-MALL-9",
+            "from": "2026-11-20T08:00:00Z",
+            "until": "2026-11-20T09:30:00Z",
+            "advice": "Take a rapid test today."
+        });
+        // Labs may not publish exposures; bad windows are named.
+        let denied = call(
+            r,
+            post(
+                "/v1/exposures",
+                Some(&app.lab),
+                "application/json",
+                window.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let backwards =
+            json!({"venue": "V", "from": "2026-11-20T09:00:00Z", "until": "2026-11-20T08:00:00Z"});
+        let bad = call(
+            r,
+            post(
+                "/v1/exposures",
+                Some(&app.admin),
+                "application/json",
+                backwards.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("until is before from"));
+        let unknown = call(
+            r,
+            post("/v1/exposures", Some(&app.admin), "application/json", r#"{"venue":"V","from":"2026-11-20T09:00:00Z","until":"2026-11-20T10:00:00Z","where":"x"}"#),
+        )
+        .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let added = call(
+            r,
+            post(
+                "/v1/exposures",
+                Some(&app.admin),
+                "application/json",
+                window.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.json());
+        let version = added.json()["version"].as_u64().unwrap();
+        assert_eq!(version, empty.version + 1);
+        let batch = json!({"exposures": [
+            {"venue": "CD-METRO-1", "from": "2026-11-19T18:00:00Z", "until": "2026-11-19T19:00:00Z"},
+            {"venue": "CD-METRO-2", "from": "2026-11-19T18:00:00Z", "until": "2026-11-19T19:00:00Z"}
+        ]});
+        let added = call(
+            r,
+            post(
+                "/v1/exposures",
+                Some(&app.admin),
+                "application/json",
+                batch.to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(added.json()["added"], 2);
+
+        let now = call(r, get("/v1/exposures")).await;
+        assert_ne!(now.header(header::ETAG), etag);
+        let (list, _) = ExposureList::open(&now.body, &trust).unwrap();
+        assert_eq!(list.version, version + 1);
+        let venues: Vec<&str> = list.exposures.iter().map(|e| e.venue.as_str()).collect();
+        assert_eq!(venues, ["CD-METRO-1", "CD-METRO-2", "CD-MALL-9"]);
+        assert_eq!(
+            list.exposures[2].advice.as_deref(),
+            Some("Take a rapid test today.")
+        );
+        let again = call(
+            r,
+            Request::get("/v1/exposures")
+                .header(header::IF_NONE_MATCH, now.header(header::ETAG))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+        // 28 days after a window ends it leaves the list (re-signed on refresh).
+        let later = t("2026-12-18T09:00:00Z");
+        app.issuer.refresh(later).await.unwrap();
+        let snap = app.issuer.snapshot();
+        let (aged, _) =
+            ExposureList::open(&snap.exposures.as_ref().unwrap().bytes, &snap.trust).unwrap();
+        let venues: Vec<&str> = aged.exposures.iter().map(|e| e.venue.as_str()).collect();
+        assert_eq!(venues, ["CD-MALL-9"]);
+        let health = call(r, get("/healthz")).await.json();
+        assert_eq!(health["exposures"], aged.version);
         app.issuer.store.close().await;
     }
 }

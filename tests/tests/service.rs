@@ -2,68 +2,16 @@
 //! it, the service stops, and the checkpoint still decides every case.
 //! Also: an import killed halfway and run again stores each line once.
 
-use e2e_tests::{bin_dir, run, stderr, stdout};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use e2e_tests::{bin_dir, post, run, start_issuer, stderr, stdout, test_result};
+use std::process::{Command, Stdio};
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
-
-/// `issuer serve` on a free port; returns the child and its base URL.
-fn start_issuer(cwd: &Path) -> (Child, String) {
-    let mut child = Command::new(bin_dir().join("issuer"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--poll-seconds", "1"])
-        .current_dir(cwd)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let url = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("issuer serve ended: {seen:?}"))
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("issuer listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        seen.push(line);
-    };
-    assert!(
-        seen.iter().any(|l| l.starts_with("initialised ")),
-        "serve on a new folder says it initialised it: {seen:?}"
-    );
-    // Keep draining stderr so the service never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
-}
-
-fn post(url: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
-    let text = ureq::post(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/json")
-        .send_string(&body.to_string())
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"))
-        .into_string()
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn test_result(sample: &str, name: &str, sampled_at: i64) -> serde_json::Value {
-    serde_json::json!({
-        "sample_id": sample,
-        "kind": "test",
-        "holder": {"name": name, "dob": "1990-05-01"},
-        "test": {"test_type": "naat", "result": "negative", "sampled_at": instant::format(sampled_at)}
-    })
-}
 
 #[test]
 fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let (mut issuer, url) = start_issuer(cwd);
+    let (mut issuer, url) = start_issuer(cwd, true);
     let lab = stdout(&run("issuer", &["tokens", "create", "--lab", "Lab A"], cwd));
     let admin = stdout(&run(
         "issuer",

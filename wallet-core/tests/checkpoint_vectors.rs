@@ -283,8 +283,7 @@ fn stored_checkpoint_vectors_read_as_stated() {
     );
 
     let e = stored("exposures");
-    let (exposures, _) =
-        wallet_core::exposure::ExposureList::open(&file(&e), &trust).unwrap();
+    let (exposures, _) = wallet_core::exposure::ExposureList::open(&file(&e), &trust).unwrap();
     assert_eq!(json!(exposures.version), e["expected"]["version"]);
     assert_eq!(
         serde_json::to_value(&exposures.exposures).unwrap(),
