@@ -20,23 +20,44 @@ pub fn status_text(status: &Status, now: i64) -> String {
     }
 }
 
+/// Terminal columns a character takes: 2 for East Asian wide characters.
+fn columns(c: char) -> usize {
+    let wide = matches!(u32::from(c),
+        0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+    if wide {
+        2
+    } else {
+        1
+    }
+}
+
+/// `s` padded with spaces to `width` terminal columns.
+fn pad(s: &str, width: usize) -> String {
+    let used: usize = s.chars().map(columns).sum();
+    format!("{s}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// One line per credential, every member's.
 pub fn table(held: &[Held], now: i64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<12} {:<14} {:<12} {:<30} STATUS",
-        "MEMBER", "ID", "KIND", "HOLDER"
+        "{} {} {} {} STATUS",
+        pad("MEMBER", 12),
+        pad("ID", 14),
+        pad("KIND", 12),
+        pad("HOLDER", 30)
     );
     for h in held {
         let id: String = h.id.chars().take(14).collect();
         let _ = writeln!(
             out,
-            "{:<12} {:<14} {:<12} {:<30} {}",
-            h.member,
-            id,
-            h.kind.to_string(),
-            h.holder.as_deref().unwrap_or("-"),
+            "{} {} {} {} {}",
+            pad(&h.member, 12),
+            pad(&id, 14),
+            pad(&h.kind.to_string(), 12),
+            pad(h.holder.as_deref().unwrap_or("-"), 30),
             status_text(&h.status, now)
         );
     }
@@ -134,6 +155,13 @@ mod tests {
             ),
             "INVALID: revoked"
         );
+    }
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(pad("王小明", 8), "王小明  ");
+        assert_eq!(pad("Li", 4), "Li  ");
+        assert_eq!(pad("toolong", 3), "toolong");
     }
 
     #[test]
