@@ -469,6 +469,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// An admin's request: the caller (an admin token, else 401/403 naming
+/// what needs one) and the JSON body within the limit.
+async fn admin_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    doing: &str,
+) -> Result<(Caller, Bytes), Response> {
+    let caller = authenticate(state, headers).await?;
+    if !caller.admin {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            format!("{doing} needs an admin token (issuer tokens create --admin)"),
+        ));
+    }
+    Ok((caller, json_body(state, body).await?))
+}
+
 /// Reads a JSON body up to the limit.
 async fn json_body(state: &AppState, body: Body) -> Result<Bytes, Response> {
     let limit = state.limits.json_body;
@@ -787,18 +805,9 @@ async fn add_exposures(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match authenticate(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !caller.admin {
-        return error(
-            StatusCode::FORBIDDEN,
-            "publishing exposures needs an admin token (issuer tokens create --admin)",
-        );
-    }
-    let bytes = match json_body(&state, body).await {
-        Ok(b) => b,
+    let (caller, bytes) = match admin_request(&state, &headers, body, "publishing exposures").await
+    {
+        Ok(r) => r,
         Err(r) => return r,
     };
     // One window as the body (times in RFC 3339), or {"exposures": [...]}.
@@ -883,18 +892,8 @@ struct RevokeRequest {
 pub const MAX_REVOKE: usize = 10_000;
 
 async fn revoke(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let caller = match authenticate(&state, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !caller.admin {
-        return error(
-            StatusCode::FORBIDDEN,
-            "revoking needs an admin token (issuer tokens create --admin)",
-        );
-    }
-    let bytes = match json_body(&state, body).await {
-        Ok(b) => b,
+    let (caller, bytes) = match admin_request(&state, &headers, body, "revoking").await {
+        Ok(r) => r,
         Err(r) => return r,
     };
     let req: RevokeRequest = match serde_json::from_slice(&bytes) {

@@ -499,13 +499,15 @@ impl Issuer {
             if let Some(s) = &signer {
                 let version = revocations.as_ref().map_or(1, |f| f.version + 1);
                 let list = full_list(&entries, version, now, now + REVOCATIONS_VALIDITY);
-                let stored = StoredFile {
-                    version,
-                    issued_at: now,
-                    next_update: list.next_update,
-                    body: list.sign(&s.key),
-                };
-                revocations = self.publish(FileType::Revocations, stored).await?;
+                revocations = self
+                    .publish(
+                        FileType::Revocations,
+                        version,
+                        now,
+                        list.next_update,
+                        list.sign(&s.key),
+                    )
+                    .await?;
             }
         }
         // Rules.
@@ -534,13 +536,9 @@ impl Issuer {
                 let body = set
                     .sign(&s.key)
                     .map_err(|e| file_err(&self.data.join(RULES_FILE), e))?;
-                let stored = StoredFile {
-                    version,
-                    issued_at: now,
-                    next_update: set.next_update,
-                    body,
-                };
-                rules = self.publish(FileType::Rules, stored).await?;
+                rules = self
+                    .publish(FileType::Rules, version, now, set.next_update, body)
+                    .await?;
             }
         }
         let exposures = self.publish_exposures(&trust, signer.as_ref(), now).await?;
@@ -608,13 +606,8 @@ impl Issuer {
         let body = list
             .sign(&s.key)
             .map_err(|e| IssuerError::Invalid(format!("exposure list: {e}")))?;
-        let stored = StoredFile {
-            version,
-            issued_at: now,
-            next_update: list.next_update,
-            body,
-        };
-        self.publish(FileType::Exposures, stored).await
+        self.publish(FileType::Exposures, version, now, list.next_update, body)
+            .await
     }
 
     /// Records exposure windows and publishes the list that holds them.
@@ -673,8 +666,17 @@ impl Issuer {
     async fn publish(
         &self,
         file: FileType,
-        stored: StoredFile,
+        version: u64,
+        issued_at: i64,
+        next_update: i64,
+        body: Vec<u8>,
     ) -> Result<Option<SignedFile>, IssuerError> {
+        let stored = StoredFile {
+            version,
+            issued_at,
+            next_update,
+            body,
+        };
         if self.store.add_file(file.name(), &stored).await? {
             return Ok(Some(SignedFile::new(stored)));
         }

@@ -2,7 +2,7 @@
 //! it, the service stops, and the checkpoint still decides every case.
 //! Also: an import killed halfway and run again stores each line once.
 
-use e2e_tests::{bin_dir, post, run, start_issuer, stderr, stdout, test_result};
+use e2e_tests::{bin_dir, foreign_test_code, post, run, start_issuer, stderr, stdout, test_result};
 use std::process::{Command, Stdio};
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
@@ -74,27 +74,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     );
 
     // A foreign issuer's credential (its own keys, not in our list).
-    let foreign_dir = cwd.join("foreign");
-    std::fs::create_dir(&foreign_dir).unwrap();
-    let foreign = run(
-        "issuer",
-        &[
-            "issue",
-            "--kind",
-            "test",
-            "--name",
-            "Mallory",
-            "--dob",
-            "1980",
-            "--test-type",
-            "naat",
-            "--result",
-            "negative",
-        ],
-        &foreign_dir,
-    );
-    assert!(foreign.status.success(), "{}", stderr(&foreign));
-    let foreign = stdout(&foreign).trim().to_string();
+    let foreign = foreign_test_code(cwd);
 
     // The service stops; everything below is offline.
     issuer.kill().unwrap();

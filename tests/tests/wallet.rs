@@ -5,7 +5,10 @@
 //! exposure for that venue and the wallet reports it, matching on the
 //! device.
 
-use e2e_tests::{post, run, run_without_network, start_issuer, stderr, stdout, test_result};
+use e2e_tests::{
+    foreign_test_code, get_bytes, post, run, run_without_network, start_issuer, stderr, stdout,
+    test_result,
+};
 use std::path::Path;
 use std::process::{Command, Output};
 use time::OffsetDateTime;
@@ -95,15 +98,11 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
             "venue": {"id": "CD-MALL-9", "name": "Chunxi Road Mall, North Gate", "area": "Chengdu Jinjiang"}
         }),
     );
-    let venue_png = ureq::get(&format!(
+    let venue_png = get_bytes(&format!(
         "{url}/v1/retrieve/{}?format=png",
         venue["retrieval_code"].as_str().unwrap()
-    ))
-    .call()
-    .unwrap();
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut venue_png.into_reader(), &mut bytes).unwrap();
-    std::fs::write(cwd.join("venue.png"), &bytes).unwrap();
+    ));
+    std::fs::write(cwd.join("venue.png"), venue_png).unwrap();
 
     // The guardian's wallet: pin the anchor, sync once, fetch the child's code.
     std::fs::write(
@@ -135,26 +134,8 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
     );
 
     // A code from another issuer (its own keys) is refused at once.
-    let foreign_dir = cwd.join("foreign");
-    std::fs::create_dir(&foreign_dir).unwrap();
-    let foreign = run(
-        "issuer",
-        &[
-            "issue",
-            "--kind",
-            "test",
-            "--name",
-            "Mallory",
-            "--dob",
-            "1980",
-            "--test-type",
-            "rat",
-            "--result",
-            "negative",
-        ],
-        &foreign_dir,
-    );
-    let forged = wallet(cwd, &["add", stdout(&foreign).trim(), "--member", "lily"]);
+    let foreign = foreign_test_code(cwd);
+    let forged = wallet(cwd, &["add", &foreign, "--member", "lily"]);
     assert_eq!(forged.status.code(), Some(1), "{}", stderr(&forged));
     assert!(
         stderr(&forged).contains("unknown issuer key"),
@@ -191,17 +172,15 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
     );
     let read = wallet_core::qr::read_image(&std::fs::read(&png).unwrap()).unwrap();
     assert_eq!(read, child_payload);
-    let best = wallet(
-        cwd,
-        &[
-            "show",
-            "--best",
-            "--profile",
-            "transport",
-            "--member",
-            "lily",
-        ],
-    );
+    let best_args = [
+        "show",
+        "--best",
+        "--profile",
+        "transport",
+        "--member",
+        "lily",
+    ];
+    let best = wallet(cwd, &best_args);
     assert!(best.status.success(), "{}", stderr(&best));
     assert!(
         stderr(&best).contains("transport accepts this test"),
@@ -209,20 +188,10 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
         stderr(&best)
     );
     // In the basement: no network at all.
-    if let Some(o) = run_without_network(
-        "wallet",
-        &[
-            "--wallet",
-            cwd.join("wallet").to_str().unwrap(),
-            "show",
-            "--best",
-            "--profile",
-            "transport",
-            "--member",
-            "lily",
-        ],
-        cwd,
-    ) {
+    let folder = cwd.join("wallet");
+    let mut offline_args = vec!["--wallet", folder.to_str().unwrap()];
+    offline_args.extend(best_args);
+    if let Some(o) = run_without_network("wallet", &offline_args, cwd) {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 
@@ -285,10 +254,8 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
             "advice": "Take a rapid test today and in three days."
         }),
     );
-    let file = ureq::get(&format!("{url}/v1/exposures")).call().unwrap();
-    let mut list_bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file.into_reader(), &mut list_bytes).unwrap();
-    std::fs::write(cwd.join("exposures.cose"), &list_bytes).unwrap();
+    let list = get_bytes(&format!("{url}/v1/exposures"));
+    std::fs::write(cwd.join("exposures.cose"), list).unwrap();
     let exposed = wallet(cwd, &["exposure", "--from", &url, "--json"]);
     assert_eq!(exposed.status.code(), Some(1), "{}", stderr(&exposed));
     let report: serde_json::Value = serde_json::from_str(&stdout(&exposed)).unwrap();

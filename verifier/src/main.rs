@@ -166,11 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
         } => {
             let cache = cache(store)?;
-            let report = match (from, from_dir) {
-                (Some(url), _) => station::sync(&cache, &verifier::fetch::HttpSource::new(&url)?)?,
-                (None, Some(dir)) => station::sync_from_dir(&cache, &dir)?,
-                (None, None) => anyhow::bail!("give --from URL or --from-dir DIR"),
-            };
+            let report = station::sync_from(&cache, from.as_deref(), from_dir.as_deref())?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
@@ -190,17 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             store,
         } => {
-            let fixed = match &at {
-                Some(t) => {
-                    let secs = wallet_core::credential::instant::parse(t)
-                        .map_err(|_| anyhow::anyhow!("--at: {t:?} is not an RFC 3339 time"))?;
-                    Some(
-                        time::OffsetDateTime::from_unix_timestamp(secs)
-                            .map_err(|_| anyhow::anyhow!("--at: out of range"))?,
-                    )
-                }
-                None => None,
-            };
+            let fixed = station::parse_at(at.as_deref())?;
             let clock = || fixed.unwrap_or_else(time::OffsetDateTime::now_utc);
             let checkpoint = cache(store)?.load()?;
             if let Some(source) = batch {

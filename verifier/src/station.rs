@@ -23,6 +23,8 @@ pub enum StationError {
     NoDataDir,
     #[error("--anchor: {0}")]
     Anchor(String),
+    #[error("{0}")]
+    Arg(String),
     #[error("{path}: {why}")]
     Read { path: PathBuf, why: String },
     #[error("{url}: {why}")]
@@ -31,9 +33,8 @@ pub enum StationError {
     Cache(#[from] CacheError),
 }
 
-/// The default store: `$XDG_DATA_HOME/health-verifier`, else
-/// `$HOME/.local/share/health-verifier`.
-pub fn default_store() -> Result<PathBuf, StationError> {
+/// `$XDG_DATA_HOME/<name>`, else `$HOME/.local/share/<name>`.
+pub fn data_dir(name: &str) -> Option<PathBuf> {
     let from = |var: &str| {
         std::env::var_os(var)
             .filter(|v| !v.is_empty())
@@ -41,8 +42,40 @@ pub fn default_store() -> Result<PathBuf, StationError> {
     };
     from("XDG_DATA_HOME")
         .or_else(|| from("HOME").map(|h| h.join(".local/share")))
-        .map(|d| d.join("health-verifier"))
-        .ok_or(StationError::NoDataDir)
+        .map(|d| d.join(name))
+}
+
+/// The default store: `$XDG_DATA_HOME/health-verifier`, else
+/// `$HOME/.local/share/health-verifier`.
+pub fn default_store() -> Result<PathBuf, StationError> {
+    data_dir("health-verifier").ok_or(StationError::NoDataDir)
+}
+
+/// The instant `--at` names (RFC 3339), if given.
+pub fn parse_at(at: Option<&str>) -> Result<Option<time::OffsetDateTime>, StationError> {
+    let Some(t) = at else {
+        return Ok(None);
+    };
+    let secs = instant::parse(t)
+        .map_err(|_| StationError::Arg(format!("--at: {t:?} is not an RFC 3339 time")))?;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(Some)
+        .map_err(|_| StationError::Arg(format!("--at: {t:?} is out of range")))
+}
+
+/// Syncs from an issuer URL or a folder, whichever is given.
+pub fn sync_from(
+    cache: &Cache,
+    url: Option<&str>,
+    dir: Option<&Path>,
+) -> Result<SyncReport, StationError> {
+    match (url, dir) {
+        (Some(url), _) => sync(cache, &crate::fetch::HttpSource::new(url)?),
+        (None, Some(dir)) => sync_from_dir(cache, dir),
+        (None, None) => Err(StationError::Arg(
+            "give --from URL or --from-dir DIR".into(),
+        )),
+    }
 }
 
 /// The anchor from `--anchor`: a file holding the PEM, or the PEM text itself.

@@ -9,18 +9,3 @@
 
 pub mod fetch;
 pub mod render;
-
-use std::path::PathBuf;
-
-/// The default wallet folder: `$XDG_DATA_HOME/health-wallet`, else
-/// `$HOME/.local/share/health-wallet`.
-pub fn default_dir() -> Option<PathBuf> {
-    let from = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    from("XDG_DATA_HOME")
-        .or_else(|| from("HOME").map(|h| h.join(".local/share")))
-        .map(|d| d.join("health-wallet"))
-}

@@ -10,7 +10,6 @@ use verifier::{inspect, station};
 use wallet::{fetch, render};
 use wallet_core::cache::{Cache, CacheError};
 use wallet_core::check::Checkpoint;
-use wallet_core::credential::instant;
 use wallet_core::qr::{Level, Symbol};
 use wallet_core::sheet::{Caption, PaperSize, Sheet};
 use wallet_core::signed::SignedFileError;
@@ -236,28 +235,17 @@ impl Ctx {
     }
 }
 
-fn parse_at(at: Option<&str>) -> Result<OffsetDateTime> {
-    match at {
-        None => Ok(OffsetDateTime::now_utc()),
-        Some(t) => {
-            let secs =
-                instant::parse(t).map_err(|_| anyhow!("--at: {t:?} is not an RFC 3339 time"))?;
-            OffsetDateTime::from_unix_timestamp(secs).map_err(|_| anyhow!("--at: out of range"))
-        }
-    }
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     let dir = match cli.wallet {
         Some(d) => d,
-        None => wallet::default_dir().ok_or_else(|| {
+        None => station::data_dir("health-wallet").ok_or_else(|| {
             anyhow!("no data folder: set $XDG_DATA_HOME or $HOME, or pass --wallet DIR")
         })?,
     };
     let ctx = Ctx {
         wallet: Wallet::new(&dir),
         cache: Cache::new(dir.join("cache")),
-        now: parse_at(cli.at.as_deref())?,
+        now: station::parse_at(cli.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
     };
     match cli.command {
         Command::Init { anchor } => {
@@ -271,13 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync { from, from_dir } => {
-            let report = match (from, from_dir) {
-                (Some(url), _) => {
-                    station::sync(&ctx.cache, &verifier::fetch::HttpSource::new(&url)?)?
-                }
-                (None, Some(d)) => station::sync_from_dir(&ctx.cache, &d)?,
-                (None, None) => bail!("give --from URL or --from-dir DIR"),
-            };
+            let report = station::sync_from(&ctx.cache, from.as_deref(), from_dir.as_deref())?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
