@@ -260,3 +260,40 @@ fn eu_certificates_are_kept_beside_the_list() {
     let pinned = std::fs::read_to_string(cache.path(ANCHORS_FILE)).unwrap();
     assert!(pinned.starts_with("-----BEGIN PUBLIC KEY-----"));
 }
+
+#[test]
+fn an_exposure_list_is_kept_and_never_rolled_back() {
+    let (_dir, cache) = synced();
+    let anchor = samples::anchor_key();
+    let trust = cache.trust_store().unwrap();
+    assert!(cache.exposures(&trust).unwrap().is_none());
+    let v1 = samples::exposures();
+    let change = cache.install_exposures(&v1.sign(&anchor).unwrap()).unwrap();
+    assert_eq!((change.from_version, change.to_version), (None, 1));
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.exposures.truncate(1);
+    cache.install_exposures(&v2.sign(&anchor).unwrap()).unwrap();
+    // The older list is refused and the newer one held stays.
+    let e = cache
+        .install_exposures(&v1.sign(&anchor).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(e, CacheError::Refused(SignedFileError::Rollback { .. })),
+        "{e}"
+    );
+    let (held, _) = cache.exposures(&trust).unwrap().unwrap();
+    assert_eq!(held, v2);
+    // A list signed by a key without the exposures use changes nothing.
+    let mut v3 = v2.clone();
+    v3.version = 3;
+    let e = cache
+        .install_exposures(&v3.sign(&samples::ed25519_test_key()).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("may not sign"), "{e}");
+    assert_eq!(cache.exposures(&trust).unwrap().unwrap().0.version, 2);
+    assert_eq!(
+        bytes_of(&cache, EXPOSURES_FILE),
+        v2.sign(&anchor).unwrap()
+    );
+}
