@@ -908,6 +908,57 @@ mod tests {
         }
     }
 
+    /// A database made before exposure lists: migrating gives its keys
+    /// that signed rules the exposures use too.
+    #[tokio::test]
+    async fn migrating_an_older_database_lets_its_keys_sign_exposures() {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql(MIGRATIONS[0].2)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for (kid, uses) in [
+            ("ed", "test,vaccination,recovery,venue,revocations,rules"),
+            ("es", "test,vaccination,recovery"),
+        ] {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, alg, public_key, key_file, label, country, uses, created_at, use_from, not_after) \
+                 VALUES ($1, 'EdDSA', '', '', '', 'CN', $2, 0, 0, 1)",
+            )
+            .bind(kid)
+            .bind(uses)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::raw_sql(MIGRATIONS[1].2)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let rows = sqlx::query("SELECT kid, uses FROM signing_keys ORDER BY kid")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let uses: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+            .collect();
+        assert_eq!(
+            uses,
+            [
+                (
+                    "ed".to_string(),
+                    "test,vaccination,recovery,venue,revocations,rules,exposures".to_string()
+                ),
+                ("es".to_string(), "test,vaccination,recovery".to_string())
+            ]
+        );
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(

@@ -644,7 +644,7 @@ impl Issuer {
             Some(f) => Ok(f.version),
             None => Err(IssuerError::NoSigner {
                 alg: Algorithm::EdDsa,
-                hint: "the exposures are stored and will be published by an issuer that holds a listed signing key".into(),
+                hint: "the windows are stored, and are published once the trust list lets this issuer's key sign exposure lists (issuer trust-list sign, if the anchor is kept offline)".into(),
             }),
         }
     }

@@ -292,8 +292,5 @@ fn an_exposure_list_is_kept_and_never_rolled_back() {
         .unwrap_err();
     assert!(e.to_string().contains("may not sign"), "{e}");
     assert_eq!(cache.exposures(&trust).unwrap().unwrap().0.version, 2);
-    assert_eq!(
-        bytes_of(&cache, EXPOSURES_FILE),
-        v2.sign(&anchor).unwrap()
-    );
+    assert_eq!(bytes_of(&cache, EXPOSURES_FILE), v2.sign(&anchor).unwrap());
 }
