@@ -230,6 +230,15 @@ mod tests {
             "issuer_http_request_duration_seconds_count{route=\"POST /v1/revocations\"} 1\n"
         ));
         assert!(text.contains("issuer_credentials_issued_total 5\n"));
-        assert_eq!(route_index(false, "/nope"), 10);
+        assert_eq!(ROUTES[route_index(false, "/nope")], "other");
+        assert_eq!(
+            ROUTES[route_index(true, "/v1/exposures")],
+            "POST /v1/exposures"
+        );
+        assert_eq!(ROUTES[route_index(false, "/v1/exposures")], "/v1/exposures");
+        assert_eq!(
+            ROUTES[route_index(true, "/v1/credentials")],
+            "/v1/credentials"
+        );
     }
 }
