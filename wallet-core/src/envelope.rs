@@ -6,7 +6,7 @@
 //! [`MAX_DECOMPRESSED`] bytes, so a zlib bomb is refused after a few
 //! kilobytes of work.
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Decompress, FlushDecompress, Status};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -184,35 +184,9 @@ pub fn seal(profile: Profile, cose: &[u8]) -> String {
     text
 }
 
-/// zlib (RFC 1950) at the highest compression level.
+/// zlib (RFC 1950): see [`crate::deflate`], made for inputs this small.
 pub fn compress(data: &[u8]) -> Vec<u8> {
-    // A compressor holds some 300 KiB of tables: reuse one per thread rather
-    // than allocate and clear them for every credential signed.
-    thread_local! {
-        static DEFLATE: std::cell::RefCell<Compress> =
-            std::cell::RefCell::new(Compress::new(Compression::best(), true));
-    }
-    DEFLATE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut c) => {
-            c.reset();
-            deflate(&mut c, data)
-        }
-        Err(_) => deflate(&mut Compress::new(Compression::best(), true), data),
-    })
-}
-
-fn deflate(c: &mut Compress, data: &[u8]) -> Vec<u8> {
-    // A zlib stream is at most a few bytes per 16 KiB block larger than its input.
-    let mut out = Vec::with_capacity(data.len() + data.len() / 100 + 64);
-    loop {
-        let consumed = c.total_in() as usize;
-        match c.compress_vec(&data[consumed..], &mut out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) => return out,
-            Ok(_) => out.reserve(out.capacity().max(64)),
-            // Compressing from memory into a growing buffer cannot fail.
-            Err(_) => unreachable!("in-memory zlib compression failed"),
-        }
-    }
+    crate::deflate::zlib(data)
 }
 
 /// Inflates a zlib stream, refusing output larger than `max` bytes, a

@@ -24,6 +24,7 @@ pub mod claims;
 pub mod cose;
 pub mod credential;
 pub mod dcc;
+pub mod deflate;
 pub mod dsc;
 pub mod envelope;
 pub mod exposure;
