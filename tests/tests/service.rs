@@ -2,7 +2,10 @@
 //! it, the service stops, and the checkpoint still decides every case.
 //! Also: an import killed halfway and run again stores each line once.
 
-use e2e_tests::{bin_dir, foreign_test_code, post, run, start_issuer, stderr, stdout, test_result};
+use e2e_tests::{
+    bin_dir, foreign_test_code, lab_and_admin_tokens, post, run, start_issuer, stderr, stdout,
+    test_result,
+};
 use std::process::{Command, Stdio};
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
@@ -12,12 +15,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let (mut issuer, url) = start_issuer(cwd, true);
-    let lab = stdout(&run("issuer", &["tokens", "create", "--lab", "Lab A"], cwd));
-    let admin = stdout(&run(
-        "issuer",
-        &["tokens", "create", "--lab", "ops", "--admin"],
-        cwd,
-    ));
+    let (lab, admin) = lab_and_admin_tokens(cwd);
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let credentials = format!("{url}/v1/credentials");
     let valid = post(

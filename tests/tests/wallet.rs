@@ -6,8 +6,8 @@
 //! device.
 
 use e2e_tests::{
-    foreign_test_code, get_bytes, post, run, run_without_network, start_issuer, stderr, stdout,
-    test_result,
+    foreign_test_code, get_bytes, lab_and_admin_tokens, post, run, run_without_network,
+    start_issuer, stderr, stdout, test_result,
 };
 use std::path::Path;
 use std::process::{Command, Output};
@@ -74,12 +74,7 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let (mut issuer, url) = start_issuer(cwd, true);
-    let lab = stdout(&run("issuer", &["tokens", "create", "--lab", "Lab A"], cwd));
-    let admin = stdout(&run(
-        "issuer",
-        &["tokens", "create", "--lab", "bureau", "--admin"],
-        cwd,
-    ));
+    let (lab, admin) = lab_and_admin_tokens(cwd);
     let now = OffsetDateTime::now_utc().unix_timestamp();
 
     // A lab issues the child's test; the venue gets its code from the issuer too.
