@@ -1126,13 +1126,15 @@ impl Issuer {
         let ours = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
         let changed = versions.get(FileType::TrustList.name()).copied() != ours(&snap.trust_list)
             || versions.get(FileType::Revocations.name()).copied() != ours(&snap.revocations)
-            || versions.get(FileType::Rules.name()).copied() != ours(&snap.rules);
+            || versions.get(FileType::Rules.name()).copied() != ours(&snap.rules)
+            || versions.get(FileType::Exposures.name()).copied() != ours(&snap.exposures);
         // Due: what this process could re-sign now (the trust list only
         // with the anchor here; the others once a list names our key).
         let stale =
             |f: &Option<Arc<SignedFile>>| f.as_ref().is_none_or(|f| half_life_passed(f, now));
         let due = (self.anchor_key.is_some() && stale(&snap.trust_list))
-            || (snap.trust_list.is_some() && (stale(&snap.revocations) || stale(&snap.rules)));
+            || (snap.trust_list.is_some()
+                && (stale(&snap.revocations) || stale(&snap.rules) || stale(&snap.exposures)));
         if changed || due {
             self.refresh(now).await?;
         }

@@ -975,6 +975,31 @@ async fn exposures_are_published_signed_and_age_out() {
         .await;
         assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
+        // Another process on the same database (`issuer exposures add`):
+        // the running service serves its list after one poll.
+        let cli = Issuer::open(&app.data, app.url.as_deref(), t(NOW))
+            .await
+            .unwrap();
+        let from_cli = cli
+            .add_exposures(
+                vec![wallet_core::exposure::Exposure {
+                    venue: "CD-PARK-4".into(),
+                    from: t("2026-11-20T07:00:00Z"),
+                    until: t("2026-11-20T08:00:00Z"),
+                    advice: None,
+                }],
+                "cli",
+                t(NOW),
+            )
+            .await
+            .unwrap();
+        cli.store.close().await;
+        assert!(app.issuer.poll(t(NOW)).await.unwrap());
+        let polled = call(r, get("/v1/exposures")).await;
+        let (list, _) = ExposureList::open(&polled.body, &trust).unwrap();
+        assert_eq!(list.version, from_cli);
+        assert_eq!(list.exposures.len(), 4);
+
         // 28 days after a window ends it leaves the list (re-signed on refresh).
         let later = t("2026-12-18T09:00:00Z");
         app.issuer.refresh(later).await.unwrap();
