@@ -188,6 +188,20 @@ pub struct Snapshot {
     revocation_entries: Arc<Vec<(u64, EntryKind, Entry)>>,
 }
 
+impl Snapshot {
+    /// What is held of a file type this service publishes as a whole
+    /// (`None` for deltas, which are made per request).
+    pub fn published(&self, file: FileType) -> Option<&Option<Arc<SignedFile>>> {
+        match file {
+            FileType::TrustList => Some(&self.trust_list),
+            FileType::Revocations => Some(&self.revocations),
+            FileType::Rules => Some(&self.rules),
+            FileType::Exposures => Some(&self.exposures),
+            FileType::RevocationDelta => None,
+        }
+    }
+}
+
 /// One submission, ready to sign.
 #[derive(Clone, Debug)]
 pub struct Submission {
@@ -475,7 +489,10 @@ impl Issuer {
                 }
             }
         }
-        let signer = self.signer_in(&keys, &trust, Algorithm::EdDsa, now).ok();
+        let signer_for = |u: KeyUse| {
+            self.signer_in(&keys, &trust, Algorithm::EdDsa, Some(u), now)
+                .ok()
+        };
         // Revocations.
         let mut revocations = self
             .store
@@ -496,7 +513,7 @@ impl Issuer {
             .as_ref()
             .is_none_or(|f| half_life_passed(f, now));
         if due {
-            if let Some(s) = &signer {
+            if let Some(s) = signer_for(KeyUse::Revocations) {
                 let version = revocations.as_ref().map_or(1, |f| f.version + 1);
                 let list = full_list(&entries, version, now, now + REVOCATIONS_VALIDITY);
                 revocations = self
@@ -525,7 +542,7 @@ impl Issuer {
             None => false,
         };
         if !rules_current {
-            if let Some(s) = &signer {
+            if let Some(s) = signer_for(KeyUse::Rules) {
                 let version = rules.as_ref().map_or(1, |f| f.version + 1);
                 let set = RuleSet {
                     version,
@@ -541,7 +558,9 @@ impl Issuer {
                     .await?;
             }
         }
-        let exposures = self.publish_exposures(&trust, signer.as_ref(), now).await?;
+        let exposures = self
+            .publish_exposures(&trust, signer_for(KeyUse::Exposures), now)
+            .await?;
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
             if let Ok(mut d) = self.deltas.lock() {
                 d.clear();
@@ -565,7 +584,7 @@ impl Issuer {
     async fn publish_exposures(
         &self,
         trust: &TrustStore,
-        signer: Option<&Signer>,
+        signer: Option<Signer>,
         now: i64,
     ) -> Result<Option<SignedFile>, IssuerError> {
         let published = self
@@ -584,16 +603,7 @@ impl Issuer {
             !half_life_passed(f, now)
                 && ExposureList::open(&f.bytes, trust).is_ok_and(|(l, _)| l.exposures == wanted)
         });
-        // A key the published trust list does not let sign exposure lists
-        // would make a file every wallet refuses: keep what is published.
-        let allowed = |s: &&Signer| {
-            trust.list().is_some_and(|l| {
-                l.keys
-                    .iter()
-                    .any(|k| k.key.kid == s.key.kid() && k.may(KeyUse::Exposures))
-            })
-        };
-        let Some(s) = signer.filter(|s| !current && allowed(s)) else {
+        let Some(s) = signer.filter(|_| !current) else {
             return Ok(published);
         };
         let version = published.as_ref().map_or(1, |f| f.version + 1);
@@ -712,19 +722,29 @@ impl Issuer {
     /// the published trust list holds whose first use has come, the newest.
     pub fn signer(&self, alg: Algorithm, now: i64) -> Result<Signer, IssuerError> {
         let s = self.snapshot();
-        self.signer_in(&s.keys, &s.trust, alg, now)
+        self.signer_in(&s.keys, &s.trust, alg, None, now)
     }
 
+    /// The key for `alg` at `now` (see [`Issuer::signer`]); with `file`,
+    /// only a key the published trust list lets sign that file, since a
+    /// file signed by any other key is refused by every verifier.
     fn signer_in(
         &self,
         keys: &[KeyRow],
         trust: &TrustStore,
         alg: Algorithm,
+        file: Option<KeyUse>,
         now: i64,
     ) -> Result<Signer, IssuerError> {
         let listed: HashSet<String> = trust
             .list()
-            .map(|l| l.keys.iter().map(|k| hex::encode(&k.key.kid)).collect())
+            .map(|l| {
+                l.keys
+                    .iter()
+                    .filter(|k| file.is_none_or(|u| k.may(u)))
+                    .map(|k| hex::encode(&k.key.kid))
+                    .collect()
+            })
             .unwrap_or_default();
         let chosen = keys
             .iter()
@@ -739,7 +759,12 @@ impl Issuer {
                 )
             });
         let Some(row) = chosen else {
-            let hint = if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
+            let hint = if let Some(u) = file.filter(|_| trust.list().is_some()) {
+                format!(
+                    "the published trust list lets none of this issuer's keys sign {} files (a key gets that use when it is created: issuer keys rotate)",
+                    u.name()
+                )
+            } else if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
                 if self.anchor_key.is_some() {
                     "its first use has not come yet".to_string()
                 } else {
@@ -922,7 +947,13 @@ impl Issuer {
                 return Ok(Some(d.clone()));
             }
         }
-        let signer = self.signer_in(&snap.keys, &snap.trust, Algorithm::EdDsa, now)?;
+        let signer = self.signer_in(
+            &snap.keys,
+            &snap.trust,
+            Algorithm::EdDsa,
+            Some(KeyUse::Revocations),
+            now,
+        )?;
         let newer = full_list(
             &snap.revocation_entries,
             full.version,
@@ -1002,7 +1033,13 @@ impl Issuer {
         }
         let _one = self.publishing.lock().await;
         let snap = self.snapshot();
-        let signer = self.signer_in(&snap.keys, &snap.trust, Algorithm::EdDsa, now)?;
+        let signer = self.signer_in(
+            &snap.keys,
+            &snap.trust,
+            Algorithm::EdDsa,
+            Some(KeyUse::Revocations),
+            now,
+        )?;
         let latest = self.store.latest_file(FileType::Revocations.name()).await?;
         let version = latest.as_ref().map_or(1, |f| f.version + 1);
         let mut entries = self.revocation_entries().await?;
@@ -1123,18 +1160,19 @@ impl Issuer {
     pub async fn poll(&self, now: i64) -> Result<bool, IssuerError> {
         let versions = self.store.file_versions().await?;
         let snap = self.snapshot();
-        let ours = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
-        let changed = versions.get(FileType::TrustList.name()).copied() != ours(&snap.trust_list)
-            || versions.get(FileType::Revocations.name()).copied() != ours(&snap.revocations)
-            || versions.get(FileType::Rules.name()).copied() != ours(&snap.rules)
-            || versions.get(FileType::Exposures.name()).copied() != ours(&snap.exposures);
+        let changed = FileType::ALL.into_iter().any(|t| {
+            snap.published(t)
+                .is_some_and(|f| versions.get(t.name()).copied() != f.as_ref().map(|f| f.version))
+        });
         // Due: what this process could re-sign now (the trust list only
         // with the anchor here; the others once a list names our key).
         let stale =
             |f: &Option<Arc<SignedFile>>| f.as_ref().is_none_or(|f| half_life_passed(f, now));
-        let due = (self.anchor_key.is_some() && stale(&snap.trust_list))
-            || (snap.trust_list.is_some()
-                && (stale(&snap.revocations) || stale(&snap.rules) || stale(&snap.exposures)));
+        let due = FileType::ALL.into_iter().any(|t| match snap.published(t) {
+            Some(f) if t == FileType::TrustList => self.anchor_key.is_some() && stale(f),
+            Some(f) => snap.trust_list.is_some() && stale(f),
+            None => false,
+        });
         if changed || due {
             self.refresh(now).await?;
         }
@@ -1281,5 +1319,59 @@ pub fn describe_database(data: &Path, url: Option<&str>) -> String {
     match url {
         Some(u) => db::redact(u),
         None => data.join(db::SQLITE_FILE).display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    const NOW: i64 = 1_795_000_000;
+
+    /// Sets what the database says the folder's Ed25519 key may sign.
+    async fn set_uses(data: &Path, uses: &str) {
+        let url = format!("sqlite://{}", data.join(db::SQLITE_FILE).display());
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE signing_keys SET uses = $1 WHERE alg = 'EdDSA'")
+            .bind(uses)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+
+    /// A key the trust list does not let sign a file type never signs
+    /// one: the published file stays, and a delta request says why not.
+    #[tokio::test]
+    async fn files_are_signed_only_by_keys_listed_for_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("issuer-data");
+        init_data(&data).unwrap();
+        let issuer = Issuer::open(&data, None, NOW).await.unwrap();
+        let before = issuer.snapshot();
+        let version = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
+        let (rules, exposures) = (version(&before.rules), version(&before.exposures));
+        assert!(rules.is_some() && exposures.is_some());
+
+        set_uses(&data, "test,vaccination,recovery,venue,revocations").await;
+        // Past half their lives, so all would be signed again if they could.
+        let later = NOW + 3 * DAY;
+        issuer.refresh(later).await.unwrap();
+        let after = issuer.snapshot();
+        let listed = after.trust.list().unwrap();
+        assert!(listed.keys.iter().all(|k| !k.may(KeyUse::Rules)));
+        assert!(version(&after.trust_list) > version(&before.trust_list));
+        assert!(version(&after.revocations) > version(&before.revocations));
+        assert_eq!(version(&after.rules), rules);
+        assert_eq!(version(&after.exposures), exposures);
+
+        set_uses(&data, "test,vaccination,recovery,venue").await;
+        issuer.refresh(later + 1).await.unwrap();
+        let Err(IssuerError::NoSigner { hint, .. }) = issuer.revocations_for(Some(0), later + 1)
+        else {
+            panic!("a delta was signed by a key not listed for revocations");
+        };
+        assert!(hint.contains("sign revocations files"), "{hint}");
     }
 }
