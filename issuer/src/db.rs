@@ -12,7 +12,7 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
@@ -222,6 +222,7 @@ async fn tune(conn: &mut AnyConnection, writer: bool) -> Result<(), sqlx::Error>
             // 256 MiB of page cache: a mass-test import inserts into an
             // index with random keys, which thrashes the 2 MiB default.
             pragmas.push("PRAGMA cache_size = -262144");
+            pragmas.push("PRAGMA temp_store = MEMORY");
         }
         // Readers keep SQLite's small default cache: a large one costs a
         // sweep every time the writer commits, and a memory-mapped file
@@ -368,15 +369,11 @@ impl Store {
     /// stored now. Rows must not repeat a (lab, sample id) among themselves.
     pub async fn insert_credentials(
         &self,
-        rows: &[NewCredential],
+        rows: &[&NewCredential],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut inserted = vec![false; rows.len()];
+        let mut inserted = Vec::with_capacity(rows.len());
         if rows.is_empty() {
             return Ok(inserted);
-        }
-        let mut position: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            position.insert((r.lab.as_str(), r.sample_id.as_str()), i);
         }
         let mut tx = self.write.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -397,7 +394,7 @@ impl Store {
                 }
                 sql.push(')');
             }
-            sql.push_str(" ON CONFLICT (lab, sample_id) DO NOTHING RETURNING lab, sample_id");
+            sql.push_str(" ON CONFLICT (lab, sample_id) DO NOTHING");
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q
@@ -411,13 +408,31 @@ impl Store {
                     .bind(r.issued_at)
                     .bind(r.expires_at);
             }
-            for row in q.fetch_all(&mut *tx).await? {
-                let lab: String = row.try_get(0)?;
-                let sample: String = row.try_get(1)?;
-                if let Some(&i) = position.get(&(lab.as_str(), sample.as_str())) {
-                    inserted[i] = true;
-                }
+            let stored = q.execute(&mut *tx).await?.rows_affected();
+            if stored == chunk.len() as u64 {
+                inserted.extend(std::iter::repeat_n(true, chunk.len()));
+                continue;
             }
+            // Some were stored before (a retried import): the ids, new for
+            // every row, tell which ones this statement stored. Asking only
+            // then spares the usual case a row back per credential.
+            let mut sql = String::from("SELECT id FROM credentials WHERE id IN (");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                self.placeholder(&mut sql, i + 1);
+            }
+            sql.push(')');
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q.bind(&r.id);
+            }
+            let mut ours = HashSet::with_capacity(stored as usize);
+            for row in q.fetch_all(&mut *tx).await? {
+                ours.insert(row.try_get::<String, _>(0)?);
+            }
+            inserted.extend(chunk.iter().map(|r| ours.contains(&r.id)));
         }
         tx.commit().await?;
         Ok(inserted)
@@ -957,6 +972,57 @@ mod tests {
                 ("es".to_string(), "test,vaccination,recovery".to_string())
             ]
         );
+    }
+
+    fn row(id: u8, sample: &str) -> NewCredential {
+        NewCredential {
+            id: format!("{id:032x}"),
+            lab: "Lab A".into(),
+            sample_id: sample.into(),
+            kind: "test".into(),
+            kid: "k".into(),
+            payload: format!("HC1:{id}"),
+            code_sha256: format!("{id:032x}"),
+            issued_at: 1,
+            expires_at: 2,
+        }
+    }
+
+    /// A statement some of whose rows were stored before says which of
+    /// them it stored, in order, across statement chunks.
+    #[tokio::test]
+    async fn inserting_says_which_rows_were_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let first: Vec<NewCredential> = (0..3).map(|i| row(i, &format!("S{i}"))).collect();
+        let refs: Vec<&NewCredential> = first.iter().collect();
+        assert_eq!(
+            store.insert_credentials(&refs).await.unwrap(),
+            [true, true, true]
+        );
+        // Sample S1 again under a new id, among new samples, with enough
+        // rows that the statement is split.
+        let n = ROWS_PER_STATEMENT + 10;
+        let again: Vec<NewCredential> = (0..n)
+            .map(|i| {
+                let sample = if i == ROWS_PER_STATEMENT + 3 {
+                    "S1".to_string()
+                } else {
+                    format!("T{i}")
+                };
+                let mut r = row(100, &sample);
+                r.id = format!("{:032x}", 1000 + i);
+                r.code_sha256 = r.id.clone();
+                r
+            })
+            .collect();
+        let refs: Vec<&NewCredential> = again.iter().collect();
+        let inserted = store.insert_credentials(&refs).await.unwrap();
+        assert_eq!(inserted.len(), n);
+        for (i, stored) in inserted.iter().enumerate() {
+            assert_eq!(*stored, i != ROWS_PER_STATEMENT + 3, "row {i}");
+        }
+        assert_eq!(store.count_credentials().await.unwrap(), 3 + n as u64 - 1);
     }
 
     #[test]

@@ -837,15 +837,15 @@ impl Issuer {
         &self,
         signed: Vec<(NewCredential, String)>,
     ) -> Result<Vec<Issued>, IssuerError> {
-        let mut first: HashMap<(String, String), usize> = HashMap::new();
+        let mut first: HashMap<(&str, &str), usize> = HashMap::with_capacity(signed.len());
         let mut unique = Vec::with_capacity(signed.len());
         let mut repeat_of = vec![None; signed.len()];
         for (i, (row, _)) in signed.iter().enumerate() {
-            match first.entry((row.lab.clone(), row.sample_id.clone())) {
+            match first.entry((row.lab.as_str(), row.sample_id.as_str())) {
                 std::collections::hash_map::Entry::Occupied(e) => repeat_of[i] = Some(*e.get()),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(i);
-                    unique.push(row.clone());
+                    unique.push(row);
                 }
             }
         }
