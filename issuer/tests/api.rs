@@ -1013,3 +1013,59 @@ async fn exposures_are_published_signed_and_age_out() {
         app.issuer.store.close().await;
     }
 }
+
+fn new_row(id: usize, sample: &str) -> issuer::db::NewCredential {
+    issuer::db::NewCredential {
+        id: format!("{id:032x}"),
+        lab: "Lab A".into(),
+        sample_id: sample.into(),
+        kind: "test".into(),
+        kid: "k".into(),
+        payload: format!("HC1:{id}"),
+        code_sha256: format!("{id:032x}"),
+        issued_at: 1,
+        expires_at: 2,
+    }
+}
+
+/// A statement some of whose rows were stored before says which of them
+/// it stored, in order, across statement chunks.
+#[tokio::test]
+async fn inserting_says_which_rows_were_new() {
+    use issuer::db::{NewCredential, Store, ROWS_PER_STATEMENT};
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = match &db {
+            Db::Sqlite => Store::open_data_dir(dir.path()).await.unwrap(),
+            Db::Postgres(url) => Store::open(url).await.unwrap(),
+        };
+        let first: Vec<NewCredential> = (0..3).map(|i| new_row(i, &format!("S{i}"))).collect();
+        let refs: Vec<&NewCredential> = first.iter().collect();
+        assert_eq!(
+            store.insert_credentials(&refs).await.unwrap(),
+            [true, true, true]
+        );
+        // Sample S1 again under a new id, among new samples, with enough
+        // rows that the statement is split.
+        let n = ROWS_PER_STATEMENT + 10;
+        let again_at = ROWS_PER_STATEMENT + 3;
+        let again: Vec<NewCredential> = (0..n)
+            .map(|i| {
+                let sample = if i == again_at {
+                    "S1".to_string()
+                } else {
+                    format!("T{i}")
+                };
+                new_row(1000 + i, &sample)
+            })
+            .collect();
+        let refs: Vec<&NewCredential> = again.iter().collect();
+        let inserted = store.insert_credentials(&refs).await.unwrap();
+        assert_eq!(inserted.len(), n);
+        for (i, stored) in inserted.iter().enumerate() {
+            assert_eq!(*stored, i != again_at, "row {i}");
+        }
+        assert_eq!(store.count_credentials().await.unwrap(), 3 + n as u64 - 1);
+        store.close().await;
+    }
+}
