@@ -86,10 +86,61 @@ fn hash(data: &[u8], i: usize) -> usize {
     (v.wrapping_mul(0x9E37_79B1) >> (32 - HASH_BITS)) as usize
 }
 
+/// The last position seen for each hash, kept per thread between calls:
+/// clearing a fresh table cost more than compressing a credential. An
+/// entry is `(call << 32) | position` and counts only for its own call.
+struct Heads {
+    slots: Vec<u64>,
+    call: u64,
+}
+
+impl Heads {
+    /// Starts a call: every entry of earlier calls stops counting.
+    fn start(&mut self) {
+        self.call = (self.call + 1) & 0xffff_ffff;
+        if self.call == 0 {
+            self.slots.fill(0);
+            self.call = 1;
+        }
+    }
+
+    fn get(&self, h: usize) -> Option<usize> {
+        let e = self.slots[h];
+        (e >> 32 == self.call).then_some((e & 0xffff_ffff) as usize)
+    }
+
+    fn set(&mut self, h: usize, i: usize) {
+        self.slots[h] = self.call << 32 | i as u64;
+    }
+}
+
+std::thread_local! {
+    static HEADS: std::cell::RefCell<Heads> = std::cell::RefCell::new(Heads {
+        slots: vec![0; 1 << HASH_BITS],
+        call: 0,
+    });
+}
+
 /// Greedy LZ77: at each position, the longest match at the one earlier
 /// position with the same 3-byte hash.
 fn tokens(data: &[u8]) -> Vec<Token> {
-    let mut head = vec![usize::MAX; 1 << HASH_BITS];
+    // Positions are kept in 32 bits; inputs are credentials (a few KiB at
+    // most), and longer ones are still encoded, with matches only in
+    // their first 4 GiB.
+    HEADS.with(|h| match h.try_borrow_mut() {
+        Ok(mut heads) => tokens_with(data, &mut heads),
+        Err(_) => tokens_with(
+            data,
+            &mut Heads {
+                slots: vec![0; 1 << HASH_BITS],
+                call: 0,
+            },
+        ),
+    })
+}
+
+fn tokens_with(data: &[u8], head: &mut Heads) -> Vec<Token> {
+    head.start();
     let mut out = Vec::with_capacity(data.len());
     let mut i = 0;
     while i < data.len() {
@@ -99,23 +150,28 @@ fn tokens(data: &[u8]) -> Vec<Token> {
             continue;
         }
         let h = hash(data, i);
-        let candidate = head[h];
-        head[h] = i;
-        let mut len = 0;
-        if candidate != usize::MAX && i - candidate <= WINDOW {
+        let candidate = head.get(h);
+        if i <= u32::MAX as usize {
+            head.set(h, i);
+        }
+        let (mut len, mut dist) = (0, 0);
+        if let Some(c) = candidate.filter(|&c| i - c <= WINDOW) {
             let max = MAX_MATCH.min(data.len() - i);
-            while len < max && data[candidate + len] == data[i + len] {
+            while len < max && data[c + len] == data[i + len] {
                 len += 1;
             }
+            dist = i - c;
         }
         if len >= MIN_MATCH {
             out.push(Token::Match {
                 len: len as u16,
-                dist: (i - candidate) as u16,
+                dist: dist as u16,
             });
             // Index the positions the match covers, so later text can refer to them.
             for j in i + 1..(i + len).min(data.len().saturating_sub(MIN_MATCH - 1)) {
-                head[hash(data, j)] = j;
+                if j <= u32::MAX as usize {
+                    head.set(hash(data, j), j);
+                }
             }
             i += len;
         } else {
