@@ -154,15 +154,24 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
     let cwd = dir.path();
     const LINES: usize = 20_000;
     let mut csv = String::from("sample_id,name,dob,test_type,result,sampled_at\n");
+    let mut half = 0;
     for i in 0..LINES {
         csv.push_str(&format!(
             "K-{i:06},Person {i},1980-01-01,rat,negative,2026-11-20T08:00:00Z\n"
         ));
+        if i + 1 == LINES / 2 {
+            half = csv.len();
+        }
     }
-    std::fs::write(cwd.join("round.csv"), csv).unwrap();
     assert!(run("issuer", &["init"], cwd).status.success());
 
-    // Kill it once some batches are committed, before it is done.
+    // The first run reads from a pipe that delivers half the lines and then
+    // stalls, as a slow upload would: the import stores what it has (a
+    // transaction waits at most import::COMMIT_AFTER) and is killed while
+    // it waits for the rest, so it cannot have finished.
+    let input = cwd.join("round.csv");
+    let made = Command::new("mkfifo").arg(&input).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
     let mut child = Command::new(bin_dir().join("issuer"))
         .args(["import", "round.csv", "--lab", "mass-test"])
         .current_dir(cwd)
@@ -170,6 +179,11 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut pipe = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&input)
+        .unwrap();
+    std::io::Write::write_all(&mut pipe, csv[..half].as_bytes()).unwrap();
     let stored = || -> u64 {
         // Reads beside the writer (WAL): never blocks the import.
         let out = run("issuer", &["stats", "--lab", "mass-test"], cwd);
@@ -184,7 +198,7 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
     while stored() < 5_000 {
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the import finished before it could be killed; make the input larger"
+            "the import stopped before it could be killed"
         );
         assert!(
             started.elapsed().as_secs() < 300,
@@ -194,10 +208,13 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
     }
     assert!(
         child.try_wait().unwrap().is_none(),
-        "the import finished before it could be killed; make the input larger"
+        "the import stopped before it could be killed"
     );
     child.kill().unwrap();
     child.wait().unwrap();
+    drop(pipe);
+    std::fs::remove_file(&input).unwrap();
+    std::fs::write(&input, &csv).unwrap();
 
     let summary = |out: &std::process::Output| -> serde_json::Value {
         assert!(out.status.success(), "{}", stderr(out));
