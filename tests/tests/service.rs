@@ -183,7 +183,7 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
         .write(true)
         .open(&input)
         .unwrap();
-    std::io::Write::write_all(&mut pipe, csv[..half].as_bytes()).unwrap();
+    std::io::Write::write_all(&mut pipe, &csv.as_bytes()[..half]).unwrap();
     let stored = || -> u64 {
         // Reads beside the writer (WAL): never blocks the import.
         let out = run("issuer", &["stats", "--lab", "mass-test"], cwd);
