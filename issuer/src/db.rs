@@ -14,6 +14,8 @@ use sqlx::{AnyPool, Row};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use wallet_core::exposure::Exposure;
@@ -199,6 +201,8 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    /// Set by [`Store::bulk_writes`]; read by every new writer connection.
+    bulk: Arc<AtomicBool>,
 }
 
 fn to_u64(table: &'static str, column: &'static str, v: i64) -> Result<u64, StoreError> {
@@ -209,7 +213,13 @@ fn to_u64(table: &'static str, column: &'static str, v: i64) -> Result<u64, Stor
     })
 }
 
-async fn tune(conn: &mut AnyConnection, writer: bool) -> Result<(), sqlx::Error> {
+/// For a process that only imports: copy the WAL into the database once
+/// it holds 256 MiB, not 4 MiB, so a page changed in many transactions
+/// (the code index's) is copied once per checkpoint, not once per commit.
+/// Not for a serving process, whose readers would wait behind the copy.
+const BULK_CHECKPOINT: &str = "PRAGMA wal_autocheckpoint = 65536";
+
+async fn tune(conn: &mut AnyConnection, writer: bool, bulk: bool) -> Result<(), sqlx::Error> {
     if conn.backend_name().eq_ignore_ascii_case("sqlite") {
         // WAL: readers never wait for the writer; NORMAL: a commit is durable
         // once the WAL is synced at checkpoint, and never corrupts the file.
@@ -225,11 +235,9 @@ async fn tune(conn: &mut AnyConnection, writer: bool) -> Result<(), sqlx::Error>
             // Statement journals and RETURNING buffers in memory, not in
             // temporary files.
             pragmas.push("PRAGMA temp_store = MEMORY");
-            // Copy the WAL into the database once it holds 256 MiB, not
-            // 4 MiB: a page an import changes in many transactions (the
-            // code index's) is then copied once per checkpoint, not once
-            // per commit. Readers stay fast (the WAL index is hashed).
-            pragmas.push("PRAGMA wal_autocheckpoint = 65536");
+            if bulk {
+                pragmas.push(BULK_CHECKPOINT);
+            }
         }
         // Readers keep SQLite's small default cache: a large one costs a
         // sweep every time the writer commits, and a memory-mapped file
@@ -279,8 +287,13 @@ impl Store {
                 // worker thread; a broken connection errors on use anyway.
                 .test_before_acquire(false)
         };
+        let bulk = Arc::new(AtomicBool::new(false));
+        let flag = bulk.clone();
         let write = options()
-            .after_connect(|conn, _| Box::pin(tune(conn, true)))
+            .after_connect(move |conn, _| {
+                let bulk = flag.load(Ordering::Relaxed);
+                Box::pin(tune(conn, true, bulk))
+            })
             .max_connections(if backend == Backend::Sqlite { 1 } else { 8 })
             .connect(url)
             .await
@@ -291,7 +304,7 @@ impl Store {
         // On SQLite each connection is a thread: a few keep both cores busy
         // without the thread switches of many.
         let read = options()
-            .after_connect(|conn, _| Box::pin(tune(conn, false)))
+            .after_connect(|conn, _| Box::pin(tune(conn, false, false)))
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .connect(url)
             .await
@@ -300,7 +313,18 @@ impl Store {
             read,
             write,
             backend,
+            bulk,
         })
+    }
+
+    /// Tunes the writer for a process that only imports (`issuer import`):
+    /// see [`BULK_CHECKPOINT`]. A no-op on PostgreSQL.
+    pub async fn bulk_writes(&self) -> Result<(), StoreError> {
+        self.bulk.store(true, Ordering::Relaxed);
+        if self.backend == Backend::Sqlite {
+            sqlx::query(BULK_CHECKPOINT).execute(&self.write).await?;
+        }
+        Ok(())
     }
 
     /// Bind parameter `n` (1-based): `$n` on PostgreSQL, `?` on SQLite,
@@ -986,6 +1010,24 @@ mod tests {
                 ("es".to_string(), "test,vaccination,recovery".to_string())
             ]
         );
+    }
+
+    /// Only an importing process's writer checkpoints rarely.
+    #[tokio::test]
+    async fn bulk_writes_checkpoint_rarely() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let every = |pool: AnyPool| async move {
+            let row = sqlx::query("PRAGMA wal_autocheckpoint")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            row.try_get::<i64, _>(0).unwrap()
+        };
+        assert_eq!(every(store.write.clone()).await, 1000);
+        store.bulk_writes().await.unwrap();
+        assert_eq!(every(store.write.clone()).await, 65536);
+        assert_eq!(every(store.read.clone()).await, 1000);
     }
 
     #[test]

@@ -817,6 +817,7 @@ fn import(
     writeln!(out, "line,sample_id,status,credential_id,retrieval_code")?;
     let rt = runtime()?;
     let issuer = rt.block_on(open(&place, true, now()))?;
+    rt.block_on(issuer.store.bulk_writes())?;
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 64);
