@@ -141,16 +141,18 @@ pub fn normalize(typed: &str) -> Option<String> {
     (out.len() == CODE_CHARS).then_some(out)
 }
 
-/// What the database stores for a code: the first 128 bits of SHA-256 of
-/// its canonical form, hex (half the index of the whole hash; still no
-/// collisions among any number of codes ever issued).
-pub fn code_hash(canonical: &str) -> String {
-    hex::encode(&Sha256::digest(canonical.as_bytes())[..16])
+/// What the database stores for a code: the first 64 bits of SHA-256 of
+/// its canonical form, big-endian, as a signed integer. An integer keeps
+/// the index small; 64 bits of a 60-bit code lose nothing that matters
+/// (two codes share a key about as often as two codes are equal).
+pub fn code_key(canonical: &str) -> i64 {
+    let h = Sha256::digest(canonical.as_bytes());
+    i64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
 }
 
-/// The stored hash for a code as issued.
-pub fn hash_of_issued(code: &str) -> String {
-    code_hash(&code.replace('-', ""))
+/// The stored key for a code as issued.
+pub fn key_of_issued(code: &str) -> i64 {
+    code_key(&code.replace('-', ""))
 }
 
 #[cfg(test)]
@@ -187,7 +189,7 @@ mod tests {
         assert_eq!(normalize("UUUU-UUUU-UUUU"), None);
         assert_eq!(normalize("ÄBCD-EFGH-JKMN"), None);
         assert_eq!(normalize(&"A".repeat(100)), None);
-        assert_eq!(hash_of_issued(&code), code_hash(&canonical));
+        assert_eq!(key_of_issued(&code), code_key(&canonical));
     }
 
     #[test]

@@ -23,12 +23,17 @@ use wallet_core::revocation::{Entry, EntryKind};
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 2] = [
+pub const MIGRATIONS: [(i64, &str, &str); 3] = [
     (1, "issuer", include_str!("../migrations/0001_issuer.sql")),
     (
         2,
         "exposures",
         include_str!("../migrations/0002_exposures.sql"),
+    ),
+    (
+        3,
+        "code_key",
+        include_str!("../migrations/0003_code_key.sql"),
     ),
 ];
 
@@ -112,7 +117,8 @@ pub struct NewCredential {
     pub kind: String,
     pub kid: String,
     pub payload: String,
-    pub code_sha256: String,
+    /// [`crate::codes::code_key`] of the retrieval code.
+    pub code_key: i64,
     pub issued_at: i64,
     pub expires_at: i64,
 }
@@ -415,7 +421,7 @@ impl Store {
                 Backend::Sqlite => "INSERT OR IGNORE INTO",
                 Backend::Postgres => "INSERT INTO",
             });
-            sql.push_str(" credentials (id, lab, sample_id, kind, kid, payload, code_sha256, issued_at, expires_at) VALUES ");
+            sql.push_str(" credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at) VALUES ");
             for i in 0..chunk.len() {
                 let b = i * 9;
                 if i > 0 {
@@ -442,7 +448,7 @@ impl Store {
                     .bind(&r.kind)
                     .bind(&r.kid)
                     .bind(&r.payload)
-                    .bind(&r.code_sha256)
+                    .bind(r.code_key)
                     .bind(r.issued_at)
                     .bind(r.expires_at);
             }
@@ -514,14 +520,11 @@ impl Store {
     }
 
     /// Looks up many codes in one query (see `http::Lookups`).
-    pub async fn by_codes(
-        &self,
-        hashes: &[String],
-    ) -> Result<HashMap<String, Retrieved>, StoreError> {
-        let mut found = HashMap::with_capacity(hashes.len());
-        for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+    pub async fn by_codes(&self, keys: &[i64]) -> Result<HashMap<i64, Retrieved>, StoreError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
-                "SELECT code_sha256, id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_sha256 IN (",
+                "SELECT code_key, id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_key IN (",
             );
             for i in 0..chunk.len() {
                 if i > 0 {
@@ -531,8 +534,8 @@ impl Store {
             }
             sql.push(')');
             let mut q = sqlx::query(&sql);
-            for h in chunk {
-                q = q.bind(h);
+            for k in chunk {
+                q = q.bind(*k);
             }
             for r in q.fetch_all(&self.read).await? {
                 found.insert(
@@ -552,22 +555,22 @@ impl Store {
 
     /// Records the first retrieval of each code (a later time never
     /// replaces an earlier one).
-    pub async fn mark_retrieved(&self, marks: &[(String, i64)]) -> Result<(), StoreError> {
+    pub async fn mark_retrieved(&self, marks: &[(i64, i64)]) -> Result<(), StoreError> {
         if marks.is_empty() {
             return Ok(());
         }
         // Marks come in bursts from the same second: one statement per
         // second and chunk, not one per code.
-        let mut by_time: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
-        for (hash, at) in marks {
-            by_time.entry(*at).or_default().push(hash);
+        let mut by_time: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for &(key, at) in marks {
+            by_time.entry(at).or_default().push(key);
         }
         let mut tx = self.write.begin().await?;
-        for (at, hashes) in by_time {
-            for chunk in hashes.chunks(ROWS_PER_STATEMENT) {
+        for (at, keys) in by_time {
+            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
                 let mut sql = String::from("UPDATE credentials SET retrieved_at = ");
                 self.placeholder(&mut sql, 1);
-                sql.push_str(" WHERE retrieved_at IS NULL AND code_sha256 IN (");
+                sql.push_str(" WHERE retrieved_at IS NULL AND code_key IN (");
                 for i in 0..chunk.len() {
                     if i > 0 {
                         sql.push(',');
@@ -576,8 +579,8 @@ impl Store {
                 }
                 sql.push(')');
                 let mut q = sqlx::query(&sql).bind(at);
-                for h in chunk {
-                    q = q.bind(*h);
+                for k in chunk {
+                    q = q.bind(*k);
                 }
                 q.execute(&mut *tx).await?;
             }

@@ -137,8 +137,9 @@ struct Lookups {
     tx: mpsc::Sender<Lookup>,
 }
 
+/// A code's key ([`codes::code_key`]) and where to send its row.
 type Lookup = (
-    String,
+    i64,
     tokio::sync::oneshot::Sender<Result<Option<crate::db::Retrieved>, String>>,
 );
 
@@ -171,12 +172,12 @@ impl Lookups {
                                 }
                             }
                         }
-                        let hashes: Vec<String> = batch.iter().map(|(h, _)| h.clone()).collect();
-                        match issuer.store.by_codes(&hashes).await {
+                        let keys: Vec<i64> = batch.iter().map(|(k, _)| *k).collect();
+                        match issuer.store.by_codes(&keys).await {
                             Ok(found) => {
                                 // The same code may be asked for twice in a batch.
-                                for (hash, reply) in batch.drain(..) {
-                                    let _ = reply.send(Ok(found.get(&hash).cloned()));
+                                for (key, reply) in batch.drain(..) {
+                                    let _ = reply.send(Ok(found.get(&key).cloned()));
                                 }
                             }
                             Err(e) => {
@@ -192,10 +193,10 @@ impl Lookups {
         (Lookups { tx }, workers)
     }
 
-    async fn get(&self, hash: String) -> Result<Option<crate::db::Retrieved>, String> {
+    async fn get(&self, key: i64) -> Result<Option<crate::db::Retrieved>, String> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.tx
-            .send((hash, reply))
+            .send((key, reply))
             .await
             .map_err(|_| "the lookup workers stopped".to_string())?;
         answer
@@ -214,7 +215,8 @@ pub struct AppState {
     labs: Buckets<String>,
     in_flight: Arc<Semaphore>,
     bulk: Arc<Semaphore>,
-    marks: mpsc::Sender<(String, i64)>,
+    /// First retrievals to record: (code key, when).
+    marks: mpsc::Sender<(i64, i64)>,
     lookups: Lookups,
 }
 
@@ -226,7 +228,7 @@ impl AppState {
         limits: Limits,
         clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     ) -> Result<(Arc<AppState>, impl std::future::Future<Output = ()>), IssuerError> {
-        let (marks, mut rx) = mpsc::channel::<(String, i64)>(100_000);
+        let (marks, mut rx) = mpsc::channel::<(i64, i64)>(100_000);
         let tokens = load_tokens(&issuer).await?;
         let (lookups, workers) = Lookups::start(issuer.clone());
         for w in workers {
@@ -668,8 +670,8 @@ async fn retrieve(
     let now = state.now();
     let found = match codes::normalize(&code) {
         Some(canonical) => {
-            let hash = codes::code_hash(&canonical);
-            match state.lookups.get(hash.clone()).await {
+            let key = codes::code_key(&canonical);
+            match state.lookups.get(key).await {
                 Ok(Some(r))
                     if r.revoked_at.is_none()
                         && r.expires_at > now
@@ -677,7 +679,7 @@ async fn retrieve(
                             .is_none_or(|t| now - t <= state.limits.retrieval_grace) =>
                 {
                     if r.retrieved_at.is_none() {
-                        let _ = state.marks.try_send((hash, now));
+                        let _ = state.marks.try_send((key, now));
                     }
                     Some(r)
                 }

@@ -822,7 +822,7 @@ impl Issuer {
                 kind: s.credential.kind().to_string(),
                 kid: signer.kid.clone(),
                 payload,
-                code_sha256: codes::hash_of_issued(&code),
+                code_key: codes::key_of_issued(&code),
                 issued_at: s.credential.issued_at,
                 expires_at: s.credential.expires_at,
             },

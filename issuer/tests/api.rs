@@ -1022,7 +1022,7 @@ fn new_row(id: usize, sample: &str) -> issuer::db::NewCredential {
         kind: "test".into(),
         kid: "k".into(),
         payload: format!("HC1:{id}"),
-        code_sha256: format!("{id:032x}"),
+        code_key: id as i64,
         issued_at: 1,
         expires_at: 2,
     }
@@ -1067,5 +1067,74 @@ async fn inserting_says_which_rows_were_new() {
         }
         assert_eq!(store.count_credentials().await.unwrap(), 3 + n as u64 - 1);
         store.close().await;
+    }
+}
+
+/// A database from before migration 3 keeps every citizen's code: its
+/// stored hashes become the integer keys the service now looks codes up by,
+/// on both databases (the first hex digit carries the sign).
+#[tokio::test]
+async fn migrating_to_integer_code_keys_keeps_every_code() {
+    use sha2::{Digest, Sha256};
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    // Codes whose old hashes start with a digit below 8 and with one above.
+    let mut codes: Vec<String> = Vec::new();
+    let (mut low, mut high) = (false, false);
+    for i in 0u64.. {
+        let canonical = format!("{i:012}");
+        let top = Sha256::digest(canonical.as_bytes())[0] >> 4;
+        if (top < 8 && !low) || (top >= 8 && !high) {
+            low |= top < 8;
+            high |= top >= 8;
+            codes.push(canonical);
+        }
+        if codes.len() == 2 && low && high {
+            break;
+        }
+    }
+    codes.push("ZZZZZZZZZZZZ".into());
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match &db {
+            Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
+            Db::Postgres(u) => u.clone(),
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        for (_, _, sql) in &issuer::db::MIGRATIONS[..2] {
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        }
+        for (i, canonical) in codes.iter().enumerate() {
+            // What the service stored before: 128 bits of SHA-256, hex.
+            let old = hex::encode(&Sha256::digest(canonical.as_bytes())[..16]);
+            sqlx::query(
+                "INSERT INTO credentials (id, lab, sample_id, kind, kid, payload, code_sha256, issued_at, expires_at) \
+                 VALUES ($1, 'Lab A', $2, 'test', 'k', 'HC1:x', $3, 1, 2)",
+            )
+            .bind(format!("id{i}"))
+            .bind(format!("S{i}"))
+            .bind(old)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::raw_sql(issuer::db::MIGRATIONS[2].2)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for (i, canonical) in codes.iter().enumerate() {
+            let row = sqlx::query("SELECT code_key FROM credentials WHERE id = $1")
+                .bind(format!("id{i}"))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            let key: i64 = row.try_get(0).unwrap();
+            assert_eq!(key, issuer::codes::code_key(canonical), "code {canonical}");
+        }
+        let gone = sqlx::query("SELECT code_sha256 FROM credentials")
+            .fetch_all(&mut conn)
+            .await;
+        assert!(gone.is_err(), "the old column is dropped");
+        conn.close().await.unwrap();
     }
 }
