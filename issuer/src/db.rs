@@ -346,6 +346,18 @@ impl Store {
         }
     }
 
+    /// `n` placeholders from number `first`, comma-separated, and the `)`
+    /// that closes an `IN (` list.
+    fn placeholder_list(&self, sql: &mut String, first: usize, n: usize) {
+        for i in 0..n {
+            if i > 0 {
+                sql.push(',');
+            }
+            self.placeholder(sql, first + i);
+        }
+        sql.push(')');
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -461,13 +473,7 @@ impl Store {
             // every row, tell which ones this statement stored. Asking only
             // then spares the usual case a row back per credential.
             let mut sql = String::from("SELECT id FROM credentials WHERE id IN (");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                self.placeholder(&mut sql, i + 1);
-            }
-            sql.push(')');
+            self.placeholder_list(&mut sql, 1, chunk.len());
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q.bind(&r.id);
@@ -494,13 +500,7 @@ impl Store {
                 String::from("SELECT sample_id, id, payload FROM credentials WHERE lab = ");
             self.placeholder(&mut sql, 1);
             sql.push_str(" AND sample_id IN (");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                self.placeholder(&mut sql, i + 2);
-            }
-            sql.push(')');
+            self.placeholder_list(&mut sql, 2, chunk.len());
             let mut q = sqlx::query(&sql).bind(lab);
             for s in chunk {
                 q = q.bind(*s);
@@ -526,13 +526,7 @@ impl Store {
             let mut sql = String::from(
                 "SELECT code_key, id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_key IN (",
             );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                self.placeholder(&mut sql, i + 1);
-            }
-            sql.push(')');
+            self.placeholder_list(&mut sql, 1, chunk.len());
             let mut q = sqlx::query(&sql);
             for k in chunk {
                 q = q.bind(*k);
@@ -571,13 +565,7 @@ impl Store {
                 let mut sql = String::from("UPDATE credentials SET retrieved_at = ");
                 self.placeholder(&mut sql, 1);
                 sql.push_str(" WHERE retrieved_at IS NULL AND code_key IN (");
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    self.placeholder(&mut sql, i + 2);
-                }
-                sql.push(')');
+                self.placeholder_list(&mut sql, 2, chunk.len());
                 let mut q = sqlx::query(&sql).bind(at);
                 for k in chunk {
                     q = q.bind(*k);

@@ -725,6 +725,17 @@ impl Issuer {
         self.signer_in(&s.keys, &s.trust, alg, None, now)
     }
 
+    /// The key that signs revocation lists and deltas at `now`.
+    fn revocation_signer(&self, snap: &Snapshot, now: i64) -> Result<Signer, IssuerError> {
+        self.signer_in(
+            &snap.keys,
+            &snap.trust,
+            Algorithm::EdDsa,
+            Some(KeyUse::Revocations),
+            now,
+        )
+    }
+
     /// The key for `alg` at `now` (see [`Issuer::signer`]); with `file`,
     /// only a key the published trust list lets sign that file, since a
     /// file signed by any other key is refused by every verifier.
@@ -947,13 +958,7 @@ impl Issuer {
                 return Ok(Some(d.clone()));
             }
         }
-        let signer = self.signer_in(
-            &snap.keys,
-            &snap.trust,
-            Algorithm::EdDsa,
-            Some(KeyUse::Revocations),
-            now,
-        )?;
+        let signer = self.revocation_signer(&snap, now)?;
         let newer = full_list(
             &snap.revocation_entries,
             full.version,
@@ -1033,13 +1038,7 @@ impl Issuer {
         }
         let _one = self.publishing.lock().await;
         let snap = self.snapshot();
-        let signer = self.signer_in(
-            &snap.keys,
-            &snap.trust,
-            Algorithm::EdDsa,
-            Some(KeyUse::Revocations),
-            now,
-        )?;
+        let signer = self.revocation_signer(&snap, now)?;
         let latest = self.store.latest_file(FileType::Revocations.name()).await?;
         let version = latest.as_ref().map_or(1, |f| f.version + 1);
         let mut entries = self.revocation_entries().await?;
