@@ -95,6 +95,13 @@ struct Heads {
 }
 
 impl Heads {
+    fn new() -> Heads {
+        Heads {
+            slots: vec![0; 1 << HASH_BITS],
+            call: 0,
+        }
+    }
+
     /// Starts a call: every entry of earlier calls stops counting.
     fn start(&mut self) {
         self.call = (self.call + 1) & 0xffff_ffff;
@@ -109,33 +116,26 @@ impl Heads {
         (e >> 32 == self.call).then_some((e & 0xffff_ffff) as usize)
     }
 
+    /// Records position `i` for hash `h`; positions past 32 bits are not
+    /// recorded (inputs are credentials, a few KiB at most; a longer one is
+    /// still encoded, with matches only in its first 4 GiB).
     fn set(&mut self, h: usize, i: usize) {
-        self.slots[h] = self.call << 32 | i as u64;
+        if let Ok(i) = u32::try_from(i) {
+            self.slots[h] = self.call << 32 | u64::from(i);
+        }
     }
 }
 
 std::thread_local! {
-    static HEADS: std::cell::RefCell<Heads> = std::cell::RefCell::new(Heads {
-        slots: vec![0; 1 << HASH_BITS],
-        call: 0,
-    });
+    static HEADS: std::cell::RefCell<Heads> = std::cell::RefCell::new(Heads::new());
 }
 
 /// Greedy LZ77: at each position, the longest match at the one earlier
 /// position with the same 3-byte hash.
 fn tokens(data: &[u8]) -> Vec<Token> {
-    // Positions are kept in 32 bits; inputs are credentials (a few KiB at
-    // most), and longer ones are still encoded, with matches only in
-    // their first 4 GiB.
     HEADS.with(|h| match h.try_borrow_mut() {
         Ok(mut heads) => tokens_with(data, &mut heads),
-        Err(_) => tokens_with(
-            data,
-            &mut Heads {
-                slots: vec![0; 1 << HASH_BITS],
-                call: 0,
-            },
-        ),
+        Err(_) => tokens_with(data, &mut Heads::new()),
     })
 }
 
@@ -151,9 +151,7 @@ fn tokens_with(data: &[u8], head: &mut Heads) -> Vec<Token> {
         }
         let h = hash(data, i);
         let candidate = head.get(h);
-        if i <= u32::MAX as usize {
-            head.set(h, i);
-        }
+        head.set(h, i);
         let (mut len, mut dist) = (0, 0);
         if let Some(c) = candidate.filter(|&c| i - c <= WINDOW) {
             let max = MAX_MATCH.min(data.len() - i);
@@ -169,9 +167,7 @@ fn tokens_with(data: &[u8], head: &mut Heads) -> Vec<Token> {
             });
             // Index the positions the match covers, so later text can refer to them.
             for j in i + 1..(i + len).min(data.len().saturating_sub(MIN_MATCH - 1)) {
-                if j <= u32::MAX as usize {
-                    head.set(hash(data, j), j);
-                }
+                head.set(hash(data, j), j);
             }
             i += len;
         } else {
@@ -219,9 +215,14 @@ fn fixed_block(tokens: &[Token], capacity: usize) -> Vec<u8> {
     bits.out
 }
 
+/// The length of `stored_blocks` for `n` bytes: a 5-byte header per block.
+fn stored_len(n: usize) -> usize {
+    n + 5 * (n / 65_535 + 1)
+}
+
 /// Stored blocks of at most 65,535 bytes.
 fn stored_blocks(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65_535 + 1));
+    let mut out = Vec::with_capacity(stored_len(data.len()));
     let mut chunks = data.chunks(65_535).peekable();
     if chunks.peek().is_none() {
         out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
@@ -256,8 +257,7 @@ fn adler32(data: &[u8]) -> u32 {
 pub fn zlib(data: &[u8]) -> Vec<u8> {
     let tokens = tokens(data);
     let mut body = fixed_block(&tokens, data.len() + 16);
-    let stored = 5 * (data.len() / 65_535 + 1) + data.len();
-    if body.len() > stored {
+    if body.len() > stored_len(data.len()) {
         body = stored_blocks(data);
     }
     // CMF 0x78: deflate with a 32 KiB window; FLG 0xda: maximum compression,
