@@ -238,8 +238,9 @@ async fn tune(conn: &mut AnyConnection, writer: bool, bulk: bool) -> Result<(), 
             // 256 MiB of page cache: a mass-test import inserts into an
             // index with random keys, which thrashes the 2 MiB default.
             pragmas.push("PRAGMA cache_size = -262144");
-            // Statement journals and RETURNING buffers in memory, not in
-            // temporary files.
+            // Temporary data (statement journals of multi-row writes, sorts)
+            // in memory, not in temporary files: imports wrote 80 % of
+            // their bytes there before inserts became OR IGNORE.
             pragmas.push("PRAGMA temp_store = MEMORY");
             if bulk {
                 pragmas.push(BULK_CHECKPOINT);

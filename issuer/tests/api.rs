@@ -1079,21 +1079,17 @@ async fn migrating_to_integer_code_keys_keeps_every_code() {
     use sqlx::{Connection, Row};
     sqlx::any::install_default_drivers();
     // Codes whose old hashes start with a digit below 8 and with one above.
-    let mut codes: Vec<String> = Vec::new();
-    let (mut low, mut high) = (false, false);
-    for i in 0u64.. {
-        let canonical = format!("{i:012}");
-        let top = Sha256::digest(canonical.as_bytes())[0] >> 4;
-        if (top < 8 && !low) || (top >= 8 && !high) {
-            low |= top < 8;
-            high |= top >= 8;
-            codes.push(canonical);
-        }
-        if codes.len() == 2 && low && high {
-            break;
-        }
-    }
-    codes.push("ZZZZZZZZZZZZ".into());
+    let first_with = |top: fn(u8) -> bool| {
+        (0u64..)
+            .map(|i| format!("{i:012}"))
+            .find(|c| top(Sha256::digest(c.as_bytes())[0] >> 4))
+            .unwrap()
+    };
+    let codes = [
+        first_with(|t| t < 8),
+        first_with(|t| t >= 8),
+        "ZZZZZZZZZZZZ".to_string(),
+    ];
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
         let url = match &db {
