@@ -348,7 +348,7 @@ impl Store {
     }
 
     /// `n` placeholders from number `first`, comma-separated, and the `)`
-    /// that closes an `IN (` list.
+    /// that closes an `IN (` list or a `VALUES (` row.
     fn placeholder_list(&self, sql: &mut String, first: usize, n: usize) {
         for i in 0..n {
             if i > 0 {
@@ -436,18 +436,8 @@ impl Store {
             });
             sql.push_str(" credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at) VALUES ");
             for i in 0..chunk.len() {
-                let b = i * 9;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for c in 0..9 {
-                    if c > 0 {
-                        sql.push(',');
-                    }
-                    self.placeholder(&mut sql, b + c + 1);
-                }
-                sql.push(')');
+                sql.push_str(if i > 0 { ",(" } else { "(" });
+                self.placeholder_list(&mut sql, i * 9 + 1, 9);
             }
             if self.backend == Backend::Postgres {
                 sql.push_str(" ON CONFLICT DO NOTHING");
