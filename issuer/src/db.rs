@@ -23,7 +23,7 @@ use wallet_core::revocation::{Entry, EntryKind};
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 3] = [
+pub const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "issuer", include_str!("../migrations/0001_issuer.sql")),
     (
         2,
@@ -34,6 +34,11 @@ pub const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "code_key",
         include_str!("../migrations/0003_code_key.sql"),
+    ),
+    (
+        4,
+        "retrievals",
+        include_str!("../migrations/0004_retrievals.sql"),
     ),
 ];
 
@@ -359,6 +364,28 @@ impl Store {
         sql.push(')');
     }
 
+    /// `INSERT` of `rows` rows of `columns` values each into `into` (a
+    /// table and its column list) that skips any row whose key is already
+    /// stored, without ending the statement. SQLite: OR IGNORE, so no
+    /// statement can abort half done and need a journal to undo it (a copy
+    /// of every page it touches).
+    fn insert_skipping(&self, into: &str, columns: usize, rows: usize) -> String {
+        let mut sql = String::from(match self.backend {
+            Backend::Sqlite => "INSERT OR IGNORE INTO ",
+            Backend::Postgres => "INSERT INTO ",
+        });
+        sql.push_str(into);
+        sql.push_str(" VALUES ");
+        for i in 0..rows {
+            sql.push_str(if i > 0 { ",(" } else { "(" });
+            self.placeholder_list(&mut sql, i * columns + 1, columns);
+        }
+        if self.backend == Backend::Postgres {
+            sql.push_str(" ON CONFLICT DO NOTHING");
+        }
+        sql
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -427,21 +454,11 @@ impl Store {
         }
         let mut tx = self.write.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            // Any row already there is skipped without ending the statement.
-            // SQLite: OR IGNORE, so no statement can abort half done and need
-            // a journal to undo it (a copy of every page it touches).
-            let mut sql = String::from(match self.backend {
-                Backend::Sqlite => "INSERT OR IGNORE INTO",
-                Backend::Postgres => "INSERT INTO",
-            });
-            sql.push_str(" credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at) VALUES ");
-            for i in 0..chunk.len() {
-                sql.push_str(if i > 0 { ",(" } else { "(" });
-                self.placeholder_list(&mut sql, i * 9 + 1, 9);
-            }
-            if self.backend == Backend::Postgres {
-                sql.push_str(" ON CONFLICT DO NOTHING");
-            }
+            let sql = self.insert_skipping(
+                "credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at)",
+                9,
+                chunk.len(),
+            );
             let mut q = sqlx::query(&sql);
             for r in chunk {
                 q = q
@@ -515,7 +532,9 @@ impl Store {
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::from(
-                "SELECT code_key, id, payload, expires_at, retrieved_at, revoked_at FROM credentials WHERE code_key IN (",
+                "SELECT c.code_key, c.id, c.payload, c.expires_at, r.retrieved_at, c.revoked_at \
+                 FROM credentials c LEFT JOIN retrievals r ON r.code_key = c.code_key \
+                 WHERE c.code_key IN (",
             );
             self.placeholder_list(&mut sql, 1, chunk.len());
             let mut q = sqlx::query(&sql);
@@ -544,25 +563,19 @@ impl Store {
         if marks.is_empty() {
             return Ok(());
         }
-        // Marks come in bursts from the same second: one statement per
-        // second and chunk, not one per code.
-        let mut by_time: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
-        for &(key, at) in marks {
-            by_time.entry(at).or_default().push(key);
-        }
+        // Each code once, at its earliest time, in key order: inserts then
+        // walk the table's index from one end to the other.
+        let mut marks = marks.to_vec();
+        marks.sort_unstable();
+        marks.dedup_by_key(|(key, _)| *key);
         let mut tx = self.write.begin().await?;
-        for (at, keys) in by_time {
-            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = String::from("UPDATE credentials SET retrieved_at = ");
-                self.placeholder(&mut sql, 1);
-                sql.push_str(" WHERE retrieved_at IS NULL AND code_key IN (");
-                self.placeholder_list(&mut sql, 2, chunk.len());
-                let mut q = sqlx::query(&sql).bind(at);
-                for k in chunk {
-                    q = q.bind(*k);
-                }
-                q.execute(&mut *tx).await?;
+        for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+            let sql = self.insert_skipping("retrievals (code_key, retrieved_at)", 2, chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (key, at) in chunk {
+                q = q.bind(*key).bind(*at);
             }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -1134,3 +1134,74 @@ async fn migrating_to_integer_code_keys_keeps_every_code() {
         conn.close().await.unwrap();
     }
 }
+
+/// First retrievals live in their own table (migration 4): a code fetched
+/// before the upgrade stays fetched, at the same time.
+#[tokio::test]
+async fn migrating_moves_first_retrievals_to_their_own_table() {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match &db {
+            Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
+            Db::Postgres(u) => u.clone(),
+        };
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        for (_, _, sql) in &issuer::db::MIGRATIONS[..3] {
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        }
+        for (key, at) in [(11i64, Some(5i64)), (12, None)] {
+            sqlx::query(
+                "INSERT INTO credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at, retrieved_at) \
+                 VALUES ($1, 'Lab A', $1, 'test', 'k', 'HC1:x', $2, 1, 2, $3)",
+            )
+            .bind(format!("id{key}"))
+            .bind(key)
+            .bind(at)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::raw_sql(issuer::db::MIGRATIONS[3].2)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let moved: Vec<(i64, i64)> =
+            sqlx::query("SELECT code_key, retrieved_at FROM retrievals ORDER BY code_key")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+                .collect();
+        assert_eq!(moved, [(11, 5)]);
+        conn.close().await.unwrap();
+    }
+}
+
+/// A later fetch never replaces a code's earliest retrieval time, within
+/// one batch of marks or across batches.
+#[tokio::test]
+async fn a_first_retrieval_keeps_its_earliest_time() {
+    use issuer::db::{NewCredential, Store};
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        let store = match &db {
+            Db::Sqlite => Store::open_data_dir(dir.path()).await.unwrap(),
+            Db::Postgres(url) => Store::open(url).await.unwrap(),
+        };
+        let rows: Vec<NewCredential> = (1..=3).map(|i| new_row(i, &format!("S{i}"))).collect();
+        let refs: Vec<&NewCredential> = rows.iter().collect();
+        store.insert_credentials(&refs).await.unwrap();
+        store
+            .mark_retrieved(&[(1, 9), (2, 8), (1, 7)])
+            .await
+            .unwrap();
+        store.mark_retrieved(&[(1, 3), (2, 20)]).await.unwrap();
+        let found = store.by_codes(&[1, 2, 3]).await.unwrap();
+        let times: Vec<Option<i64>> = (1..=3).map(|k| found[&k].retrieved_at).collect();
+        assert_eq!(times, [Some(7), Some(8), None]);
+        store.close().await;
+    }
+}
