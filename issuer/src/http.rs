@@ -145,8 +145,14 @@ type Lookup = (
 
 /// Most codes in one lookup query.
 const LOOKUP_BATCH: usize = 128;
+
 /// Lookup queries in flight at once.
 const LOOKUP_WORKERS: usize = 4;
+
+/// First retrievals are recorded at most this often, in one transaction.
+const MARK_EVERY: Duration = Duration::from_secs(1);
+/// First retrievals waiting to be recorded: more than a second of a surge.
+const MARKS_QUEUED: usize = 100_000;
 
 impl Lookups {
     fn start(issuer: Arc<Issuer>) -> (Lookups, Vec<impl std::future::Future<Output = ()>>) {
@@ -228,7 +234,7 @@ impl AppState {
         limits: Limits,
         clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     ) -> Result<(Arc<AppState>, impl std::future::Future<Output = ()>), IssuerError> {
-        let (marks, mut rx) = mpsc::channel::<(i64, i64)>(100_000);
+        let (marks, mut rx) = mpsc::channel::<(i64, i64)>(MARKS_QUEUED);
         let tokens = load_tokens(&issuer).await?;
         let (lookups, workers) = Lookups::start(issuer.clone());
         for w in workers {
@@ -248,12 +254,18 @@ impl AppState {
             marks,
         });
         // Writes behind the reads, batched: a surge of fetches costs one
-        // transaction per batch instead of one per fetch.
+        // transaction a second instead of one per fetch. Each commit
+        // rewrites every page of the retrievals index it touched and makes
+        // every reader connection drop its page cache, so committing as
+        // often as the writer could wrote 8 times the bytes.
         let flusher = async move {
             let mut batch = Vec::new();
+            let mut next = tokio::time::Instant::now();
             while let Some(first) = rx.recv().await {
+                tokio::time::sleep_until(next).await;
+                next = tokio::time::Instant::now() + MARK_EVERY;
                 batch.push(first);
-                while batch.len() < 10_000 {
+                while batch.len() < MARKS_QUEUED {
                     match rx.try_recv() {
                         Ok(m) => batch.push(m),
                         Err(_) => break,
