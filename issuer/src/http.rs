@@ -223,6 +223,8 @@ pub struct AppState {
     bulk: Arc<Semaphore>,
     /// First retrievals to record: (code key, when).
     marks: mpsc::Sender<(i64, i64)>,
+    /// Tells the task recording them to record what is queued and stop.
+    marks_closing: Arc<tokio::sync::Notify>,
     lookups: Lookups,
 }
 
@@ -252,17 +254,33 @@ impl AppState {
             limits,
             clock,
             marks,
+            marks_closing: Arc::new(tokio::sync::Notify::new()),
         });
         // Writes behind the reads, batched: a surge of fetches costs one
         // transaction a second instead of one per fetch. Each commit
         // rewrites every page of the retrievals index it touched and makes
         // every reader connection drop its page cache, so committing as
         // often as the writer could wrote 8 times the bytes.
+        let closing = state.marks_closing.clone();
         let flusher = async move {
             let mut batch = Vec::new();
             let mut next = tokio::time::Instant::now();
-            while let Some(first) = rx.recv().await {
-                tokio::time::sleep_until(next).await;
+            loop {
+                let first = tokio::select! {
+                    m = rx.recv() => m,
+                    _ = closing.notified() => {
+                        // Nothing more comes; what is queued is still recorded.
+                        rx.close();
+                        continue;
+                    }
+                };
+                let Some(first) = first else { break };
+                if !rx.is_closed() {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(next) => {}
+                        _ = closing.notified() => rx.close(),
+                    }
+                }
                 next = tokio::time::Instant::now() + MARK_EVERY;
                 batch.push(first);
                 while batch.len() < MARKS_QUEUED {
@@ -1013,8 +1031,9 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// Serves until `shutdown` resolves; refreshes what is published and the
-/// tokens every `poll` meanwhile.
+/// Serves until `shutdown` resolves, then records the first retrievals
+/// still queued; refreshes what is published and the tokens every `poll`
+/// meanwhile.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
@@ -1022,7 +1041,8 @@ pub async fn serve(
     poll: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tokio::spawn(flusher);
+    let marks = tokio::spawn(flusher);
+    let closing = state.marks_closing.clone();
     let poller = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(poll);
@@ -1041,5 +1061,11 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // First retrievals still queued are recorded before the store closes.
+    closing.notify_one();
+    if marks.await.is_err() {
+        eprintln!("recording retrievals: the task stopped");
+    }
+    Ok(())
 }

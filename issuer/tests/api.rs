@@ -826,7 +826,7 @@ async fn the_service_answers_on_a_real_port() {
         ));
         let base = format!("http://{addr}");
         let lab = app.lab.clone();
-        let (issued, trust_list, status) = tokio::task::spawn_blocking(move || {
+        let (issued, trust_list, status, codes) = tokio::task::spawn_blocking(move || {
             let issued = ureq::post(&format!("{base}/v1/credentials"))
                 .set("Authorization", &format!("Bearer {lab}"))
                 .send_string(&test_result("P-1", "Li Hua").to_string())
@@ -844,6 +844,22 @@ async fn the_service_answers_on_a_real_port() {
             )
             .unwrap();
             assert_eq!(fetched["payload"], issued["payload"]);
+            // A second first fetch right after: its record waits for the
+            // next second, so only stopping records it.
+            let second: Value = serde_json::from_str(
+                &ureq::post(&format!("{base}/v1/credentials"))
+                    .set("Authorization", &format!("Bearer {lab}"))
+                    .send_string(&test_result("P-2", "Li Lei").to_string())
+                    .unwrap()
+                    .into_string()
+                    .unwrap(),
+            )
+            .unwrap();
+            let second = second["retrieval_code"].as_str().unwrap().to_string();
+            ureq::get(&format!("{base}/v1/retrieve/{second}"))
+                .call()
+                .unwrap();
+            let codes = [code.to_string(), second];
             let mut tl = Vec::new();
             std::io::Read::read_to_end(
                 &mut ureq::get(&format!("{base}/v1/trust-list"))
@@ -857,7 +873,7 @@ async fn the_service_answers_on_a_real_port() {
                 Err(ureq::Error::Status(s, _)) => s,
                 other => panic!("{other:?}"),
             };
-            (issued, tl, status)
+            (issued, tl, status, codes)
         })
         .await
         .unwrap();
@@ -866,6 +882,12 @@ async fn the_service_answers_on_a_real_port() {
         checkpoint_trust(&app, &trust_list);
         stop.send(()).unwrap();
         server.await.unwrap().unwrap();
+        // Both first fetches are recorded once the server has stopped.
+        let keys = codes.map(|c| issuer::codes::code_key(&issuer::codes::normalize(&c).unwrap()));
+        let found = app.issuer.store.by_codes(&keys).await.unwrap();
+        for key in keys {
+            assert_eq!(found[&key].retrieved_at, Some(t(NOW)));
+        }
         app.issuer.store.close().await;
     }
 }
