@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the issuer figures in BENCHMARKS.md on loopback:
-#  1. `issuer import` of N test results (default 1,000,000) into SQLite, timed;
+#  1. `issuer import` of N test results (default 1,000,000) into SQLite, timed,
+#     and the same number of credentials issued with nothing read or stored
+#     (wallet-core's sign_rate example), for the ratio of the two;
 #  2. wrk against GET /v1/retrieve/{code} with 100,000 codes never fetched
 #     before (so every code's first fetch also records it), then again with
 #     the same codes (re-fetches within the grace period);
@@ -12,6 +14,7 @@ SECS=${2:-15}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release -q -p issuer --manifest-path "$root/Cargo.toml"
+cargo build --release -q -p wallet-core --example sign_rate --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/issuer"
 work=$(mktemp -d /tmp/issuer-bench.XXXXXX)
 cd "$work"
@@ -22,7 +25,14 @@ awk -v n="$N" -v at="$sampled" 'BEGIN {
     printf "LT-%07d,Person %d,19%02d-0%d-1%d,naat,negative,%s\n", i, i, 30 + int(rand() * 70), 1 + int(rand() * 9), int(rand() * 10), at
 }' > results.csv
 echo "== import $N results into SQLite ($work)"
-/usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB max RSS" "$bin" import results.csv 2>&1 | grep -Ev "^credential ids|^\{"
+/usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB max RSS" -o import.time "$bin" import results.csv 2>&1 | grep -Ev "^credential ids|^\{"
+cat import.time
+# The signing the import cannot avoid, on the same cores in the same run:
+# this machine's speed drifts, so the ratio is what compares across runs.
+echo "== the same number of credentials issued alone (encode + sign, nothing read or stored)"
+"$root/target/release/examples/sign_rate" "$N" | tee sign.txt
+awk 'NR == FNR { import = $1; next } { for (i = 1; i < NF; i++) if ($i == "in") alone = $(i + 1) }
+  END { printf "import / issuing alone = %.2f\n", import / alone }' import.time sign.txt
 ls -l issuer-data/issuer.db | awk '{printf "database: %.0f MB\n", $5 / 1048576}'
 tail -n +2 results.csv.codes.csv | cut -d, -f5 | shuf -n 100000 > codes.txt
 "$bin" serve --listen 127.0.0.1:18765 2>serve.log &
