@@ -1092,6 +1092,22 @@ async fn inserting_says_which_rows_were_new() {
     }
 }
 
+/// A database as an older version left it: the first `n` migrations, run
+/// without the service's migrator.
+async fn migrated_up_to(db: &Db, dir: &std::path::Path, n: usize) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("old.db").display()),
+        Db::Postgres(u) => u.clone(),
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for (_, _, sql) in &issuer::db::MIGRATIONS[..n] {
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
+    conn
+}
+
 /// A database from before migration 3 keeps every citizen's code: its
 /// stored hashes become the integer keys the service now looks codes up by,
 /// on both databases (the first hex digit carries the sign).
@@ -1114,14 +1130,7 @@ async fn migrating_to_integer_code_keys_keeps_every_code() {
     ];
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
-        let url = match &db {
-            Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
-            Db::Postgres(u) => u.clone(),
-        };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        for (_, _, sql) in &issuer::db::MIGRATIONS[..2] {
-            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-        }
+        let mut conn = migrated_up_to(&db, dir.path(), 2).await;
         for (i, canonical) in codes.iter().enumerate() {
             // What the service stored before: 128 bits of SHA-256, hex.
             let old = hex::encode(&Sha256::digest(canonical.as_bytes())[..16]);
@@ -1165,14 +1174,7 @@ async fn migrating_moves_first_retrievals_to_their_own_table() {
     sqlx::any::install_default_drivers();
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
-        let url = match &db {
-            Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
-            Db::Postgres(u) => u.clone(),
-        };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        for (_, _, sql) in &issuer::db::MIGRATIONS[..3] {
-            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-        }
+        let mut conn = migrated_up_to(&db, dir.path(), 3).await;
         for (key, at) in [(11i64, Some(5i64)), (12, None)] {
             sqlx::query(
                 "INSERT INTO credentials (id, lab, sample_id, kind, kid, payload, code_key, issued_at, expires_at, retrieved_at) \
