@@ -145,7 +145,6 @@ type Lookup = (
 
 /// Most codes in one lookup query.
 const LOOKUP_BATCH: usize = 128;
-
 /// Lookup queries in flight at once.
 const LOOKUP_WORKERS: usize = 4;
 
@@ -259,8 +258,8 @@ impl AppState {
         // Writes behind the reads, batched: a surge of fetches costs one
         // transaction a second instead of one per fetch. Each commit
         // rewrites every page of the retrievals index it touched and makes
-        // every reader connection drop its page cache, so committing as
-        // often as the writer could wrote 8 times the bytes.
+        // every reader connection drop its page cache: committing as often
+        // as the writer could wrote several times the bytes.
         let closing = state.marks_closing.clone();
         let flusher = async move {
             let mut batch = Vec::new();
