@@ -8,7 +8,7 @@
 
 use crate::request::{IssueArgs, COLUMNS};
 use crate::service::{
-    check_sample_id, new_id, profile_named, Issued, Issuer, IssuerError, Signer, Submission,
+    check_sample_id, profile_named, IdSequence, Issued, Issuer, IssuerError, Signer, Submission,
     SubmissionJson,
 };
 use serde::Serialize;
@@ -173,6 +173,7 @@ fn csv_submission(
     headers: &[String],
     record: &csv::StringRecord,
     now: i64,
+    id: [u8; 16],
 ) -> (Option<String>, Result<Submission, String>) {
     let mut args = IssueArgs {
         issuer: "CN".into(),
@@ -198,7 +199,7 @@ fn csv_submission(
         check_sample_id(&sample_id)?;
         let profile = profile_named(profile.as_deref())?;
         let credential = args
-            .build_from_columns(now, new_id(now))
+            .build_from_columns(now, id)
             .map_err(|e| e.as_fields())?;
         Ok(Submission {
             sample_id,
@@ -218,6 +219,7 @@ fn parse(
 ) -> Result<(), ImportError> {
     let input = LineLimit::new(input);
     let mut batch = Vec::with_capacity(BATCH);
+    let mut ids = IdSequence::new(now);
     match format {
         Format::Csv => {
             let mut reader = csv::ReaderBuilder::new()
@@ -252,7 +254,8 @@ fn parse(
                     Ok(false) => break,
                     Ok(true) => {
                         let line = record.position().map_or(0, |p| p.line());
-                        let (sample, result) = csv_submission(&headers, &record, now);
+                        let (sample, result) =
+                            csv_submission(&headers, &record, now, ids.next_id());
                         batch.push((line, sample, result));
                     }
                     Err(e) => {
@@ -304,7 +307,11 @@ fn parse(
                 let sample = serde_json::from_str::<serde_json::Value>(&text)
                     .ok()
                     .and_then(|v| v.get("sample_id")?.as_str().map(str::to_string));
-                batch.push((line, sample, SubmissionJson::parse(&text, now, new_id(now))));
+                batch.push((
+                    line,
+                    sample,
+                    SubmissionJson::parse(&text, now, ids.next_id()),
+                ));
                 if batch.len() == BATCH && !emit(std::mem::take(&mut batch)) {
                     return Ok(());
                 }
