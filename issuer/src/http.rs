@@ -56,6 +56,10 @@ pub struct Limits {
     pub retrieval_grace: i64,
     /// Signing threads per bulk upload.
     pub bulk_threads: usize,
+    /// First retrievals waiting to be recorded. When it is full a fetch
+    /// gets 503: a credential is handed out only once its first retrieval
+    /// is on its way to the database, so the code cannot work again later.
+    pub marks_queued: usize,
 }
 
 impl Default for Limits {
@@ -69,6 +73,7 @@ impl Default for Limits {
             guesses_per_minute: 10.0,
             retrieval_grace: 15 * 60,
             bulk_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            marks_queued: MARKS_QUEUED,
         }
     }
 }
@@ -150,8 +155,11 @@ const LOOKUP_WORKERS: usize = 4;
 
 /// First retrievals are recorded at most this often, in one transaction.
 const MARK_EVERY: Duration = Duration::from_secs(1);
-/// First retrievals waiting to be recorded: more than a second of a surge.
+/// First retrievals waiting to be recorded, by default: more than four
+/// seconds of 23,300 first fetches a second.
 const MARKS_QUEUED: usize = 100_000;
+/// Most first retrievals recorded in one transaction.
+const MARKS_PER_COMMIT: usize = 100_000;
 
 impl Lookups {
     fn start(issuer: Arc<Issuer>) -> (Lookups, Vec<impl std::future::Future<Output = ()>>) {
@@ -235,7 +243,7 @@ impl AppState {
         limits: Limits,
         clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     ) -> Result<(Arc<AppState>, impl std::future::Future<Output = ()>), IssuerError> {
-        let (marks, mut rx) = mpsc::channel::<(i64, i64)>(MARKS_QUEUED);
+        let (marks, mut rx) = mpsc::channel::<(i64, i64)>(limits.marks_queued.max(1));
         let tokens = load_tokens(&issuer).await?;
         let (lookups, workers) = Lookups::start(issuer.clone());
         for w in workers {
@@ -265,15 +273,20 @@ impl AppState {
             let mut batch = Vec::new();
             let mut next = tokio::time::Instant::now();
             loop {
-                let first = tokio::select! {
-                    m = rx.recv() => m,
-                    _ = closing.notified() => {
-                        // Nothing more comes; what is queued is still recorded.
-                        rx.close();
-                        continue;
-                    }
-                };
-                let Some(first) = first else { break };
+                // A batch the database refused is tried again before
+                // anything else waits: its codes must not work twice.
+                if batch.is_empty() {
+                    let first = tokio::select! {
+                        m = rx.recv() => m,
+                        _ = closing.notified() => {
+                            // Nothing more comes; what is queued is still recorded.
+                            rx.close();
+                            continue;
+                        }
+                    };
+                    let Some(first) = first else { break };
+                    batch.push(first);
+                }
                 if !rx.is_closed() {
                     tokio::select! {
                         _ = tokio::time::sleep_until(next) => {}
@@ -281,17 +294,24 @@ impl AppState {
                     }
                 }
                 next = tokio::time::Instant::now() + MARK_EVERY;
-                batch.push(first);
-                while batch.len() < MARKS_QUEUED {
+                while batch.len() < MARKS_PER_COMMIT {
                     match rx.try_recv() {
                         Ok(m) => batch.push(m),
                         Err(_) => break,
                     }
                 }
-                if let Err(e) = issuer.store.mark_retrieved(&batch).await {
-                    eprintln!("recording retrievals: {e}");
+                match issuer.store.mark_retrieved(&batch).await {
+                    Ok(()) => batch.clear(),
+                    Err(e) if rx.is_closed() => {
+                        // Stopping: there is no later to try again in.
+                        eprintln!(
+                            "recording retrievals: {e}; {} first retrievals are not recorded",
+                            batch.len()
+                        );
+                        batch.clear();
+                    }
+                    Err(e) => eprintln!("recording retrievals: {e}; trying again in a second"),
                 }
-                batch.clear();
             }
         };
         Ok((state, flusher))
@@ -707,8 +727,14 @@ async fn retrieve(
                         && r.retrieved_at
                             .is_none_or(|t| now - t <= state.limits.retrieval_grace) =>
                 {
-                    if r.retrieved_at.is_none() {
-                        let _ = state.marks.try_send((key, now));
+                    if r.retrieved_at.is_none() && state.marks.try_send((key, now)).is_err() {
+                        // Full (the database is behind) or closed (stopping).
+                        state.metrics.shed.fetch_add(1, Relaxed);
+                        return retry_after(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            1,
+                            "busy recording retrievals; try again in a second",
+                        );
                     }
                     Some(r)
                 }

@@ -678,6 +678,70 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
 }
 
 #[tokio::test]
+async fn a_first_fetch_is_answered_only_once_it_can_be_recorded() {
+    let app = app(&Db::Sqlite).await;
+    let mut codes = Vec::new();
+    for sample in ["Q-1", "Q-2"] {
+        let body = test_result(sample, "Li Hua").to_string();
+        let r = call(
+            &app.router,
+            post("/v1/credentials", Some(&app.lab), "application/json", body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        codes.push(r.json()["retrieval_code"].as_str().unwrap().to_string());
+    }
+    // Room for one first retrieval waiting to be recorded, and nothing
+    // recording them yet.
+    let clock = Arc::new(AtomicI64::new(t(NOW)));
+    let c = clock.clone();
+    let (state, flusher) = AppState::new(
+        app.issuer.clone(),
+        Limits {
+            marks_queued: 1,
+            ..Limits::default()
+        },
+        Arc::new(move || c.load(Ordering::SeqCst)),
+    )
+    .await
+    .unwrap();
+    let r = http::router(state.clone())
+        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 8], 5555))));
+    let fetch = |code: &str| call(&r, get(&format!("/v1/retrieve/{code}")));
+    assert_eq!(fetch(&codes[0]).await.status, StatusCode::OK);
+    // The second would be handed out with nothing to say it was: refused,
+    // and the code is not spent.
+    let busy = fetch(&codes[1]).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.header(header::RETRY_AFTER), "1");
+    assert!(busy.json()["error"].as_str().unwrap().contains("try again"));
+    tokio::spawn(flusher);
+    let mut second = fetch(&codes[1]).await;
+    for _ in 0..100 {
+        if second.status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        second = fetch(&codes[1]).await;
+    }
+    assert_eq!(second.status, StatusCode::OK);
+    // Both first retrievals reach the database: after the grace period
+    // both codes are spent.
+    clock.fetch_add(state.limits.retrieval_grace + 1, Ordering::SeqCst);
+    for code in &codes {
+        let mut status = fetch(code).await.status;
+        for _ in 0..100 {
+            if status == StatusCode::NOT_FOUND {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            status = fetch(code).await.status;
+        }
+        assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
+    }
+}
+
+#[tokio::test]
 async fn key_rotation_lists_the_new_key_before_first_use() {
     for db in databases().await {
         let app = app(&db).await;
