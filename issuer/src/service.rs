@@ -1307,13 +1307,9 @@ impl SubmissionJson {
 /// many issued at once, see [`IdSequence`].
 pub fn new_id(now: i64) -> [u8; 16] {
     let mut id = [0u8; 16];
-    id[..4].copy_from_slice(&id_second(now));
+    id[..4].copy_from_slice(&(now.clamp(0, u32::MAX as i64) as u32).to_be_bytes());
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id[4..]);
     id
-}
-
-fn id_second(now: i64) -> [u8; 4] {
-    (now.clamp(0, u32::MAX as i64) as u32).to_be_bytes()
 }
 
 /// Ids for the credentials of one import, all issued at `now`: the issue
@@ -1326,7 +1322,8 @@ fn id_second(now: i64) -> [u8; 4] {
 /// nothing can be done with a credential id alone: the retrieval code is
 /// keyed with the code secret, and revoking needs an admin token.
 pub struct IdSequence {
-    second: [u8; 4],
+    /// The next id as one big-endian number: the issue second in the top
+    /// 32 bits, which stay; the low 96 bits are counted up.
     next: u128,
 }
 
@@ -1334,19 +1331,14 @@ impl IdSequence {
     const MASK: u128 = (1 << 96) - 1;
 
     pub fn new(now: i64) -> IdSequence {
-        let first = new_id(now);
-        let mut start = [0u8; 16];
-        start[4..].copy_from_slice(&first[4..]);
         IdSequence {
-            second: id_second(now),
-            next: u128::from_be_bytes(start),
+            next: u128::from_be_bytes(new_id(now)),
         }
     }
 
     pub fn next_id(&mut self) -> [u8; 16] {
-        let mut id = self.next.to_be_bytes();
-        id[..4].copy_from_slice(&self.second);
-        self.next = self.next.wrapping_add(1) & Self::MASK;
+        let id = self.next.to_be_bytes();
+        self.next = (self.next & !Self::MASK) | (self.next.wrapping_add(1) & Self::MASK);
         id
     }
 }
@@ -1377,8 +1369,7 @@ mod tests {
         let other = hex::encode(IdSequence::new(NOW).next_id());
         assert!(!made.contains(&other));
         let mut ids = IdSequence {
-            second: (NOW as u32).to_be_bytes(),
-            next: IdSequence::MASK,
+            next: (u128::from(NOW as u32) << 96) | IdSequence::MASK,
         };
         assert_eq!(
             hex::encode(ids.next_id()),
