@@ -386,6 +386,12 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
 
+/// 503 with Retry-After, counted as shed load.
+fn shed(state: &AppState, seconds: u64, message: &str) -> Response {
+    state.metrics.shed.fetch_add(1, Relaxed);
+    retry_after(StatusCode::SERVICE_UNAVAILABLE, seconds, message)
+}
+
 fn retry_after(status: StatusCode, seconds: u64, message: &str) -> Response {
     let mut r = error(status, message);
     if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
@@ -487,14 +493,7 @@ async fn measure(State(state): State<Arc<AppState>>, req: Request, next: Next) -
             drop(permit);
             r
         }
-        Err(_) => {
-            state.metrics.shed.fetch_add(1, Relaxed);
-            retry_after(
-                StatusCode::SERVICE_UNAVAILABLE,
-                1,
-                "too many requests in flight; try again shortly",
-            )
-        }
+        Err(_) => shed(&state, 1, "too many requests in flight; try again shortly"),
     };
     state
         .metrics
@@ -623,9 +622,8 @@ async fn issue_bulk(
         );
     };
     let Ok(permit) = state.bulk.clone().try_acquire_owned() else {
-        state.metrics.shed.fetch_add(1, Relaxed);
-        return retry_after(
-            StatusCode::SERVICE_UNAVAILABLE,
+        return shed(
+            &state,
             5,
             "other bulk uploads are running; try again shortly",
         );
@@ -729,9 +727,8 @@ async fn retrieve(
                 {
                     if r.retrieved_at.is_none() && state.marks.try_send((key, now)).is_err() {
                         // Full (the database is behind) or closed (stopping).
-                        state.metrics.shed.fetch_add(1, Relaxed);
-                        return retry_after(
-                            StatusCode::SERVICE_UNAVAILABLE,
+                        return shed(
+                            &state,
                             1,
                             "busy recording retrievals; try again in a second",
                         );
