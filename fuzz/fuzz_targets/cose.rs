@@ -1,7 +1,7 @@
 //! COSE_Sign1 parsing and signature checking on arbitrary bytes.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wallet_core::cose::CoseSign1;
+use wallet_core::wire::cose::CoseSign1;
 use wallet_core::{samples, KeySet};
 
 fuzz_target!(|data: &[u8]| {

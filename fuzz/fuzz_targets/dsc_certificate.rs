@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wallet_core::dsc::issuer_key_from_certificate(data);
+    let _ = wallet_core::keys::dsc::issuer_key_from_certificate(data);
 });

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wallet_core::qr::read_image(data);
+    let _ = wallet_core::wire::qr::read_image(data);
 });

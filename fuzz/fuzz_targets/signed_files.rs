@@ -5,8 +5,8 @@
 //! also tried as a whole file, for the envelope.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wallet_core::cose::{CoseSign1, Headers};
-use wallet_core::revocation::{RevocationDelta, RevocationList};
+use wallet_core::wire::cose::{CoseSign1, Headers};
+use wallet_core::signed::revocation::{RevocationDelta, RevocationList};
 use std::sync::OnceLock;
 use wallet_core::{samples, RuleSet, SigningKey, TrustList, TrustStore};
 

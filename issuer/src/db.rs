@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
-use wallet_core::exposure::Exposure;
-use wallet_core::revocation::{Entry, EntryKind};
+use wallet_core::signed::exposures::Exposure;
+use wallet_core::signed::revocation::{Entry, EntryKind};
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).

@@ -29,8 +29,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, Semaphore};
-use wallet_core::exposure::Exposure;
-use wallet_core::qr::{Level, Symbol};
+use wallet_core::signed::exposures::Exposure;
+use wallet_core::wire::qr::{Level, Symbol};
 use wallet_core::Algorithm;
 
 /// The OpenAPI document.

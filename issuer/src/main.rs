@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
-use wallet_core::exposure::Exposure;
-use wallet_core::qr::{Level, Symbol};
+use wallet_core::signed::exposures::Exposure;
+use wallet_core::wire::qr::{Level, Symbol};
 use wallet_core::{Algorithm, Profile};
 
 /// mimalloc: glibc's malloc and free were 9.5 % of an import, much of it

@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
 use wallet_core::credential::Body;
-use wallet_core::exposure::{Exposure, ExposureList};
 use wallet_core::keys::PublicKey;
-use wallet_core::revocation::{self, Entry, EntryKind};
-use wallet_core::rules::Rules;
-use wallet_core::signed::FileType;
-use wallet_core::trust::{KeyUse, ListedKey};
+use wallet_core::signed::exposures::{Exposure, ExposureList};
+use wallet_core::signed::file::FileType;
+use wallet_core::signed::revocation::{self, Entry, EntryKind};
+use wallet_core::signed::rules::Rules;
+use wallet_core::signed::trust::{KeyUse, ListedKey};
 use wallet_core::{
     Algorithm, Credential, IssuerKey, Profile, RevocationList, RuleSet, SigningKey, TrustList,
     TrustStore,

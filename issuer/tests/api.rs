@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use tower::ServiceExt;
 use wallet_core::credential::instant;
-use wallet_core::exposure::ExposureList;
-use wallet_core::revocation::{id_entry, EntryKind};
+use wallet_core::signed::exposures::ExposureList;
+use wallet_core::signed::revocation::{id_entry, EntryKind};
 use wallet_core::{RevocationList, TrustStore};
 
 fn t(s: &str) -> i64 {
@@ -309,7 +309,7 @@ async fn issue_retrieve_publish_and_revoke() {
         assert_eq!(fetched.header(header::CACHE_CONTROL), "no-store");
         let png = call(r, get(&format!("/v1/retrieve/{code}?format=png"))).await;
         assert_eq!(png.header(header::CONTENT_TYPE), "image/png");
-        let read = wallet_core::qr::read_image(&png.body).unwrap();
+        let read = wallet_core::wire::qr::read_image(&png.body).unwrap();
         assert_eq!(read, payload);
         let svg = call(r, get(&format!("/v1/retrieve/{code}?format=svg"))).await;
         assert!(String::from_utf8(svg.body).unwrap().starts_with("<?xml"));
@@ -413,7 +413,8 @@ async fn issue_retrieve_publish_and_revoke() {
 
         // A checkpoint holding v1 gets a delta; one with nothing gets the list.
         let delta = call(r, get(&format!("/v1/revocations?since={}", v1.version))).await;
-        let delta = wallet_core::revocation::RevocationDelta::open(&delta.body, &trust).unwrap();
+        let delta =
+            wallet_core::signed::revocation::RevocationDelta::open(&delta.body, &trust).unwrap();
         let v2 = v1.apply(&delta).unwrap();
         assert!(v2.contains(EntryKind::Id, &id_entry(&id)));
         let full2 =
@@ -1072,7 +1073,7 @@ async fn exposures_are_published_signed_and_age_out() {
             .unwrap();
         let from_cli = cli
             .add_exposures(
-                vec![wallet_core::exposure::Exposure {
+                vec![wallet_core::signed::exposures::Exposure {
                     venue: "CD-PARK-4".into(),
                     from: t("2026-11-20T07:00:00Z"),
                     until: t("2026-11-20T08:00:00Z"),

@@ -5,9 +5,9 @@ use e2e_tests::{bin_dir, run, stderr, stdout};
 use std::path::Path;
 use std::process::Command;
 use time::OffsetDateTime;
-use wallet_core::revocation::{id_entry, RevocationList};
-use wallet_core::rules::Rules;
-use wallet_core::trust::{KeyUse, ListedKey, TrustList};
+use wallet_core::signed::revocation::{id_entry, RevocationList};
+use wallet_core::signed::rules::Rules;
+use wallet_core::signed::trust::{KeyUse, ListedKey, TrustList};
 use wallet_core::{RuleSet, SigningKey};
 
 const DAY: i64 = 86_400;

@@ -165,7 +165,7 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
         &wallet(cwd, &["show", id, "--png", png.to_str().unwrap()]),
         "show --png",
     );
-    let read = wallet_core::qr::read_image(&std::fs::read(&png).unwrap()).unwrap();
+    let read = wallet_core::wire::qr::read_image(&std::fs::read(&png).unwrap()).unwrap();
     assert_eq!(read, child_payload);
     let best_args = [
         "show",
@@ -211,7 +211,7 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
         stderr(&printed)
     );
     if let Some(page) = render_pdf(&pdf, &cwd.join("page")) {
-        let read = wallet_core::qr::read_image(&page).unwrap();
+        let read = wallet_core::wire::qr::read_image(&page).unwrap();
         assert_eq!(
             read, child_payload,
             "the code reads back from the rendered PDF"

@@ -12,12 +12,15 @@ use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
-use wallet_core::claims::CwtClaims;
-use wallet_core::cose::CoseSign1;
+use wallet_core::credential::dcc;
 use wallet_core::credential::instant;
-use wallet_core::envelope::{self, Profile};
+use wallet_core::keys::dsc;
 use wallet_core::verify::check_signature;
-use wallet_core::{dcc, dsc, qr, IssuerKey, KeySet};
+use wallet_core::wire::claims::CwtClaims;
+use wallet_core::wire::cose::CoseSign1;
+use wallet_core::wire::envelope::{self, Profile};
+use wallet_core::wire::qr;
+use wallet_core::{IssuerKey, KeySet};
 
 /// The flags upstream defines.
 pub const FLAGS: [&str; 12] = [
@@ -376,9 +379,9 @@ impl<'a> Case<'a> {
     fn cbor_payload(&self) -> Result<Result<Json, String>, Untestable> {
         let bytes = hex_field(self.json, "CBOR")?;
         Ok((|| {
-            let value = wallet_core::cbor::decode(&bytes).map_err(|e| e.to_string())?;
-            if let wallet_core::cbor::Value::Map(m) = &value {
-                if wallet_core::cbor::map_get(m, -260).is_some() {
+            let value = wallet_core::wire::cbor::decode(&bytes).map_err(|e| e.to_string())?;
+            if let wallet_core::wire::cbor::Value::Map(m) = &value {
+                if wallet_core::wire::cbor::map_get(m, -260).is_some() {
                     let claims = CwtClaims::from_bytes(&bytes).map_err(|e| e.to_string())?;
                     return dcc::cbor_to_json(claims.hcert.as_ref().ok_or("no hcert key 1")?);
                 }
@@ -616,8 +619,8 @@ impl<'a> Case<'a> {
                     Err(e) => return res(false, format!("CBOR: {e}")),
                 };
                 // Encode JSON to CBOR with our encoder, then read both back.
-                let ours = wallet_core::cbor::encode(&dcc::json_to_cbor(json));
-                let ours = match wallet_core::cbor::decode(&ours)
+                let ours = wallet_core::wire::cbor::encode(&dcc::json_to_cbor(json));
+                let ours = match wallet_core::wire::cbor::decode(&ours)
                     .map_err(|e| e.to_string())
                     .and_then(|v| dcc::cbor_to_json(&v))
                 {

@@ -5,7 +5,7 @@
 use crate::station::{Source, StationError, REVOCATIONS, RULES, TRUST_LIST};
 use std::io::Read;
 use std::time::Duration;
-use wallet_core::signed::MAX_SIGNED_FILE;
+use wallet_core::signed::file::MAX_SIGNED_FILE;
 
 /// An issuer's base URL.
 pub struct HttpSource {

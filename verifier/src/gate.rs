@@ -12,8 +12,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use time::OffsetDateTime;
-use wallet_core::check::{CheckError, Checkpoint};
-use wallet_core::envelope::MAX_PAYLOAD_TEXT;
+use wallet_core::checkpoint::check::{CheckError, Checkpoint};
+use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 
 /// Most lines checked together.
 pub const CHUNK: usize = 8192;
@@ -134,7 +134,7 @@ pub fn run(
                 }
             }
             // Serialised on the checking threads; a verdict always serialises.
-            let verdicts = wallet_core::batch::check_batch_map(
+            let verdicts = wallet_core::checkpoint::batch::check_batch_map(
                 &lines,
                 checkpoint,
                 profile,

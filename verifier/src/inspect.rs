@@ -3,9 +3,11 @@
 use serde_json::{json, Value as Json};
 use std::path::Path;
 use thiserror::Error;
-use wallet_core::cbor::Value;
+use wallet_core::credential::dcc;
 use wallet_core::credential::instant;
-use wallet_core::{dcc, qr, Decoded, Profile};
+use wallet_core::wire::cbor::Value;
+use wallet_core::wire::qr;
+use wallet_core::{Decoded, Profile};
 
 #[derive(Debug, Error)]
 pub enum InputError {
@@ -37,7 +39,7 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             });
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
-        let looks_like_text = bytes.len() <= wallet_core::envelope::MAX_PAYLOAD_TEXT + 2
+        let looks_like_text = bytes.len() <= wallet_core::wire::envelope::MAX_PAYLOAD_TEXT + 2
             && std::str::from_utf8(&bytes).is_ok_and(|s| s.trim_start().starts_with("HC"));
         if looks_like_text {
             return Ok(String::from_utf8_lossy(&bytes).trim().to_string());
@@ -80,7 +82,7 @@ fn cbor_debug(v: &Value) -> Json {
 
 /// A JSON description of a decoded payload: envelope, headers, claims, payload.
 pub fn describe(d: &Decoded) -> Json {
-    let header = |h: &wallet_core::cose::Headers| {
+    let header = |h: &wallet_core::wire::cose::Headers| {
         let mut o = serde_json::Map::new();
         if let Some(a) = h.alg {
             let name = wallet_core::Algorithm::from_cose(a).map_or("unknown", |a| a.name());

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, station, watch};
-use wallet_core::cache::Cache;
+use wallet_core::checkpoint::cache::Cache;
 
 #[derive(Parser)]
 #[command(

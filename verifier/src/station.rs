@@ -5,12 +5,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
-use wallet_core::cache::{Cache, CacheError, FileChange};
-use wallet_core::check::Verdict;
+use wallet_core::checkpoint::cache::{Cache, CacheError, FileChange};
+use wallet_core::checkpoint::check::Verdict;
 use wallet_core::credential::instant;
 use wallet_core::keys::{kid_for_spki, PublicKey};
-use wallet_core::signed::Header;
-use wallet_core::trust::TrustChange;
+use wallet_core::signed::file::Header;
+use wallet_core::signed::trust::TrustChange;
 
 /// The names the issuer publishes its files under, in a folder or on a stick.
 pub const TRUST_LIST: &str = "trust-list.cose";
@@ -109,7 +109,9 @@ pub fn read_small_text(path: &Path) -> std::io::Result<Option<String>> {
 /// When the store's files last changed: a sync in another process shows
 /// up as a different stamp.
 pub fn store_stamp(cache: &Cache) -> Vec<Option<std::time::SystemTime>> {
-    use wallet_core::cache::{ANCHORS_FILE, REVOCATIONS_FILE, RULES_FILE, TRUST_LIST_FILE};
+    use wallet_core::checkpoint::cache::{
+        ANCHORS_FILE, REVOCATIONS_FILE, RULES_FILE, TRUST_LIST_FILE,
+    };
     [ANCHORS_FILE, TRUST_LIST_FILE, REVOCATIONS_FILE, RULES_FILE]
         .iter()
         .map(|f| {

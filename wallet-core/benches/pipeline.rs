@@ -15,9 +15,9 @@ mod common;
 
 use criterion::{black_box, Criterion};
 use time::OffsetDateTime;
-use wallet_core::cose::CoseSign1;
-use wallet_core::envelope;
 use wallet_core::keys::PublicKey;
+use wallet_core::wire::cose::CoseSign1;
+use wallet_core::wire::envelope;
 use wallet_core::{issue, samples, verify, KeySet, Profile};
 
 fn benches(c: &mut Criterion) {

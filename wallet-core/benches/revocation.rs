@@ -22,7 +22,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use time::OffsetDateTime;
 use wallet_core::keys::PublicKey;
-use wallet_core::revocation::{Entry, RevocationList};
+use wallet_core::signed::revocation::{Entry, RevocationList};
 use wallet_core::{check, decode, issue, samples, Profile};
 
 struct Counting;

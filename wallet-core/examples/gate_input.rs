@@ -6,8 +6,8 @@
 //! `cargo run --release -p wallet-core --example gate_input -- OUT_DIR N`
 
 use std::io::Write;
-use wallet_core::cache::Cache;
-use wallet_core::qr::{Level, Symbol};
+use wallet_core::checkpoint::cache::Cache;
+use wallet_core::wire::qr::{Level, Symbol};
 use wallet_core::{issue, samples, Profile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,8 +4,8 @@
 //!
 //! `cargo run -p wallet-core --example sizes -- ../shared/interop/eu-dcc`
 
-use wallet_core::envelope::{self, Profile};
-use wallet_core::qr::{Level, Symbol};
+use wallet_core::wire::envelope::{self, Profile};
+use wallet_core::wire::qr::{Level, Symbol};
 use wallet_core::{issue, samples};
 
 fn row(label: &str, payload: &str) {
@@ -65,7 +65,7 @@ fn main() {
                     continue;
                 };
                 let Ok(payload) = d.dcc_json() else { continue };
-                let Ok(kind) = wallet_core::dcc::kind_of(&payload) else {
+                let Ok(kind) = wallet_core::credential::dcc::kind_of(&payload) else {
                     continue;
                 };
                 if let Ok(s) = Symbol::new(prefix, Level::M) {

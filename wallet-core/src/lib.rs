@@ -2,50 +2,53 @@
 //!
 //! It is for encoding, signing, decoding and verifying compact health
 //! credentials (test result, vaccination, recovery, venue) carried in the EU
-//! DCC envelope (`HC1:`/`HCN1:` + base45(zlib(COSE_Sign1(CWT)))), and for
-//! rendering and reading their QR codes. Every check takes the clock as an
-//! explicit `now`. It is not for networking or storage: it has no HTTP, SQL
-//! or async runtime, and builds for `wasm32-unknown-unknown`.
+//! DCC envelope (`HC1:`/`HCN1:` + base45(zlib(COSE_Sign1(CWT)))), for the
+//! signed files devices keep offline, and for what a checkpoint and a
+//! citizen's wallet do with them. Every check takes the clock as an
+//! explicit `now`. It is not for networking or databases: it has no HTTP,
+//! SQL or async runtime, and builds for `wasm32-unknown-unknown`.
 //!
-//! The pipeline reads top to bottom: [`envelope`] → [`cbor`] → [`cose`] →
-//! [`keys`] / [`dsc`] / [`trust`] → [`claims`] → [`credential`] / [`dcc`] →
-//! [`verify`] → [`revocation`] → [`rules`] → [`check`] (the checkpoint's
-//! verdict). [`signed`] is the envelope of the three signed files a
-//! checkpoint caches ([`trust`], [`revocation`], [`rules`]), [`cache`] keeps
-//! them on disk, [`wallet`] keeps a citizen's credentials per family member,
-//! and [`qr`] turns payload text into images and back.
+//! The folders go from the bytes up; each imports only from those above it
+//! in this list:
+//!
+//! - [`wire`]: the format as bytes and text: the envelope (base45, zlib),
+//!   bounded CBOR, COSE_Sign1, CWT claims, and QR codes.
+//! - [`credential`]: what a credential says (test, vaccination, recovery,
+//!   venue), in our compact native profile and as an EU DCC payload.
+//! - [`keys`]: algorithms, public and private keys, EU Document Signer
+//!   Certificates, and looking keys up by key identifier.
+//! - [`mod@verify`]: payload text + trusted keys + `now` → the signature and
+//!   time checks, with every [`Reason`] it fails; and issuing (signing).
+//! - [`signed`]: the signed files: trust list, revocations, rules, exposures.
+//! - [`checkpoint`]: the checkpoint's verdict, batch checking, the local
+//!   cache of signed files, and syncing them.
+//! - [`citizen`]: the wallet store per family member, the visit log and
+//!   exposure matching, and printable sheets.
+//!
+//! ```
+//! use wallet_core::{decode, wire::envelope::Profile};
+//! let text = "HCN1:NOT-A-CODE";
+//! assert!(decode(text).is_err());
+//! assert_eq!(Profile::Native.prefix(), "HCN1:");
+//! ```
 #![forbid(unsafe_code)]
 
-pub mod batch;
-pub mod cache;
-pub mod cbor;
-pub mod check;
-pub mod claims;
-pub mod cose;
+pub mod checkpoint;
+pub mod citizen;
 pub mod credential;
-pub mod dcc;
-pub mod deflate;
-pub mod dsc;
-pub mod envelope;
-pub mod exposure;
 pub mod keys;
-pub mod qr;
-pub mod revocation;
-pub mod rules;
 pub mod samples;
-pub mod sheet;
 pub mod signed;
-pub mod trust;
 pub mod verify;
-pub mod visits;
-pub mod wallet;
+pub mod wire;
 
-pub use batch::check_batch;
-pub use check::{check, Checkpoint, Verdict};
+pub use checkpoint::batch::check_batch;
+pub use checkpoint::check::{check, Checkpoint, Verdict};
 pub use credential::{Credential, CredentialKind};
-pub use envelope::Profile;
+pub use keys::lookup::{KeyLookup, KeySet};
 pub use keys::{Algorithm, IssuerKey, SigningKey};
-pub use revocation::RevocationList;
-pub use rules::RuleSet;
-pub use trust::{TrustList, TrustStore};
-pub use verify::{decode, issue, verify, Decoded, KeyLookup, KeySet, Reason, Verification};
+pub use signed::revocation::RevocationList;
+pub use signed::rules::RuleSet;
+pub use signed::trust::{TrustList, TrustStore};
+pub use verify::{decode, issue, verify, Decoded, Reason, Verification};
+pub use wire::envelope::Profile;

@@ -1,16 +1,16 @@
 //! Example credentials with fixed contents, for tests, benchmarks and the
 //! spec's test vectors. Nothing here is used to issue real credentials.
 
-use crate::check::Checkpoint;
+use crate::checkpoint::check::Checkpoint;
 use crate::credential::{
     Body, Credential, Holder, PartialDate, RecoveryEntry, TestEntry, TestResult, TestType,
     VaccinationEntry, Venue,
 };
-use crate::exposure::{Exposure, ExposureList};
 use crate::keys::{IssuerKey, SigningKey};
-use crate::revocation::RevocationList;
-use crate::rules::{RuleSet, Rules};
-use crate::trust::{KeyUse, ListedKey, TrustList, TrustStore};
+use crate::signed::exposures::{Exposure, ExposureList};
+use crate::signed::revocation::RevocationList;
+use crate::signed::rules::{RuleSet, Rules};
+use crate::signed::trust::{KeyUse, ListedKey, TrustList, TrustStore};
 use time::macros::{date, datetime};
 
 /// The spec's fixed Ed25519 test key: seed bytes 0x00, 0x01, …, 0x1f.

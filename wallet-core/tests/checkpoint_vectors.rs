@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
-use wallet_core::revocation::{id_entry, signature_entry, RevocationDelta, RevocationList};
+use wallet_core::signed::revocation::{id_entry, signature_entry, RevocationDelta, RevocationList};
 use wallet_core::{check, decode, issue, samples, Checkpoint, Profile, RuleSet, TrustStore};
 
 fn dir() -> PathBuf {
@@ -181,8 +181,8 @@ fn build() -> Vec<(&'static str, Json)> {
                 "expected": {
                     "base_version": 1, "version": 2,
                     "digest_hex": hex::encode(v2.digest()),
-                    "ids_hex_after": v2.entries(wallet_core::revocation::EntryKind::Id).iter().map(hex::encode).collect::<Vec<_>>(),
-                    "signatures_hex_after": v2.entries(wallet_core::revocation::EntryKind::Signature).iter().map(hex::encode).collect::<Vec<_>>(),
+                    "ids_hex_after": v2.entries(wallet_core::signed::revocation::EntryKind::Id).iter().map(hex::encode).collect::<Vec<_>>(),
+                    "signatures_hex_after": v2.entries(wallet_core::signed::revocation::EntryKind::Signature).iter().map(hex::encode).collect::<Vec<_>>(),
                 },
             }),
         ),
@@ -269,7 +269,7 @@ fn stored_checkpoint_vectors_read_as_stated() {
         d["expected"]["digest_hex"].as_str().unwrap()
     );
     let ids: Vec<String> = v2
-        .entries(wallet_core::revocation::EntryKind::Id)
+        .entries(wallet_core::signed::revocation::EntryKind::Id)
         .iter()
         .map(hex::encode)
         .collect();
@@ -283,7 +283,8 @@ fn stored_checkpoint_vectors_read_as_stated() {
     );
 
     let e = stored("exposures");
-    let (exposures, _) = wallet_core::exposure::ExposureList::open(&file(&e), &trust).unwrap();
+    let (exposures, _) =
+        wallet_core::signed::exposures::ExposureList::open(&file(&e), &trust).unwrap();
     assert_eq!(json!(exposures.version), e["expected"]["version"]);
     assert_eq!(
         serde_json::to_value(&exposures.exposures).unwrap(),

@@ -6,10 +6,10 @@
 use serde_json::{json, Value as Json};
 use std::path::PathBuf;
 use time::OffsetDateTime;
-use wallet_core::cose::{CoseSign1, Headers};
 use wallet_core::credential::instant;
-use wallet_core::envelope::{self, Profile};
-use wallet_core::qr::{Level, Symbol};
+use wallet_core::wire::cose::{CoseSign1, Headers};
+use wallet_core::wire::envelope::{self, Profile};
+use wallet_core::wire::qr::{Level, Symbol};
 use wallet_core::{issue, samples, verify, Credential, KeySet, SigningKey};
 
 fn vectors_dir() -> PathBuf {
@@ -144,11 +144,11 @@ fn build() -> Vec<(String, Json)> {
                     other: vec![],
                 };
                 c.protected_bytes =
-                    wallet_core::cbor::encode(&wallet_core::cbor::Value::Map(vec![
+                    wallet_core::wire::cbor::encode(&wallet_core::wire::cbor::Value::Map(vec![
                         (1.into(), (-8).into()),
                         (
                             4.into(),
-                            wallet_core::cbor::Value::Bytes(other.kid().to_vec()),
+                            wallet_core::wire::cbor::Value::Bytes(other.kid().to_vec()),
                         ),
                     ]));
                 c.signature = ed.sign(&c.to_be_signed());

@@ -8,8 +8,8 @@ use std::path::Path;
 use thiserror::Error;
 use verifier::fetch::{agent, get};
 use verifier::station::StationError;
-use wallet_core::envelope::MAX_PAYLOAD_TEXT;
-use wallet_core::signed::MAX_SIGNED_FILE;
+use wallet_core::signed::file::MAX_SIGNED_FILE;
+use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 
 #[derive(Debug, Error)]
 pub enum FetchError {

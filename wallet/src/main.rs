@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 use verifier::{inspect, station};
 use wallet::{fetch, render};
-use wallet_core::cache::{Cache, CacheError};
-use wallet_core::check::Checkpoint;
-use wallet_core::qr::{Level, Symbol};
-use wallet_core::sheet::{Caption, PaperSize, Sheet};
-use wallet_core::signed::SignedFileError;
-use wallet_core::wallet::{Held, Status, Wallet, WalletError, DEFAULT_MEMBER};
+use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::checkpoint::check::Checkpoint;
+use wallet_core::citizen::sheet::{Caption, PaperSize, Sheet};
+use wallet_core::citizen::wallet::{Held, Status, Wallet, DEFAULT_MEMBER};
+use wallet_core::citizen::WalletError;
+use wallet_core::signed::file::SignedFileError;
+use wallet_core::wire::qr::{Level, Symbol};
 
 #[derive(Parser)]
 #[command(
@@ -356,8 +357,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Checkin { input } => {
             let cp = ctx.synced()?;
             let text = inspect::payload_from_arg(&input)?;
-            let visit = ctx.wallet.checkin(&text, &cp, ctx.now)?;
-            let days = ctx.wallet.retention_days(ctx.now)?;
+            let visit = ctx.wallet.visit_log().checkin(&text, &cp, ctx.now)?;
+            let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
             println!(
                 "checked in at {} ({}) on {}",
                 visit.name,
@@ -368,8 +369,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Visits { json } => {
-            let visits = ctx.wallet.visits(ctx.now)?;
-            let days = ctx.wallet.retention_days(ctx.now)?;
+            let visits = ctx.wallet.visit_log().visits(ctx.now)?;
+            let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&visits)?);
             } else {
@@ -383,7 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Retention { days } => {
             match days {
                 Some(d) => {
-                    let deleted = ctx.wallet.set_retention_days(d, ctx.now)?;
+                    let deleted = ctx.wallet.visit_log().set_retention_days(d, ctx.now)?;
                     println!("visits are kept {d} days");
                     if deleted > 0 {
                         eprintln!("deleted {deleted} older visit(s)");
@@ -391,7 +392,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => println!(
                     "visits are kept {} days",
-                    ctx.wallet.retention_days(ctx.now)?
+                    ctx.wallet.visit_log().retention_days(ctx.now)?
                 ),
             }
             Ok(ExitCode::SUCCESS)
@@ -532,9 +533,9 @@ fn exposure(ctx: &Ctx, from: &str, json: bool) -> Result<ExitCode> {
             render::minutes(list.next_update)
         );
     }
-    let visits = ctx.wallet.visits(ctx.now)?;
-    let found = ctx.wallet.exposures(&list, ctx.now)?;
-    let days = ctx.wallet.retention_days(ctx.now)?;
+    let visits = ctx.wallet.visit_log().visits(ctx.now)?;
+    let found = ctx.wallet.visit_log().exposures(&list, ctx.now)?;
+    let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
     if json {
         println!(
             "{}",

@@ -1,10 +1,10 @@
 //! How the wallet reads to a person at a terminal.
 
 use std::fmt::Write as _;
+use wallet_core::citizen::sheet::Caption;
+use wallet_core::citizen::visits::{Found, Visit};
+use wallet_core::citizen::wallet::{Held, Status};
 pub use wallet_core::credential::instant::minutes;
-use wallet_core::sheet::Caption;
-use wallet_core::visits::{Found, Visit};
-use wallet_core::wallet::{Held, Status};
 
 /// A status in a few words: "valid until …", "expires in 6 h", "expired on …".
 pub fn status_text(status: &Status, now: i64) -> String {

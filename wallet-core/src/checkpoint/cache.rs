@@ -1,0 +1,529 @@
+//! The checkpoint's local copy of the signed files, in one directory:
+//!
+//! ```text
+//! anchors.pem        pinned trust-anchor public keys (PEM, one or more)
+//! trust-list.cose    the signed trust list, as downloaded
+//! revocations.state  the revocation list held: see below
+//! rules.cose         the signed rule set, as downloaded
+//! exposures.cose     the signed exposure list, as downloaded (wallets)
+//! dsc/<kid>.pem      EU DSC certificates trusted locally
+//! ```
+//!
+//! Every file is replaced atomically (written to a temporary file in the
+//! same directory, flushed, renamed over the old one), so a crash mid-update
+//! leaves the previous file intact. A file is only written after it has
+//! been verified: a malformed, forged or older file changes nothing.
+//!
+//! `revocations.state` is a CBOR map `{"signed": bstr}` holding the last
+//! full list as downloaded, or, once deltas have been applied,
+//! `{"signed": bstr, "ids": bstr, "signatures": bstr}`: the last signed delta
+//! with the entries it produced. On load the delta's signature is checked
+//! and the entries must match the digest it signs, so nothing in the cache
+//! is trusted without a signature.
+
+use crate::checkpoint::check::Checkpoint;
+use crate::keys::dsc;
+use crate::keys::{IssuerKey, PublicKey};
+use crate::signed::exposures::ExposureList;
+use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
+use crate::signed::revocation::{EntryKind, RevocationDelta, RevocationList};
+use crate::signed::rules::RuleSet;
+use crate::signed::trust::{TrustChange, TrustStore};
+use crate::wire::cbor::{self, Value};
+use serde::Serialize;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+pub const ANCHORS_FILE: &str = "anchors.pem";
+pub const TRUST_LIST_FILE: &str = "trust-list.cose";
+pub const REVOCATIONS_FILE: &str = "revocations.state";
+pub const RULES_FILE: &str = "rules.cose";
+pub const EXPOSURES_FILE: &str = "exposures.cose";
+pub const DSC_DIR: &str = "dsc";
+
+/// Reads and verifies one type of signed file.
+type OpenFn<T> = fn(&[u8], &TrustStore) -> Result<(T, [u8; 32]), SignedFileError>;
+
+/// Largest cached file read (a signed file plus the state's entries).
+const MAX_CACHED_FILE: u64 = 2 * MAX_SIGNED_FILE as u64 + 4096;
+
+#[derive(Debug, Error)]
+pub enum CacheError {
+    #[error("{path}: {why}")]
+    Io { path: PathBuf, why: String },
+    #[error("no {what} in {dir} yet: {hint}")]
+    Missing {
+        what: &'static str,
+        dir: PathBuf,
+        hint: &'static str,
+    },
+    #[error("{path}: {source}")]
+    Corrupt {
+        path: PathBuf,
+        source: SignedFileError,
+    },
+    #[error(transparent)]
+    Refused(#[from] SignedFileError),
+    #[error("{path}: {why}")]
+    BadKey { path: PathBuf, why: String },
+}
+
+/// What installing a revocation or rules file changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    pub file: FileType,
+    pub from_version: Option<u64>,
+    pub to_version: u64,
+    /// Revocation entries added and removed (zero for rules).
+    pub added: usize,
+    pub removed: usize,
+}
+
+/// A cache directory.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    pub fn new(dir: impl Into<PathBuf>) -> Cache {
+        Cache { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn io(&self, path: &Path, e: io::Error) -> CacheError {
+        CacheError::Io {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        }
+    }
+
+    /// Reads a cached file; `None` if it does not exist.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let path = self.path(name);
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io(&path, e)),
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_CACHED_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.io(&path, e))?;
+        if bytes.len() as u64 > MAX_CACHED_FILE {
+            return Err(CacheError::Io {
+                path,
+                why: format!("larger than {MAX_CACHED_FILE} bytes"),
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Replaces a file atomically: temporary file, flush, rename, flush the directory.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
+        let path = self.path(name);
+        write_atomically(&path, bytes).map_err(|e| self.io(&path, e))
+    }
+
+    /// Pins the trust anchors (replacing any pinned before).
+    pub fn pin_anchors(&self, anchors: &[PublicKey]) -> Result<(), CacheError> {
+        fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
+        let pem: String = anchors.iter().map(PublicKey::to_pem).collect();
+        self.write(ANCHORS_FILE, pem.as_bytes())
+    }
+
+    /// The pinned trust anchors.
+    pub fn anchors(&self) -> Result<Vec<IssuerKey>, CacheError> {
+        let path = self.path(ANCHORS_FILE);
+        let bytes = self.read(ANCHORS_FILE)?.ok_or(CacheError::Missing {
+            what: "pinned trust anchor",
+            dir: self.dir.clone(),
+            hint: "pin the issuer's anchor key first",
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| CacheError::BadKey {
+            path: path.clone(),
+            why: "not UTF-8 PEM text".into(),
+        })?;
+        let end = "-----END PUBLIC KEY-----";
+        let mut anchors = Vec::new();
+        for block in text.split_inclusive(end).filter(|b| b.contains(end)) {
+            let key = PublicKey::from_pem(block).map_err(|e| CacheError::BadKey {
+                path: path.clone(),
+                why: e.to_string(),
+            })?;
+            anchors.push(IssuerKey::from_public_key(key, "trust anchor"));
+        }
+        if anchors.is_empty() {
+            return Err(CacheError::BadKey {
+                path,
+                why: "holds no PEM public key".into(),
+            });
+        }
+        Ok(anchors)
+    }
+
+    /// Adds an EU DSC certificate (PEM or base64 DER) to the local trust.
+    pub fn add_certificate(&self, text: &str) -> Result<IssuerKey, CacheError> {
+        let key = dsc::issuer_key_from_text(text).map_err(|e| CacheError::BadKey {
+            path: PathBuf::from("certificate"),
+            why: e.to_string(),
+        })?;
+        let dir = self.path(DSC_DIR);
+        fs::create_dir_all(&dir).map_err(|e| self.io(&dir, e))?;
+        let name = format!("{DSC_DIR}/{}.pem", hex::encode(&key.kid));
+        self.write(&name, text.trim().as_bytes())?;
+        Ok(key)
+    }
+
+    /// The trust store: anchors, the cached list (if any) and local DSCs.
+    pub fn trust_store(&self) -> Result<TrustStore, CacheError> {
+        self.trust_store_with(true)
+    }
+
+    fn trust_store_with(&self, list: bool) -> Result<TrustStore, CacheError> {
+        let mut store = TrustStore::new(self.anchors()?);
+        let held = if list {
+            self.read(TRUST_LIST_FILE)?
+        } else {
+            None
+        };
+        if let Some(bytes) = held {
+            store
+                .install(&bytes)
+                .map_err(|source| CacheError::Corrupt {
+                    path: self.path(TRUST_LIST_FILE),
+                    source,
+                })?;
+        }
+        let dir = self.path(DSC_DIR);
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| self.io(&dir, e))?;
+        let mut names: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| n.ends_with(".pem"))
+            .collect();
+        names.sort();
+        for name in names {
+            let rel = format!("{DSC_DIR}/{name}");
+            let bytes = self.read(&rel)?.unwrap_or_default();
+            let key = dsc::issuer_key_from_text(&String::from_utf8_lossy(&bytes)).map_err(|e| {
+                CacheError::BadKey {
+                    path: self.path(&rel),
+                    why: e.to_string(),
+                }
+            })?;
+            store.add_local_key(key);
+        }
+        Ok(store)
+    }
+
+    /// Verifies a downloaded trust list and, if it is newer, stores it. A
+    /// held list that no longer verifies (damaged on disk, or signed by an
+    /// anchor no longer pinned) cannot guard against rollback and is replaced.
+    pub fn install_trust_list(&self, bytes: &[u8]) -> Result<TrustChange, CacheError> {
+        let mut store = match self.trust_store() {
+            Err(CacheError::Corrupt { .. }) => self.trust_store_with(false)?,
+            other => other?,
+        };
+        let change = store.install(bytes)?;
+        if !change.is_unchanged() {
+            self.write(TRUST_LIST_FILE, bytes)?;
+        }
+        Ok(change)
+    }
+
+    /// The revocation list held, verified against `trust`; `None` if none yet.
+    pub fn revocations(&self, trust: &TrustStore) -> Result<Option<RevocationList>, CacheError> {
+        let Some(bytes) = self.read(REVOCATIONS_FILE)? else {
+            return Ok(None);
+        };
+        let corrupt = |source: SignedFileError| CacheError::Corrupt {
+            path: self.path(REVOCATIONS_FILE),
+            source,
+        };
+        let malformed = |why: &str| {
+            corrupt(SignedFileError::Malformed {
+                file: "revocation state",
+                why: why.into(),
+            })
+        };
+        let Ok(Value::Map(mut map)) = cbor::decode_limited(&bytes, MAX_CACHED_FILE as usize) else {
+            return Err(malformed("not a CBOR map"));
+        };
+        drop(bytes);
+        let mut take = |field: &str| -> Option<Vec<u8>> {
+            let i = map.iter().position(|(k, _)| k.as_text() == Some(field))?;
+            match map.swap_remove(i).1 {
+                Value::Bytes(b) => Some(b),
+                _ => None,
+            }
+        };
+        let signed_bytes = take("signed").ok_or_else(|| malformed("no \"signed\" file"))?;
+        match (take("ids"), take("signatures")) {
+            (None, None) => RevocationList::open(&signed_bytes, trust)
+                .map(Some)
+                .map_err(corrupt),
+            (Some(ids), Some(signatures)) => {
+                let delta = RevocationDelta::open(&signed_bytes, trust).map_err(corrupt)?;
+                RevocationList::from_state(&delta, &ids, &signatures)
+                    .map(Some)
+                    .map_err(corrupt)
+            }
+            _ => Err(malformed(
+                "needs both \"ids\" and \"signatures\" or neither",
+            )),
+        }
+    }
+
+    /// The revocation list a download builds on: the one held, or none when
+    /// there is none or it is damaged (a damaged state can only be replaced
+    /// by a full list).
+    pub fn held_revocations(
+        &self,
+        trust: &TrustStore,
+    ) -> Result<Option<RevocationList>, CacheError> {
+        match self.revocations(trust) {
+            Err(CacheError::Corrupt { .. }) => Ok(None),
+            other => other,
+        }
+    }
+
+    /// Verifies a downloaded revocation list (full or delta) and stores the
+    /// result if it is newer. A delta must start from the version held.
+    pub fn install_revocations(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        let trust = self.trust_store()?;
+        let held = self.held_revocations(&trust)?;
+        self.install_revocations_onto(&trust, held.as_ref(), bytes)
+    }
+
+    /// [`Cache::install_revocations`] for a caller that already holds the
+    /// trust store and the [`Cache::held_revocations`] (to ask for a delta
+    /// from its version), so the held list is not loaded twice.
+    pub fn install_revocations_onto(
+        &self,
+        trust: &TrustStore,
+        held: Option<&RevocationList>,
+        bytes: &[u8],
+    ) -> Result<FileChange, CacheError> {
+        let (next, state) = match RevocationList::open(bytes, trust) {
+            Ok(next) => {
+                let state = Value::Map(vec![("signed".into(), Value::Bytes(bytes.to_vec()))]);
+                (next, state)
+            }
+            Err(SignedFileError::WrongType { found, .. })
+                if found == FileType::RevocationDelta.name() =>
+            {
+                let delta = RevocationDelta::open(bytes, trust)?;
+                let held = held.ok_or(CacheError::Missing {
+                    what: "revocation list to apply a delta to",
+                    dir: self.dir.clone(),
+                    hint: "download the full list first",
+                })?;
+                let next = held.apply(&delta)?;
+                let state = Value::Map(vec![
+                    ("signed".into(), Value::Bytes(bytes.to_vec())),
+                    (
+                        "ids".into(),
+                        Value::Bytes(next.entries(EntryKind::Id).concat()),
+                    ),
+                    (
+                        "signatures".into(),
+                        Value::Bytes(next.entries(EntryKind::Signature).concat()),
+                    ),
+                ]);
+                (next, state)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let digest = next.digest();
+        let held_digest = held.map(|h| (h.version, h.digest()));
+        let changed = signed::check_succession(
+            FileType::Revocations,
+            held_digest.as_ref().map(|(v, d)| (*v, &d[..])),
+            (next.version, &digest),
+        )?;
+        let change = revocation_change(held, &next);
+        if changed {
+            self.write(REVOCATIONS_FILE, &cbor::encode(&state))?;
+        }
+        Ok(change)
+    }
+
+    /// The rule set held, verified against `trust`; `None` if none yet.
+    pub fn rules(&self, trust: &TrustStore) -> Result<Option<(RuleSet, [u8; 32])>, CacheError> {
+        self.held(RULES_FILE, trust, RuleSet::open)
+    }
+
+    /// Verifies a downloaded rule set and stores it if it is newer.
+    pub fn install_rules(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        self.install(RULES_FILE, FileType::Rules, bytes, RuleSet::open, |r| {
+            r.version
+        })
+    }
+
+    /// The exposure list held, verified against `trust`; `None` if none yet.
+    pub fn exposures(
+        &self,
+        trust: &TrustStore,
+    ) -> Result<Option<(ExposureList, [u8; 32])>, CacheError> {
+        self.held(EXPOSURES_FILE, trust, ExposureList::open)
+    }
+
+    /// Verifies a downloaded exposure list and stores it if it is newer
+    /// (an older one is refused: it could hide exposures).
+    pub fn install_exposures(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        self.install(
+            EXPOSURES_FILE,
+            FileType::Exposures,
+            bytes,
+            ExposureList::open,
+            |l| l.version,
+        )
+    }
+
+    /// A held file of a type read by `open`; `None` if none yet.
+    fn held<T>(
+        &self,
+        name: &str,
+        trust: &TrustStore,
+        open: OpenFn<T>,
+    ) -> Result<Option<(T, [u8; 32])>, CacheError> {
+        let Some(bytes) = self.read(name)? else {
+            return Ok(None);
+        };
+        open(&bytes, trust)
+            .map(Some)
+            .map_err(|source| CacheError::Corrupt {
+                path: self.path(name),
+                source,
+            })
+    }
+
+    /// Verifies a downloaded file that is stored as it came (rules,
+    /// exposures) and writes it if its version is newer than the one held.
+    fn install<T>(
+        &self,
+        name: &str,
+        file: FileType,
+        bytes: &[u8],
+        open: OpenFn<T>,
+        version: fn(&T) -> u64,
+    ) -> Result<FileChange, CacheError> {
+        let trust = self.trust_store()?;
+        let held = match self.held(name, &trust, open) {
+            Err(CacheError::Corrupt { .. }) => None,
+            other => other?,
+        };
+        let (next, digest) = open(bytes, &trust)?;
+        let held_version = held.as_ref().map(|(h, _)| version(h));
+        let changed = signed::check_succession(
+            file,
+            held.as_ref().map(|(h, d)| (version(h), &d[..])),
+            (version(&next), &digest),
+        )?;
+        if changed {
+            self.write(name, bytes)?;
+        }
+        Ok(FileChange {
+            file,
+            from_version: held_version,
+            to_version: version(&next),
+            added: 0,
+            removed: 0,
+        })
+    }
+
+    /// Everything a checkpoint needs, verified; names what is missing.
+    pub fn load(&self) -> Result<Checkpoint, CacheError> {
+        let trust = self.trust_store()?;
+        if trust.list().is_none() {
+            return Err(self.missing("trust list"));
+        }
+        let revocations = self
+            .revocations(&trust)?
+            .ok_or_else(|| self.missing("revocation list"))?;
+        let (rules, _) = self
+            .rules(&trust)?
+            .ok_or_else(|| self.missing("rule set"))?;
+        Ok(Checkpoint {
+            trust,
+            revocations,
+            rules,
+        })
+    }
+
+    fn missing(&self, what: &'static str) -> CacheError {
+        CacheError::Missing {
+            what,
+            dir: self.dir.clone(),
+            hint: "sync first",
+        }
+    }
+}
+
+fn revocation_change(held: Option<&RevocationList>, next: &RevocationList) -> FileChange {
+    let (mut added, mut removed) = (0, 0);
+    for kind in [EntryKind::Id, EntryKind::Signature] {
+        let new = next.entries(kind);
+        match held {
+            Some(h) => {
+                let old = h.entries(kind);
+                added += new.iter().filter(|e| !h.contains(kind, e)).count();
+                removed += old.iter().filter(|e| !next.contains(kind, e)).count();
+            }
+            None => added += new.len(),
+        }
+    }
+    FileChange {
+        file: FileType::Revocations,
+        from_version: held.map(|h| h.version),
+        to_version: next.version,
+        added,
+        removed,
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one,
+/// never a mixture: a temporary file beside it, flushed, then renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // The process id keeps two processes syncing the same store apart (a
+    // browser has no process ids, and no files either).
+    #[cfg(not(target_family = "wasm"))]
+    let pid = std::process::id();
+    #[cfg(target_family = "wasm")]
+    let pid = 0;
+    let tmp = dir.join(format!(".{name}.{pid}.tmp"));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;

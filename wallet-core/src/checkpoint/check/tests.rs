@@ -1,0 +1,227 @@
+use super::*;
+use crate::keys::SigningKey;
+use crate::samples;
+use crate::signed::revocation::{id_entry, EntryKind};
+use crate::signed::trust::{KeyUse, ListedKey, TrustList};
+use crate::verify::issue;
+use crate::wire::envelope::Profile;
+use std::path::PathBuf;
+
+const H: i64 = 3600;
+
+fn at(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap()
+}
+
+fn native(c: &crate::Credential) -> String {
+    issue(c, Profile::Native, &samples::ed25519_test_key()).unwrap()
+}
+
+fn reasons(text: &str, cp: &Checkpoint, profile: &str, now: i64) -> Vec<Reason> {
+    check(text, cp, profile, at(now)).unwrap().reasons
+}
+
+#[test]
+fn a_valid_test_shows_only_what_the_officer_needs() {
+    let cp = samples::checkpoint();
+    let c = samples::test();
+    let v = check(&native(&c), &cp, "transport", at(c.issued_at + H)).unwrap();
+    assert!(v.valid, "{:?}", v.reasons);
+    assert_eq!(v.kind, Some(CredentialKind::Test));
+    let holder = v.holder.clone().unwrap();
+    assert_eq!(holder.name, "Maria-Fernanda Oliveira Santos");
+    assert_eq!(holder.dob.to_string(), "1987-06-15");
+    // Sampled 30 min before issue, 48 h: earlier than the CWT expiry (3 days).
+    assert_eq!(v.valid_until, Some(c.issued_at - 1800 + 48 * H));
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "valid": true,
+            "profile": "transport",
+            "kind": "test",
+            "holder": {"name": "Maria-Fernanda Oliveira Santos", "dob": "1987-06-15"},
+            "valid_until": "2026-03-03T07:30:00Z",
+            "reasons": []
+        })
+    );
+}
+
+#[test]
+fn unknown_key_and_bad_signature_show_nothing_from_the_code() {
+    let cp = samples::checkpoint();
+    let c = samples::test();
+    let stranger = SigningKey::ed25519_from_seed(&[0x55; 32]);
+    let foreign = issue(&c, Profile::Native, &stranger).unwrap();
+    let v = check(&foreign, &cp, "transport", at(c.issued_at)).unwrap();
+    assert!(!v.valid);
+    assert!(matches!(v.reasons[..], [Reason::UnknownKey { .. }]));
+    assert_eq!((v.holder, v.kind, v.valid_until), (None, None, None));
+    // Re-sign with the stranger but claim the trusted key's kid.
+    let (_, cose_bytes) = crate::wire::envelope::open(&native(&c)).unwrap();
+    let mut cose = crate::wire::cose::CoseSign1::from_bytes(&cose_bytes).unwrap();
+    cose.signature = stranger.sign(&cose.to_be_signed());
+    let forged = crate::wire::envelope::seal(Profile::Native, &cose.to_bytes());
+    let v = check(&forged, &cp, "transport", at(c.issued_at)).unwrap();
+    assert!(matches!(v.reasons[..], [Reason::BadSignature { .. }]));
+    assert_eq!(v.holder, None);
+}
+
+#[test]
+fn a_key_not_allowed_for_the_kind_is_reported() {
+    let mut cp = samples::checkpoint();
+    let venue_key = SigningKey::ed25519_from_seed(&[0x66; 32]);
+    let mut l = samples::trust_list();
+    l.version = 2;
+    l.keys.push(ListedKey::new(
+        venue_key.issuer_key("venue desk"),
+        "CN",
+        vec![KeyUse::Venue],
+    ));
+    cp.trust.install(&l.sign(&samples::anchor_key())).unwrap();
+    let c = samples::test();
+    let text = issue(&c, Profile::Native, &venue_key).unwrap();
+    let r = reasons(&text, &cp, "transport", c.issued_at);
+    assert!(
+        matches!(
+            r[..],
+            [Reason::KindNotAllowed {
+                kind: CredentialKind::Test,
+                ..
+            }]
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn revoked_codes_are_red() {
+    let mut cp = samples::checkpoint();
+    let c = samples::test();
+    let text = native(&c);
+    cp.revocations = RevocationList::new(2, 0, 1, vec![id_entry(&c.id)], Vec::new());
+    let r = reasons(&text, &cp, "transport", c.issued_at);
+    assert_eq!(r, vec![Reason::Revoked { by: EntryKind::Id }]);
+    assert_eq!(
+        r[0].to_string(),
+        "revoked (credential id on the revocation list)"
+    );
+    // Another credential is not affected.
+    let other = samples::vaccination();
+    let now = other.issued_at + 30 * 86_400;
+    assert_eq!(reasons(&native(&other), &cp, "transport", now), vec![]);
+}
+
+#[test]
+fn expired_too_old_and_not_yet_valid_are_each_named() {
+    let cp = samples::checkpoint();
+    let c = samples::test();
+    let text = native(&c);
+    let r = reasons(&text, &cp, "transport", c.issued_at + 49 * H);
+    assert!(
+        matches!(r[..], [Reason::TestTooOld { max_hours: 48, .. }]),
+        "{r:?}"
+    );
+    let r = reasons(&text, &cp, "transport", c.expires_at + 1);
+    assert!(
+        r.contains(&Reason::Expired {
+            on: "2026-03-04T08:00:00Z".into()
+        }),
+        "{r:?}"
+    );
+    assert!(r.iter().any(|x| matches!(x, Reason::TestTooOld { .. })));
+    let r = reasons(&text, &cp, "transport", c.issued_at - 3 * H);
+    assert!(
+        r.contains(&Reason::NotYetValid {
+            from: "2026-03-01T08:00:00Z".into()
+        }),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn the_profile_decides_what_is_accepted() {
+    let cp = samples::checkpoint();
+    let c = samples::vaccination();
+    let text = native(&c);
+    let now = c.issued_at + 30 * 86_400;
+    assert!(check(&text, &cp, "transport", at(now)).unwrap().valid);
+    let v = check(&text, &cp, "hospital-visit", at(now)).unwrap();
+    assert!(matches!(v.reasons[..], [Reason::NotAccepted { .. }]));
+    // An unknown profile is a question the checkpoint cannot answer.
+    assert!(matches!(
+        check(&text, &cp, "stadium", at(now)),
+        Err(CheckError::Rules(RulesError::UnknownProfile { .. }))
+    ));
+    assert!(check("garbage", &cp, "stadium", at(now)).is_err());
+}
+
+#[test]
+fn garbage_is_red_and_stale_files_warn_but_still_decide() {
+    let cp = samples::checkpoint();
+    let v = check(
+        "HCN1:not base45!",
+        &cp,
+        "transport",
+        at(samples::issued_at()),
+    )
+    .unwrap();
+    assert!(!v.valid);
+    assert!(matches!(v.reasons[..], [Reason::Malformed { .. }]));
+    let c = samples::test();
+    // A day after issue the revocation list (next update two days after publication) is stale.
+    let v = check(&native(&c), &cp, "transport", at(c.issued_at + 25 * H)).unwrap();
+    assert!(v.valid);
+    assert_eq!(
+        v.warnings,
+        vec![Warning::Stale {
+            file: FileType::Revocations,
+            next_update: "2026-03-02T08:00:00Z".into()
+        }]
+    );
+    assert!(v.warnings[0].to_string().contains("sync when possible"));
+}
+
+#[test]
+fn a_real_eu_certificate_goes_through_the_same_path() {
+    use base64::Engine as _;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/interop/eu-dcc/AT/2DCode/raw/1.json");
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(case["TESTCTX"]["CERTIFICATE"].as_str().unwrap())
+        .unwrap();
+    let text = case["PREFIX"].as_str().unwrap();
+    let clock =
+        crate::credential::instant::parse(case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap())
+            .unwrap();
+    let mut cp = samples::checkpoint();
+    // Unknown until its DSC is trusted.
+    let v = check(text, &cp, "transport", at(clock)).unwrap();
+    assert!(matches!(v.reasons[..], [Reason::UnknownKey { .. }]));
+    // Listed in a signed trust list.
+    let mut l = samples::trust_list();
+    l.version = 2;
+    l.keys
+        .push(ListedKey::from_certificate(&der, "AT", KeyUse::credentials()).unwrap());
+    cp.trust.install(&l.sign(&samples::anchor_key())).unwrap();
+    let v = check(text, &cp, "transport", at(clock)).unwrap();
+    // AT/1 is the first of two doses: signature good, rules say not yet.
+    assert_eq!(
+        v.reasons,
+        vec![Reason::SeriesIncomplete { dose: 1, doses: 2 }]
+    );
+    assert_eq!(v.holder.unwrap().name, "Musterfrau-Gößinger, Gabriele");
+    // Loaded locally instead of listed: the same verdict.
+    let mut local = samples::checkpoint();
+    local
+        .trust
+        .add_local_key(crate::keys::dsc::issuer_key_from_certificate(&der).unwrap());
+    let v = check(text, &local, "transport", at(clock)).unwrap();
+    assert_eq!(
+        v.reasons,
+        vec![Reason::SeriesIncomplete { dose: 1, doses: 2 }]
+    );
+    let _: &TrustList = local.trust.list().unwrap();
+}

@@ -1,0 +1,466 @@
+//! The citizen's wallet: credentials kept on the device, per member (the
+//! owner, a child, an elderly parent), shown with no network.
+//!
+//! A wallet is a folder with one JSON file per member,
+//! `members/<name>.json`:
+//!
+//! ```json
+//! {"format": 1, "member": "me",
+//!  "credentials": [{"payload": "HCN1:…", "added_at": "2026-03-01T09:00:00Z"}]}
+//! ```
+//!
+//! Only the payload text is stored: everything shown is decoded from it, so
+//! the file cannot disagree with the signed code. Files are replaced
+//! atomically; a file that cannot be read is reported and never rewritten.
+
+use super::files::{io_error, read_json, reasons_text, write_json, WalletError};
+use super::visits::VisitLog;
+use crate::checkpoint::check::{check_verified, Checkpoint, Verdict};
+use crate::credential::{instant, Credential, CredentialKind};
+use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// The member a wallet holds when none is named.
+pub const DEFAULT_MEMBER: &str = "me";
+/// Most credentials one member may hold.
+pub const MAX_CREDENTIALS: usize = 200;
+const FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    payload: String,
+    #[serde(with = "instant")]
+    added_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberFile {
+    format: u32,
+    member: String,
+    credentials: Vec<Stored>,
+}
+
+/// What adding a credential found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Added {
+    pub id: String,
+    pub kind: CredentialKind,
+    /// Checked against the synced trust list, if there was one.
+    pub verified: bool,
+    /// Why it is not valid right now (expired, not yet valid, revoked …).
+    pub reasons: Vec<Reason>,
+}
+
+/// How a held credential stands at `now`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Status {
+    Valid {
+        #[serde(with = "instant")]
+        until: i64,
+    },
+    /// Valid, but for less than a day more.
+    ExpiresSoon {
+        #[serde(with = "instant")]
+        until: i64,
+    },
+    Expired {
+        #[serde(with = "instant")]
+        on: i64,
+    },
+    NotYetValid {
+        #[serde(with = "instant")]
+        from: i64,
+    },
+    /// Signature, key or revocation trouble, by the synced files.
+    Invalid { reasons: Vec<String> },
+}
+
+/// One held credential, as a list shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Held {
+    pub member: String,
+    pub id: String,
+    pub kind: CredentialKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(skip)]
+    pub payload: String,
+    #[serde(skip)]
+    pub credential: Credential,
+}
+
+/// A held credential and its verdict for one profile.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub held: Held,
+    pub verdict: Verdict,
+}
+
+/// What [`Wallet::best`] found: every credential checked, and which one to show.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    /// Index into `all` of the credential to show, if any is accepted.
+    pub best: Option<usize>,
+    pub all: Vec<Checked>,
+}
+
+impl Choice {
+    pub fn best(&self) -> Option<&Checked> {
+        self.best.and_then(|i| self.all.get(i))
+    }
+}
+
+/// A wallet folder.
+#[derive(Clone, Debug)]
+pub struct Wallet {
+    dir: PathBuf,
+}
+
+fn check_member(name: &str) -> Result<(), WalletError> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(WalletError::BadMember(name.to_string()))
+    }
+}
+
+impl Wallet {
+    pub fn new(dir: impl Into<PathBuf>) -> Wallet {
+        Wallet { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The venue check-ins kept in this wallet folder.
+    pub fn visit_log(&self) -> VisitLog {
+        VisitLog::new(&self.dir)
+    }
+
+    fn member_path(&self, member: &str) -> PathBuf {
+        self.dir.join("members").join(format!("{member}.json"))
+    }
+
+    fn read_member(&self, member: &str) -> Result<MemberFile, WalletError> {
+        check_member(member)?;
+        let path = self.member_path(member);
+        let Some(parsed) = read_json::<MemberFile>(&path)? else {
+            return Ok(MemberFile {
+                format: FORMAT,
+                member: member.to_string(),
+                credentials: Vec::new(),
+            });
+        };
+        let corrupt = |why: String| WalletError::Corrupt {
+            path: path.clone(),
+            why,
+        };
+        if parsed.format != FORMAT {
+            return Err(corrupt(format!(
+                "format {} (this version reads format {FORMAT})",
+                parsed.format
+            )));
+        }
+        if parsed.member != member {
+            return Err(corrupt(format!("it names member {:?}", parsed.member)));
+        }
+        Ok(parsed)
+    }
+
+    fn write_member(&self, file: &MemberFile) -> Result<(), WalletError> {
+        write_json(&self.member_path(&file.member), file)
+    }
+
+    /// The members with a file, in name order.
+    pub fn members(&self) -> Result<Vec<String>, WalletError> {
+        let dir = self.dir.join("members");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_error(&dir, e)),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+            .filter(|n| check_member(n).is_ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Adds payload text to a member. With a synced checkpoint the code is
+    /// verified first: a forged code or one from an unknown issuer is
+    /// refused; an expired or not yet valid one is kept, with the reasons.
+    pub fn add(
+        &self,
+        member: &str,
+        payload: &str,
+        checkpoint: Option<&Checkpoint>,
+        now: OffsetDateTime,
+    ) -> Result<Added, WalletError> {
+        let payload = payload.trim();
+        let decoded = decode(payload).map_err(|e| WalletError::Malformed(e.to_string()))?;
+        let (credential, verified, reasons) = match checkpoint {
+            Some(cp) => {
+                let v = verify_decoded(&decoded, &cp.trust, now);
+                let Some(c) = v.credential else {
+                    return Err(WalletError::Untrusted(reasons_text(&v.reasons)));
+                };
+                let reasons = with_revocation(v.reasons, &c.id, &decoded, cp);
+                (c, true, reasons)
+            }
+            None => {
+                let c = decoded
+                    .credential()
+                    .map_err(|e| WalletError::Malformed(e.to_string()))?;
+                (c, false, Vec::new())
+            }
+        };
+        let mut file = self.read_member(member)?;
+        for s in &file.credentials {
+            if s.payload == payload || id_of(&s.payload).as_deref() == Some(&credential.id) {
+                return Err(WalletError::Duplicate {
+                    member: member.to_string(),
+                    id: credential.id,
+                });
+            }
+        }
+        if file.credentials.len() >= MAX_CREDENTIALS {
+            return Err(WalletError::Full {
+                member: member.to_string(),
+                max: MAX_CREDENTIALS,
+            });
+        }
+        file.credentials.push(Stored {
+            payload: payload.to_string(),
+            added_at: now.unix_timestamp(),
+        });
+        self.write_member(&file)?;
+        Ok(Added {
+            id: credential.id.clone(),
+            kind: credential.kind(),
+            verified,
+            reasons,
+        })
+    }
+
+    /// Removes a credential (by id, or a unique prefix of at least 6 characters).
+    pub fn remove(&self, member: &str, id: &str) -> Result<String, WalletError> {
+        let mut file = self.read_member(member)?;
+        let index = find(&file, member, id)?;
+        let removed = file.credentials.remove(index);
+        self.write_member(&file)?;
+        Ok(id_of(&removed.payload).unwrap_or_default())
+    }
+
+    /// Every member's credentials with their status at `now` (by the synced
+    /// files when given, else by the credential's own dates).
+    pub fn list(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Held>, WalletError> {
+        let mut out = Vec::new();
+        for member in self.members()? {
+            out.extend(self.member_credentials(&member, checkpoint, now)?);
+        }
+        Ok(out)
+    }
+
+    /// One member's credentials with their status.
+    pub fn member_credentials(
+        &self,
+        member: &str,
+        checkpoint: Option<&Checkpoint>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Held>, WalletError> {
+        Ok(self
+            .entries(member, checkpoint, now)?
+            .into_iter()
+            .map(|e| e.held)
+            .collect())
+    }
+
+    /// Each stored credential decoded once, with its signature and time
+    /// checks when there is a checkpoint, and the status they give.
+    fn entries(
+        &self,
+        member: &str,
+        checkpoint: Option<&Checkpoint>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Entry>, WalletError> {
+        let file = self.read_member(member)?;
+        let secs = now.unix_timestamp();
+        let mut out = Vec::new();
+        for s in file.credentials {
+            let Ok(decoded) = decode(&s.payload) else {
+                continue; // stored only after decoding; cannot happen unless edited by hand
+            };
+            let Ok(credential) = decoded.credential() else {
+                continue;
+            };
+            let mut status = own_status(&credential, secs);
+            let verification = checkpoint.map(|cp| {
+                let v = verify_decoded(&decoded, &cp.trust, now);
+                let trouble: Vec<String> =
+                    with_revocation(v.reasons.clone(), &credential.id, &decoded, cp)
+                        .iter()
+                        .filter(|r| {
+                            !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. })
+                        })
+                        .map(ToString::to_string)
+                        .collect();
+                if !trouble.is_empty() {
+                    status = Status::Invalid { reasons: trouble };
+                }
+                v
+            });
+            let held = Held {
+                member: member.to_string(),
+                id: credential.id.clone(),
+                kind: credential.kind(),
+                holder: credential.body.holder().map(|h| h.name.clone()),
+                status,
+                payload: s.payload,
+                credential,
+            };
+            out.push(Entry {
+                held,
+                decoded,
+                verification,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The member's credential that `profile` accepts at `now`, the one
+    /// valid longest if several are; with every verdict for explaining a miss.
+    pub fn best(
+        &self,
+        member: &str,
+        checkpoint: &Checkpoint,
+        profile: &str,
+        now: OffsetDateTime,
+    ) -> Result<Choice, WalletError> {
+        let mut choice = Choice {
+            best: None,
+            all: Vec::new(),
+        };
+        for entry in self.entries(member, Some(checkpoint), now)? {
+            // The signature was checked when the entry was read: go on from there.
+            let Some(verification) = entry.verification else {
+                continue;
+            };
+            let Ok(verdict) =
+                check_verified(&entry.decoded, verification, checkpoint, profile, now)
+            else {
+                continue;
+            };
+            let better = verdict.valid
+                && choice
+                    .best
+                    .and_then(|i| choice.all.get(i))
+                    .is_none_or(|b: &Checked| verdict.valid_until > b.verdict.valid_until);
+            if better {
+                choice.best = Some(choice.all.len());
+            }
+            choice.all.push(Checked {
+                held: entry.held,
+                verdict,
+            });
+        }
+        Ok(choice)
+    }
+
+    /// A held credential's payload, by id or unique prefix.
+    pub fn payload(&self, member: &str, id: &str) -> Result<String, WalletError> {
+        let file = self.read_member(member)?;
+        let index = find(&file, member, id)?;
+        Ok(file.credentials[index].payload.clone())
+    }
+}
+
+/// A stored credential, decoded once.
+struct Entry {
+    held: Held,
+    decoded: Decoded,
+    verification: Option<Verification>,
+}
+
+/// `reasons`, plus "revoked" when the credential is on the synced list.
+fn with_revocation(
+    mut reasons: Vec<Reason>,
+    id: &str,
+    decoded: &Decoded,
+    checkpoint: &Checkpoint,
+) -> Vec<Reason> {
+    if let Some(by) = checkpoint.revocations.check(id, &decoded.cose) {
+        reasons.push(Reason::Revoked { by });
+    }
+    reasons
+}
+
+fn id_of(payload: &str) -> Option<String> {
+    decode(payload).ok()?.credential().ok().map(|c| c.id)
+}
+
+fn find(file: &MemberFile, member: &str, id: &str) -> Result<usize, WalletError> {
+    let not_found = || WalletError::NotFound {
+        member: member.to_string(),
+        id: id.to_string(),
+    };
+    let ids: Vec<Option<String>> = file.credentials.iter().map(|s| id_of(&s.payload)).collect();
+    if let Some(i) = ids.iter().position(|c| c.as_deref() == Some(id)) {
+        return Ok(i);
+    }
+    if id.len() < 6 {
+        return Err(not_found());
+    }
+    let matches: Vec<usize> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.as_deref().is_some_and(|c| c.starts_with(id)))
+        .map(|(i, _)| i)
+        .collect();
+    match matches[..] {
+        [i] => Ok(i),
+        _ => Err(not_found()),
+    }
+}
+
+/// Status from the credential's own dates (and, for tests and recoveries,
+/// nothing more: the checkpoint's rules decide acceptance).
+fn own_status(c: &Credential, now: i64) -> Status {
+    if now < c.issued_at {
+        Status::NotYetValid { from: c.issued_at }
+    } else if now > c.expires_at {
+        Status::Expired { on: c.expires_at }
+    } else if c.expires_at - now < 86_400 {
+        Status::ExpiresSoon {
+            until: c.expires_at,
+        }
+    } else {
+        Status::Valid {
+            until: c.expires_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+use super::*;
+use crate::keys::SigningKey;
+use crate::samples;
+use crate::verify::issue;
+use crate::wire::envelope::Profile;
+
+fn at(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap()
+}
+
+fn native(c: &Credential) -> String {
+    issue(c, Profile::Native, &samples::ed25519_test_key()).unwrap()
+}
+
+fn wallet() -> (tempfile::TempDir, Wallet) {
+    let dir = tempfile::tempdir().unwrap();
+    let w = Wallet::new(dir.path().join("wallet"));
+    (dir, w)
+}
+
+#[test]
+fn members_hold_their_own_credentials() {
+    let (_d, w) = wallet();
+    let cp = samples::checkpoint();
+    let now = at(samples::issued_at() + 3600);
+    let added = w
+        .add(DEFAULT_MEMBER, &native(&samples::test()), Some(&cp), now)
+        .unwrap();
+    assert!(added.verified && added.reasons.is_empty(), "{added:?}");
+    assert_eq!(added.kind, CredentialKind::Test);
+    let mut child = samples::vaccination();
+    child.id = "77777777777777777777777777777777".into();
+    w.add("lily", &native(&child), Some(&cp), now).unwrap();
+    assert_eq!(w.members().unwrap(), ["lily", "me"]);
+    let all = w.list(Some(&cp), now).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].member, "lily");
+    assert_eq!(all[0].kind, CredentialKind::Vaccination);
+    assert_eq!(
+        all[1].status,
+        Status::Valid {
+            until: samples::test().expires_at
+        }
+    );
+    // The same code again is refused; so is a bad member name.
+    let e = w
+        .add("me", &native(&samples::test()), Some(&cp), now)
+        .unwrap_err();
+    assert!(matches!(e, WalletError::Duplicate { .. }), "{e}");
+    assert!(matches!(
+        w.add("../etc", &native(&samples::venue()), None, now),
+        Err(WalletError::BadMember(_))
+    ));
+}
+
+#[test]
+fn forged_codes_are_refused_and_expired_ones_kept_with_a_reason() {
+    let (_d, w) = wallet();
+    let cp = samples::checkpoint();
+    let c = samples::test();
+    let stranger = SigningKey::ed25519_from_seed(&[0x31; 32]);
+    let foreign = issue(&c, Profile::Native, &stranger).unwrap();
+    let e = w
+        .add("me", &foreign, Some(&cp), at(c.issued_at))
+        .unwrap_err();
+    assert!(e.to_string().contains("unknown issuer key"), "{e}");
+    assert!(matches!(
+        w.add("me", "HCN1:???", Some(&cp), at(0)),
+        Err(WalletError::Malformed(_))
+    ));
+    let added = w
+        .add("me", &native(&c), Some(&cp), at(c.expires_at + 10))
+        .unwrap();
+    assert!(
+        matches!(added.reasons[..], [Reason::Expired { .. }]),
+        "{added:?}"
+    );
+    // Without a synced trust list the code is kept, marked unverified.
+    let (_d2, w2) = wallet();
+    assert!(
+        !w2.add("me", &foreign, None, at(c.issued_at))
+            .unwrap()
+            .verified
+    );
+}
+
+#[test]
+fn status_follows_the_clock_and_the_synced_files() {
+    let (_d, w) = wallet();
+    let c = samples::test();
+    w.add("me", &native(&c), None, at(c.issued_at)).unwrap();
+    let status = |cp: Option<&Checkpoint>, t: i64| w.list(cp, at(t)).unwrap()[0].status.clone();
+    assert_eq!(
+        status(None, c.issued_at - 5),
+        Status::NotYetValid { from: c.issued_at }
+    );
+    assert_eq!(
+        status(None, c.expires_at - 6 * 3600),
+        Status::ExpiresSoon {
+            until: c.expires_at
+        }
+    );
+    assert_eq!(
+        status(None, c.expires_at + 1),
+        Status::Expired { on: c.expires_at }
+    );
+    let mut cp = samples::checkpoint();
+    cp.revocations = crate::signed::revocation::RevocationList::new(
+        2,
+        0,
+        1,
+        vec![crate::signed::revocation::id_entry(&c.id)],
+        Vec::new(),
+    );
+    assert!(matches!(
+        status(Some(&cp), c.issued_at),
+        Status::Invalid { .. }
+    ));
+    let json = serde_json::to_value(&w.list(None, at(c.issued_at)).unwrap()[0]).unwrap();
+    assert_eq!(json["status"], "valid");
+    assert_eq!(json["until"], "2026-03-04T08:00:00Z");
+}
+
+#[test]
+fn best_picks_what_the_profile_accepts_now() {
+    let (_d, w) = wallet();
+    let cp = samples::checkpoint();
+    let vacc = samples::vaccination();
+    let test = samples::test();
+    let now = at(test.issued_at + 3600);
+    w.add("me", &native(&vacc), Some(&cp), now).unwrap();
+    w.add("me", &native(&test), Some(&cp), now).unwrap();
+    // Hospital visits take a test only.
+    let choice = w.best("me", &cp, "hospital-visit", now).unwrap();
+    assert_eq!(choice.best().unwrap().held.kind, CredentialKind::Test);
+    assert_eq!(choice.all.len(), 2);
+    // On transport both count; the vaccination is valid far longer.
+    let choice = w.best("me", &cp, "transport", now).unwrap();
+    assert_eq!(
+        choice.best().unwrap().held.kind,
+        CredentialKind::Vaccination
+    );
+    // Three days later the test is too old and nothing fits a hospital.
+    let later = at(test.issued_at + 72 * 3600);
+    assert!(w
+        .best("me", &cp, "hospital-visit", later)
+        .unwrap()
+        .best()
+        .is_none());
+}
+
+#[test]
+fn a_damaged_member_file_is_reported_and_left_alone() {
+    let (_d, w) = wallet();
+    let c = samples::test();
+    w.add("me", &native(&c), None, at(c.issued_at)).unwrap();
+    let path = w.dir().join("members/me.json");
+    std::fs::write(
+        &path,
+        "{\"format\": 1, \"member\": \"me\", \"credentials\": [",
+    )
+    .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = w
+        .add("me", &native(&samples::venue()), None, at(c.issued_at))
+        .unwrap_err();
+    assert!(matches!(e, WalletError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("me.json") && e.to_string().contains("left as it is"));
+    assert!(w.list(None, at(0)).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // Other members are unaffected.
+    w.add("grandpa", &native(&samples::venue()), None, at(c.issued_at))
+        .unwrap();
+}
+
+#[test]
+fn remove_and_payload_by_id_or_prefix() {
+    let (_d, w) = wallet();
+    let c = samples::test();
+    let text = native(&c);
+    w.add("me", &text, None, at(c.issued_at)).unwrap();
+    assert_eq!(w.payload("me", &c.id[..8]).unwrap(), text);
+    assert!(matches!(
+        w.payload("me", "11"),
+        Err(WalletError::NotFound { .. })
+    ));
+    assert_eq!(w.remove("me", &c.id).unwrap(), c.id);
+    assert!(w.list(None, at(0)).unwrap().is_empty());
+    assert!(matches!(
+        w.remove("me", &c.id),
+        Err(WalletError::NotFound { .. })
+    ));
+}

@@ -1,0 +1,97 @@
+//! Why a credential is not valid, in words a checkpoint officer can act on.
+//! Every step of the pipeline (signature, time, revocation, rules) adds
+//! its reasons to one list, so a verdict names every problem at once.
+
+use crate::credential::CredentialKind;
+use serde::Serialize;
+use std::fmt;
+
+/// How a revoked credential was found on the revocation list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// SHA-256 of the credential identifier (UTF-8).
+    Id,
+    /// SHA-256 of the signature (for ECDSA, of its `r` half only, since
+    /// `(r, n - s)` is an equally valid signature).
+    Signature,
+}
+
+/// Why a credential is not valid, in words a checkpoint officer can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Reason {
+    /// The text, its structure or its content is broken.
+    Malformed { what: String },
+    /// No key identifier in the headers.
+    MissingKid,
+    /// No trusted key has this identifier.
+    UnknownKey { kid: String },
+    /// The header names an algorithm the key is not bound to.
+    AlgorithmNotAllowed {
+        kid: String,
+        used: String,
+        bound: String,
+    },
+    /// The signature does not match.
+    BadSignature { kid: String },
+    /// The key was not valid when the credential was issued, or is no longer valid.
+    KeyNotValid { kid: String, detail: String },
+    /// The key may not sign this kind of credential.
+    KindNotAllowed { kid: String, kind: CredentialKind },
+    /// Past the credential's expiry.
+    Expired { on: String },
+    /// Before the credential's issue (or not-before) time, or before the
+    /// rules let it count.
+    NotYetValid { from: String },
+    /// On the revocation list, by its identifier or by its signature.
+    Revoked { by: EntryKind },
+    /// A test sampled longer ago than the rules allow.
+    TestTooOld { max_hours: u32, sampled: String },
+    /// A positive test result.
+    TestPositive,
+    /// A vaccination whose series is not complete.
+    SeriesIncomplete { dose: u8, doses: u8 },
+    /// This checkpoint's profile does not accept this kind of credential.
+    NotAccepted {
+        kind: CredentialKind,
+        profile: String,
+    },
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Malformed { what } => write!(f, "malformed: {what}"),
+            Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
+            Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
+            Reason::AlgorithmNotAllowed { kid, used, bound } => {
+                write!(
+                    f,
+                    "algorithm {used} not allowed for key {kid} (bound to {bound})"
+                )
+            }
+            Reason::BadSignature { kid } => write!(f, "bad signature (key {kid})"),
+            Reason::KeyNotValid { kid, detail } => write!(f, "issuer key {kid} {detail}"),
+            Reason::KindNotAllowed { kid, kind } => {
+                write!(f, "issuer key {kid} may not sign {kind} credentials")
+            }
+            Reason::Expired { on } => write!(f, "expired on {on}"),
+            Reason::NotYetValid { from } => write!(f, "not valid before {from}"),
+            Reason::Revoked { by } => match by {
+                EntryKind::Id => f.write_str("revoked (credential id on the revocation list)"),
+                EntryKind::Signature => f.write_str("revoked (signature on the revocation list)"),
+            },
+            Reason::TestTooOld { max_hours, sampled } => {
+                write!(f, "test older than {max_hours} h (sampled {sampled})")
+            }
+            Reason::TestPositive => f.write_str("test result is positive"),
+            Reason::SeriesIncomplete { dose, doses } => {
+                write!(f, "vaccination series incomplete (dose {dose} of {doses})")
+            }
+            Reason::NotAccepted { kind, profile } => {
+                write!(f, "a {kind} credential is not accepted for {profile}")
+            }
+        }
+    }
+}

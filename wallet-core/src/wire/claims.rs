@@ -1,0 +1,184 @@
+//! CWT claims (RFC 8392) as carried in the COSE payload.
+//!
+//! ```text
+//! claims = { 1 => iss: tstr, 4 => exp: uint, 6 => iat: uint, ? 5 => nbf: uint,
+//!            ? 7 => cti: bstr, ? -260 => hcert, ? -65537 => native, * int => any }
+//! hcert  = { 1 => eu_dcc_payload }
+//! ```
+
+use crate::wire::cbor::{self, CborError, Value};
+use thiserror::Error;
+
+pub const CLAIM_ISS: i64 = 1;
+pub const CLAIM_EXP: i64 = 4;
+pub const CLAIM_NBF: i64 = 5;
+pub const CLAIM_IAT: i64 = 6;
+pub const CLAIM_CTI: i64 = 7;
+/// EU DCC health certificate container (`hcert`).
+pub const CLAIM_HCERT: i64 = -260;
+/// Our native credential (private-use claim key).
+pub const CLAIM_NATIVE: i64 = -65537;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ClaimsError {
+    #[error(transparent)]
+    Cbor(#[from] CborError),
+    #[error("CWT claims are not a CBOR map")]
+    NotAMap,
+    #[error("claim {0} is missing")]
+    Missing(&'static str),
+    #[error("claim {field} is invalid: {why}")]
+    Invalid { field: &'static str, why: String },
+}
+
+/// The claims of a CWT, with the profile payload left as CBOR.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CwtClaims {
+    pub iss: Option<String>,
+    /// Expiry, unix seconds.
+    pub exp: Option<i64>,
+    /// Not before, unix seconds.
+    pub nbf: Option<i64>,
+    /// Issued at, unix seconds.
+    pub iat: Option<i64>,
+    pub cti: Option<Vec<u8>>,
+    /// `hcert[1]`: the EU DCC payload.
+    pub hcert: Option<Value>,
+    /// Our native credential map.
+    pub native: Option<Value>,
+}
+
+impl CwtClaims {
+    /// Parses the COSE payload as a CWT claims map.
+    pub fn from_bytes(payload: &[u8]) -> Result<CwtClaims, ClaimsError> {
+        let Value::Map(map) = cbor::decode(payload)? else {
+            return Err(ClaimsError::NotAMap);
+        };
+        cbor::check_unique_keys(&map)?;
+        let time = |key: i64, field: &'static str| -> Result<Option<i64>, ClaimsError> {
+            match cbor::map_get(&map, key) {
+                None => Ok(None),
+                Some(v) => cbor::as_seconds(v).map(Some).ok_or(ClaimsError::Invalid {
+                    field,
+                    why: "not a number of seconds".into(),
+                }),
+            }
+        };
+        let iss = match cbor::map_get(&map, CLAIM_ISS) {
+            None => None,
+            Some(Value::Text(t)) => Some(t.clone()),
+            Some(_) => {
+                return Err(ClaimsError::Invalid {
+                    field: "iss (1)",
+                    why: "not a text string".into(),
+                })
+            }
+        };
+        let cti = match cbor::map_get(&map, CLAIM_CTI) {
+            None => None,
+            Some(Value::Bytes(b)) => Some(b.clone()),
+            Some(_) => {
+                return Err(ClaimsError::Invalid {
+                    field: "cti (7)",
+                    why: "not a byte string".into(),
+                })
+            }
+        };
+        let hcert = match cbor::map_get(&map, CLAIM_HCERT) {
+            None => None,
+            Some(Value::Map(h)) => {
+                Some(cbor::map_get(h, 1).cloned().ok_or(ClaimsError::Invalid {
+                    field: "hcert (-260)",
+                    why: "has no key 1 (EU DCC payload)".into(),
+                })?)
+            }
+            Some(_) => {
+                return Err(ClaimsError::Invalid {
+                    field: "hcert (-260)",
+                    why: "not a map".into(),
+                })
+            }
+        };
+        Ok(CwtClaims {
+            iss,
+            exp: time(CLAIM_EXP, "exp (4)")?,
+            nbf: time(CLAIM_NBF, "nbf (5)")?,
+            iat: time(CLAIM_IAT, "iat (6)")?,
+            cti,
+            hcert,
+            native: cbor::map_get(&map, CLAIM_NATIVE).cloned(),
+        })
+    }
+
+    /// Encodes the claims in a fixed key order (1, 4, 5, 6, 7, -260, -65537).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut map = Vec::new();
+        if let Some(iss) = &self.iss {
+            map.push((Value::from(CLAIM_ISS), Value::Text(iss.clone())));
+        }
+        for (key, v) in [
+            (CLAIM_EXP, self.exp),
+            (CLAIM_NBF, self.nbf),
+            (CLAIM_IAT, self.iat),
+        ] {
+            if let Some(v) = v {
+                map.push((Value::from(key), Value::from(v)));
+            }
+        }
+        if let Some(cti) = &self.cti {
+            map.push((Value::from(CLAIM_CTI), Value::Bytes(cti.clone())));
+        }
+        if let Some(h) = &self.hcert {
+            map.push((
+                Value::from(CLAIM_HCERT),
+                Value::Map(vec![(Value::from(1), h.clone())]),
+            ));
+        }
+        if let Some(n) = &self.native {
+            map.push((Value::from(CLAIM_NATIVE), n.clone()));
+        }
+        cbor::encode(&Value::Map(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> CwtClaims {
+        CwtClaims {
+            iss: Some("CN".into()),
+            exp: Some(2_000_000_000),
+            nbf: None,
+            iat: Some(1_900_000_000),
+            cti: Some(vec![1; 16]),
+            hcert: Some(Value::Map(vec![(Value::from("ver"), Value::from("1.3.0"))])),
+            native: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_in_fixed_order() {
+        let bytes = claims().to_bytes();
+        // map(5): 1, 4, 6, 7, -260 in that order.
+        assert_eq!(&bytes[..4], &[0xa5, 0x01, 0x62, b'C']);
+        assert_eq!(CwtClaims::from_bytes(&bytes).unwrap(), claims());
+    }
+
+    #[test]
+    fn wrong_types_name_the_claim() {
+        let bad = |key: i64, v: Value| {
+            let m = Value::Map(vec![(Value::from(key), v)]);
+            CwtClaims::from_bytes(&cbor::encode(&m))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad(1, Value::from(3)).contains("iss (1)"));
+        assert!(bad(4, Value::from("soon")).contains("exp (4)"));
+        assert!(bad(7, Value::from("id")).contains("cti (7)"));
+        assert!(bad(-260, Value::from(1)).contains("hcert (-260)"));
+        assert!(bad(-260, Value::Map(vec![])).contains("no key 1"));
+        let not_map = cbor::encode(&Value::Array(vec![]));
+        assert_eq!(CwtClaims::from_bytes(&not_map), Err(ClaimsError::NotAMap));
+    }
+}

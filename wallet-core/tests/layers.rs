@@ -1,0 +1,179 @@
+//! The crate's folders import one way only: each module may use modules
+//! below it in [`LAYERS`], never above, so the wire format never depends on
+//! the checkpoint and a citizen's wallet can change without touching either.
+//! This reads the sources as text and fails naming every import that goes
+//! the wrong way (or a module missing from the table below).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Every module, lowest first: (path, layer, rank within the layer). A
+/// module may use one in a lower layer, or in its own layer with a lower
+/// rank. Test files (`tests.rs`) and the fixtures in `samples` may use
+/// anything.
+const LAYERS: &[(&str, u8, u8)] = &[
+    ("wire", 0, 0),
+    ("wire::cbor", 0, 1),
+    ("wire::deflate", 0, 1),
+    ("wire::qr", 0, 1),
+    ("wire::envelope", 0, 2),
+    ("wire::cose", 0, 2),
+    ("wire::claims", 0, 3),
+    ("credential", 1, 0),
+    ("credential::dcc", 1, 1),
+    ("keys", 2, 0),
+    ("keys::dsc", 2, 1),
+    ("keys::lookup", 2, 1),
+    ("verify::reason", 3, 0),
+    ("verify", 3, 1),
+    ("signed", 4, 0),
+    ("signed::file", 4, 1),
+    ("signed::trust", 4, 2),
+    ("signed::revocation", 4, 3),
+    ("signed::rules", 4, 3),
+    ("signed::exposures", 4, 3),
+    ("checkpoint", 5, 0),
+    ("checkpoint::check", 5, 1),
+    ("checkpoint::batch", 5, 2),
+    ("checkpoint::cache", 5, 2),
+    ("citizen", 6, 0),
+    ("citizen::files", 6, 1),
+    ("citizen::sheet", 6, 1),
+    ("citizen::visits", 6, 2),
+    ("citizen::wallet", 6, 3),
+];
+
+/// Source files and the module each one is.
+fn modules(src: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(src).unwrap().with_extension("");
+            let mut parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if parts.last().is_some_and(|p| p == "mod") {
+                parts.pop();
+            }
+            let module = parts.join("::");
+            let skip = module == "lib"
+                || module == "samples"
+                || parts.last().is_some_and(|p| p == "tests");
+            if !skip {
+                out.push((path, module));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The known module a path such as `signed::trust::TrustStore` names: its
+/// longest prefix in the table.
+fn known(path: &str, table: &BTreeMap<&str, (u8, u8)>) -> Option<String> {
+    let parts: Vec<&str> = path.split("::").collect();
+    (1..=parts.len())
+        .rev()
+        .map(|n| parts[..n].join("::"))
+        .find(|p| table.contains_key(p.as_str()))
+}
+
+/// Module paths a line of code refers to: `crate::…`, `super::…`, and in a
+/// folder's `mod.rs` its own children used bare (`use reason::Reason`).
+fn references(line: &str, module: &str, is_folder: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let path_at = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect::<String>()
+            .trim_end_matches(':')
+            .to_string()
+    };
+    for (i, _) in line.match_indices("crate::") {
+        found.push(path_at(&line[i + "crate::".len()..]));
+    }
+    let parent = if is_folder {
+        String::new()
+    } else {
+        module.rsplit_once("::").map_or("", |(p, _)| p).to_string()
+    };
+    for (i, _) in line.match_indices("super::") {
+        let rest = path_at(&line[i + "super::".len()..]);
+        let base = if is_folder {
+            module.rsplit_once("::").map_or("", |(p, _)| p).to_string()
+        } else {
+            parent.clone()
+        };
+        found.push(if base.is_empty() {
+            rest
+        } else {
+            format!("{base}::{rest}")
+        });
+    }
+    // A folder's own children, used bare; re-exporting one (`pub use`)
+    // only gives it a shorter name, so only private uses count.
+    if let Some(rest) = line.trim_start().strip_prefix("use ").filter(|_| is_folder) {
+        if !rest.starts_with("crate::") && !rest.starts_with("super::") {
+            found.push(format!("{module}::{}", path_at(rest)));
+        }
+    }
+    // `use super::*` in an inline module names the file itself.
+    found.retain(|r| !r.is_empty());
+    found
+}
+
+#[test]
+fn no_module_imports_from_one_above_it() {
+    let table: BTreeMap<&str, (u8, u8)> = LAYERS.iter().map(|(m, l, r)| (*m, (*l, *r))).collect();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut problems = Vec::new();
+    for (path, module) in modules(&src) {
+        let Some(&own) = table.get(module.as_str()) else {
+            problems.push(format!("{module}: not in the layer table of this test"));
+            continue;
+        };
+        let is_folder = path.file_name().is_some_and(|n| n == "mod.rs");
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            // Code after `#[cfg(test)]` is the module's tests.
+            if code.starts_with("#[cfg(test)]") {
+                break;
+            }
+            for reference in references(line, &module, is_folder) {
+                let Some(target) = known(&reference, &table) else {
+                    // An item re-exported at the root hides its layer.
+                    problems.push(format!(
+                        "{}:{}: {module} uses {reference}: name its module, not the root re-export",
+                        path.strip_prefix(&src).unwrap().display(),
+                        n + 1
+                    ));
+                    continue;
+                };
+                if target == module {
+                    continue;
+                }
+                let theirs = table[target.as_str()];
+                let below = theirs.0 < own.0 || (theirs.0 == own.0 && theirs.1 < own.1);
+                if !below {
+                    problems.push(format!(
+                        "{}:{}: {module} uses {target}, which is not below it",
+                        path.strip_prefix(&src).unwrap().display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
