@@ -25,6 +25,13 @@
 //! - [`citizen`]: the wallet store per family member, the visit log and
 //!   exposure matching, and printable sheets.
 //!
+//! Cargo features keep a build to what it needs (a browser carries no image
+//! decoders or fonts it does not use): `qr-render` (QR codes as SVG and
+//! terminal text), `qr-png` (and PNG), `qr-read` (QR codes read from PNG and
+//! JPEG images), `sheet` (printable PDF/PNG sheets, with GNU Unifont), all
+//! on by default; and `samples` (fixed-seed keys and example credentials
+//! for tests, benchmarks and the spec's vectors: never in a release build).
+//!
 //! ```
 //! use wallet_core::{decode, wire::envelope::Profile};
 //! let text = "HCN1:NOT-A-CODE";
@@ -37,6 +44,7 @@ pub mod checkpoint;
 pub mod citizen;
 pub mod credential;
 pub mod keys;
+#[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod signed;
 pub mod verify;

@@ -16,6 +16,8 @@ const LAYERS: &[(&str, u8, u8)] = &[
     ("wire::cbor", 0, 1),
     ("wire::deflate", 0, 1),
     ("wire::qr", 0, 1),
+    ("wire::qr::read", 0, 2),
+    ("wire::qr::render", 0, 2),
     ("wire::envelope", 0, 2),
     ("wire::cose", 0, 2),
     ("wire::claims", 0, 3),

@@ -2,12 +2,14 @@ use super::*;
 use crate::samples;
 use crate::verify::issue;
 use crate::wire::envelope::Profile;
+#[cfg(feature = "qr-read")]
 use crate::wire::qr::read_image;
 
 fn payload(c: &Credential) -> String {
     issue(c, Profile::Native, &samples::ed25519_test_key()).unwrap()
 }
 
+#[cfg(feature = "qr-read")]
 #[test]
 fn the_png_sheet_scans_back_on_both_sizes() {
     for c in samples::all() {
