@@ -1,10 +1,13 @@
-//! verifier: the checkpoint side. Keeps the signed trust list, revocations
-//! and rules in a local store and checks codes against them offline; decodes
-//! payloads for support staff and runs the EU DCC conformance vectors. The binary is a thin shell over this crate.
+//! verifier: the checkpoint side. It keeps the signed trust list,
+//! revocations and rules in a local store (wallet-core's `checkpoint`) and
+//! checks codes against them offline; decodes payloads for support staff
+//! ([`inspect`]); checks codes from a scanner in batches ([`gate`]) or as
+//! images arrive in a folder ([`watch`]); shows the store and verdicts to a
+//! person ([`station`]); and runs the EU DCC conformance vectors
+//! ([`conformance`]). The binary is a thin shell over this crate.
 #![forbid(unsafe_code)]
 
 pub mod conformance;
-pub mod fetch;
 pub mod gate;
 pub mod inspect;
 pub mod station;

@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use health_cli::args::{anchor_from_arg, fingerprint, parse_at, read_small_text};
+use health_cli::input::payload_from_arg;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, station, watch};
@@ -150,13 +152,13 @@ fn cache(store: Option<PathBuf>) -> Result<Cache> {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init { anchor, store } => {
-            let key = station::anchor_from_arg(&anchor)?;
+            let key = anchor_from_arg(&anchor)?;
             let cache = cache(store)?;
             cache.pin_anchors(std::slice::from_ref(&key))?;
             eprintln!(
                 "pinned trust anchor {} in {}; next: verifier sync",
-                station::fingerprint(&key),
-                cache.dir().display()
+                fingerprint(&key),
+                cache.location().display()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -166,7 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
         } => {
             let cache = cache(store)?;
-            let report = station::sync_from(&cache, from.as_deref(), from_dir.as_deref())?;
+            let report = health_cli::sync_from(&cache, from.as_deref(), from_dir.as_deref())?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
@@ -186,7 +188,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             store,
         } => {
-            let fixed = station::parse_at(at.as_deref())?;
+            let fixed = parse_at(at.as_deref())?;
             let clock = || fixed.unwrap_or_else(time::OffsetDateTime::now_utc);
             let checkpoint = cache(store)?.load()?;
             if let Some(source) = batch {
@@ -217,7 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let now = clock();
             let input = input.unwrap_or_default();
-            let text = inspect::payload_from_arg(&input)?;
+            let text = payload_from_arg(&input)?;
             let verdict = wallet_core::check(&text, &checkpoint, &profile, now)?;
             for w in &verdict.warnings {
                 eprintln!("warning: {w}");
@@ -272,17 +274,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("watching {}", folder.display()))?;
                 for path in ready {
                     let name = path.display().to_string();
-                    let verdict = inspect::payload_from_arg(&name)
-                        .map_err(|e| e.to_string())
-                        .and_then(|text| {
-                            wallet_core::check(
-                                &text,
-                                &checkpoint,
-                                &profile,
-                                time::OffsetDateTime::now_utc(),
-                            )
+                    let verdict =
+                        payload_from_arg(&name)
                             .map_err(|e| e.to_string())
-                        });
+                            .and_then(|text| {
+                                wallet_core::check(
+                                    &text,
+                                    &checkpoint,
+                                    &profile,
+                                    time::OffsetDateTime::now_utc(),
+                                )
+                                .map_err(|e| e.to_string())
+                            });
                     let mut out = std::io::stdout().lock();
                     use std::io::Write as _;
                     match (verdict, json) {
@@ -305,7 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cache = cache(store)?;
             for file in files {
                 let Some(text) =
-                    station::read_small_text(&file).with_context(|| file.display().to_string())?
+                    read_small_text(&file).with_context(|| file.display().to_string())?
                 else {
                     anyhow::bail!("{}: too large for a certificate", file.display());
                 };
@@ -327,7 +330,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode { input, json } => {
-            let text = inspect::payload_from_arg(&input)?;
+            let text = payload_from_arg(&input)?;
             let decoded = match wallet_core::decode(&text) {
                 Ok(d) => d,
                 Err(e) => {

@@ -20,6 +20,8 @@
 //! - [`mod@verify`]: payload text + trusted keys + `now` → the signature and
 //!   time checks, with every [`Reason`] it fails; and issuing (signing).
 //! - [`signed`]: the signed files: trust list, revocations, rules, exposures.
+//! - [`storage`]: named files replaced whole and atomically, in a folder on
+//!   disk or in memory (a browser saves them in its own database).
 //! - [`checkpoint`]: the checkpoint's verdict, batch checking, the local
 //!   cache of signed files, and syncing them.
 //! - [`citizen`]: the wallet store per family member, the visit log and
@@ -47,6 +49,7 @@ pub mod keys;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod signed;
+pub mod storage;
 pub mod verify;
 pub mod wire;
 

@@ -3,20 +3,18 @@
 //! gave it out, and the exposure list is fetched whole, so the server never
 //! learns which venues the wallet cares about.
 
+use health_cli::http::{agent, check_url, get};
 use std::io::Read;
 use std::path::Path;
 use thiserror::Error;
-use verifier::fetch::{agent, get};
-use verifier::station::StationError;
+use wallet_core::checkpoint::sync::SourceError;
 use wallet_core::signed::file::MAX_SIGNED_FILE;
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 
 #[derive(Debug, Error)]
 pub enum FetchError {
-    #[error("{0}")]
-    Http(#[from] StationError),
-    #[error("{url}: expected an http:// or https:// URL")]
-    NotHttp { url: String },
+    #[error(transparent)]
+    Http(#[from] SourceError),
     #[error("retrieval code {code:?}: not found, already used, expired or revoked (codes work once, for 15 minutes after the first fetch)")]
     UnknownCode { code: String },
     #[error("{url}: the answer is not the issuer's JSON ({why})")]
@@ -25,19 +23,11 @@ pub enum FetchError {
     File { path: String, why: String },
 }
 
-fn check_http(url: &str) -> Result<(), FetchError> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err(FetchError::NotHttp { url: url.into() })
-    }
-}
-
 /// The payload text for a retrieval code, from the issuer at `base`
 /// (`GET {base}/v1/retrieve/{code}`).
 pub fn retrieve(base: &str, code: &str) -> Result<String, FetchError> {
     let base = base.trim_end_matches('/');
-    check_http(base)?;
+    check_url(base)?;
     let code = code.trim();
     // The code goes into the path: keep it to what codes are made of.
     if code.is_empty()
@@ -74,12 +64,10 @@ pub fn exposures_url(url: &str) -> String {
 pub fn exposure_list(from: &str) -> Result<Vec<u8>, FetchError> {
     if from.starts_with("http://") || from.starts_with("https://") {
         let url = exposures_url(from);
-        return get(&agent(), &url, MAX_SIGNED_FILE)?.ok_or(FetchError::Http(
-            StationError::Fetch {
-                url,
-                why: "not found (nothing published yet?)".into(),
-            },
-        ));
+        return get(&agent(), &url, MAX_SIGNED_FILE)?.ok_or(FetchError::Http(SourceError {
+            place: url,
+            why: "not found (nothing published yet?)".into(),
+        }));
     }
     let path = Path::new(from);
     let fail = |why: String| FetchError::File {
@@ -120,7 +108,7 @@ mod tests {
     fn codes_and_urls_are_checked_before_any_request() {
         assert!(matches!(
             retrieve("ftp://x", "AAAA-BBBB-CCCC"),
-            Err(FetchError::NotHttp { .. })
+            Err(FetchError::Http(_))
         ));
         assert!(matches!(
             retrieve("http://127.0.0.1:9", "../../etc"),

@@ -3,10 +3,11 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
+use health_cli::args::{anchor_from_arg, data_dir, fingerprint, parse_at};
+use health_cli::input::payload_from_arg;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use time::OffsetDateTime;
-use verifier::{inspect, station};
 use wallet::{fetch, render};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::check::Checkpoint;
@@ -239,28 +240,28 @@ impl Ctx {
 fn run(cli: Cli) -> Result<ExitCode> {
     let dir = match cli.wallet {
         Some(d) => d,
-        None => station::data_dir("health-wallet").ok_or_else(|| {
+        None => data_dir("health-wallet").ok_or_else(|| {
             anyhow!("no data folder: set $XDG_DATA_HOME or $HOME, or pass --wallet DIR")
         })?,
     };
     let ctx = Ctx {
         wallet: Wallet::new(&dir),
         cache: Cache::new(dir.join("cache")),
-        now: station::parse_at(cli.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
+        now: parse_at(cli.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
     };
     match cli.command {
         Command::Init { anchor } => {
-            let key = station::anchor_from_arg(&anchor)?;
+            let key = anchor_from_arg(&anchor)?;
             ctx.cache.pin_anchors(std::slice::from_ref(&key))?;
             eprintln!(
                 "pinned trust anchor {} in {}; next: wallet sync --from <issuer URL>",
-                station::fingerprint(&key),
-                ctx.cache.dir().display()
+                fingerprint(&key),
+                ctx.cache.location().display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync { from, from_dir } => {
-            let report = station::sync_from(&ctx.cache, from.as_deref(), from_dir.as_deref())?;
+            let report = health_cli::sync_from(&ctx.cache, from.as_deref(), from_dir.as_deref())?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
@@ -356,7 +357,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => print(&ctx, id, member, &out, &size, dpi),
         Command::Checkin { input } => {
             let cp = ctx.synced()?;
-            let text = inspect::payload_from_arg(&input)?;
+            let text = payload_from_arg(&input)?;
             let visit = ctx.wallet.visit_log().checkin(&text, &cp, ctx.now)?;
             let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
             println!(
@@ -411,7 +412,7 @@ fn add(
     let text = match (code, from) {
         (Some(code), Some(base)) => fetch::retrieve(&base, &code)?,
         (Some(_), None) => bail!("--code needs --from <issuer URL>"),
-        (None, _) => inspect::payload_from_arg(&input.unwrap_or_default())?,
+        (None, _) => payload_from_arg(&input.unwrap_or_default())?,
     };
     let cp = ctx.checkpoint()?;
     let added = ctx.wallet.add(member, &text, cp.as_ref(), ctx.now)?;

@@ -1,4 +1,5 @@
-//! The checkpoint's local copy of the signed files, in one directory:
+//! The checkpoint's local copy of the signed files, in one [`Storage`] (a
+//! folder on disk, or memory a browser saves):
 //!
 //! ```text
 //! anchors.pem        pinned trust-anchor public keys (PEM, one or more)
@@ -9,10 +10,9 @@
 //! dsc/<kid>.pem      EU DSC certificates trusted locally
 //! ```
 //!
-//! Every file is replaced atomically (written to a temporary file in the
-//! same directory, flushed, renamed over the old one), so a crash mid-update
-//! leaves the previous file intact. A file is only written after it has
-//! been verified: a malformed, forged or older file changes nothing.
+//! Every file is replaced atomically (see [`Storage::write`]), so a crash
+//! mid-update leaves the previous file intact. A file is only written after
+//! it has been verified: a malformed, forged or older file changes nothing.
 //!
 //! `revocations.state` is a CBOR map `{"signed": bstr}` holding the last
 //! full list as downloaded, or, once deltas have been applied,
@@ -29,11 +29,11 @@ use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_
 use crate::signed::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::signed::rules::RuleSet;
 use crate::signed::trust::{TrustChange, TrustStore};
+use crate::storage::{Folder, Storage, StorageError};
 use crate::wire::cbor::{self, Value};
 use serde::Serialize;
-use std::fs;
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use thiserror::Error;
 
 pub const ANCHORS_FILE: &str = "anchors.pem";
@@ -51,8 +51,8 @@ const MAX_CACHED_FILE: u64 = 2 * MAX_SIGNED_FILE as u64 + 4096;
 
 #[derive(Debug, Error)]
 pub enum CacheError {
-    #[error("{path}: {why}")]
-    Io { path: PathBuf, why: String },
+    #[error(transparent)]
+    Io(#[from] StorageError),
     #[error("no {what} in {dir} yet: {hint}")]
     Missing {
         what: &'static str,
@@ -81,62 +81,45 @@ pub struct FileChange {
     pub removed: usize,
 }
 
-/// A cache directory.
+/// A checkpoint's (or a wallet's) signed files.
 #[derive(Clone, Debug)]
 pub struct Cache {
-    dir: PathBuf,
+    store: Arc<dyn Storage>,
 }
 
 impl Cache {
+    /// The files in the folder `dir` on disk.
     pub fn new(dir: impl Into<PathBuf>) -> Cache {
-        Cache { dir: dir.into() }
+        Cache::on(Arc::new(Folder::new(dir)))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The files in any storage (memory, in a browser).
+    pub fn on(store: Arc<dyn Storage>) -> Cache {
+        Cache { store }
     }
 
+    /// Where the files are, for messages: the folder (or `memory:`).
+    pub fn location(&self) -> PathBuf {
+        self.store.locate("")
+    }
+
+    /// Where one file is, for messages.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    fn io(&self, path: &Path, e: io::Error) -> CacheError {
-        CacheError::Io {
-            path: path.to_path_buf(),
-            why: e.to_string(),
-        }
+        self.store.locate(name)
     }
 
     /// Reads a cached file; `None` if it does not exist.
     fn read(&self, name: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let path = self.path(name);
-        let file = match fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io(&path, e)),
-        };
-        let mut bytes = Vec::new();
-        file.take(MAX_CACHED_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.io(&path, e))?;
-        if bytes.len() as u64 > MAX_CACHED_FILE {
-            return Err(CacheError::Io {
-                path,
-                why: format!("larger than {MAX_CACHED_FILE} bytes"),
-            });
-        }
-        Ok(Some(bytes))
+        Ok(self.store.read(name, MAX_CACHED_FILE)?)
     }
 
-    /// Replaces a file atomically: temporary file, flush, rename, flush the directory.
+    /// Replaces a file atomically.
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), CacheError> {
-        let path = self.path(name);
-        write_atomically(&path, bytes).map_err(|e| self.io(&path, e))
+        Ok(self.store.write(name, bytes)?)
     }
 
     /// Pins the trust anchors (replacing any pinned before).
     pub fn pin_anchors(&self, anchors: &[PublicKey]) -> Result<(), CacheError> {
-        fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
         let pem: String = anchors.iter().map(PublicKey::to_pem).collect();
         self.write(ANCHORS_FILE, pem.as_bytes())
     }
@@ -146,7 +129,7 @@ impl Cache {
         let path = self.path(ANCHORS_FILE);
         let bytes = self.read(ANCHORS_FILE)?.ok_or(CacheError::Missing {
             what: "pinned trust anchor",
-            dir: self.dir.clone(),
+            dir: self.location(),
             hint: "pin the issuer's anchor key first",
         })?;
         let text = String::from_utf8(bytes).map_err(|_| CacheError::BadKey {
@@ -177,8 +160,6 @@ impl Cache {
             path: PathBuf::from("certificate"),
             why: e.to_string(),
         })?;
-        let dir = self.path(DSC_DIR);
-        fs::create_dir_all(&dir).map_err(|e| self.io(&dir, e))?;
         let name = format!("{DSC_DIR}/{}.pem", hex::encode(&key.kid));
         self.write(&name, text.trim().as_bytes())?;
         Ok(key)
@@ -204,20 +185,8 @@ impl Cache {
                     source,
                 })?;
         }
-        let dir = self.path(DSC_DIR);
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries.collect::<Result<Vec<_>, _>>(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-        .map_err(|e| self.io(&dir, e))?;
-        let mut names: Vec<String> = entries
-            .iter()
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .filter(|n| n.ends_with(".pem"))
-            .collect();
-        names.sort();
-        for name in names {
+        let names = self.store.list(DSC_DIR)?;
+        for name in names.iter().filter(|n| n.ends_with(".pem")) {
             let rel = format!("{DSC_DIR}/{name}");
             let bytes = self.read(&rel)?.unwrap_or_default();
             let key = dsc::issuer_key_from_text(&String::from_utf8_lossy(&bytes)).map_err(|e| {
@@ -330,7 +299,7 @@ impl Cache {
                 let delta = RevocationDelta::open(bytes, trust)?;
                 let held = held.ok_or(CacheError::Missing {
                     what: "revocation list to apply a delta to",
-                    dir: self.dir.clone(),
+                    dir: self.location(),
                     hint: "download the full list first",
                 })?;
                 let next = held.apply(&delta)?;
@@ -469,7 +438,7 @@ impl Cache {
     fn missing(&self, what: &'static str) -> CacheError {
         CacheError::Missing {
             what,
-            dir: self.dir.clone(),
+            dir: self.location(),
             hint: "sync first",
         }
     }
@@ -495,34 +464,6 @@ fn revocation_change(held: Option<&RevocationList>, next: &RevocationList) -> Fi
         added,
         removed,
     }
-}
-
-/// Writes `bytes` to `path` so that readers see the old file or the new one,
-/// never a mixture: a temporary file beside it, flushed, then renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    // The process id keeps two processes syncing the same store apart (a
-    // browser has no process ids, and no files either).
-    #[cfg(not(target_family = "wasm"))]
-    let pid = std::process::id();
-    #[cfg(target_family = "wasm")]
-    let pid = 0;
-    let tmp = dir.join(format!(".{name}.{pid}.tmp"));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -1,17 +1,15 @@
 //! The wallet folder's files, and the error every citizen operation gives.
 //!
-//! Each file is JSON, read with a size limit and replaced atomically
-//! (see [`write_atomically`]); a file that cannot be read or parsed is
+//! Each file is JSON in the wallet's [`Storage`], read with a size limit and
+//! replaced atomically; a file that cannot be read or parsed is
 //! reported by path as damaged and never overwritten, so nothing the
 //! citizen holds is lost to a bad write or a newer format.
 
-use crate::checkpoint::cache::write_atomically;
 use crate::credential::CredentialKind;
+use crate::storage::{Storage, StorageError};
 use crate::verify::Reason;
 use serde::Serialize;
-use std::fs;
-use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Largest wallet file read.
@@ -56,42 +54,51 @@ pub fn reasons_text(reasons: &[Reason]) -> String {
         .join("; ")
 }
 
-pub fn io_error(path: &Path, e: io::Error) -> WalletError {
-    WalletError::Io {
-        path: path.to_path_buf(),
-        why: e.to_string(),
+impl From<StorageError> for WalletError {
+    fn from(e: StorageError) -> WalletError {
+        match e {
+            StorageError::Io { path, why } => WalletError::Io { path, why },
+            StorageError::TooLarge { path, max } => WalletError::Corrupt {
+                path,
+                why: format!("larger than {max} bytes"),
+            },
+            other @ StorageError::BadName { .. } => WalletError::Io {
+                path: other.path().to_path_buf(),
+                why: other.to_string(),
+            },
+        }
     }
 }
 
-/// Reads a wallet file; `None` if there is none. A file that cannot be read
-/// or parsed is reported as damaged, and left for the citizen to look at.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, WalletError> {
-    let file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(path, e)),
+/// Reads a wallet file; `None` if there is none. A file that cannot be parsed
+/// (or is too large to be one) is reported as damaged, and left for the
+/// citizen to look at.
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    store: &dyn Storage,
+    name: &str,
+) -> Result<Option<T>, WalletError> {
+    let bytes = match store.read(name, MAX_FILE) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(e.into()),
     };
-    let corrupt = |why: String| WalletError::Corrupt {
-        path: path.to_path_buf(),
-        why,
-    };
-    let mut text = String::new();
-    file.take(MAX_FILE + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| corrupt(e.to_string()))?;
-    if text.len() as u64 > MAX_FILE {
-        return Err(corrupt(format!("larger than {MAX_FILE} bytes")));
-    }
-    serde_json::from_str(&text)
+    serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|e| corrupt(e.to_string()))
+        .map_err(|e| WalletError::Corrupt {
+            path: store.locate(name),
+            why: e.to_string(),
+        })
 }
 
 /// Replaces a wallet file atomically.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), WalletError> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
-    }
-    let text = serde_json::to_string_pretty(value).map_err(|e| io_error(path, e.into()))?;
-    write_atomically(path, text.as_bytes()).map_err(|e| io_error(path, e))
+pub fn write_json<T: Serialize>(
+    store: &dyn Storage,
+    name: &str,
+    value: &T,
+) -> Result<(), WalletError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| WalletError::Io {
+        path: store.locate(name),
+        why: e.to_string(),
+    })?;
+    Ok(store.write(name, text.as_bytes())?)
 }

@@ -1,7 +1,7 @@
 //! Venue check-ins kept on the device, and exposure checks against them.
 //!
 //! Checking in verifies the venue code offline and appends the venue and
-//! the time to `visits.json` in the wallet folder; nothing is sent anywhere.
+//! the time to `visits.json` in the wallet's storage; nothing is sent anywhere.
 //! An exposure list ([`crate::signed::exposures`]) downloaded later is compared with
 //! the log on the device. Visits older than the retention period (21 days
 //! unless the citizen changes it) are deleted whenever the log is read or
@@ -17,9 +17,10 @@ use super::files::{read_json, reasons_text, write_json, WalletError};
 use crate::checkpoint::check::Checkpoint;
 use crate::credential::{instant, Body};
 use crate::signed::exposures::{Exposure, ExposureList};
+use crate::storage::Storage;
 use crate::verify::{decode, verify_decoded, Reason};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Days a visit is kept unless the citizen sets otherwise.
@@ -78,24 +79,26 @@ pub struct Found {
     pub exposure: Exposure,
 }
 
-/// The visit log of a wallet folder (`visits.json` in it).
+/// The visit log of a wallet (`visits.json` in its storage).
 #[derive(Clone, Debug)]
 pub struct VisitLog {
-    path: PathBuf,
+    store: Arc<dyn Storage>,
 }
 
 impl VisitLog {
-    /// The log kept in the wallet folder `dir`.
-    pub fn new(dir: &Path) -> VisitLog {
-        VisitLog {
-            path: dir.join(VISITS_FILE),
-        }
+    /// The log kept in a wallet's storage.
+    pub fn new(store: Arc<dyn Storage>) -> VisitLog {
+        VisitLog { store }
+    }
+
+    fn write(&self, log: &LogFile) -> Result<(), WalletError> {
+        write_json(&*self.store, VISITS_FILE, log)
     }
 
     /// The log with expired visits removed (and the removal written).
     fn read(&self, now: i64) -> Result<LogFile, WalletError> {
-        let path = self.path.clone();
-        let Some(mut log) = read_json::<LogFile>(&path)? else {
+        let path = self.store.locate(VISITS_FILE);
+        let Some(mut log) = read_json::<LogFile>(&*self.store, VISITS_FILE)? else {
             return Ok(LogFile::default());
         };
         if log.format != FORMAT {
@@ -114,7 +117,7 @@ impl VisitLog {
             });
         }
         if log.purge(now) {
-            write_json(&path, &log)?;
+            self.write(&log)?;
         }
         Ok(log)
     }
@@ -154,7 +157,7 @@ impl VisitLog {
             at: secs,
         };
         log.visits.push(visit.clone());
-        write_json(&self.path, &log)?;
+        self.write(&log)?;
         Ok(visit)
     }
 
@@ -183,7 +186,7 @@ impl VisitLog {
         log.retention_days = days;
         let before = log.visits.len();
         log.purge(now.unix_timestamp());
-        write_json(&self.path, &log)?;
+        self.write(&log)?;
         Ok(before - log.visits.len())
     }
 

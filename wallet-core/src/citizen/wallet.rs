@@ -1,8 +1,8 @@
 //! The citizen's wallet: credentials kept on the device, per member (the
 //! owner, a child, an elderly parent), shown with no network.
 //!
-//! A wallet is a folder with one JSON file per member,
-//! `members/<name>.json`:
+//! A wallet is a [`Storage`] (a folder on disk, or memory a browser saves)
+//! with one JSON file per member, `members/<name>.json`:
 //!
 //! ```json
 //! {"format": 1, "member": "me",
@@ -13,19 +13,21 @@
 //! the file cannot disagree with the signed code. Files are replaced
 //! atomically; a file that cannot be read is reported and never rewritten.
 
-use super::files::{io_error, read_json, reasons_text, write_json, WalletError};
+use super::files::{read_json, reasons_text, write_json, WalletError};
 use super::visits::VisitLog;
 use crate::checkpoint::check::{check_verified, Checkpoint, Verdict};
 use crate::credential::{instant, Credential, CredentialKind};
+use crate::storage::{Folder, Storage};
 use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
 use serde::{Deserialize, Serialize};
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// The member a wallet holds when none is named.
 pub const DEFAULT_MEMBER: &str = "me";
+/// The folder of the members' files.
+const MEMBERS_DIR: &str = "members";
 /// Most credentials one member may hold.
 pub const MAX_CREDENTIALS: usize = 200;
 const FORMAT: u32 = 1;
@@ -119,10 +121,10 @@ impl Choice {
     }
 }
 
-/// A wallet folder.
+/// A wallet: its members' files in one storage.
 #[derive(Clone, Debug)]
 pub struct Wallet {
-    dir: PathBuf,
+    store: Arc<dyn Storage>,
 }
 
 fn check_member(name: &str) -> Result<(), WalletError> {
@@ -139,27 +141,35 @@ fn check_member(name: &str) -> Result<(), WalletError> {
 }
 
 impl Wallet {
+    /// The wallet in the folder `dir` on disk.
     pub fn new(dir: impl Into<PathBuf>) -> Wallet {
-        Wallet { dir: dir.into() }
+        Wallet::on(Arc::new(Folder::new(dir)))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The wallet in any storage (memory, in a browser).
+    pub fn on(store: Arc<dyn Storage>) -> Wallet {
+        Wallet { store }
     }
 
-    /// The venue check-ins kept in this wallet folder.
+    /// Where the wallet is, for messages: its folder (or `memory:`).
+    pub fn location(&self) -> PathBuf {
+        self.store.locate("")
+    }
+
+    /// The venue check-ins kept in this wallet.
     pub fn visit_log(&self) -> VisitLog {
-        VisitLog::new(&self.dir)
+        VisitLog::new(self.store.clone())
     }
 
-    fn member_path(&self, member: &str) -> PathBuf {
-        self.dir.join("members").join(format!("{member}.json"))
+    fn member_file(member: &str) -> String {
+        format!("{MEMBERS_DIR}/{member}.json")
     }
 
     fn read_member(&self, member: &str) -> Result<MemberFile, WalletError> {
         check_member(member)?;
-        let path = self.member_path(member);
-        let Some(parsed) = read_json::<MemberFile>(&path)? else {
+        let name = Self::member_file(member);
+        let path = self.store.locate(&name);
+        let Some(parsed) = read_json::<MemberFile>(&*self.store, &name)? else {
             return Ok(MemberFile {
                 format: FORMAT,
                 member: member.to_string(),
@@ -183,25 +193,18 @@ impl Wallet {
     }
 
     fn write_member(&self, file: &MemberFile) -> Result<(), WalletError> {
-        write_json(&self.member_path(&file.member), file)
+        write_json(&*self.store, &Self::member_file(&file.member), file)
     }
 
     /// The members with a file, in name order.
     pub fn members(&self) -> Result<Vec<String>, WalletError> {
-        let dir = self.dir.join("members");
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_error(&dir, e)),
-        };
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        Ok(self
+            .store
+            .list(MEMBERS_DIR)?
+            .into_iter()
             .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
             .filter(|n| check_member(n).is_ok())
-            .collect();
-        names.sort();
-        Ok(names)
+            .collect())
     }
 
     /// Adds payload text to a member. With a synced checkpoint the code is

@@ -145,7 +145,7 @@ fn deltas_apply_in_order_and_survive_a_restart() {
         .install_revocations(&v2.delta_to(&v3).sign(&anchor))
         .unwrap();
     assert_eq!((change.added, change.removed), (1, 1));
-    let reopened = Cache::new(cache.dir());
+    let reopened = Cache::new(cache.location());
     assert_eq!(reopened.load().unwrap().revocations, v3);
     // A delta from a version not held is refused and changes nothing.
     let before = bytes_of(&cache, REVOCATIONS_FILE);
@@ -206,10 +206,10 @@ fn a_crash_mid_update_leaves_the_old_list() {
     assert_eq!(cache.load().unwrap().trust.list(), Some(&v2));
     // The write itself goes through a temporary file and a rename.
     let target = cache.path("probe");
-    write_atomically(&target, b"one").unwrap();
-    write_atomically(&target, b"two").unwrap();
+    crate::storage::write_atomically(&target, b"one").unwrap();
+    crate::storage::write_atomically(&target, b"two").unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"two");
-    let names: Vec<_> = std::fs::read_dir(cache.dir())
+    let names: Vec<_> = std::fs::read_dir(cache.location())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.ends_with(".tmp"))

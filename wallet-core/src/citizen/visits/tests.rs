@@ -18,10 +18,11 @@ fn venue_code() -> String {
 }
 
 /// A visit log in a wallet folder that does not exist yet, and the folder.
-fn wallet() -> (tempfile::TempDir, VisitLog, PathBuf) {
+fn wallet() -> (tempfile::TempDir, VisitLog, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("wallet");
-    (dir, VisitLog::new(&folder), folder)
+    let log = VisitLog::new(Arc::new(crate::storage::Folder::new(&folder)));
+    (dir, log, folder)
 }
 
 const DAY: i64 = 86_400;

@@ -154,7 +154,7 @@ fn a_damaged_member_file_is_reported_and_left_alone() {
     let (_d, w) = wallet();
     let c = samples::test();
     w.add("me", &native(&c), None, at(c.issued_at)).unwrap();
-    let path = w.dir().join("members/me.json");
+    let path = w.location().join("members/me.json");
     std::fs::write(
         &path,
         "{\"format\": 1, \"member\": \"me\", \"credentials\": [",
@@ -190,4 +190,35 @@ fn remove_and_payload_by_id_or_prefix() {
         w.remove("me", &c.id),
         Err(WalletError::NotFound { .. })
     ));
+}
+
+/// A browser keeps the wallet in memory and saves its files: what it saved
+/// opens as the same wallet, visit log included.
+#[test]
+fn a_wallet_in_memory_comes_back_from_its_saved_files() {
+    use crate::storage::Memory;
+    use std::sync::Arc;
+    let store = Arc::new(Memory::new());
+    let w = Wallet::on(store.clone());
+    let cp = samples::checkpoint();
+    let now = at(samples::issued_at() + 3600);
+    w.add("lily", &native(&samples::test()), Some(&cp), now)
+        .unwrap();
+    w.visit_log()
+        .checkin(&native(&samples::venue()), &cp, now)
+        .unwrap();
+    let saved = store.files();
+    assert_eq!(
+        saved.keys().collect::<Vec<_>>(),
+        ["members/lily.json", "visits.json"]
+    );
+    let reopened = Arc::new(Memory::new());
+    for (name, bytes) in saved {
+        reopened.insert(&name, bytes).unwrap();
+    }
+    let w = Wallet::on(reopened);
+    assert_eq!(w.members().unwrap(), ["lily"]);
+    assert_eq!(w.list(Some(&cp), now).unwrap()[0].id, samples::test().id);
+    assert_eq!(w.visit_log().visits(now).unwrap().len(), 1);
+    assert_eq!(w.location(), std::path::PathBuf::from("memory:"));
 }

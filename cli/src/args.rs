@@ -1,0 +1,106 @@
+//! What the command lines' shared arguments mean: the data folder, `--at`
+//! and `--anchor`, and reading the small files (keys, certificates) they name.
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use wallet_core::credential::instant;
+use wallet_core::keys::{kid_for_spki, PublicKey};
+
+#[derive(Debug, Error)]
+pub enum ArgError {
+    #[error("--at: {0:?} is not an RFC 3339 time")]
+    NotATime(String),
+    #[error("--at: {0:?} is out of range")]
+    TimeOutOfRange(String),
+    #[error("--anchor: {0}")]
+    Anchor(String),
+}
+
+/// `$XDG_DATA_HOME/<name>`, else `$HOME/.local/share/<name>`.
+pub fn data_dir(name: &str) -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_DATA_HOME")
+        .or_else(|| from("HOME").map(|h| h.join(".local/share")))
+        .map(|d| d.join(name))
+}
+
+/// The instant `--at` names (RFC 3339), if given.
+pub fn parse_at(at: Option<&str>) -> Result<Option<time::OffsetDateTime>, ArgError> {
+    let Some(t) = at else {
+        return Ok(None);
+    };
+    let secs = instant::parse(t).map_err(|_| ArgError::NotATime(t.to_string()))?;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(Some)
+        .map_err(|_| ArgError::TimeOutOfRange(t.to_string()))
+}
+
+/// The anchor from `--anchor`: a file holding the PEM, or the PEM text itself.
+pub fn anchor_from_arg(arg: &str) -> Result<PublicKey, ArgError> {
+    let text = if arg.contains("-----BEGIN") {
+        arg.to_string()
+    } else {
+        read_small_text(Path::new(arg))
+            .map_err(|e| ArgError::Anchor(format!("{arg}: {e} (expected a PEM file or PEM text)")))?
+            .ok_or_else(|| ArgError::Anchor(format!("{arg}: too large for a public key")))?
+    };
+    PublicKey::from_pem(&text).map_err(|e| ArgError::Anchor(e.to_string()))
+}
+
+/// Most bytes a key or certificate file may hold.
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// Reads a key or certificate file; `None` if it holds more than
+/// [`MAX_KEY_FILE`] bytes (no more than that is ever read).
+pub fn read_small_text(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_KEY_FILE + 1)
+        .read_to_string(&mut text)?;
+    Ok((text.len() as u64 <= MAX_KEY_FILE).then_some(text))
+}
+
+/// An anchor's fingerprint, as `issuer anchor show` users compare it: its
+/// kid (SHA-256 of its SPKI, first 8 bytes) in hex.
+pub fn fingerprint(key: &PublicKey) -> String {
+    hex::encode(kid_for_spki(&key.spki_der()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallet_core::samples;
+
+    #[test]
+    fn the_anchor_comes_from_a_file_or_text() {
+        let pem = samples::anchor_key().public_key().to_pem();
+        let from_text = anchor_from_arg(&pem).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anchor.pem");
+        std::fs::write(&path, &pem).unwrap();
+        assert_eq!(anchor_from_arg(path.to_str().unwrap()).unwrap(), from_text);
+        assert_eq!(
+            fingerprint(&from_text),
+            hex::encode(samples::anchor_key().kid())
+        );
+        let e = anchor_from_arg("missing.pem").unwrap_err().to_string();
+        assert!(e.starts_with("--anchor: missing.pem"), "{e}");
+        assert!(anchor_from_arg("-----BEGIN PUBLIC KEY-----\nxx").is_err());
+    }
+
+    #[test]
+    fn at_is_an_rfc3339_time() {
+        assert_eq!(parse_at(None).unwrap(), None);
+        let t = parse_at(Some("2026-03-01T08:00:00+08:00"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.unix_timestamp(), 1_772_323_200);
+        let e = parse_at(Some("yesterday")).unwrap_err().to_string();
+        assert_eq!(e, "--at: \"yesterday\" is not an RFC 3339 time");
+    }
+}

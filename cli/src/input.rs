@@ -1,0 +1,67 @@
+//! A payload argument, as people give one: the text itself (`HC1:…`,
+//! `HCN1:…`), a text file holding it, or a PNG/JPEG image of its QR code.
+
+use std::path::Path;
+use thiserror::Error;
+use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
+use wallet_core::wire::qr;
+
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Image { path: String, source: qr::QrError },
+    #[error("{0}: no such file")]
+    NoSuchFile(String),
+}
+
+/// Turns a command-line argument into payload text: an existing file is read
+/// as an image (PNG/JPEG) or as text; anything else is the payload itself.
+pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
+    let path = Path::new(arg);
+    if arg.len() < 4096 && path.is_file() {
+        let read_err = |source| InputError::Read {
+            path: arg.into(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(read_err)?.len();
+        if len > qr::MAX_IMAGE_FILE as u64 {
+            return Err(InputError::Image {
+                path: arg.into(),
+                source: qr::QrError::FileTooLarge(usize::try_from(len).unwrap_or(usize::MAX)),
+            });
+        }
+        // Bounded even if the file grows after the size was read.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(f, qr::MAX_IMAGE_FILE as u64 + 1),
+                    &mut bytes,
+                )
+            })
+            .map_err(read_err)?;
+        let looks_like_text = bytes.len() <= MAX_PAYLOAD_TEXT + 2
+            && std::str::from_utf8(&bytes).is_ok_and(|s| s.trim_start().starts_with("HC"));
+        if looks_like_text {
+            return Ok(String::from_utf8_lossy(&bytes).trim().to_string());
+        }
+        return qr::read_image(&bytes).map_err(|source| InputError::Image {
+            path: arg.into(),
+            source,
+        });
+    }
+    let lower = arg.to_ascii_lowercase();
+    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+        || (arg.contains('/') && !arg.starts_with("HC"));
+    if looks_like_path {
+        return Err(InputError::NoSuchFile(arg.into()));
+    }
+    Ok(arg.trim().to_string())
+}

@@ -1,0 +1,41 @@
+//! What the `verifier` and `wallet` command lines share, so neither
+//! depends on the other: where their data lives and what `--at` and
+//! `--anchor` mean ([`args`]), how a payload argument is read (text, a text
+//! file or a QR image: [`input`]), and the issuer over HTTP as a sync
+//! [`Source`](wallet_core::checkpoint::sync::Source) ([`http`]).
+//!
+//! It is not for decisions: verifying, syncing and checking are
+//! wallet-core's, so a browser shell gets the same behaviour from it.
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod http;
+pub mod input;
+
+use std::path::Path;
+use thiserror::Error;
+use wallet_core::checkpoint::cache::Cache;
+use wallet_core::checkpoint::sync::{self, DirSource, SyncError, SyncReport};
+
+#[derive(Debug, Error)]
+pub enum SyncFromError {
+    #[error("give --from URL or --from-dir DIR")]
+    NoSource,
+    #[error(transparent)]
+    Source(#[from] wallet_core::checkpoint::sync::SourceError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// Syncs from an issuer URL (`--from`) or a folder (`--from-dir`).
+pub fn sync_from(
+    cache: &Cache,
+    url: Option<&str>,
+    dir: Option<&Path>,
+) -> Result<SyncReport, SyncFromError> {
+    Ok(match (url, dir) {
+        (Some(url), _) => sync::sync(cache, &http::HttpSource::new(url)?)?,
+        (None, Some(dir)) => sync::sync(cache, &DirSource(dir.to_path_buf()))?,
+        (None, None) => return Err(SyncFromError::NoSource),
+    })
+}

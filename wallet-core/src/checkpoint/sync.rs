@@ -1,0 +1,284 @@
+//! Bringing new signed files onto a device.
+//!
+//! A [`Source`] hands over the files the centre publishes: a folder (a USB
+//! stick, [`DirSource`]), an issuer over HTTP (the command-line tools), or a
+//! browser's `fetch`. [`sync`] installs them into a [`Cache`] in order,
+//! trust list first since the others are checked against it, and each is
+//! verified against the pinned anchor before it replaces the copy held. A
+//! file that is refused, or that the source does not have, leaves the copy
+//! held and is named in the [`SyncReport`]; only a source that cannot be
+//! read at all, or a store that cannot be written, stops the sync.
+
+use super::cache::{Cache, CacheError, FileChange};
+use crate::signed::file::{SignedFileError, MAX_SIGNED_FILE};
+use crate::signed::trust::TrustChange;
+use std::fmt::{self, Write as _};
+use std::io::{self, Read};
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// The files a device syncs, as the centre publishes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Published {
+    TrustList,
+    /// The full list, or a delta from the version held.
+    Revocations,
+    Rules,
+    /// Venues and time windows (wallets fetch it on its own).
+    Exposures,
+}
+
+impl Published {
+    /// The file's name in a folder of published files.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Published::TrustList => "trust-list.cose",
+            Published::Revocations => "revocations.cose",
+            Published::Rules => "rules.cose",
+            Published::Exposures => "exposures.cose",
+        }
+    }
+
+    /// The file's path in the issuer's HTTP API (below its base URL).
+    pub fn api_path(self) -> &'static str {
+        match self {
+            Published::TrustList => "v1/trust-list",
+            Published::Revocations => "v1/revocations",
+            Published::Rules => "v1/rules",
+            Published::Exposures => "v1/exposures",
+        }
+    }
+}
+
+impl fmt::Display for Published {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file_name())
+    }
+}
+
+/// A source could not be read: where, and why.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{place}: {why}")]
+pub struct SourceError {
+    /// The file or URL.
+    pub place: String,
+    pub why: String,
+}
+
+/// Where signed files come from.
+pub trait Source {
+    /// The file's bytes (at most [`MAX_SIGNED_FILE`]), `None` if the source
+    /// does not have it. For revocations, `since` is the version held: the
+    /// source may answer with a delta from it, or with the full list.
+    fn fetch(&self, file: Published, since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError>;
+    /// Where the source is, for messages.
+    fn describe(&self) -> String;
+    /// Where one file would be, for messages.
+    fn locate(&self, file: Published) -> String;
+}
+
+/// A folder (a USB stick, a copied download) holding the files by their
+/// [`Published::file_name`].
+#[derive(Clone, Debug)]
+pub struct DirSource(pub PathBuf);
+
+impl Source for DirSource {
+    fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        let path = self.0.join(file.file_name());
+        let fail = |why: String| SourceError {
+            place: path.display().to_string(),
+            why,
+        };
+        let f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let mut bytes = Vec::new();
+        f.take(MAX_SIGNED_FILE as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        if bytes.len() > MAX_SIGNED_FILE {
+            return Err(fail(format!("larger than {MAX_SIGNED_FILE} bytes")));
+        }
+        Ok(Some(bytes))
+    }
+
+    fn describe(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    fn locate(&self, file: Published) -> String {
+        self.0.join(file.file_name()).display().to_string()
+    }
+}
+
+/// Why a sync could not go on.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{place}: not found: a sync source must have the trust list")]
+    NoTrustList { place: String },
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// Why one file was not installed; the copy held stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The source does not have the file.
+    NotInSource { source: String },
+    /// The file did not verify, or would roll back or contradict the copy held.
+    Refused(SignedFileError),
+    /// The file needs something the device does not hold yet.
+    Missing {
+        what: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// A file that was not installed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub file: Published,
+    pub why: Refusal,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.why {
+            Refusal::NotInSource { source } => write!(f, "{}: not in {source}", self.file),
+            Refusal::Refused(e) => write!(f, "{}: {e}", self.file),
+            Refusal::Missing { what, hint } => write!(f, "{}: no {what} ({hint})", self.file),
+        }
+    }
+}
+
+/// What one sync did, file by file.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    pub trust_list: Option<TrustChange>,
+    pub revocations: Option<FileChange>,
+    pub rules: Option<FileChange>,
+    /// Files not installed, with why; the store kept its copy of each.
+    pub refused: Vec<Refused>,
+}
+
+/// Installs the files `source` has into `cache`: the trust list (which the
+/// source must have), then revocations (asking for a delta from the version
+/// held) and rules, each checked against the trust list now held.
+pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let Some(trust) = source.fetch(Published::TrustList, None)? else {
+        return Err(SyncError::NoTrustList {
+            place: source.locate(Published::TrustList),
+        });
+    };
+    match cache.install_trust_list(&trust) {
+        Ok(c) => report.trust_list = Some(c),
+        Err(CacheError::Refused(e)) => report.refused.push(Refused {
+            file: Published::TrustList,
+            why: Refusal::Refused(e),
+        }),
+        Err(e) => return Err(e.into()),
+    }
+    // Loaded once: its version asks for a delta, and the delta builds on it.
+    let trust = cache.trust_store()?;
+    let held = cache.held_revocations(&trust)?;
+    let since = held.as_ref().map(|r| r.version);
+    if let Some(bytes) = fetch_or_note(source, Published::Revocations, since, &mut report)? {
+        let result = cache.install_revocations_onto(&trust, held.as_ref(), &bytes);
+        report.revocations = note_refusal(Published::Revocations, result, &mut report)?;
+    }
+    if let Some(bytes) = fetch_or_note(source, Published::Rules, None, &mut report)? {
+        let result = cache.install_rules(&bytes);
+        report.rules = note_refusal(Published::Rules, result, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// A file from the source, or a note in the report that it has none.
+fn fetch_or_note(
+    source: &impl Source,
+    file: Published,
+    since: Option<u64>,
+    report: &mut SyncReport,
+) -> Result<Option<Vec<u8>>, SyncError> {
+    let bytes = source.fetch(file, since)?;
+    if bytes.is_none() {
+        report.refused.push(Refused {
+            file,
+            why: Refusal::NotInSource {
+                source: source.describe(),
+            },
+        });
+    }
+    Ok(bytes)
+}
+
+/// What an install changed; a refused file goes into the report instead.
+fn note_refusal(
+    file: Published,
+    result: Result<FileChange, CacheError>,
+    report: &mut SyncReport,
+) -> Result<Option<FileChange>, SyncError> {
+    let why = match result {
+        Ok(c) => return Ok(Some(c)),
+        Err(CacheError::Refused(e)) => Refusal::Refused(e),
+        Err(CacheError::Missing { what, hint, .. }) => Refusal::Missing { what, hint },
+        Err(e) => return Err(e.into()),
+    };
+    report.refused.push(Refused { file, why });
+    Ok(None)
+}
+
+fn versions(from: Option<u64>, to: u64) -> String {
+    match from {
+        None => format!("version {to} (new)"),
+        Some(f) if f == to => format!("version {to} (unchanged)"),
+        Some(f) => format!("version {f} -> {to}"),
+    }
+}
+
+fn kid_list(kids: &[String]) -> String {
+    if kids.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", kids.join(", "))
+    }
+}
+
+impl SyncReport {
+    /// One line per file installed, for a terminal.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.trust_list {
+            let _ = writeln!(
+                out,
+                "trust list: {}, {} key(s) added{}, {} retired{}",
+                versions(t.from_version, t.to_version),
+                t.added.len(),
+                kid_list(&t.added),
+                t.removed.len(),
+                kid_list(&t.removed),
+            );
+        }
+        if let Some(r) = &self.revocations {
+            let _ = writeln!(
+                out,
+                "revocations: {}, {} added, {} removed",
+                versions(r.from_version, r.to_version),
+                r.added,
+                r.removed
+            );
+        }
+        if let Some(r) = &self.rules {
+            let _ = writeln!(out, "rules: {}", versions(r.from_version, r.to_version));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

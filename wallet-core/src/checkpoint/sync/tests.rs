@@ -1,0 +1,216 @@
+use super::*;
+use crate::samples;
+use crate::signed::revocation::{id_entry, RevocationList};
+use crate::storage::Memory;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a browser's source does: files in memory, answering a revocations
+/// request from an older version with a delta, and remembering what it was
+/// asked for.
+#[derive(Default)]
+struct Centre {
+    files: HashMap<Published, Vec<u8>>,
+    /// Deltas by the version they start from.
+    deltas: HashMap<u64, Vec<u8>>,
+    asked: RefCell<Vec<(Published, Option<u64>)>>,
+}
+
+impl Source for Centre {
+    fn fetch(&self, file: Published, since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        self.asked.borrow_mut().push((file, since));
+        if file == Published::Revocations {
+            if let Some(d) = since.and_then(|v| self.deltas.get(&v)) {
+                return Ok(Some(d.clone()));
+            }
+        }
+        Ok(self.files.get(&file).cloned())
+    }
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+    fn locate(&self, file: Published) -> String {
+        format!("memory/{file}")
+    }
+}
+
+fn pinned() -> (Arc<Memory>, Cache) {
+    let store = Arc::new(Memory::new());
+    let cache = Cache::on(store.clone());
+    cache
+        .pin_anchors(&[samples::anchor_key().public_key()])
+        .unwrap();
+    (store, cache)
+}
+
+fn revocations(version: u64, ids: &[&str]) -> RevocationList {
+    RevocationList::new(
+        version,
+        samples::published_at() + version as i64,
+        samples::published_at() + 86_400,
+        ids.iter().map(|id| id_entry(id)).collect(),
+        Vec::new(),
+    )
+}
+
+fn source() -> Centre {
+    let anchor = samples::anchor_key();
+    let mut s = Centre::default();
+    s.files
+        .insert(Published::TrustList, samples::trust_list().sign(&anchor));
+    s.files
+        .insert(Published::Revocations, revocations(1, &[]).sign(&anchor));
+    s.files
+        .insert(Published::Rules, samples::rule_set().sign(&anchor).unwrap());
+    s
+}
+
+#[test]
+fn a_first_sync_installs_everything_and_a_second_changes_nothing() {
+    let (store, cache) = pinned();
+    let src = source();
+    let report = sync(&cache, &src).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(
+        report.describe(),
+        format!(
+            "trust list: version 1 (new), 2 key(s) added ({}), 0 retired\n\
+             revocations: version 1 (new), 0 added, 0 removed\n\
+             rules: version 1 (new)\n",
+            samples::trust_list()
+                .keys
+                .iter()
+                .map(|k| hex::encode(&k.key.kid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    );
+    // Stored exactly as received (the revocations with their state).
+    let held = store.files();
+    assert_eq!(held["trust-list.cose"], src.files[&Published::TrustList]);
+    assert_eq!(held["rules.cose"], src.files[&Published::Rules]);
+    assert!(cache.load().is_ok());
+
+    let again = sync(&cache, &src).unwrap();
+    assert!(again
+        .describe()
+        .contains("trust list: version 1 (unchanged)"));
+    assert!(again
+        .describe()
+        .contains("revocations: version 1 (unchanged)"));
+    // The second sync asked for revocations from the version held.
+    assert!(src
+        .asked
+        .borrow()
+        .contains(&(Published::Revocations, Some(1))));
+}
+
+#[test]
+fn a_delta_is_asked_for_and_applied() {
+    let (_store, cache) = pinned();
+    let mut src = source();
+    sync(&cache, &src).unwrap();
+    let anchor = samples::anchor_key();
+    let v1 = revocations(1, &[]);
+    let v2 = revocations(2, &["a", "b"]);
+    src.deltas.insert(1, v1.delta_to(&v2).sign(&anchor));
+    let report = sync(&cache, &src).unwrap();
+    assert!(
+        report
+            .describe()
+            .contains("revocations: version 1 -> 2, 2 added, 0 removed"),
+        "{}",
+        report.describe()
+    );
+    assert_eq!(cache.load().unwrap().revocations, v2);
+}
+
+#[test]
+fn a_refused_file_keeps_the_copy_held_and_is_named() {
+    let (store, cache) = pinned();
+    let mut src = source();
+    sync(&cache, &src).unwrap();
+    let before = store.files();
+    let rogue = crate::keys::SigningKey::ed25519_from_seed(&[0x99; 32]);
+    src.files
+        .insert(Published::Rules, samples::rule_set().sign(&rogue).unwrap());
+    src.files.insert(
+        Published::Revocations,
+        revocations(0, &[]).sign(&samples::anchor_key()),
+    );
+    let report = sync(&cache, &src).unwrap();
+    let refused: Vec<String> = report.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].starts_with("revocations.cose: revocations version 0 is older"),
+        "{refused:?}"
+    );
+    assert!(
+        refused[1].starts_with("rules.cose: rules is signed by unknown key"),
+        "{refused:?}"
+    );
+    assert_eq!(store.files(), before);
+}
+
+#[test]
+fn a_source_without_the_trust_list_stops_the_sync() {
+    let (store, cache) = pinned();
+    let mut src = source();
+    src.files.remove(&Published::TrustList);
+    let e = sync(&cache, &src).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "memory/trust-list.cose: not found: a sync source must have the trust list"
+    );
+    assert_eq!(store.files().len(), 1, "only the pinned anchor");
+}
+
+#[test]
+fn a_sync_folder_without_some_files_says_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("store"));
+    cache
+        .pin_anchors(&[samples::anchor_key().public_key()])
+        .unwrap();
+    let usb = dir.path().join("usb");
+    std::fs::create_dir_all(&usb).unwrap();
+    let source = DirSource(usb.clone());
+    assert!(sync(&cache, &source)
+        .unwrap_err()
+        .to_string()
+        .contains("trust-list.cose"));
+    std::fs::write(
+        usb.join(Published::TrustList.file_name()),
+        samples::trust_list().sign(&samples::anchor_key()),
+    )
+    .unwrap();
+    let report = sync(&cache, &source).unwrap();
+    assert!(report
+        .describe()
+        .starts_with("trust list: version 1 (new), 2 key(s) added"));
+    let refused: Vec<String> = report.refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            format!("revocations.cose: not in {}", usb.display()),
+            format!("rules.cose: not in {}", usb.display())
+        ]
+    );
+}
+
+#[test]
+fn a_folder_file_too_large_to_be_signed_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = std::fs::File::create(dir.path().join("rules.cose")).unwrap();
+    // Sparse: nothing near this size is written to the disk.
+    f.set_len(MAX_SIGNED_FILE as u64 + 1).unwrap();
+    let e = DirSource(dir.path().to_path_buf())
+        .fetch(Published::Rules, None)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("rules.cose: larger than 83886080 bytes"),
+        "{e}"
+    );
+}
