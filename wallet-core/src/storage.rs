@@ -157,7 +157,7 @@ impl Storage for Folder {
 /// Writes `bytes` to `path` so that readers see the old file or the new one,
 /// never a mixture: a temporary file beside it, flushed, then renamed, then
 /// the folder flushed so the rename survives a power cut.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     // The process id keeps two processes writing the same store apart (a

@@ -122,7 +122,7 @@ pub fn check(
 }
 
 /// The verdict for text that is not a credential at all.
-pub fn malformed_verdict(
+pub(crate) fn malformed_verdict(
     what: String,
     checkpoint: &Checkpoint,
     profile: &str,
@@ -152,7 +152,7 @@ impl Verdict {
 }
 
 /// Checks an already decoded payload (see [`check`]).
-pub fn check_decoded(
+pub(crate) fn check_decoded(
     decoded: &Decoded,
     checkpoint: &Checkpoint,
     profile: &str,
@@ -164,7 +164,7 @@ pub fn check_decoded(
 
 /// The checkpoint's steps after signature and time checks: revocation, rules,
 /// and the verdict (see [`check`]).
-pub fn check_verified(
+pub(crate) fn check_verified(
     decoded: &Decoded,
     verification: Verification,
     checkpoint: &Checkpoint,

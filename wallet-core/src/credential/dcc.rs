@@ -135,7 +135,7 @@ pub fn entry_kind(payload: &Json) -> Result<CredentialKind, CredentialError> {
 }
 
 /// ICAO 9303 machine-readable form of a name: `A-Z` and `<` only.
-pub fn transliterate(name: &str) -> String {
+pub(crate) fn transliterate(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars().flat_map(char::to_uppercase) {
         let s: &str = match c {
@@ -187,7 +187,7 @@ fn uvci(c: &Credential) -> Result<String, CredentialError> {
 }
 
 /// The EU DCC JSON payload (schema 1.3.0) for a credential.
-pub fn to_dcc_json(c: &Credential) -> Result<Json, CredentialError> {
+pub(crate) fn to_dcc_json(c: &Credential) -> Result<Json, CredentialError> {
     c.validate()?;
     let holder = c
         .body

@@ -184,7 +184,7 @@ pub fn kid_for_spki(spki_der: &[u8]) -> [u8; 8] {
 
 /// The key identifier of an EU DSC: the first 8 bytes of SHA-256 over the
 /// DER X.509 certificate.
-pub fn kid_for_certificate(cert_der: &[u8]) -> [u8; 8] {
+pub(crate) fn kid_for_certificate(cert_der: &[u8]) -> [u8; 8] {
     first8(&Sha256::digest(cert_der))
 }
 

@@ -228,7 +228,7 @@ impl Body {
 }
 
 /// An unsigned integer value.
-pub fn value_uint(v: &Value) -> Option<u64> {
+pub(crate) fn value_uint(v: &Value) -> Option<u64> {
     match v {
         Value::Integer(i) => u64::try_from(i128::from(*i)).ok(),
         _ => None,
@@ -236,7 +236,7 @@ pub fn value_uint(v: &Value) -> Option<u64> {
 }
 
 /// Signs a file: the header's four fields followed by `fields`.
-pub fn sign(header: &Header, fields: Vec<(&str, Value)>, key: &SigningKey) -> Vec<u8> {
+pub(crate) fn sign(header: &Header, fields: Vec<(&str, Value)>, key: &SigningKey) -> Vec<u8> {
     let mut map = vec![
         (Value::from("type"), Value::from(header.file_type.name())),
         (Value::from("version"), Value::from(header.version)),
@@ -259,7 +259,7 @@ pub fn sign(header: &Header, fields: Vec<(&str, Value)>, key: &SigningKey) -> Ve
 /// The kid and type of a signed file, read without checking the signature:
 /// enough to choose the keys that may have signed it. Nothing read here is
 /// trusted until [`open`] has checked the signature.
-pub fn peek(bytes: &[u8], expected: FileType) -> Result<(CoseSign1, Vec<u8>), SignedFileError> {
+pub(crate) fn peek(bytes: &[u8], expected: FileType) -> Result<(CoseSign1, Vec<u8>), SignedFileError> {
     let file = expected.name();
     if bytes.len() > MAX_SIGNED_FILE {
         return Err(SignedFileError::TooLarge {
@@ -287,7 +287,7 @@ pub fn peek(bytes: &[u8], expected: FileType) -> Result<(CoseSign1, Vec<u8>), Si
 /// Checks a signed file of type `expected` against `signers` (the keys that
 /// may sign that type, with the file's kid) and returns its header and body.
 /// Signed files must carry kid and alg in the protected header.
-pub fn open(
+pub(crate) fn open(
     cose: CoseSign1,
     expected: FileType,
     signers: &[&IssuerKey],
@@ -361,7 +361,7 @@ pub fn open(
 /// Decides whether a newer file may replace the one held: a lower version is
 /// a rollback, the same version with different content is a conflict, the
 /// same version with the same content is no change (`Ok(false)`).
-pub fn check_succession(
+pub(crate) fn check_succession(
     file: FileType,
     held: Option<(u64, &[u8])>,
     offered: (u64, &[u8]),

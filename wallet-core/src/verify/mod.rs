@@ -138,7 +138,7 @@ pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -
 
 /// The checks after the signature: `key` is the trusted key whose signature
 /// over `d` has already been checked (by [`check_signature`] or in a batch).
-pub fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -> Verification {
+pub(crate) fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -> Verification {
     let now = now.unix_timestamp();
     let profile = Some(d.profile);
     let kid = d.cose.kid().map(hex::encode);

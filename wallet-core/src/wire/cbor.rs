@@ -33,7 +33,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, CborError> {
 
 /// Decodes exactly one CBOR item of at most `max` bytes (signed files such
 /// as a revocation list are larger than a credential).
-pub fn decode_limited(bytes: &[u8], max: usize) -> Result<Value, CborError> {
+pub(crate) fn decode_limited(bytes: &[u8], max: usize) -> Result<Value, CborError> {
     if bytes.len() > max {
         return Err(CborError::TooLarge {
             len: bytes.len(),
@@ -66,7 +66,7 @@ pub fn encode(value: &Value) -> Vec<u8> {
 }
 
 /// Writes a CBOR item head (major type and argument) in its shortest form.
-pub fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
+pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, arg: u64) {
     let m = major << 5;
     match arg {
         0..=23 => out.push(m | arg as u8),
@@ -150,14 +150,14 @@ pub fn map_get(map: &[(Value, Value)], key: i64) -> Option<&Value> {
 }
 
 /// Looks up a text key in a CBOR map.
-pub fn map_get_text<'a>(map: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
+pub(crate) fn map_get_text<'a>(map: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
     map.iter()
         .find(|(k, _)| k.as_text() == Some(key))
         .map(|(_, v)| v)
 }
 
 /// An integer value that fits in `i64`.
-pub fn as_i64(v: &Value) -> Option<i64> {
+pub(crate) fn as_i64(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(i) => i64::try_from(i128::from(*i)).ok(),
         _ => None,
@@ -166,7 +166,7 @@ pub fn as_i64(v: &Value) -> Option<i64> {
 
 /// A NumericDate (RFC 8392 §2) as whole seconds: an integer, or a float
 /// (which RFC 8392 allows, and some issuers write) rounded down.
-pub fn as_seconds(v: &Value) -> Option<i64> {
+pub(crate) fn as_seconds(v: &Value) -> Option<i64> {
     match v {
         Value::Float(f) if f.is_finite() && f.abs() < 1e15 => Some(f.floor() as i64),
         Value::Tag(1, inner) => as_seconds(inner),
@@ -175,7 +175,7 @@ pub fn as_seconds(v: &Value) -> Option<i64> {
 }
 
 /// Refuses maps that contain the same key twice (RFC 8949 §5.6: invalid).
-pub fn check_unique_keys(map: &[(Value, Value)]) -> Result<(), CborError> {
+pub(crate) fn check_unique_keys(map: &[(Value, Value)]) -> Result<(), CborError> {
     for (i, (k, _)) in map.iter().enumerate() {
         if map[..i].iter().any(|(other, _)| other == k) {
             return Err(CborError::Invalid(format!("duplicate map key {k:?}")));

@@ -186,7 +186,7 @@ pub fn seal(profile: Profile, cose: &[u8]) -> String {
 
 /// zlib (RFC 1950), with the small encoder in `wire/deflate.rs` made for
 /// inputs this small.
-pub fn compress(data: &[u8]) -> Vec<u8> {
+pub(crate) fn compress(data: &[u8]) -> Vec<u8> {
     crate::wire::deflate::zlib(data)
 }
 
