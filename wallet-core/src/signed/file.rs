@@ -259,7 +259,10 @@ pub(crate) fn sign(header: &Header, fields: Vec<(&str, Value)>, key: &SigningKey
 /// The kid and type of a signed file, read without checking the signature:
 /// enough to choose the keys that may have signed it. Nothing read here is
 /// trusted until [`open`] has checked the signature.
-pub(crate) fn peek(bytes: &[u8], expected: FileType) -> Result<(CoseSign1, Vec<u8>), SignedFileError> {
+pub(crate) fn peek(
+    bytes: &[u8],
+    expected: FileType,
+) -> Result<(CoseSign1, Vec<u8>), SignedFileError> {
     let file = expected.name();
     if bytes.len() > MAX_SIGNED_FILE {
         return Err(SignedFileError::TooLarge {

@@ -1,0 +1,246 @@
+//! What a WebAssembly module of wallet-core weighs: a stand-in for the
+//! browser apps' module that exports the calls they make, so a size
+//! measured on it counts the code a browser downloads.
+//!
+//! Always: sync the signed files into memory, check a code at the
+//! checkpoint, add and list a family's credentials, check in at a venue and
+//! match an exposure list. With `qr-read`: read a QR code from an image;
+//! with `qr-render`: draw one as SVG; with `sheet`: the printable PDF.
+//!
+//! ```sh
+//! cargo build -p wallet-core --example wasm_size --target wasm32-unknown-unknown \
+//!   --profile wasm-release --no-default-features          # minimal
+//! cargo build -p wallet-core --example wasm_size --target wasm32-unknown-unknown \
+//!   --profile wasm-release                                # default features
+//! ls -l target/wasm32-unknown-unknown/wasm-release/examples/wasm_size.wasm
+//! ```
+//!
+//! The calls pass bytes through two buffers the host reads and writes:
+//! `input(len)` gives where to write `len` bytes, `output()` where the last
+//! answer is (its length is the call's return value).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use time::OffsetDateTime;
+use wallet_core::checkpoint::cache::Cache;
+use wallet_core::checkpoint::sync::{self, Published, Source, SourceError};
+use wallet_core::citizen::wallet::{Wallet, DEFAULT_MEMBER};
+use wallet_core::keys::PublicKey;
+use wallet_core::storage::Memory;
+
+static INPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static FILES: Mutex<Option<HashMap<Published, Vec<u8>>>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+struct Device {
+    cache: Cache,
+    wallet: Wallet,
+}
+
+fn device() -> &'static Device {
+    static DEVICE: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    DEVICE.get_or_init(|| Device {
+        cache: Cache::on(Arc::new(Memory::new())),
+        wallet: Wallet::on(Arc::new(Memory::new())),
+    })
+}
+
+fn text() -> String {
+    String::from_utf8_lossy(&lock(&INPUT)).into_owned()
+}
+
+/// Puts the answer in the output buffer; returns its length.
+fn answer(bytes: impl Into<Vec<u8>>) -> usize {
+    let mut out = lock(&OUTPUT);
+    *out = bytes.into();
+    out.len()
+}
+
+fn at(now: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The files the host fetched, as a sync source.
+struct Fetched;
+
+impl Source for Fetched {
+    fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        Ok(lock(&FILES).as_ref().and_then(|f| f.get(&file).cloned()))
+    }
+    fn describe(&self) -> String {
+        "fetch".into()
+    }
+    fn locate(&self, file: Published) -> String {
+        file.api_path().into()
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn input(len: usize) -> *mut u8 {
+    let mut buf = lock(&INPUT);
+    buf.clear();
+    buf.resize(len, 0);
+    buf.as_mut_ptr()
+}
+
+#[no_mangle]
+pub extern "C" fn output() -> *const u8 {
+    lock(&OUTPUT).as_ptr()
+}
+
+/// Pins the anchor PEM in the input.
+#[no_mangle]
+pub extern "C" fn pin() -> usize {
+    let result = PublicKey::from_pem(&text())
+        .map_err(|e| e.to_string())
+        .and_then(|k| device().cache.pin_anchors(&[k]).map_err(|e| e.to_string()));
+    answer(result.err().unwrap_or_default())
+}
+
+/// Keeps the input as one fetched file (0 trust list, 1 revocations, 2 rules, 3 exposures).
+#[no_mangle]
+pub extern "C" fn fetched(file: u32) -> usize {
+    let file = match file {
+        0 => Published::TrustList,
+        1 => Published::Revocations,
+        2 => Published::Rules,
+        _ => Published::Exposures,
+    };
+    lock(&FILES)
+        .get_or_insert_with(HashMap::new)
+        .insert(file, lock(&INPUT).clone());
+    0
+}
+
+/// Installs the fetched files; answers the report.
+#[no_mangle]
+pub extern "C" fn sync() -> usize {
+    let d = device();
+    let mut out = match sync::sync(&d.cache, &Fetched) {
+        Ok(r) => {
+            let mut s = r.describe();
+            for refused in &r.refused {
+                s.push_str(&format!("refused {refused}\n"));
+            }
+            s
+        }
+        Err(e) => e.to_string(),
+    };
+    if let Some(bytes) = lock(&FILES)
+        .as_ref()
+        .and_then(|f| f.get(&Published::Exposures))
+    {
+        if let Err(e) = d.cache.install_exposures(bytes) {
+            out.push_str(&e.to_string());
+        }
+    }
+    answer(out)
+}
+
+/// The verdict (JSON) for the payload text in the input.
+#[no_mangle]
+pub extern "C" fn check(now: i64) -> usize {
+    let result = device()
+        .cache
+        .load()
+        .map_err(|e| e.to_string())
+        .and_then(|cp| {
+            wallet_core::check(&text(), &cp, "transport", at(now)).map_err(|e| e.to_string())
+        })
+        .and_then(|v| serde_json::to_string(&v).map_err(|e| e.to_string()));
+    answer(result.unwrap_or_else(|e| e))
+}
+
+/// Adds the payload text in the input to the wallet; answers the list (JSON).
+#[no_mangle]
+pub extern "C" fn add(now: i64) -> usize {
+    let d = device();
+    let cp = d.cache.load().ok();
+    let result = d
+        .wallet
+        .add(DEFAULT_MEMBER, &text(), cp.as_ref(), at(now))
+        .and_then(|_| d.wallet.list(cp.as_ref(), at(now)))
+        .map_err(|e| e.to_string())
+        .and_then(|held| serde_json::to_string(&held).map_err(|e| e.to_string()));
+    answer(result.unwrap_or_else(|e| e))
+}
+
+/// The best credential for the transport profile (its payload).
+#[no_mangle]
+pub extern "C" fn best(now: i64) -> usize {
+    let d = device();
+    let result = d
+        .cache
+        .load()
+        .map_err(|e| e.to_string())
+        .and_then(|cp| {
+            d.wallet
+                .best(DEFAULT_MEMBER, &cp, "transport", at(now))
+                .map_err(|e| e.to_string())
+        })
+        .map(|c| c.best().map(|b| b.held.payload.clone()).unwrap_or_default());
+    answer(result.unwrap_or_else(|e| e))
+}
+
+/// Checks in at the venue code in the input; answers the exposures found (JSON).
+#[no_mangle]
+pub extern "C" fn checkin(now: i64) -> usize {
+    let d = device();
+    let log = d.wallet.visit_log();
+    let result = d.cache.load().map_err(|e| e.to_string()).and_then(|cp| {
+        log.checkin(&text(), &cp, at(now))
+            .map_err(|e| e.to_string())?;
+        let trust = d.cache.trust_store().map_err(|e| e.to_string())?;
+        let found = match d.cache.exposures(&trust).map_err(|e| e.to_string())? {
+            Some((list, _)) => log.exposures(&list, at(now)).map_err(|e| e.to_string())?,
+            None => Vec::new(),
+        };
+        serde_json::to_string(&found).map_err(|e| e.to_string())
+    });
+    answer(result.unwrap_or_else(|e| e))
+}
+
+/// The text of the QR code in the image (PNG or JPEG) in the input.
+#[cfg(feature = "qr-read")]
+#[no_mangle]
+pub extern "C" fn read_qr() -> usize {
+    let bytes = lock(&INPUT).clone();
+    answer(wallet_core::wire::qr::read_image(&bytes).unwrap_or_else(|e| e.to_string()))
+}
+
+/// The payload text in the input as an SVG QR code.
+#[cfg(feature = "qr-render")]
+#[no_mangle]
+pub extern "C" fn qr_svg() -> usize {
+    use wallet_core::wire::qr::{Level, Symbol};
+    answer(
+        Symbol::new(&text(), Level::M)
+            .map(|s| s.to_svg())
+            .unwrap_or_else(|e| e.to_string()),
+    )
+}
+
+/// The member's best credential as a printable A6 PDF.
+#[cfg(feature = "sheet")]
+#[no_mangle]
+pub extern "C" fn sheet_pdf(now: i64) -> usize {
+    use wallet_core::citizen::sheet::{Caption, PaperSize, Sheet};
+    let d = device();
+    let cp = d.cache.load().ok();
+    let result = d
+        .wallet
+        .list(cp.as_ref(), at(now))
+        .map_err(|e| e.to_string())
+        .and_then(|held| {
+            let h = held.first().ok_or("no credential")?;
+            let caption = Caption::for_credential(&h.credential, None);
+            Sheet::new(&h.payload, &caption, PaperSize::A6)
+                .map(|s| s.to_pdf())
+                .map_err(|e| e.to_string())
+        });
+    answer(result.unwrap_or_else(|e| e.into_bytes()))
+}
