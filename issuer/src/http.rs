@@ -7,10 +7,10 @@
 //! token, and failed retrieval-code guesses per client address (429).
 
 use crate::codes;
-use crate::db::TokenRow;
 use crate::import::{Format, Importer, LineOutcome};
 use crate::metrics::{route_index, Metrics};
 use crate::service::{Issuer, IssuerError, RevokeTarget, SignedFile, SubmissionJson};
+use crate::store::TokenRow;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -145,7 +145,7 @@ struct Lookups {
 /// A code's key ([`codes::code_key`]) and where to send its row.
 type Lookup = (
     i64,
-    tokio::sync::oneshot::Sender<Result<Option<crate::db::Retrieved>, String>>,
+    tokio::sync::oneshot::Sender<Result<Option<crate::store::Retrieved>, String>>,
 );
 
 /// Most codes in one lookup query.
@@ -206,7 +206,7 @@ impl Lookups {
         (Lookups { tx }, workers)
     }
 
-    async fn get(&self, key: i64) -> Result<Option<crate::db::Retrieved>, String> {
+    async fn get(&self, key: i64) -> Result<Option<crate::store::Retrieved>, String> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.tx
             .send((key, reply))
@@ -1012,8 +1012,8 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let body = json!({
         "status": if db.is_ok() { "ok" } else { "database unavailable" },
         "database": match state.issuer.store.backend() {
-            crate::db::Backend::Postgres => "postgres",
-            crate::db::Backend::Sqlite => "sqlite",
+            crate::store::Backend::Postgres => "postgres",
+            crate::store::Backend::Sqlite => "sqlite",
         },
         "trust_list": version(&snap.trust_list),
         "revocations": version(&snap.revocations),

@@ -327,7 +327,7 @@ fn parse(
 type Signed = Vec<(
     u64,
     Option<String>,
-    Result<(crate::db::NewCredential, String), String>,
+    Result<(crate::store::NewCredential, String), String>,
 )>;
 
 impl Importer<'_> {

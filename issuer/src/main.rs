@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use issuer::http::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
 use issuer::service::{self, Issuer, RevokeTarget, Submission, CLI_LAB, EXPOSURE_PUBLISHED_FOR};
-use issuer::{db, keystore, request::IssueArgs};
+use issuer::{keystore, request::IssueArgs, store};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -664,12 +664,12 @@ fn run(cli: Cli) -> Result<()> {
                 // The store alone: no keys are read and nothing is published,
                 // so this never waits on a running import or service.
                 let store = match &place.database_url {
-                    Some(url) => db::Store::open(url).await?,
+                    Some(url) => store::Store::open(url).await?,
                     None => {
-                        if !place.data.join(db::SQLITE_FILE).exists() {
+                        if !place.data.join(store::SQLITE_FILE).exists() {
                             bail!("no database in {}: run `issuer init`", place.data.display());
                         }
-                        db::Store::open_data_dir(&place.data).await?
+                        store::Store::open_data_dir(&place.data).await?
                     }
                 };
                 let labs = match lab {

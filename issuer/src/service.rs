@@ -5,11 +5,11 @@
 //! Everything that signs takes `now`; nothing here reads the clock.
 
 use crate::codes::{self, CodeKey};
-use crate::db::{
-    self, ExposureRow, KeyRow, NewCredential, NewRevocation, Store, StoreError, StoredFile,
-};
 use crate::keystore::{self, KeyStoreError};
 use crate::request::RequestError;
+use crate::store::{
+    self, ExposureRow, KeyRow, NewCredential, NewRevocation, Store, StoreError, StoredFile,
+};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -1346,8 +1346,8 @@ impl IdSequence {
 /// The database URL actually used, for messages.
 pub fn describe_database(data: &Path, url: Option<&str>) -> String {
     match url {
-        Some(u) => db::redact(u),
-        None => data.join(db::SQLITE_FILE).display().to_string(),
+        Some(u) => store::redact(u),
+        None => data.join(store::SQLITE_FILE).display().to_string(),
     }
 }
 
@@ -1383,7 +1383,7 @@ mod tests {
 
     /// Sets what the database says the folder's Ed25519 key may sign.
     async fn set_uses(data: &Path, uses: &str) {
-        let url = format!("sqlite://{}", data.join(db::SQLITE_FILE).display());
+        let url = format!("sqlite://{}", data.join(store::SQLITE_FILE).display());
         let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
         sqlx::query("UPDATE signing_keys SET uses = $1 WHERE alg = 'EdDSA'")
             .bind(uses)

@@ -1105,8 +1105,8 @@ async fn exposures_are_published_signed_and_age_out() {
     }
 }
 
-fn new_row(id: usize, sample: &str) -> issuer::db::NewCredential {
-    issuer::db::NewCredential {
+fn new_row(id: usize, sample: &str) -> issuer::store::NewCredential {
+    issuer::store::NewCredential {
         id: format!("{id:032x}"),
         lab: "Lab A".into(),
         sample_id: sample.into(),
@@ -1123,7 +1123,7 @@ fn new_row(id: usize, sample: &str) -> issuer::db::NewCredential {
 /// it stored, in order, across statement chunks.
 #[tokio::test]
 async fn inserting_says_which_rows_were_new() {
-    use issuer::db::{NewCredential, Store, ROWS_PER_STATEMENT};
+    use issuer::store::{NewCredential, Store, ROWS_PER_STATEMENT};
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
         let store = match &db {
@@ -1171,7 +1171,7 @@ async fn migrated_up_to(db: &Db, dir: &std::path::Path, n: usize) -> sqlx::AnyCo
         Db::Postgres(u) => u.clone(),
     };
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-    for (_, _, sql) in &issuer::db::MIGRATIONS[..n] {
+    for (_, _, sql) in &issuer::store::MIGRATIONS[..n] {
         sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
     }
     conn
@@ -1214,7 +1214,7 @@ async fn migrating_to_integer_code_keys_keeps_every_code() {
             .await
             .unwrap();
         }
-        sqlx::raw_sql(issuer::db::MIGRATIONS[2].2)
+        sqlx::raw_sql(issuer::store::MIGRATIONS[2].2)
             .execute(&mut conn)
             .await
             .unwrap();
@@ -1256,7 +1256,7 @@ async fn migrating_moves_first_retrievals_to_their_own_table() {
             .await
             .unwrap();
         }
-        sqlx::raw_sql(issuer::db::MIGRATIONS[3].2)
+        sqlx::raw_sql(issuer::store::MIGRATIONS[3].2)
             .execute(&mut conn)
             .await
             .unwrap();
@@ -1277,7 +1277,7 @@ async fn migrating_moves_first_retrievals_to_their_own_table() {
 /// one batch of marks or across batches.
 #[tokio::test]
 async fn a_first_retrieval_keeps_its_earliest_time() {
-    use issuer::db::{NewCredential, Store};
+    use issuer::store::{NewCredential, Store};
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
         let store = match &db {
