@@ -343,45 +343,6 @@ async fn load_tokens(issuer: &Issuer) -> Result<HashMap<String, TokenRow>, Issue
         .collect())
 }
 
-/// A token as handed out: `hct_<id>_<secret>` (16 and 64 hex digits).
-pub fn split_token(token: &str) -> Option<(&str, &str)> {
-    let rest = token.strip_prefix("hct_")?;
-    let (id, secret) = rest.split_once('_')?;
-    (id.len() == 16 && secret.len() == 64).then_some((id, secret))
-}
-
-/// Creates an API token for a lab (or an admin) and returns it, as it must
-/// be handed over: `hct_<id>_<secret>`. Only the secret's hash is stored.
-pub async fn create_token(
-    issuer: &Issuer,
-    lab: &str,
-    admin: bool,
-    now: i64,
-) -> Result<(String, String), IssuerError> {
-    let mut id = [0u8; 8];
-    let mut secret = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
-    let (id, secret) = (hex::encode(id), hex::encode(secret));
-    issuer
-        .store
-        .add_token(&TokenRow {
-            id: id.clone(),
-            lab: lab.to_string(),
-            role: if admin { "admin" } else { "lab" }.into(),
-            secret_sha256: secret_hash(&secret),
-            created_at: now,
-            revoked_at: None,
-        })
-        .await?;
-    Ok((id.clone(), format!("hct_{id}_{secret}")))
-}
-
-/// SHA-256 of a token's secret half, hex: what the database keeps.
-pub fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({ "error": message.into() }))).into_response()
 }
@@ -437,7 +398,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, R
             "an API token is required (Authorization: Bearer …)",
         ));
     };
-    let Some((id, secret)) = value.strip_prefix("Bearer ").and_then(split_token) else {
+    let Some((id, secret)) = value
+        .strip_prefix("Bearer ")
+        .and_then(crate::service::tokens::split_token)
+    else {
         return Err(unauthorized("malformed API token"));
     };
     let lookup = |state: &AppState| state.tokens.read().ok().and_then(|t| t.get(id).cloned());
@@ -562,7 +526,7 @@ async fn issue_one(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return error(StatusCode::BAD_REQUEST, "the body is not UTF-8");
     };
-    let submission = match SubmissionJson::parse(text, now, crate::service::new_id(now)) {
+    let submission = match SubmissionJson::parse(text, now, crate::service::issue::new_id(now)) {
         Ok(s) => s,
         Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, why),
     };

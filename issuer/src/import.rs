@@ -7,10 +7,8 @@
 //! an import again after it was killed stores every line exactly once.
 
 use crate::request::{IssueArgs, COLUMNS};
-use crate::service::{
-    check_sample_id, profile_named, IdSequence, Issued, Issuer, IssuerError, Signer, Submission,
-    SubmissionJson,
-};
+use crate::service::issue::{check_sample_id, profile_named, IdSequence};
+use crate::service::{Issued, Issuer, IssuerError, Signer, Submission, SubmissionJson};
 use serde::Serialize;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::mpsc::{sync_channel, Receiver};

@@ -4,7 +4,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use issuer::http::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
-use issuer::service::{self, Issuer, RevokeTarget, Submission, CLI_LAB, EXPOSURE_PUBLISHED_FOR};
+use issuer::service::publish::EXPOSURE_PUBLISHED_FOR;
+use issuer::service::{self, Issuer, RevokeTarget, Submission, CLI_LAB};
 use issuer::{keystore, request::IssueArgs, store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -429,7 +430,9 @@ fn run(cli: Cli) -> Result<()> {
                 .unwrap_or_else(|| data.join(keystore::ANCHOR_KEY_FILE));
             let public = if path.exists() {
                 keystore::load(&path)?.public_key()
-            } else if anchor_key.is_none() && data.join(service::ANCHOR_PUBLIC_FILE).exists() {
+            } else if anchor_key.is_none()
+                && data.join(service::folder::ANCHOR_PUBLIC_FILE).exists()
+            {
                 service::read_anchor_public(&data)?.key
             } else {
                 bail!(
@@ -538,7 +541,7 @@ fn run(cli: Cli) -> Result<()> {
                             bail!("--lab: 1 to 100 printable characters");
                         }
                         let issuer = open(&place, false, now()).await?;
-                        let (id, token) = http::create_token(&issuer, &lab, admin, now()).await?;
+                        let (id, token) = issuer.create_token(&lab, admin, now()).await?;
                         eprintln!(
                             "{} token {id} for {lab:?}; it is shown once, keep it secret",
                             if admin { "admin" } else { "lab" }
@@ -712,10 +715,10 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
             if let Some(s) = &sample_id {
-                service::check_sample_id(s).map_err(|e| anyhow::anyhow!("--{e}"))?;
+                service::issue::check_sample_id(s).map_err(|e| anyhow::anyhow!("--{e}"))?;
             }
             let now = now();
-            let id = service::new_id(now);
+            let id = service::issue::new_id(now);
             let credential = fields.build(now, id)?;
             if algorithm == Algorithm::Es256 {
                 let (key, created) = keystore::load_or_create_for(&place.data, algorithm)?;

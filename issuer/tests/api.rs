@@ -92,10 +92,8 @@ async fn app_with(db: &Db, limits: Limits) -> App {
     .await
     .unwrap();
     tokio::spawn(flusher);
-    let (_, lab) = http::create_token(&issuer, "Lab A", false, now)
-        .await
-        .unwrap();
-    let (_, admin) = http::create_token(&issuer, "ops", true, now).await.unwrap();
+    let (_, lab) = issuer.create_token("Lab A", false, now).await.unwrap();
+    let (_, admin) = issuer.create_token("ops", true, now).await.unwrap();
     state.reload_tokens().await.unwrap();
     let router = http::router(state.clone())
         .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 5555))));
@@ -226,7 +224,9 @@ async fn issue_retrieve_publish_and_revoke() {
         assert_eq!(app.issuer.store.count_credentials().await.unwrap(), 1);
 
         // The same sample id from another lab is another credential.
-        let (_, other) = http::create_token(&app.issuer, "Lab B", false, t(NOW))
+        let (_, other) = app
+            .issuer
+            .create_token("Lab B", false, t(NOW))
             .await
             .unwrap();
         app.state.reload_tokens().await.unwrap();
@@ -815,7 +815,7 @@ async fn key_rotation_lists_the_new_key_before_first_use() {
             .unwrap();
         assert_eq!(
             old_entry.key.not_after,
-            Some(now + 86_400 + issuer::service::MAX_CREDENTIAL_LIFETIME)
+            Some(now + 86_400 + issuer::service::keys::MAX_CREDENTIAL_LIFETIME)
         );
         app.issuer.store.close().await;
     }

@@ -1,0 +1,95 @@
+//! The data folder: the keys and the code secret `init` makes in it, the
+//! anchor's public half (kept even when the anchor is offline), and the
+//! rules an operator may put there.
+
+use super::{file_err, Issuer, IssuerError};
+use crate::codes::CodeKey;
+use crate::keystore::{self};
+use crate::store::{self};
+use std::path::Path;
+use wallet_core::keys::PublicKey;
+use wallet_core::signed::rules::Rules;
+use wallet_core::IssuerKey;
+
+/// The anchor's public key, kept in the data folder even when its private
+/// key lives offline.
+pub const ANCHOR_PUBLIC_FILE: &str = "anchor.pem";
+/// Optional rules to publish instead of the defaults (JSON, spec/rules.md).
+pub const RULES_FILE: &str = "rules.json";
+/// Where rotated signing keys are written.
+pub const KEYS_DIR: &str = "keys";
+
+/// What `init` made, for the message the command prints.
+#[derive(Debug, Default)]
+pub struct InitReport {
+    pub created_folder: bool,
+    pub created_signing_key: bool,
+    pub created_anchor: bool,
+    pub signing_kid: String,
+    pub anchor_kid: String,
+}
+
+/// Creates what a data folder needs and is missing: the Ed25519 signing
+/// key, the trust anchor (unless its public half is there without the
+/// private one: then the anchor is kept offline) and the code secret.
+pub fn init_data(data: &Path) -> Result<InitReport, IssuerError> {
+    let created_folder = !data.exists();
+    let (signing, created_signing_key) = keystore::load_or_create(data)?;
+    let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
+    let public_file = data.join(ANCHOR_PUBLIC_FILE);
+    let (anchor_kid, created_anchor) = if anchor_file.exists() || !public_file.exists() {
+        let (anchor, created) = keystore::load_or_create_anchor(data)?;
+        write_anchor_public(data, &anchor.public_key())?;
+        (hex::encode(anchor.kid()), created)
+    } else {
+        let key = read_anchor_public(data)?;
+        (hex::encode(&key.kid), false)
+    };
+    CodeKey::load_or_create(data)?;
+    Ok(InitReport {
+        created_folder,
+        created_signing_key,
+        created_anchor,
+        signing_kid: hex::encode(signing.kid()),
+        anchor_kid,
+    })
+}
+
+pub(super) fn write_anchor_public(data: &Path, key: &PublicKey) -> Result<(), IssuerError> {
+    let path = data.join(ANCHOR_PUBLIC_FILE);
+    let pem = key.to_pem();
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(pem.as_str()) {
+        return Ok(());
+    }
+    let tmp = path.with_extension("pem.tmp");
+    std::fs::write(&tmp, &pem).map_err(|e| file_err(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| file_err(&path, e))
+}
+
+/// The pinned anchor's public key from the data folder.
+pub fn read_anchor_public(data: &Path) -> Result<IssuerKey, IssuerError> {
+    let path = data.join(ANCHOR_PUBLIC_FILE);
+    let pem = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+    let key = PublicKey::from_pem(&pem).map_err(|e| file_err(&path, e))?;
+    Ok(IssuerKey::from_public_key(key, "trust anchor"))
+}
+
+/// The database URL actually used, for messages.
+pub fn describe_database(data: &Path, url: Option<&str>) -> String {
+    match url {
+        Some(u) => store::redact(u),
+        None => data.join(store::SQLITE_FILE).display().to_string(),
+    }
+}
+
+impl Issuer {
+    /// The rules to publish: `rules.json` in the data folder, or the defaults.
+    pub(super) fn rules_wanted(&self) -> Result<Rules, IssuerError> {
+        let path = self.data.join(RULES_FILE);
+        if !path.exists() {
+            return Ok(Rules::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+        Rules::from_json(&text).map_err(|e| file_err(&path, e))
+    }
+}

@@ -1,0 +1,161 @@
+//! The issuer itself, under both the HTTP service and the command line.
+//! Nothing here reads the clock: everything that signs takes `now`.
+//!
+//! One concern a file: the data folder and what `init` makes in it
+//! ([`folder`]); signing keys, choosing the signer and rotating
+//! ([`keys`]); signing and publishing the trust list, revocations, rules
+//! and exposures, and serving what is published ([`publish`]); signing
+//! and storing credentials ([`issue`]); revoking them ([`revoke`]);
+//! exposure windows ([`exposures`]); API tokens ([`tokens`]).
+
+pub mod exposures;
+pub mod folder;
+pub mod issue;
+pub mod keys;
+pub mod publish;
+pub mod revoke;
+pub mod tokens;
+
+pub use folder::{describe_database, init_data, read_anchor_public, InitReport};
+pub use issue::{Issued, Submission, SubmissionJson};
+pub use keys::{RotateReport, Signer};
+pub use publish::{SignedFile, Snapshot};
+pub use revoke::{RevokeReport, RevokeTarget};
+
+use crate::codes::{self, CodeKey};
+use crate::keystore::{self, KeyStoreError};
+use crate::request::RequestError;
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use thiserror::Error;
+use wallet_core::{Algorithm, IssuerKey, SigningKey, TrustStore};
+
+pub(crate) const DAY: i64 = 86_400;
+
+/// Lab name for credentials issued from the command line.
+pub const CLI_LAB: &str = "cli";
+
+#[derive(Debug, Error)]
+pub enum IssuerError {
+    #[error(transparent)]
+    Keys(#[from] KeyStoreError),
+    #[error(transparent)]
+    Codes(#[from] codes::CodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("signing: {0}")]
+    Sign(String),
+    #[error("{path}: {why}")]
+    File { path: PathBuf, why: String },
+    #[error("no {alg} signing key is in the published trust list yet: {hint}")]
+    NoSigner { alg: Algorithm, hint: String },
+    #[error("the published {file} does not open with the pinned anchor: {why}")]
+    Published { file: &'static str, why: String },
+    #[error("no credential {0}")]
+    UnknownCredential(String),
+    #[error("another issuer instance published revocations at the same time; try again")]
+    Conflict,
+}
+
+pub(super) fn file_err(path: &Path, why: impl ToString) -> IssuerError {
+    IssuerError::File {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    }
+}
+
+pub struct Issuer {
+    pub store: Store,
+    pub data: PathBuf,
+    codes: CodeKey,
+    anchors: Vec<IssuerKey>,
+    anchor_key: Option<SigningKey>,
+    country: String,
+    label: String,
+    snapshot: RwLock<Arc<Snapshot>>,
+    deltas: Mutex<HashMap<(u64, u64), Arc<SignedFile>>>,
+    private_keys: Mutex<HashMap<String, Arc<SigningKey>>>,
+    /// One publisher at a time in this process.
+    publishing: tokio::sync::Mutex<()>,
+}
+
+impl Issuer {
+    /// Opens an issuer on an initialised data folder: its SQLite database,
+    /// or `database_url` when given. Registers the folder's signing keys,
+    /// publishes whatever is missing or due, and loads what is published.
+    pub async fn open(
+        data: &Path,
+        database_url: Option<&str>,
+        now: i64,
+    ) -> Result<Issuer, IssuerError> {
+        let store = match database_url {
+            Some(url) => Store::open(url).await?,
+            None => Store::open_data_dir(data).await?,
+        };
+        let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
+        let anchor_key = if anchor_file.exists() {
+            Some(keystore::load(&anchor_file)?)
+        } else {
+            None
+        };
+        let issuer = Issuer {
+            codes: CodeKey::load_or_create(data)?,
+            anchors: vec![read_anchor_public(data)?],
+            anchor_key,
+            country: "CN".into(),
+            label: "Health Commission".into(),
+            store,
+            data: data.to_path_buf(),
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                trust_list: None,
+                revocations: None,
+                rules: None,
+                exposures: None,
+                trust: TrustStore::new(Vec::new()),
+                keys: Vec::new(),
+                revocation_entries: Arc::new(Vec::new()),
+            })),
+            deltas: Mutex::new(HashMap::new()),
+            private_keys: Mutex::new(HashMap::new()),
+            publishing: tokio::sync::Mutex::new(()),
+        };
+        issuer.register_folder_keys(now).await?;
+        issuer.refresh(now).await?;
+        Ok(issuer)
+    }
+
+    pub fn codes(&self) -> &CodeKey {
+        &self.codes
+    }
+
+    pub fn anchors(&self) -> &[IssuerKey] {
+        &self.anchors
+    }
+
+    /// Whether the anchor's private key is in the data folder (so the trust
+    /// list is re-signed here when keys change).
+    pub fn anchor_online(&self) -> bool {
+        self.anchor_key.is_some()
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(super) fn set_snapshot(&self, s: Snapshot) {
+        let mut slot = match self.snapshot.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *slot = Arc::new(s);
+    }
+}
