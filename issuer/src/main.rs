@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use issuer::http::{self, AppState, Limits};
+use issuer::api::{self, AppState, Limits};
 use issuer::import::{Format, Importer, LineOutcome};
 use issuer::service::publish::EXPOSURE_PUBLISHED_FOR;
 use issuer::service::{self, Issuer, RevokeTarget, Submission, CLI_LAB};
@@ -407,7 +407,7 @@ fn run(cli: Cli) -> Result<()> {
                     eprintln!("no trust list is published: sign one with `issuer trust-list sign --anchor-key FILE`");
                 }
                 eprintln!("lab tokens: issuer tokens create --lab NAME; API: http://{addr}/openapi.json");
-                http::serve(
+                api::serve(
                     listener,
                     state,
                     flusher,

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use issuer::http::{self, AppState, Limits};
+use issuer::api::{self, AppState, Limits};
 use issuer::service::Issuer;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -95,8 +95,8 @@ async fn app_with(db: &Db, limits: Limits) -> App {
     let (_, lab) = issuer.create_token("Lab A", false, now).await.unwrap();
     let (_, admin) = issuer.create_token("ops", true, now).await.unwrap();
     state.reload_tokens().await.unwrap();
-    let router = http::router(state.clone())
-        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 5555))));
+    let router =
+        api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 5555))));
     App {
         _dir: dir,
         data,
@@ -595,7 +595,7 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
     let wait: u64 = last.header(header::RETRY_AFTER).parse().unwrap();
     assert!((1..=6).contains(&wait), "{wait}");
     // Another address is not affected.
-    let other = http::router(app.state.clone())
+    let other = api::router(app.state.clone())
         .layer(MockConnectInfo(SocketAddr::from(([198, 51, 100, 1], 1))));
     assert_eq!(
         call(&other, get("/v1/retrieve/AAAA-BBBB-CCCC"))
@@ -719,8 +719,8 @@ async fn a_first_fetch_is_answered_only_once_it_can_be_recorded() {
     )
     .await
     .unwrap();
-    let r = http::router(state.clone())
-        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 8], 5555))));
+    let r =
+        api::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 8], 5555))));
     let fetch = |code: &str| call(&r, get(&format!("/v1/retrieve/{code}")));
     assert_eq!(fetch(&codes[0]).await.status, StatusCode::OK);
     // The second would be handed out with nothing to say it was: refused,
@@ -884,7 +884,7 @@ async fn the_service_answers_on_a_real_port() {
         )
         .await
         .unwrap();
-        let server = tokio::spawn(http::serve(
+        let server = tokio::spawn(api::serve(
             listener,
             state,
             flusher,

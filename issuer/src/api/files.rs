@@ -1,0 +1,104 @@
+//! The published files: `GET /v1/trust-list`, `/v1/revocations[?since=N]`
+//! (a signed delta from version N when N is older), `/v1/rules` and
+//! `/v1/exposures`, from memory, with a strong ETag, `If-None-Match` → 304,
+//! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
+
+use super::{ApiError, AppState};
+use crate::service::SignedFile;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Whether If-None-Match names this ETag.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+fn serve_file(
+    headers: &HeaderMap,
+    file: Option<Arc<SignedFile>>,
+    what: &str,
+) -> Result<Response, ApiError> {
+    let Some(f) = file else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no {what} is published yet"),
+        ));
+    };
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&f.etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    if not_modified(headers, &f.etag) {
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/cose"),
+    );
+    Ok((StatusCode::OK, h, f.bytes.clone()).into_response())
+}
+
+pub(super) async fn trust_list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = state.issuer.snapshot().trust_list.clone();
+    serve_file(&headers, file, "trust list")
+}
+
+pub(super) async fn rules(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve_file(&headers, state.issuer.snapshot().rules.clone(), "rule set")
+}
+
+pub(super) async fn exposures(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = state.issuer.snapshot().exposures.clone();
+    serve_file(&headers, file, "exposure list")
+}
+
+#[derive(Deserialize)]
+pub(super) struct SinceQuery {
+    since: Option<String>,
+}
+
+pub(super) async fn revocations(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<SinceQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let since = match q.since.as_deref().map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "since: expected a version number",
+            ))
+        }
+    };
+    let issuer = state.issuer.clone();
+    let now = state.now();
+    // A delta may need signing once: off the request threads.
+    let file = tokio::task::spawn_blocking(move || issuer.revocations_for(since, now))
+        .await
+        .map_err(|e| ApiError::internal("making a revocation delta", e))??;
+    serve_file(&headers, file, "revocation list")
+}

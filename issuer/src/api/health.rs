@@ -1,0 +1,48 @@
+//! `GET /healthz` (the database answers, and the versions served),
+//! `GET /metrics` (Prometheus text) and `GET /openapi.json`.
+
+use super::{AppState, OPENAPI};
+use crate::service::SignedFile;
+use crate::store::Backend;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+pub(super) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let snap = state.issuer.snapshot();
+    let version = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
+    let db = state.issuer.store.file_versions().await;
+    if let Err(e) = &db {
+        tracing::warn!(error = %e, "health check: the database does not answer");
+    }
+    let body = json!({
+        "status": if db.is_ok() { "ok" } else { "database unavailable" },
+        "database": match state.issuer.store.backend() {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        },
+        "trust_list": version(&snap.trust_list),
+        "revocations": version(&snap.revocations),
+        "rules": version(&snap.rules),
+        "exposures": version(&snap.exposures),
+    });
+    let status = if db.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    (status, no_store, axum::Json(body)).into_response()
+}
+
+pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let text = HeaderValue::from_static("text/plain; version=0.0.4");
+    ([(header::CONTENT_TYPE, text)], state.metrics.render()).into_response()
+}
+
+pub(super) async fn openapi() -> Response {
+    let json = HeaderValue::from_static("application/json");
+    ([(header::CONTENT_TYPE, json)], OPENAPI).into_response()
+}

@@ -1,0 +1,111 @@
+//! The HTTP API (documented in `openapi.json`, served at /openapi.json).
+//!
+//! Published files come from memory with ETag and Cache-Control, so a web
+//! cache can stand in front. Everything else is bounded: request bodies,
+//! requests in flight (beyond which new ones get 503 with Retry-After
+//! instead of queueing until the process falls over), requests per lab
+//! token, and failed retrieval-code guesses per client address (429).
+//!
+//! [`state`] is what handlers share, [`error`] the one error type every
+//! route answers with, [`auth`] the caller from its bearer token,
+//! [`limits`] the bounds and the middleware that sheds, counts and logs,
+//! [`lookups`] the batched database work behind retrievals; one file per
+//! route group: [`credentials`], [`retrieve`], [`files`] (what is
+//! published), [`admin`] (revoking, exposures) and [`health`].
+
+mod admin;
+mod auth;
+mod credentials;
+mod error;
+mod files;
+mod health;
+mod limits;
+mod lookups;
+mod retrieve;
+mod state;
+
+pub use admin::{MAX_EXPOSURES_PER_REQUEST, MAX_REVOKE};
+pub use auth::Caller;
+pub use error::ApiError;
+pub use state::{AppState, Limits};
+
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The OpenAPI document.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every route, behind the middleware that sheds, counts and logs. Tests
+/// call it without a socket.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/credentials", post(credentials::issue_one))
+        .route("/v1/credentials/bulk", post(credentials::issue_bulk))
+        .route("/v1/retrieve/{code}", get(retrieve::retrieve))
+        .route("/v1/trust-list", get(files::trust_list))
+        .route(
+            "/v1/revocations",
+            get(files::revocations).post(admin::revoke),
+        )
+        .route("/v1/rules", get(files::rules))
+        .route(
+            "/v1/exposures",
+            get(files::exposures).post(admin::add_exposures),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such path (see /openapi.json)")
+        })
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::measure,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then records the first retrievals
+/// still queued; refreshes what is published and the tokens every `poll`
+/// meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    flusher: impl std::future::Future<Output = ()> + Send + 'static,
+    poll: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let marks = tokio::spawn(flusher);
+    let closing = state.marks_closing.clone();
+    let poller = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = poller.now();
+            if let Err(e) = poller.issuer.poll(now).await {
+                tracing::warn!(error = %e, "refreshing published files failed; trying again next poll");
+            }
+            if let Err(e) = poller.reload_tokens().await {
+                tracing::warn!(error = %e, "reloading tokens failed; trying again next poll");
+            }
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    // First retrievals still queued are recorded before the store closes.
+    closing.notify_one();
+    if marks.await.is_err() {
+        tracing::error!("recording retrievals: the task stopped before recording what was queued");
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! What every request handler shares: the issuer, the limits a deployment
+//! sets, the metrics, the clock, the live tokens, and the rate buckets and
+//! queues behind the retrieval path.
+
+use super::limits::Buckets;
+use super::lookups::{record_retrievals, Lookups, MARKS_QUEUED};
+use crate::metrics::Metrics;
+use crate::service::{Issuer, IssuerError};
+use crate::store::TokenRow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+/// Limits a deployment tunes (`issuer serve` flags).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Requests handled at once; more get 503.
+    pub max_in_flight: usize,
+    /// Bulk uploads at once; more get 503.
+    pub max_bulk: usize,
+    /// Largest JSON request body.
+    pub json_body: usize,
+    /// Largest bulk upload.
+    pub bulk_body: u64,
+    /// Requests per second per lab token (burst twice that).
+    pub lab_per_second: f64,
+    /// Failed retrieval codes a client address may send per minute (burst 10).
+    pub guesses_per_minute: f64,
+    /// How long a retrieval code keeps working after its first use (for a
+    /// dropped connection, or fetching the PNG after the JSON), seconds.
+    pub retrieval_grace: i64,
+    /// Signing threads per bulk upload.
+    pub bulk_threads: usize,
+    /// First retrievals waiting to be recorded. When it is full a fetch
+    /// gets 503: a credential is handed out only once its first retrieval
+    /// is on its way to the database, so the code cannot work again later.
+    pub marks_queued: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_in_flight: 4096,
+            max_bulk: 2,
+            json_body: 64 * 1024,
+            bulk_body: 1 << 30,
+            lab_per_second: 500.0,
+            guesses_per_minute: 10.0,
+            retrieval_grace: 15 * 60,
+            bulk_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            marks_queued: MARKS_QUEUED,
+        }
+    }
+}
+
+pub struct AppState {
+    pub issuer: Arc<Issuer>,
+    pub metrics: Metrics,
+    pub limits: Limits,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Live tokens by id, reloaded every poll.
+    pub(super) tokens: RwLock<HashMap<String, TokenRow>>,
+    /// Wrong retrieval codes per client address.
+    pub(super) guesses: Buckets<IpAddr>,
+    /// Requests per lab token.
+    pub(super) labs: Buckets<String>,
+    pub(super) in_flight: Arc<Semaphore>,
+    pub(super) bulk: Arc<Semaphore>,
+    /// First retrievals to record: (code key, when).
+    pub(super) marks: mpsc::Sender<(i64, i64)>,
+    /// Tells the task recording them to record what is queued and stop.
+    pub(super) marks_closing: Arc<Notify>,
+    pub(super) lookups: Lookups,
+}
+
+impl AppState {
+    /// The state and the task that records first retrievals; spawn the
+    /// task on the runtime that serves.
+    pub async fn new(
+        issuer: Arc<Issuer>,
+        limits: Limits,
+        clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Result<(Arc<AppState>, impl std::future::Future<Output = ()>), IssuerError> {
+        let (marks, rx) = mpsc::channel::<(i64, i64)>(limits.marks_queued.max(1));
+        let tokens = load_tokens(&issuer).await?;
+        let (lookups, workers) = Lookups::start(issuer.clone());
+        for w in workers {
+            tokio::spawn(w);
+        }
+        let state = Arc::new(AppState {
+            lookups,
+            metrics: Metrics::default(),
+            guesses: Buckets::new(limits.guesses_per_minute / 60.0, 10.0),
+            labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            bulk: Arc::new(Semaphore::new(limits.max_bulk)),
+            tokens: RwLock::new(tokens),
+            issuer: issuer.clone(),
+            limits,
+            clock,
+            marks,
+            marks_closing: Arc::new(Notify::new()),
+        });
+        let flusher = record_retrievals(issuer, rx, state.marks_closing.clone());
+        Ok((state, flusher))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Re-reads tokens from the database (after `issuer tokens create` or
+    /// `revoke` in another process).
+    pub async fn reload_tokens(&self) -> Result<(), IssuerError> {
+        let fresh = load_tokens(&self.issuer).await?;
+        if let Ok(mut t) = self.tokens.write() {
+            *t = fresh;
+        }
+        Ok(())
+    }
+}
+
+async fn load_tokens(issuer: &Issuer) -> Result<HashMap<String, TokenRow>, IssuerError> {
+    Ok(issuer
+        .store
+        .tokens()
+        .await?
+        .into_iter()
+        .filter(|t| t.revoked_at.is_none())
+        .map(|t| (t.id.clone(), t))
+        .collect())
+}
