@@ -267,6 +267,7 @@ impl Issuer {
             .trust
             .list()
             .is_some_and(|l| l.keys.iter().any(|k| hex::encode(&k.key.kid) == kid));
+        tracing::info!(kid = %kid, use_from, listed, retired = retiring.len(), "rotated the signing key");
         Ok(RotateReport {
             kid,
             file: self.data.join(file),

@@ -150,6 +150,7 @@ impl Issuer {
                     .add_file(FileType::TrustList.name(), &stored)
                     .await?
                 {
+                    tracing::info!(file = "trust-list", version, "published");
                     let f = SignedFile::new(stored);
                     trust = self.open_trust_list(&f)?;
                     trust_file = Some(f);
@@ -320,6 +321,7 @@ impl Issuer {
             body,
         };
         if self.store.add_file(file.name(), &stored).await? {
+            tracing::info!(file = file.name(), version, "published");
             return Ok(Some(SignedFile::new(stored)));
         }
         Ok(self
@@ -383,6 +385,12 @@ impl Issuer {
         {
             return Err(IssuerError::Conflict);
         }
+        tracing::info!(
+            file = "trust-list",
+            version,
+            anchor = %hex::encode(anchor.kid()),
+            "published, signed with an anchor kept offline"
+        );
         self.refresh(now).await?;
         Ok(version)
     }

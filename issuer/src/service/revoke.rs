@@ -180,6 +180,7 @@ impl Issuer {
             .add_revocations(&new, version, now, &stored)
             .await?
             .ok_or(IssuerError::Conflict)?;
+        tracing::info!(file = "revocations", version, added, "published");
         drop(_one);
         self.refresh(now).await?;
         Ok(RevokeReport {
