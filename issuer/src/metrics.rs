@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// The routes measured, in the order of [`Route`].
+/// The routes measured, in the order [`route_index`] numbers them.
 pub const ROUTES: [&str; 13] = [
     "/v1/credentials",
     "/v1/credentials/bulk",

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use time::OffsetDateTime;
 use wallet_core::checkpoint::cache::Cache;
 use wallet_core::checkpoint::sync::{self, Published, Source, SourceError};
-use wallet_core::citizen::wallet::{Wallet, DEFAULT_MEMBER};
+use wallet_core::citizen::wallet::{Held, Wallet, DEFAULT_MEMBER};
 use wallet_core::keys::PublicKey;
 use wallet_core::storage::Memory;
 
@@ -155,6 +155,16 @@ pub extern "C" fn check(now: i64) -> usize {
     answer(result.unwrap_or_else(|e| e))
 }
 
+/// Every member's credentials at `now`, checked against the synced files
+/// when there are any.
+fn held(now: i64) -> Result<Vec<Held>, String> {
+    let d = device();
+    let cp = d.cache.load().ok();
+    d.wallet
+        .list(cp.as_ref(), at(now))
+        .map_err(|e| e.to_string())
+}
+
 /// Adds the payload text in the input to the wallet; answers the list (JSON).
 #[no_mangle]
 pub extern "C" fn add(now: i64) -> usize {
@@ -163,8 +173,8 @@ pub extern "C" fn add(now: i64) -> usize {
     let result = d
         .wallet
         .add(DEFAULT_MEMBER, &text(), cp.as_ref(), at(now))
-        .and_then(|_| d.wallet.list(cp.as_ref(), at(now)))
         .map_err(|e| e.to_string())
+        .and_then(|_| held(now))
         .and_then(|held| serde_json::to_string(&held).map_err(|e| e.to_string()));
     answer(result.unwrap_or_else(|e| e))
 }
@@ -229,18 +239,12 @@ pub extern "C" fn qr_svg() -> usize {
 #[no_mangle]
 pub extern "C" fn sheet_pdf(now: i64) -> usize {
     use wallet_core::citizen::sheet::{Caption, PaperSize, Sheet};
-    let d = device();
-    let cp = d.cache.load().ok();
-    let result = d
-        .wallet
-        .list(cp.as_ref(), at(now))
-        .map_err(|e| e.to_string())
-        .and_then(|held| {
-            let h = held.first().ok_or("no credential")?;
-            let caption = Caption::for_credential(&h.credential, None);
-            Sheet::new(&h.payload, &caption, PaperSize::A6)
-                .map(|s| s.to_pdf())
-                .map_err(|e| e.to_string())
-        });
+    let result = held(now).and_then(|held| {
+        let h = held.first().ok_or("no credential")?;
+        let caption = Caption::for_credential(&h.credential, None);
+        Sheet::new(&h.payload, &caption, PaperSize::A6)
+            .map(|s| s.to_pdf())
+            .map_err(|e| e.to_string())
+    });
     answer(result.unwrap_or_else(|e| e.into_bytes()))
 }

@@ -4,16 +4,15 @@
 
 use super::auth::Caller;
 use super::limits::json_body;
-use super::{ApiError, AppState};
+use super::{Answer, ApiError, Shared};
 use crate::service::RevokeTarget;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use wallet_core::signed::exposures::Exposure;
 
 /// Most exposure windows one request may add.
@@ -32,11 +31,7 @@ fn unprocessable(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
-pub(super) async fn add_exposures(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub(super) async fn add_exposures(State(state): Shared, caller: Caller, body: Body) -> Answer {
     caller.require_admin("publishing exposures")?;
     let bytes = json_body(&state, body).await?;
     // One window as the body (times in RFC 3339), or {"exposures": [...]}.
@@ -85,11 +80,7 @@ struct RevokeRequest {
     reason: String,
 }
 
-pub(super) async fn revoke(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub(super) async fn revoke(State(state): Shared, caller: Caller, body: Body) -> Answer {
     caller.require_admin("revoking")?;
     let bytes = json_body(&state, body).await?;
     let req: RevokeRequest =

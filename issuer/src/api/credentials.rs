@@ -5,27 +5,22 @@
 
 use super::auth::Caller;
 use super::limits::json_body;
-use super::{ApiError, AppState};
+use super::{Answer, ApiError, Shared};
 use crate::import::{Format, Importer, LineOutcome};
 use crate::service::issue::new_id;
 use crate::service::SubmissionJson;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use tokio::sync::mpsc;
 use wallet_core::Algorithm;
 
-pub(super) async fn issue_one(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    body: Body,
-) -> Result<Response, ApiError> {
+pub(super) async fn issue_one(State(state): Shared, caller: Caller, body: Body) -> Answer {
     let bytes = json_body(&state, body).await?;
     let now = state.now();
     let text = std::str::from_utf8(&bytes)
@@ -79,12 +74,12 @@ fn bulk_format(q: &BulkQuery, headers: &HeaderMap) -> Result<Format, ApiError> {
 }
 
 pub(super) async fn issue_bulk(
-    State(state): State<Arc<AppState>>,
+    State(state): Shared,
     caller: Caller,
     Query(q): Query<BulkQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Answer {
     let format = bulk_format(&q, &headers)?;
     let Ok(permit) = state.bulk.clone().try_acquire_owned() else {
         return Err(ApiError::shed(

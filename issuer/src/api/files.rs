@@ -3,11 +3,11 @@
 //! `/v1/exposures`, from memory, with a strong ETag, `If-None-Match` → 304,
 //! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
 
-use super::{ApiError, AppState};
+use super::{Answer, ApiError, Shared};
 use crate::service::SignedFile;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -22,11 +22,7 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
-fn serve_file(
-    headers: &HeaderMap,
-    file: Option<Arc<SignedFile>>,
-    what: &str,
-) -> Result<Response, ApiError> {
+fn serve_file(headers: &HeaderMap, file: Option<Arc<SignedFile>>, what: &str) -> Answer {
     let Some(f) = file else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -51,25 +47,16 @@ fn serve_file(
     Ok((StatusCode::OK, h, f.bytes.clone()).into_response())
 }
 
-pub(super) async fn trust_list(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(super) async fn trust_list(State(state): Shared, headers: HeaderMap) -> Answer {
     let file = state.issuer.snapshot().trust_list.clone();
     serve_file(&headers, file, "trust list")
 }
 
-pub(super) async fn rules(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(super) async fn rules(State(state): Shared, headers: HeaderMap) -> Answer {
     serve_file(&headers, state.issuer.snapshot().rules.clone(), "rule set")
 }
 
-pub(super) async fn exposures(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(super) async fn exposures(State(state): Shared, headers: HeaderMap) -> Answer {
     let file = state.issuer.snapshot().exposures.clone();
     serve_file(&headers, file, "exposure list")
 }
@@ -80,10 +67,10 @@ pub(super) struct SinceQuery {
 }
 
 pub(super) async fn revocations(
-    State(state): State<Arc<AppState>>,
+    State(state): Shared,
     Query(q): Query<SinceQuery>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Answer {
     let since = match q.since.as_deref().map(str::parse::<u64>) {
         None => None,
         Some(Ok(n)) => Some(n),

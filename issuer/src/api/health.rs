@@ -1,7 +1,7 @@
 //! `GET /healthz` (the database answers, and the versions served),
 //! `GET /metrics` (Prometheus text) and `GET /openapi.json`.
 
-use super::{AppState, OPENAPI};
+use super::{Shared, OPENAPI};
 use crate::service::SignedFile;
 use crate::store::Backend;
 use axum::extract::State;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
 
-pub(super) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+pub(super) async fn healthz(State(state): Shared) -> Response {
     let snap = state.issuer.snapshot();
     let version = |f: &Option<Arc<SignedFile>>| f.as_ref().map(|f| f.version);
     let db = state.issuer.store.file_versions().await;
@@ -37,7 +37,7 @@ pub(super) async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     (status, no_store, axum::Json(body)).into_response()
 }
 
-pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub(super) async fn metrics(State(state): Shared) -> Response {
     let text = HeaderValue::from_static("text/plain; version=0.0.4");
     ([(header::CONTENT_TYPE, text)], state.metrics.render()).into_response()
 }

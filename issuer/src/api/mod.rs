@@ -6,12 +6,13 @@
 //! instead of queueing until the process falls over), requests per lab
 //! token, and failed retrieval-code guesses per client address (429).
 //!
-//! [`state`] is what handlers share, [`error`] the one error type every
-//! route answers with, [`auth`] the caller from its bearer token,
-//! [`limits`] the bounds and the middleware that sheds, counts and logs,
-//! [`lookups`] the batched database work behind retrievals; one file per
-//! route group: [`credentials`], [`retrieve`], [`files`] (what is
-//! published), [`admin`] (revoking, exposures) and [`health`].
+//! `state.rs` is what handlers share ([`AppState`], [`Limits`]), `error.rs`
+//! the one error type every route answers with ([`ApiError`]), `auth.rs`
+//! the caller from its bearer token ([`Caller`]), `limits.rs` the bounds
+//! and the middleware that sheds, counts and logs, `lookups.rs` the batched
+//! database work behind retrievals; one file per route group:
+//! `credentials.rs`, `retrieve.rs`, `files.rs` (what is published),
+//! `admin.rs` (revoking, exposures) and `health.rs`.
 
 mod admin;
 mod auth;
@@ -29,13 +30,20 @@ pub use auth::Caller;
 pub use error::ApiError;
 pub use state::{AppState, Limits};
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What every handler extracts first: the shared state.
+type Shared = State<Arc<AppState>>;
+/// What every handler answers.
+type Answer = Result<Response, ApiError>;
 
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -3,16 +3,15 @@
 //! spent; wrong, spent, expired and revoked codes all get the same 404, and
 //! wrong ones count against the client address's guesses.
 
-use super::{ApiError, AppState};
+use super::{Answer, ApiError, Shared};
 use crate::codes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use wallet_core::wire::qr::{Level, Symbol};
 
 #[derive(Deserialize)]
@@ -21,11 +20,11 @@ pub(super) struct RetrieveQuery {
 }
 
 pub(super) async fn retrieve(
-    State(state): State<Arc<AppState>>,
+    State(state): Shared,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<RetrieveQuery>,
-) -> Result<Response, ApiError> {
+) -> Answer {
     let ip = client.ip();
     if let Some(wait) = state.guesses.wait(&ip) {
         state.metrics.rate_limited.fetch_add(1, Relaxed);

@@ -95,7 +95,7 @@ impl Store {
         Ok(found)
     }
 
-    /// Looks up many codes in one query (see `http::Lookups`).
+    /// Looks up many codes in one query (the API batches retrievals into it).
     pub async fn by_codes(&self, keys: &[i64]) -> Result<HashMap<i64, Retrieved>, StoreError> {
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {

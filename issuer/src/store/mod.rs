@@ -189,7 +189,7 @@ impl Store {
     }
 
     /// Tunes the writer for a process that only imports (`issuer import`):
-    /// see [`BULK_CHECKPOINT`]. A no-op on PostgreSQL.
+    /// see `BULK_CHECKPOINT`. A no-op on PostgreSQL.
     pub async fn bulk_writes(&self) -> Result<(), StoreError> {
         self.bulk.store(true, Ordering::Relaxed);
         if self.backend == Backend::Sqlite {

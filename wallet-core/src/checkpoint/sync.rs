@@ -28,25 +28,31 @@ pub enum Published {
     Exposures,
 }
 
+/// Each file, its name in a folder of published files, and its path in the
+/// issuer's HTTP API (below the base URL).
+const NAMES: [(Published, &str, &str); 4] = [
+    (Published::TrustList, "trust-list.cose", "v1/trust-list"),
+    (Published::Revocations, "revocations.cose", "v1/revocations"),
+    (Published::Rules, "rules.cose", "v1/rules"),
+    (Published::Exposures, "exposures.cose", "v1/exposures"),
+];
+
 impl Published {
+    fn names(self) -> (&'static str, &'static str) {
+        NAMES
+            .iter()
+            .find(|(file, _, _)| *file == self)
+            .map_or(("", ""), |(_, name, path)| (*name, *path))
+    }
+
     /// The file's name in a folder of published files.
     pub fn file_name(self) -> &'static str {
-        match self {
-            Published::TrustList => "trust-list.cose",
-            Published::Revocations => "revocations.cose",
-            Published::Rules => "rules.cose",
-            Published::Exposures => "exposures.cose",
-        }
+        self.names().0
     }
 
     /// The file's path in the issuer's HTTP API (below its base URL).
     pub fn api_path(self) -> &'static str {
-        match self {
-            Published::TrustList => "v1/trust-list",
-            Published::Revocations => "v1/revocations",
-            Published::Rules => "v1/rules",
-            Published::Exposures => "v1/exposures",
-        }
+        self.names().1
     }
 }
 

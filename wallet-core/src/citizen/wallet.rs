@@ -151,9 +151,9 @@ impl Wallet {
         Wallet { store }
     }
 
-    /// Where the wallet is, for messages: its folder (or `memory:`).
-    pub fn location(&self) -> PathBuf {
-        self.store.locate("")
+    /// Where the wallet's files are.
+    pub fn storage(&self) -> &dyn Storage {
+        &*self.store
     }
 
     /// The venue check-ins kept in this wallet.

@@ -214,3 +214,16 @@ fn a_folder_file_too_large_to_be_signed_is_not_read() {
         "{e}"
     );
 }
+
+#[test]
+fn every_published_file_has_a_name_and_an_api_path() {
+    for (file, name, path) in [
+        (Published::TrustList, "trust-list.cose", "v1/trust-list"),
+        (Published::Revocations, "revocations.cose", "v1/revocations"),
+        (Published::Rules, "rules.cose", "v1/rules"),
+        (Published::Exposures, "exposures.cose", "v1/exposures"),
+    ] {
+        assert_eq!((file.file_name(), file.api_path()), (name, path));
+        assert_eq!(file.to_string(), name);
+    }
+}

@@ -154,7 +154,7 @@ fn a_damaged_member_file_is_reported_and_left_alone() {
     let (_d, w) = wallet();
     let c = samples::test();
     w.add("me", &native(&c), None, at(c.issued_at)).unwrap();
-    let path = w.location().join("members/me.json");
+    let path = w.storage().locate("members/me.json");
     std::fs::write(
         &path,
         "{\"format\": 1, \"member\": \"me\", \"credentials\": [",
@@ -220,5 +220,5 @@ fn a_wallet_in_memory_comes_back_from_its_saved_files() {
     assert_eq!(w.members().unwrap(), ["lily"]);
     assert_eq!(w.list(Some(&cp), now).unwrap()[0].id, samples::test().id);
     assert_eq!(w.visit_log().visits(now).unwrap().len(), 1);
-    assert_eq!(w.location(), std::path::PathBuf::from("memory:"));
+    assert_eq!(w.storage().locate(""), std::path::PathBuf::from("memory:"));
 }
