@@ -3,8 +3,9 @@
 //! windows, published at once).
 
 use super::auth::Caller;
+use super::error::{Answer, ApiError};
 use super::limits::json_body;
-use super::{Answer, ApiError, Shared};
+use super::state::Shared;
 use crate::service::RevokeTarget;
 use axum::body::Body;
 use axum::extract::State;

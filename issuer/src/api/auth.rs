@@ -3,7 +3,8 @@
 //! authenticates the request and takes one request from the token's rate
 //! bucket; a route that needs an admin asks [`Caller::require_admin`].
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
 use crate::service::tokens::{secret_matches, split_token};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

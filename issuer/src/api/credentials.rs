@@ -4,8 +4,9 @@
 //! The same (lab, sample id) again gives back the first credential.
 
 use super::auth::Caller;
+use super::error::{Answer, ApiError};
 use super::limits::json_body;
-use super::{Answer, ApiError, Shared};
+use super::state::Shared;
 use crate::import::{Format, Importer, LineOutcome};
 use crate::service::issue::new_id;
 use crate::service::SubmissionJson;

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
 
+/// What every handler answers.
+pub type Answer = Result<Response, ApiError>;
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {

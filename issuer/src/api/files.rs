@@ -3,7 +3,8 @@
 //! `/v1/exposures`, from memory, with a strong ETag, `If-None-Match` → 304,
 //! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
 
-use super::{Answer, ApiError, Shared};
+use super::error::{Answer, ApiError};
+use super::state::Shared;
 use crate::service::SignedFile;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

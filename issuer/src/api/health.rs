@@ -1,7 +1,7 @@
 //! `GET /healthz` (the database answers, and the versions served),
 //! `GET /metrics` (Prometheus text) and `GET /openapi.json`.
 
-use super::{Shared, OPENAPI};
+use super::state::Shared;
 use crate::service::SignedFile;
 use crate::store::Backend;
 use axum::extract::State;
@@ -9,6 +9,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
+
+/// The OpenAPI document.
+pub const OPENAPI: &str = include_str!("../openapi.json");
 
 pub(super) async fn healthz(State(state): Shared) -> Response {
     let snap = state.issuer.snapshot();

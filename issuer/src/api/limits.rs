@@ -1,5 +1,4 @@
-//! The service's bounds: token buckets (per lab token, per client address
-//! for wrong retrieval codes), request bodies read up to a limit, and the
+//! The service's bounds on each request: bodies read up to a limit, and the
 //! middleware every request passes first: it sheds load beyond the
 //! requests allowed in flight (503 with Retry-After rather than a queue
 //! that grows until the process falls over), counts and times each
@@ -7,72 +6,16 @@
 //! template, never the path: a path may hold a retrieval code), the
 //! status and the latency.
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::state::AppState;
 use crate::metrics::route_index;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
-
-/// A token bucket per key.
-pub(super) struct Buckets<K> {
-    rate: f64,
-    burst: f64,
-    map: Mutex<HashMap<K, (f64, Instant)>>,
-}
-
-const MAX_TRACKED: usize = 100_000;
-
-impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
-    pub(super) fn new(rate: f64, burst: f64) -> Self {
-        Buckets {
-            rate,
-            burst,
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn level(&self, map: &mut HashMap<K, (f64, Instant)>, key: &K, now: Instant) -> f64 {
-        match map.get(key) {
-            Some((tokens, at)) => {
-                (tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst)
-            }
-            None => self.burst,
-        }
-    }
-
-    /// Seconds until a token is available, or None if one is now.
-    pub(super) fn wait(&self, key: &K) -> Option<u64> {
-        let Ok(mut map) = self.map.lock() else {
-            return None;
-        };
-        let level = self.level(&mut map, key, Instant::now());
-        (level < 1.0).then(|| ((1.0 - level) / self.rate).ceil().max(1.0) as u64)
-    }
-
-    /// Takes a token; Err(seconds to wait) if there is none.
-    pub(super) fn take(&self, key: &K) -> Result<(), u64> {
-        let Ok(mut map) = self.map.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        let level = self.level(&mut map, key, now);
-        if level < 1.0 {
-            return Err(((1.0 - level) / self.rate).ceil().max(1.0) as u64);
-        }
-        if map.len() >= MAX_TRACKED && !map.contains_key(key) {
-            // Forget clients whose bucket has refilled: they lose nothing.
-            let (rate, burst) = (self.rate, self.burst);
-            map.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < burst);
-        }
-        map.insert(key.clone(), (level - 1.0, now));
-        Ok(())
-    }
-}
 
 /// Reads a JSON body up to the limit.
 pub(super) async fn json_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {

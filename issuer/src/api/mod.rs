@@ -8,14 +8,16 @@
 //!
 //! `state.rs` is what handlers share ([`AppState`], [`Limits`]), `error.rs`
 //! the one error type every route answers with ([`ApiError`]), `auth.rs`
-//! the caller from its bearer token ([`Caller`]), `limits.rs` the bounds
-//! and the middleware that sheds, counts and logs, `lookups.rs` the batched
-//! database work behind retrievals; one file per route group:
+//! the caller from its bearer token ([`Caller`]), `buckets.rs` the rate
+//! limits' token buckets, `limits.rs` the body limit and the middleware that
+//! sheds, counts and logs, `lookups.rs` the batched database work behind
+//! retrievals; one file per route group:
 //! `credentials.rs`, `retrieve.rs`, `files.rs` (what is published),
 //! `admin.rs` (revoking, exposures) and `health.rs`.
 
 mod admin;
 mod auth;
+mod buckets;
 mod credentials;
 mod error;
 mod files;
@@ -28,25 +30,16 @@ mod state;
 pub use admin::{MAX_EXPOSURES_PER_REQUEST, MAX_REVOKE};
 pub use auth::Caller;
 pub use error::ApiError;
+pub use health::OPENAPI;
 pub use state::{AppState, Limits};
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What every handler extracts first: the shared state.
-type Shared = State<Arc<AppState>>;
-/// What every handler answers.
-type Answer = Result<Response, ApiError>;
-
-/// The OpenAPI document.
-pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// Every route, behind the middleware that sheds, counts and logs. Tests
 /// call it without a socket.

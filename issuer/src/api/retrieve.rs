@@ -3,7 +3,8 @@
 //! spent; wrong, spent, expired and revoked codes all get the same 404, and
 //! wrong ones count against the client address's guesses.
 
-use super::{Answer, ApiError, Shared};
+use super::error::{Answer, ApiError};
+use super::state::Shared;
 use crate::codes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};

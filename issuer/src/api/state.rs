@@ -2,11 +2,12 @@
 //! sets, the metrics, the clock, the live tokens, and the rate buckets and
 //! queues behind the retrieval path.
 
-use super::limits::Buckets;
+use super::buckets::Buckets;
 use super::lookups::{record_retrievals, Lookups, MARKS_QUEUED};
 use crate::metrics::Metrics;
 use crate::service::{Issuer, IssuerError};
 use crate::store::TokenRow;
+use axum::extract::State;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -53,6 +54,9 @@ impl Default for Limits {
         }
     }
 }
+
+/// What every handler extracts first: the shared state.
+pub type Shared = State<Arc<AppState>>;
 
 pub struct AppState {
     pub issuer: Arc<Issuer>,

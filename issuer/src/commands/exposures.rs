@@ -6,7 +6,7 @@ use super::logging::say;
 use super::{now, with_issuer, Place};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
-use issuer::service::publish::EXPOSURE_PUBLISHED_FOR;
+use issuer::service::published::EXPOSURE_PUBLISHED_FOR;
 use issuer::service::CLI_LAB;
 use wallet_core::credential::instant;
 use wallet_core::signed::exposures::Exposure;

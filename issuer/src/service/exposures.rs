@@ -2,8 +2,8 @@
 //! list.
 
 use super::issue::new_id;
-use super::publish::EXPOSURE_PUBLISHED_FOR;
-use super::{Issuer, IssuerError, DAY};
+use super::published::{DAY, EXPOSURE_PUBLISHED_FOR};
+use super::{Issuer, IssuerError};
 use crate::store::ExposureRow;
 use wallet_core::signed::exposures::Exposure;
 use wallet_core::Algorithm;

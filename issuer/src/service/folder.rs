@@ -1,15 +1,18 @@
 //! The data folder: the keys and the code secret `init` makes in it, the
-//! anchor's public half (kept even when the anchor is offline), and the
-//! rules an operator may put there.
+//! anchor's public half (kept even when the anchor is offline), the rules
+//! an operator may put there, and opening an issuer on it.
 
+use super::published::Snapshot;
 use super::{file_err, Issuer, IssuerError};
 use crate::codes::CodeKey;
-use crate::keystore::{self};
-use crate::store::{self};
+use crate::keystore;
+use crate::store::{self, Store};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
 use wallet_core::keys::PublicKey;
 use wallet_core::signed::rules::Rules;
-use wallet_core::IssuerKey;
+use wallet_core::{IssuerKey, TrustStore};
 
 /// The anchor's public key, kept in the data folder even when its private
 /// key lives offline.
@@ -91,5 +94,51 @@ impl Issuer {
         }
         let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
         Rules::from_json(&text).map_err(|e| file_err(&path, e))
+    }
+}
+
+impl Issuer {
+    /// Opens an issuer on an initialised data folder: its SQLite database,
+    /// or `database_url` when given. Registers the folder's signing keys,
+    /// publishes whatever is missing or due, and loads what is published.
+    pub async fn open(
+        data: &Path,
+        database_url: Option<&str>,
+        now: i64,
+    ) -> Result<Issuer, IssuerError> {
+        let store = match database_url {
+            Some(url) => Store::open(url).await?,
+            None => Store::open_data_dir(data).await?,
+        };
+        let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
+        let anchor_key = if anchor_file.exists() {
+            Some(keystore::load(&anchor_file)?)
+        } else {
+            None
+        };
+        let issuer = Issuer {
+            codes: CodeKey::load_or_create(data)?,
+            anchors: vec![read_anchor_public(data)?],
+            anchor_key,
+            country: "CN".into(),
+            label: "Health Commission".into(),
+            store,
+            data: data.to_path_buf(),
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                trust_list: None,
+                revocations: None,
+                rules: None,
+                exposures: None,
+                trust: TrustStore::new(Vec::new()),
+                keys: Vec::new(),
+                revocation_entries: Arc::new(Vec::new()),
+            })),
+            deltas: Mutex::new(HashMap::new()),
+            private_keys: Mutex::new(HashMap::new()),
+            publishing: tokio::sync::Mutex::new(()),
+        };
+        issuer.register_folder_keys(now).await?;
+        issuer.refresh(now).await?;
+        Ok(issuer)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::keys::Signer;
 use super::{Issuer, IssuerError};
-use crate::codes::{self};
+use crate::codes;
 use crate::store::NewCredential;
 use std::collections::HashMap;
 use wallet_core::credential::Body;

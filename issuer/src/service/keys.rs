@@ -3,9 +3,9 @@
 //! and for a file type only one listed for it), and rotation.
 
 use super::folder::KEYS_DIR;
-use super::publish::Snapshot;
-use super::{file_err, Issuer, IssuerError, DAY};
-use crate::keystore::{self};
+use super::published::{Snapshot, DAY};
+use super::{file_err, Issuer, IssuerError};
+use crate::keystore;
 use crate::store::{KeyRow, StoreError};
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //! One concern a file: the data folder and what `init` makes in it
 //! ([`folder`]); signing keys, choosing the signer and rotating
 //! ([`keys`]); signing and publishing the trust list, revocations, rules
-//! and exposures, and serving what is published ([`publish`]); signing
+//! and exposures ([`publish`]), and what is published, as it is served
+//! ([`published`]); signing
 //! and storing credentials ([`issue`]); revoking them ([`revoke`]);
 //! exposure windows ([`exposures`]); API tokens ([`tokens`]).
 
@@ -13,26 +14,25 @@ pub mod folder;
 pub mod issue;
 pub mod keys;
 pub mod publish;
+pub mod published;
 pub mod revoke;
 pub mod tokens;
 
 pub use folder::{describe_database, init_data, read_anchor_public, InitReport};
 pub use issue::{Issued, Submission, SubmissionJson};
 pub use keys::{RotateReport, Signer};
-pub use publish::{SignedFile, Snapshot};
+pub use published::{SignedFile, Snapshot};
 pub use revoke::{RevokeReport, RevokeTarget};
 
 use crate::codes::{self, CodeKey};
-use crate::keystore::{self, KeyStoreError};
+use crate::keystore::KeyStoreError;
 use crate::request::RequestError;
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
-use wallet_core::{Algorithm, IssuerKey, SigningKey, TrustStore};
-
-pub(crate) const DAY: i64 = 86_400;
+use wallet_core::{Algorithm, IssuerKey, SigningKey};
 
 /// Lab name for credentials issued from the command line.
 pub const CLI_LAB: &str = "cli";
@@ -86,50 +86,6 @@ pub struct Issuer {
 }
 
 impl Issuer {
-    /// Opens an issuer on an initialised data folder: its SQLite database,
-    /// or `database_url` when given. Registers the folder's signing keys,
-    /// publishes whatever is missing or due, and loads what is published.
-    pub async fn open(
-        data: &Path,
-        database_url: Option<&str>,
-        now: i64,
-    ) -> Result<Issuer, IssuerError> {
-        let store = match database_url {
-            Some(url) => Store::open(url).await?,
-            None => Store::open_data_dir(data).await?,
-        };
-        let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
-        let anchor_key = if anchor_file.exists() {
-            Some(keystore::load(&anchor_file)?)
-        } else {
-            None
-        };
-        let issuer = Issuer {
-            codes: CodeKey::load_or_create(data)?,
-            anchors: vec![read_anchor_public(data)?],
-            anchor_key,
-            country: "CN".into(),
-            label: "Health Commission".into(),
-            store,
-            data: data.to_path_buf(),
-            snapshot: RwLock::new(Arc::new(Snapshot {
-                trust_list: None,
-                revocations: None,
-                rules: None,
-                exposures: None,
-                trust: TrustStore::new(Vec::new()),
-                keys: Vec::new(),
-                revocation_entries: Arc::new(Vec::new()),
-            })),
-            deltas: Mutex::new(HashMap::new()),
-            private_keys: Mutex::new(HashMap::new()),
-            publishing: tokio::sync::Mutex::new(()),
-        };
-        issuer.register_folder_keys(now).await?;
-        issuer.refresh(now).await?;
-        Ok(issuer)
-    }
-
     pub fn codes(&self) -> &CodeKey {
         &self.codes
     }

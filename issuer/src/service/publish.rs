@@ -1,84 +1,23 @@
 //! Publishing: the trust list, revocations, rules and exposures signed
 //! when missing, due (past half their validity) or out of date, stored
-//! once per version (another instance's version wins a race), and the
-//! [`Snapshot`] of what is published that the service serves from memory.
+//! once per version (another instance's version wins a race), and loaded
+//! into the [`Snapshot`] the service serves from memory.
 
 use super::folder::{ANCHOR_PUBLIC_FILE, RULES_FILE};
 use super::keys::{listed_keys, Signer};
+use super::published::{
+    half_life_passed, SignedFile, Snapshot, EXPOSURES_VALIDITY, EXPOSURE_PUBLISHED_FOR,
+    REVOCATIONS_VALIDITY, RULES_VALIDITY, TRUST_LIST_VALIDITY,
+};
 use super::revoke::full_list;
-use super::{file_err, Issuer, IssuerError, DAY};
-use crate::store::{KeyRow, StoredFile};
-use bytes::Bytes;
-use sha2::{Digest, Sha256};
+use super::{file_err, Issuer, IssuerError};
+use crate::store::StoredFile;
 use std::sync::Arc;
 use wallet_core::signed::exposures::{Exposure, ExposureList};
 use wallet_core::signed::file::FileType;
 use wallet_core::signed::revocation::{Entry, EntryKind};
 use wallet_core::signed::trust::{KeyUse, ListedKey};
 use wallet_core::{Algorithm, RuleSet, SigningKey, TrustList, TrustStore};
-
-/// How long a published trust list is current (re-signed at half-life when
-/// the anchor is online).
-pub const TRUST_LIST_VALIDITY: i64 = 7 * DAY;
-/// How long a revocation list is current: verifiers should fetch daily.
-pub const REVOCATIONS_VALIDITY: i64 = DAY;
-pub const RULES_VALIDITY: i64 = 7 * DAY;
-/// How long an exposure list is current: wallets should fetch daily.
-pub const EXPOSURES_VALIDITY: i64 = DAY;
-/// An exposure window stays in the published list this long after it ends
-/// (a week more than wallets keep visits by default).
-pub const EXPOSURE_PUBLISHED_FOR: i64 = 28 * DAY;
-
-/// A signed file as served: bytes, ETag and header fields.
-#[derive(Clone, Debug)]
-pub struct SignedFile {
-    pub bytes: Bytes,
-    /// A strong ETag, quoted: SHA-256 of the bytes, first 16 bytes in hex.
-    pub etag: String,
-    pub version: u64,
-    pub issued_at: i64,
-    pub next_update: i64,
-}
-
-impl SignedFile {
-    pub(super) fn new(f: StoredFile) -> SignedFile {
-        let digest = Sha256::digest(&f.body);
-        SignedFile {
-            etag: format!("\"{}\"", hex::encode(&digest[..16])),
-            bytes: Bytes::from(f.body),
-            version: f.version,
-            issued_at: f.issued_at,
-            next_update: f.next_update,
-        }
-    }
-}
-
-/// What the service serves, swapped whole when anything is re-published.
-pub struct Snapshot {
-    pub trust_list: Option<Arc<SignedFile>>,
-    pub revocations: Option<Arc<SignedFile>>,
-    pub rules: Option<Arc<SignedFile>>,
-    pub exposures: Option<Arc<SignedFile>>,
-    /// The published list, opened with the anchor (empty if none yet).
-    pub trust: TrustStore,
-    pub keys: Vec<KeyRow>,
-    /// Revocation entries with the version that first held each.
-    pub(super) revocation_entries: Arc<Vec<(u64, EntryKind, Entry)>>,
-}
-
-impl Snapshot {
-    /// What is held of a file type this service publishes as a whole
-    /// (`None` for deltas, which are made per request).
-    pub fn published(&self, file: FileType) -> Option<&Option<Arc<SignedFile>>> {
-        match file {
-            FileType::TrustList => Some(&self.trust_list),
-            FileType::Revocations => Some(&self.revocations),
-            FileType::Rules => Some(&self.rules),
-            FileType::Exposures => Some(&self.exposures),
-            FileType::RevocationDelta => None,
-        }
-    }
-}
 
 pub(super) fn signed_trust_list(
     keys: Vec<ListedKey>,
@@ -106,10 +45,6 @@ pub(super) fn entry_id(k: &ListedKey) -> (Vec<u8>, Option<i64>, Option<i64>, Vec
     let mut uses: Vec<&'static str> = k.uses.iter().map(|u| u.name()).collect();
     uses.sort_unstable();
     (k.key.kid.clone(), k.key.not_before, k.key.not_after, uses)
-}
-
-pub(super) fn half_life_passed(f: &SignedFile, now: i64) -> bool {
-    now >= f.issued_at + (f.next_update - f.issued_at) / 2
 }
 
 impl Issuer {
@@ -423,6 +358,7 @@ impl Issuer {
 mod tests {
     use super::*;
     use crate::service::init_data;
+    use crate::service::published::DAY;
     use crate::store;
     use sqlx::Connection;
     use std::path::Path;

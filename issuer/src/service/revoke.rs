@@ -2,7 +2,7 @@
 //! signature), published at once as the next full list; deltas from an
 //! older version made on request and kept.
 
-use super::publish::{SignedFile, REVOCATIONS_VALIDITY};
+use super::published::{SignedFile, REVOCATIONS_VALIDITY};
 use super::{Issuer, IssuerError};
 use crate::store::{NewRevocation, StoredFile};
 use std::collections::HashSet;
