@@ -8,8 +8,8 @@
 //! explicit `now`. It is not for networking or databases: it has no HTTP,
 //! SQL or async runtime, and builds for `wasm32-unknown-unknown`.
 //!
-//! The folders go from the bytes up; each imports only from those above it
-//! in this list:
+//! The folders go from the bytes up; each uses only those listed before it
+//! (the workspace's `tests/tests/layers.rs` checks it):
 //!
 //! - [`wire`]: the format as bytes and text: the envelope (base45, zlib),
 //!   bounded CBOR, COSE_Sign1, CWT claims, and QR codes.
