@@ -50,7 +50,7 @@ pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>
                 .unwrap_or_default();
             return Err(fail(format!("HTTP {code} {status}{detail}")));
         }
-        Err(e) => return Err(fail(e.to_string())),
+        Err(ureq::Error::Transport(t)) => return Err(fail(transport(&t))),
     };
     let mut body = Vec::new();
     response
@@ -62,6 +62,20 @@ pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>
         return Err(fail(format!("response larger than {max} bytes")));
     }
     Ok(Some(body))
+}
+
+/// Why a request got no answer, without the URL (the error names it once).
+fn transport(t: &ureq::Transport) -> String {
+    let mut why = t.kind().to_string();
+    if let Some(m) = t.message() {
+        why.push_str(": ");
+        why.push_str(m);
+    }
+    if let Some(source) = std::error::Error::source(t) {
+        why.push_str(": ");
+        why.push_str(&source.to_string());
+    }
+    why
 }
 
 /// An issuer's base URL, as a sync source.
@@ -130,6 +144,14 @@ mod tests {
         // Port 9 on loopback: nothing listens there.
         let s = HttpSource::new("http://127.0.0.1:9").unwrap();
         let e = s.fetch(Published::TrustList, None).unwrap_err().to_string();
-        assert!(e.starts_with("http://127.0.0.1:9/v1/trust-list: "), "{e}");
+        assert!(
+            e.starts_with("http://127.0.0.1:9/v1/trust-list: Connection Failed"),
+            "{e}"
+        );
+        assert_eq!(
+            e.matches("127.0.0.1:9").count(),
+            1,
+            "the URL is named once: {e}"
+        );
     }
 }

@@ -90,6 +90,12 @@ pub struct DirSource(pub PathBuf);
 
 impl Source for DirSource {
     fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        if !self.0.is_dir() {
+            return Err(SourceError {
+                place: self.describe(),
+                why: "no such folder".into(),
+            });
+        }
         let path = self.0.join(file.file_name());
         let fail = |why: String| SourceError {
             place: path.display().to_string(),

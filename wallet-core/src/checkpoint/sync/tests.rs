@@ -174,8 +174,10 @@ fn a_sync_folder_without_some_files_says_which() {
         .pin_anchors(&[samples::anchor_key().public_key()])
         .unwrap();
     let usb = dir.path().join("usb");
-    std::fs::create_dir_all(&usb).unwrap();
     let source = DirSource(usb.clone());
+    let e = sync(&cache, &source).unwrap_err().to_string();
+    assert_eq!(e, format!("{}: no such folder", usb.display()));
+    std::fs::create_dir_all(&usb).unwrap();
     assert!(sync(&cache, &source)
         .unwrap_err()
         .to_string()
