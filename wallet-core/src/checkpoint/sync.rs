@@ -210,6 +210,23 @@ pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError
     Ok(report)
 }
 
+/// What [`sync`] will ask a source for, in order, with the revocation list
+/// version held (so the answer can be a delta from it): for a shell whose
+/// downloads cannot be made while `sync` waits (a browser's `fetch` is
+/// asynchronous), which fetches these first and then syncs from what it
+/// got. Should the trust list change so much that the held revocation list
+/// no longer verifies, a delta fetched for it is refused and the next sync
+/// asks for the full list.
+pub fn plan(cache: &Cache) -> Result<Vec<(Published, Option<u64>)>, SyncError> {
+    let trust = cache.trust_store()?;
+    let since = cache.held_revocations(&trust)?.map(|r| r.version);
+    Ok(vec![
+        (Published::TrustList, None),
+        (Published::Revocations, since),
+        (Published::Rules, None),
+    ])
+}
+
 /// A file from the source, or a note in the report that it has none.
 fn fetch_or_note(
     source: &impl Source,

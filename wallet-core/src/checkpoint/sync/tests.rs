@@ -107,6 +107,27 @@ fn a_first_sync_installs_everything_and_a_second_changes_nothing() {
 }
 
 #[test]
+fn the_plan_asks_for_what_sync_will_and_names_the_version_held() {
+    let (_store, cache) = pinned();
+    let first = plan(&cache).unwrap();
+    assert_eq!(
+        first,
+        [
+            (Published::TrustList, None),
+            (Published::Revocations, None),
+            (Published::Rules, None)
+        ]
+    );
+    let src = source();
+    sync(&cache, &src).unwrap();
+    assert_eq!(plan(&cache).unwrap()[1], (Published::Revocations, Some(1)));
+    // What sync asked for, the second time, is the plan.
+    sync(&cache, &src).unwrap();
+    let asked = src.asked.borrow();
+    assert_eq!(asked[asked.len() - 3..], plan(&cache).unwrap()[..]);
+}
+
+#[test]
 fn a_delta_is_asked_for_and_applied() {
     let (_store, cache) = pinned();
     let mut src = source();
