@@ -1,9 +1,9 @@
 //! Modules that import one way only: a checker run over each crate's
 //! sources by `tests/layers.rs`.
 //!
-//! A crate's modules are listed lowest first, each with a layer and a rank
-//! within it; a module may use one in a lower layer, or in its own layer
-//! with a lower rank, never one above it. Crate roots (`lib.rs`,
+//! A crate's modules are listed in its `layers.txt`, lowest first, a line a
+//! rank (modules on one line are side by side); a module may use those on
+//! lines above its own, never one on its line or below. Crate roots (`lib.rs`,
 //! `main.rs`), test files (`tests.rs`, and code after `#[cfg(test)]`) and
 //! test fixtures (`samples`) may use anything, and a folder's `mod.rs` may
 //! re-export its children (`pub use`). An item taken from the crate root
@@ -50,7 +50,7 @@ fn modules(src: &Path) -> Vec<(PathBuf, String)> {
 
 /// The known module a path such as `signed::trust::TrustStore` names: its
 /// longest prefix in the table.
-fn known(path: &str, table: &BTreeMap<&str, (u8, u8)>) -> Option<String> {
+fn known(path: &str, table: &BTreeMap<&str, usize>) -> Option<String> {
     let parts: Vec<&str> = path.split("::").collect();
     (1..=parts.len())
         .rev()
@@ -102,14 +102,26 @@ fn references(line: &str, module: &str, is_folder: bool) -> Vec<String> {
     found
 }
 
+/// The rank of each module in a `layers.txt` (`#` comments, blank lines and
+/// then a line a rank, lowest first).
+pub fn ranks(layers: &str) -> BTreeMap<&str, usize> {
+    layers
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .flat_map(|(rank, line)| line.split_whitespace().map(move |m| (m, rank)))
+        .collect()
+}
+
 /// Every import in the crate at `src` that goes the wrong way, or names a
-/// module missing from `layers`.
-pub fn problems(src: &Path, layers: &[(&str, u8, u8)]) -> Vec<String> {
-    let table: BTreeMap<&str, (u8, u8)> = layers.iter().map(|(m, l, r)| (*m, (*l, *r))).collect();
+/// module missing from `layers` (a `layers.txt`).
+pub fn problems(src: &Path, layers: &str) -> Vec<String> {
+    let table = ranks(layers);
     let mut problems = Vec::new();
     for (path, module) in modules(src) {
         let Some(&own) = table.get(module.as_str()) else {
-            problems.push(format!("{module}: not in the layer table of this test"));
+            problems.push(format!("{module}: not in layers.txt"));
             continue;
         };
         let is_folder = path.file_name().is_some_and(|n| n == "mod.rs");
@@ -136,9 +148,7 @@ pub fn problems(src: &Path, layers: &[(&str, u8, u8)]) -> Vec<String> {
                 if target == module {
                     continue;
                 }
-                let theirs = table[target.as_str()];
-                let below = theirs.0 < own.0 || (theirs.0 == own.0 && theirs.1 < own.1);
-                if !below {
+                if table[target.as_str()] >= own {
                     problems.push(format!(
                         "{}:{}: {module} uses {target}, which is not below it",
                         path.strip_prefix(src).unwrap().display(),

@@ -9,7 +9,8 @@
 //! SQL or async runtime, and builds for `wasm32-unknown-unknown`.
 //!
 //! The folders go from the bytes up; each uses only those listed before it
-//! (the workspace's `tests/tests/layers.rs` checks it):
+//! (`layers.txt` lists every module so, and the workspace's
+//! `tests/tests/layers.rs` checks the imports against it):
 //!
 //! - [`wire`]: the format as bytes and text: the envelope (base45, zlib),
 //!   bounded CBOR, COSE_Sign1, CWT claims, and QR codes.
