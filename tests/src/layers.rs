@@ -72,22 +72,15 @@ fn references(line: &str, module: &str, is_folder: bool) -> Vec<String> {
     for (i, _) in line.match_indices("crate::") {
         found.push(path_at(&line[i + "crate::".len()..]));
     }
-    let parent = if is_folder {
-        String::new()
-    } else {
-        module.rsplit_once("::").map_or("", |(p, _)| p).to_string()
-    };
+    // `super` is the module's parent, whether it is a file or a folder's
+    // `mod.rs` (its parent is then the folder's parent).
+    let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
     for (i, _) in line.match_indices("super::") {
         let rest = path_at(&line[i + "super::".len()..]);
-        let base = if is_folder {
-            module.rsplit_once("::").map_or("", |(p, _)| p).to_string()
-        } else {
-            parent.clone()
-        };
-        found.push(if base.is_empty() {
+        found.push(if parent.is_empty() {
             rest
         } else {
-            format!("{base}::{rest}")
+            format!("{parent}::{rest}")
         });
     }
     // A folder's own children, used bare; re-exporting one (`pub use`)

@@ -81,10 +81,6 @@ impl Folder {
         Folder { dir: dir.into() }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn error(&self, name: &str, e: io::Error) -> StorageError {
         StorageError::Io {
             path: self.locate(name),

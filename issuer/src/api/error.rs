@@ -60,10 +60,6 @@ impl ApiError {
         tracing::error!(error = %error, "{what}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error (logged)")
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 impl IntoResponse for ApiError {

@@ -77,10 +77,8 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     store: &dyn Storage,
     name: &str,
 ) -> Result<Option<T>, WalletError> {
-    let bytes = match store.read(name, MAX_FILE) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some(bytes) = store.read(name, MAX_FILE)? else {
+        return Ok(None);
     };
     serde_json::from_slice(&bytes)
         .map(Some)
