@@ -72,16 +72,24 @@ fn references(line: &str, module: &str, is_folder: bool) -> Vec<String> {
     for (i, _) in line.match_indices("crate::") {
         found.push(path_at(&line[i + "crate::".len()..]));
     }
-    // `super` is the module's parent, whether it is a file or a folder's
-    // `mod.rs` (its parent is then the folder's parent).
-    let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
-    for (i, _) in line.match_indices("super::") {
-        let rest = path_at(&line[i + "super::".len()..]);
-        found.push(if parent.is_empty() {
-            rest
+    // Each `super` is one module up (from a file, or from a folder's
+    // `mod.rs` alike), so `super::super::x` is the grandparent's `x`.
+    let parent = |m: &str| m.rsplit_once("::").map_or("", |(p, _)| p).to_string();
+    let mut at = 0;
+    while let Some(i) = line[at..].find("super::") {
+        let mut rest = &line[at + i..];
+        let mut base = module.to_string();
+        while let Some(r) = rest.strip_prefix("super::") {
+            base = parent(&base);
+            rest = r;
+        }
+        let path = path_at(rest);
+        found.push(if base.is_empty() {
+            path
         } else {
-            format!("{parent}::{rest}")
+            format!("{base}::{path}")
         });
+        at = line.len() - rest.len();
     }
     // A folder's own children, used bare; re-exporting one (`pub use`)
     // only gives it a shorter name, so only private uses count.

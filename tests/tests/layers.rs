@@ -31,7 +31,7 @@ fn an_import_the_wrong_way_is_found() {
         ("wire/mod.rs", "pub mod cbor;\n"),
         (
             "wire/cbor.rs",
-            "use crate::checkpoint::Cache;\nuse crate::Verdict;\n#[cfg(test)]\nmod tests { use crate::checkpoint::X; }\n",
+            "use crate::checkpoint::Cache;\nuse crate::Verdict;\nuse super::super::checkpoint::Y;\n#[cfg(test)]\nmod tests { use crate::checkpoint::X; }\n",
         ),
         ("checkpoint.rs", "use crate::wire::cbor::decode;\n"),
         ("extra.rs", ""),
@@ -46,6 +46,7 @@ fn an_import_the_wrong_way_is_found() {
         "extra: not in layers.txt",
         "wire/cbor.rs:1: wire::cbor uses checkpoint, which is not below it",
         "wire/cbor.rs:2: wire::cbor uses Verdict: name its module",
+        "wire/cbor.rs:3: wire::cbor uses checkpoint, which is not below it",
     ];
     assert_eq!(found.len(), expected.len(), "{found:#?}");
     for (got, want) in found.iter().zip(expected) {
