@@ -36,11 +36,10 @@ pub(super) async fn measure(
 ) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string());
-    let index = route_index(method == Method::POST, route.as_deref().unwrap_or(""));
+    // A shared pointer to the route's template: no copy per request.
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
+    let index = route_index(method == Method::POST, route.unwrap_or(""));
     let response = match state.in_flight.clone().try_acquire_owned() {
         Ok(permit) => {
             let r = next.run(req).await;
@@ -60,7 +59,7 @@ pub(super) async fn measure(
     tracing::debug!(
         target: "issuer::request",
         method = %method,
-        route = route.as_deref().unwrap_or("(no route)"),
+        route = route.unwrap_or("(no route)"),
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
