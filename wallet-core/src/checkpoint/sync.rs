@@ -12,8 +12,8 @@
 use super::cache::{Cache, CacheError, FileChange};
 use crate::signed::file::{SignedFileError, MAX_SIGNED_FILE};
 use crate::signed::trust::TrustChange;
+use crate::storage::{Folder, Storage, StorageError};
 use std::fmt::{self, Write as _};
-use std::io::{self, Read};
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -96,24 +96,22 @@ impl Source for DirSource {
                 why: "no such folder".into(),
             });
         }
-        let path = self.0.join(file.file_name());
-        let fail = |why: String| SourceError {
-            place: path.display().to_string(),
-            why,
-        };
-        let f = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(fail(e.to_string())),
-        };
-        let mut bytes = Vec::new();
-        f.take(MAX_SIGNED_FILE as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| fail(e.to_string()))?;
-        if bytes.len() > MAX_SIGNED_FILE {
-            return Err(fail(format!("larger than {MAX_SIGNED_FILE} bytes")));
-        }
-        Ok(Some(bytes))
+        Folder::new(&self.0)
+            .read(file.file_name(), MAX_SIGNED_FILE as u64)
+            .map_err(|e| match e {
+                StorageError::TooLarge { path, max } => SourceError {
+                    place: path.display().to_string(),
+                    why: format!("larger than {max} bytes"),
+                },
+                StorageError::Io { path, why } => SourceError {
+                    place: path.display().to_string(),
+                    why,
+                },
+                other => SourceError {
+                    place: self.describe(),
+                    why: other.to_string(),
+                },
+            })
     }
 
     fn describe(&self) -> String {
