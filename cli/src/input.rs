@@ -8,13 +8,14 @@ use wallet_core::wire::qr;
 
 #[derive(Debug, Error)]
 pub enum InputError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Image { path: String, source: qr::QrError },
+    // The causes are part of the message, not `source`s, so an error chain
+    // prints each once.
+    #[error("cannot read {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("{path}: {cause}")]
+    Image { path: String, cause: qr::QrError },
+    #[error("{path}: payload text is {len} bytes, more than the {MAX_PAYLOAD_TEXT} allowed")]
+    TextTooLong { path: String, len: usize },
     #[error("{0}: no such file")]
     NoSuchFile(String),
 }
@@ -24,15 +25,15 @@ pub enum InputError {
 pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
     let path = Path::new(arg);
     if arg.len() < 4096 && path.is_file() {
-        let read_err = |source| InputError::Read {
+        let read_err = |cause| InputError::Read {
             path: arg.into(),
-            source,
+            cause,
         };
         let len = std::fs::metadata(path).map_err(read_err)?.len();
         if len > qr::MAX_IMAGE_FILE as u64 {
             return Err(InputError::Image {
                 path: arg.into(),
-                source: qr::QrError::FileTooLarge(usize::try_from(len).unwrap_or(usize::MAX)),
+                cause: qr::QrError::FileTooLarge(usize::try_from(len).unwrap_or(usize::MAX)),
             });
         }
         // Bounded even if the file grows after the size was read.
@@ -45,14 +46,21 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
                 )
             })
             .map_err(read_err)?;
-        let looks_like_text = bytes.len() <= MAX_PAYLOAD_TEXT + 2
-            && std::str::from_utf8(&bytes).is_ok_and(|s| s.trim_start().starts_with("HC"));
-        if looks_like_text {
-            return Ok(String::from_utf8_lossy(&bytes).trim().to_string());
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let text = text.trim();
+            if text.starts_with("HC") {
+                if text.len() > MAX_PAYLOAD_TEXT {
+                    return Err(InputError::TextTooLong {
+                        path: arg.into(),
+                        len: text.len(),
+                    });
+                }
+                return Ok(text.to_string());
+            }
         }
-        return qr::read_image(&bytes).map_err(|source| InputError::Image {
+        return qr::read_image(&bytes).map_err(|cause| InputError::Image {
             path: arg.into(),
-            source,
+            cause,
         });
     }
     let lower = arg.to_ascii_lowercase();

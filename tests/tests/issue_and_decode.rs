@@ -216,3 +216,52 @@ fn errors_are_named_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("noise.png"));
 }
+
+/// An image that made the old reader panic (three finder patterns and no
+/// timing pattern) and a text file far past the payload limit: each is a
+/// named error with exit code 2, printed once, with no panic report.
+#[test]
+fn crafted_images_and_oversized_text_are_errors_not_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (side, m) = (200u32, 3u32);
+    let d = 7 * m + 1;
+    let img = image::RgbaImage::from_fn(side, side, |x, y| {
+        let dark = [(10, 10), (10 + d, 10), (10, 10 + d)]
+            .iter()
+            .any(|&(x0, y0)| {
+                let inside = (x0..x0 + 7 * m).contains(&x) && (y0..y0 + 7 * m).contains(&y);
+                let (mx, my) = ((x.wrapping_sub(x0)) / m, (y.wrapping_sub(y0)) / m);
+                inside
+                    && (mx == 0
+                        || my == 0
+                        || mx == 6
+                        || my == 6
+                        || ((2..=4).contains(&mx) && (2..=4).contains(&my)))
+            });
+        let l = if dark { 0 } else { 255 };
+        image::Rgba([l, l, l, 255])
+    });
+    img.save(dir.path().join("crafted.png")).unwrap();
+    let out = run("verifier", &["decode", "crafted.png"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("crafted.png: the rqrr reader failed on this image"),
+        "{err}"
+    );
+    assert_eq!(err.matches("reader failed").count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::write(
+        dir.path().join("long.txt"),
+        format!("HC1:{}", "A".repeat(300_000)),
+    )
+    .unwrap();
+    let out = run("verifier", &["decode", "long.txt"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("long.txt: payload text is 300004 bytes, more than the 8192 allowed"),
+        "{}",
+        stderr(&out)
+    );
+}

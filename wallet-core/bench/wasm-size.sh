@@ -39,7 +39,7 @@ PY
 read -r min_raw min_gz < <(build "")
 printf '| features | bytes | gzipped | / minimal (gzipped) |\n|---|---:|---:|---:|\n'
 printf '| (none: --no-default-features) | %s | %s | 1.00 |\n' "$min_raw" "$min_gz"
-for features in qr-render qr-read sheet "qr-read,qr-png,sheet"; do
+for features in qr-render qr-scan qr-read sheet "qr-read,qr-png,sheet"; do
   read -r raw gz < <(build "$features")
   label=$features
   [ "$features" = "qr-read,qr-png,sheet" ] && label="default (qr-read, qr-png, sheet)"

@@ -4,8 +4,9 @@
 //!
 //! Always: sync the signed files into memory, check a code at the
 //! checkpoint, add and list a family's credentials, check in at a venue and
-//! match an exposure list. With `qr-read`: read a QR code from an image;
-//! with `qr-render`: draw one as SVG; with `sheet`: the printable PDF.
+//! match an exposure list. With `qr-scan`: read a QR code from a camera
+//! frame; with `qr-read`, from an image file too; with `qr-render`: draw one
+//! as SVG; with `sheet`: the printable PDF.
 //!
 //! ```sh
 //! cargo build -p wallet-core --example wasm_size --target wasm32-unknown-unknown \
@@ -212,6 +213,20 @@ pub extern "C" fn checkin(now: i64) -> usize {
         serde_json::to_string(&found).map_err(|e| e.to_string())
     });
     answer(result.unwrap_or_else(|e| e))
+}
+
+/// The text of the QR code in a camera frame's luma plane (the input,
+/// `width` bytes a row).
+#[cfg(feature = "qr-scan")]
+#[no_mangle]
+pub extern "C" fn read_frame(width: u32) -> usize {
+    let luma = lock(&INPUT).clone();
+    let height = u32::try_from(luma.len() / (width.max(1) as usize)).unwrap_or(0);
+    let rows = (width as usize) * (height as usize);
+    answer(
+        wallet_core::wire::qr::read_luma(width, height, &luma[..rows])
+            .unwrap_or_else(|e| e.to_string()),
+    )
 }
 
 /// The text of the QR code in the image (PNG or JPEG) in the input.

@@ -6,15 +6,18 @@
 //!
 //! Both halves are Cargo features, so a build that needs neither carries no
 //! QR or image code: `qr-render` (SVG, terminal and module access), `qr-png`
-//! (PNG output too) and `qr-read` (PNG and JPEG decoding and the detector).
+//! (PNG output too), `qr-scan` (the detector, over a camera's luma plane) and
+//! `qr-read` (PNG and JPEG decoding too).
 
-#[cfg(feature = "qr-read")]
+#[cfg(feature = "qr-scan")]
 pub mod read;
 #[cfg(feature = "qr-render")]
 pub mod render;
 
 #[cfg(feature = "qr-read")]
 pub use read::read_image;
+#[cfg(feature = "qr-scan")]
+pub use read::read_luma;
 #[cfg(feature = "qr-render")]
 pub use render::Symbol;
 use thiserror::Error;
@@ -38,6 +41,8 @@ pub enum QrError {
     NotFound,
     #[error("a QR code was found but could not be decoded: {0}")]
     Decode(String),
+    #[error("the {0} reader failed on this image (it is likely crafted or corrupt)")]
+    ReaderFailed(&'static str),
 }
 
 /// Error-correction level.
@@ -49,5 +54,5 @@ pub enum Level {
     H,
 }
 
-#[cfg(all(test, any(feature = "qr-render", feature = "qr-read")))]
+#[cfg(all(test, any(feature = "qr-render", feature = "qr-scan")))]
 mod tests;

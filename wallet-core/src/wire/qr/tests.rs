@@ -80,3 +80,94 @@ fn too_long_text_is_refused() {
         Err(QrError::Encode(_))
     ));
 }
+
+/// Three finder patterns a pixel apart and nothing else: rqrr groups them
+/// into a grid with no timing pattern and asserts (`scan >= 1`).
+#[cfg(feature = "qr-scan")]
+fn finders_without_timing(side: usize, module: usize) -> Vec<u8> {
+    let mut img = vec![255u8; side * side];
+    let d = 7 * module + 1;
+    for (x0, y0) in [(10, 10), (10 + d, 10), (10, 10 + d)] {
+        for y in 0..7 * module {
+            for x in 0..7 * module {
+                let (mx, my) = (x / module, y / module);
+                let ring = mx == 0 || my == 0 || mx == 6 || my == 6;
+                let core = (2..=4).contains(&mx) && (2..=4).contains(&my);
+                if ring || core {
+                    img[(y0 + y) * side + x0 + x] = 0;
+                }
+            }
+        }
+    }
+    img
+}
+
+#[cfg(feature = "qr-scan")]
+#[test]
+fn a_reader_that_panics_is_reported_not_a_crash() {
+    use read::{read_luma_with, Engine};
+    for module in [2, 4, 6] {
+        let img = finders_without_timing(200, module);
+        assert_eq!(
+            read_luma_with(Engine::Rqrr, 200, 200, &img),
+            Err(QrError::ReaderFailed("rqrr")),
+            "module {module}"
+        );
+        // The combined reader goes on: rxing finds no code, rqrr fails.
+        assert_eq!(
+            read_luma(200, 200, &img),
+            Err(QrError::ReaderFailed("rqrr"))
+        );
+    }
+    // The same image as an RGBA PNG file, as it arrived in the field.
+    #[cfg(feature = "qr-read")]
+    {
+        let luma = finders_without_timing(200, 3);
+        let rgba = image::RgbaImage::from_fn(200, 200, |x, y| {
+            let l = luma[(y * 200 + x) as usize];
+            image::Rgba([l, l, l, 255])
+        });
+        let mut png = Cursor::new(Vec::new());
+        rgba.write_to(&mut png, ImageFormat::Png).unwrap();
+        assert_eq!(
+            read_image(png.get_ref()),
+            Err(QrError::ReaderFailed("rqrr"))
+        );
+    }
+}
+
+#[cfg(feature = "qr-scan")]
+#[test]
+fn luma_planes_are_checked_before_reading() {
+    assert!(matches!(read_luma(0, 10, &[]), Err(QrError::Image(_))));
+    assert!(matches!(
+        read_luma(10, 10, &[0; 99]),
+        Err(QrError::Image(_))
+    ));
+    assert!(matches!(
+        read_luma(MAX_IMAGE_SIDE + 1, 1, &[]),
+        Err(QrError::Image(_))
+    ));
+    assert!(matches!(
+        read_luma(8000, 8000, &[]),
+        Err(QrError::Image(e)) if e.contains("pixels")
+    ));
+    assert_eq!(read_luma(64, 64, &[255; 64 * 64]), Err(QrError::NotFound));
+}
+
+#[cfg(all(feature = "qr-png", feature = "qr-read"))]
+#[test]
+fn transparent_backgrounds_read_as_white() {
+    // Dark modules opaque, light ones transparent black: flattened naively
+    // the whole image would be black.
+    let sym = Symbol::new(TEXT, Level::M).unwrap();
+    let png = sym.to_png(3).unwrap();
+    let grey = image::load_from_memory(&png).unwrap().to_luma8();
+    let rgba = image::RgbaImage::from_fn(grey.width(), grey.height(), |x, y| {
+        let dark = grey.get_pixel(x, y)[0] < 128;
+        image::Rgba([0, 0, 0, if dark { 255 } else { 0 }])
+    });
+    let mut out = Cursor::new(Vec::new());
+    rgba.write_to(&mut out, ImageFormat::Png).unwrap();
+    assert_eq!(read_image(out.get_ref()).unwrap(), TEXT);
+}
