@@ -56,7 +56,11 @@ pub fn render_verdict(v: &Verdict, colour: bool) -> String {
     }
     if let Some(h) = &v.holder {
         let _ = writeln!(out, "name:          {}", h.name);
-        let _ = writeln!(out, "date of birth: {}", h.dob);
+        if h.dob.is_unknown() {
+            let _ = writeln!(out, "date of birth: not given in the code");
+        } else {
+            let _ = writeln!(out, "date of birth: {}", h.dob);
+        }
     }
     if let Some(k) = v.kind {
         let _ = writeln!(out, "kind:          {k}");

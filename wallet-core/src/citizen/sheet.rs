@@ -95,7 +95,7 @@ impl Caption {
             Body::Venue { venue } => venue.name.clone(),
             _ => c.body.holder().map(|h| h.name.clone()).unwrap_or_default(),
         };
-        if let Some(h) = c.body.holder() {
+        if let Some(h) = c.body.holder().filter(|h| !h.dob.is_unknown()) {
             lines.push(format!("Born {}", h.dob));
         }
         lines.push(match &c.body {

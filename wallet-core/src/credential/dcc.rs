@@ -99,7 +99,10 @@ pub fn kind_of(payload: &Json) -> Result<CredentialKind, CredentialError> {
         Some(1) => Ok(kind),
         n => Err(invalid(
             "EU payload",
-            format!("\"{key}\" has {} entries, expected 1", n.unwrap_or(0)),
+            format!(
+                "\"{key}\" holds {} events; a certificate holds exactly one",
+                n.unwrap_or(0)
+            ),
         )),
     }
 }
@@ -112,8 +115,9 @@ fn entry_key(kind: CredentialKind) -> &'static str {
     }
 }
 
-/// The kind named by an EU payload's single `v`, `t` or `r` array (which
-/// must not be empty), however many entries it holds.
+/// The kind named by an EU payload's single `v`, `t` or `r` array, however
+/// many entries it holds. A `null` or empty array counts as absent (some
+/// issuers write `"t": null` beside `"v": [...]`).
 pub fn entry_kind(payload: &Json) -> Result<CredentialKind, CredentialError> {
     let found: Vec<(&str, CredentialKind)> = [
         ("v", CredentialKind::Vaccination),
@@ -121,16 +125,42 @@ pub fn entry_kind(payload: &Json) -> Result<CredentialKind, CredentialError> {
         ("r", CredentialKind::Recovery),
     ]
     .into_iter()
-    .filter(|(k, _)| payload.get(*k).is_some())
+    .filter(|(k, _)| match payload.get(*k) {
+        None | Some(Json::Null) => false,
+        Some(Json::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    })
     .collect();
     match found.as_slice() {
-        [(key, kind)] => match payload.get(*key).and_then(Json::as_array).map(Vec::len) {
-            Some(0) => Err(invalid("EU payload", format!("\"{key}\" is empty"))),
-            Some(_) => Ok(*kind),
-            None => Err(invalid("EU payload", format!("\"{key}\" is not an array"))),
+        [(key, kind)] => match payload.get(*key) {
+            Some(Json::Array(_)) => Ok(*kind),
+            _ => Err(invalid("EU payload", format!("\"{key}\" is not an array"))),
         },
         [] => Err(invalid("EU payload", "has no v, t or r entry")),
-        _ => Err(invalid("EU payload", "has more than one of v, t, r")),
+        _ => Err(invalid(
+            "EU payload",
+            "holds events of more than one of v, t, r (one certificate holds one event)",
+        )),
+    }
+}
+
+/// The payload as a verifier reads it, with the tolerances of the EU's
+/// guidance for special cases (dcc-quality-assurance, SpecialCaseHandling):
+/// every string trimmed of surrounding whitespace, and every `null` map
+/// value dropped, so a `null` optional field or array reads as absent.
+/// Nothing else is changed; `spec/credential-format.md` lists what is
+/// tolerated and what is refused.
+pub fn tolerant(payload: &Json) -> Json {
+    match payload {
+        Json::String(s) => Json::String(s.trim().to_string()),
+        Json::Array(items) => Json::Array(items.iter().map(tolerant).collect()),
+        Json::Object(o) => Json::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), tolerant(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -259,18 +289,116 @@ fn str_field<'a>(o: &'a Json, key: &str, field: &'static str) -> Result<&'a str,
     }
 }
 
-/// A date that may carry a time suffix (`2021-02-18T00:00:00`), as some
-/// issuers write it.
-fn date_prefix(s: &str, field: &'static str) -> Result<time::Date, CredentialError> {
-    day::parse(s.get(..10).unwrap_or(s)).map_err(|_| invalid(field, format!("{s:?} is not a date")))
+/// The year, month and day at the start of a date or date-time text,
+/// whatever the schema's pattern says: `2021-02-18`, `2021-2-8`,
+/// `2021-02-18T00:00:00`, `2021-02-18 10:00`. The rest of the text is
+/// returned, `""` for a bare date.
+fn leading_ymd(s: &str) -> Option<(i32, u8, u8, &str)> {
+    let end = s.find(['T', 't', ' ']).unwrap_or(s.len());
+    let (date, rest) = s.split_at(end);
+    let mut parts = date.split('-');
+    let mut num = |min: usize, max: usize| {
+        parts
+            .next()
+            .filter(|p| (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<i32>().ok())
+    };
+    let (y, m, d) = (num(4, 4)?, num(1, 2)?, num(1, 2)?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((y, u8::try_from(m).ok()?, u8::try_from(d).ok()?, rest))
 }
 
+/// A calendar date, read as [`leading_ymd`] says; any time after it is ignored.
+fn date_prefix(s: &str, field: &'static str) -> Result<time::Date, CredentialError> {
+    leading_ymd(s)
+        .and_then(|(y, m, d, _)| {
+            time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+        })
+        .ok_or_else(|| invalid(field, format!("{s:?} is not a date")))
+}
+
+/// A date of birth: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or a date with a time
+/// after it; empty (schema 1.3.0 allows it) or unreadable, it is unknown.
+fn date_of_birth(s: &str) -> PartialDate {
+    if let Ok(d) = PartialDate::parse(s) {
+        return d;
+    }
+    leading_ymd(s)
+        .and_then(|(y, m, d, _)| PartialDate::new(u16::try_from(y).ok()?, Some(m), Some(d)).ok())
+        .unwrap_or(PartialDate::UNKNOWN)
+}
+
+/// A sample time: RFC 3339, or the forms issuers write beside it (no
+/// seconds, fractions, `+0000` offsets, a space for `T`, no offset at all,
+/// which is read as UTC).
+fn eu_instant(s: &str, field: &'static str) -> Result<i64, CredentialError> {
+    if let Ok(t) = instant::parse(s) {
+        return Ok(t);
+    }
+    let bad = || invalid(field, format!("{s:?} is not a date and time"));
+    let (y, m, d, rest) = leading_ymd(s).ok_or_else(bad)?;
+    let date = time::Month::try_from(m)
+        .ok()
+        .and_then(|m| time::Date::from_calendar_date(y, m, d).ok())
+        .ok_or_else(bad)?;
+    let rest = rest.get(1..).unwrap_or("");
+    let split = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, offset) = rest.split_at(split);
+    let mut hms = clock.split(':');
+    let mut part = |required: bool| -> Result<u8, CredentialError> {
+        match hms.next() {
+            None if !required => Ok(0),
+            Some(p) => {
+                let whole = p.split('.').next().unwrap_or(p);
+                if whole.is_empty() || whole.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                whole.parse().map_err(|_| bad())
+            }
+            None => Err(bad()),
+        }
+    };
+    let (h, mi, sec) = if clock.is_empty() {
+        (0, 0, 0)
+    } else {
+        (part(true)?, part(true)?, part(false)?)
+    };
+    let time = time::Time::from_hms(h, mi, sec).map_err(|_| bad())?;
+    let offset_secs = match offset {
+        "" | "Z" | "z" => 0,
+        o => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let hh: i64 = digits[..2].parse().map_err(|_| bad())?;
+            let mm: i64 = digits[2..].parse().map_err(|_| bad())?;
+            sign * (hh * 3600 + mm * 60)
+        }
+    };
+    Ok(time::PrimitiveDateTime::new(date, time)
+        .assume_utc()
+        .unix_timestamp()
+        - offset_secs)
+}
+
+/// A dose number or total: an integer, or a float with no fraction (`1.0`,
+/// as some CBOR encoders write it), from 0 to 255.
 fn dose(o: &Json, key: &str, field: &'static str) -> Result<u8, CredentialError> {
-    o.get(key)
+    let n = o
+        .get(key)
         .and_then(Json::as_f64)
-        .filter(|f| f.fract() == 0.0 && (1.0..=255.0).contains(f))
-        .map(|f| f as u8)
-        .ok_or_else(|| invalid(field, format!("\"{key}\" is not a dose number")))
+        .ok_or_else(|| invalid(field, format!("\"{key}\" is not a number")))?;
+    if n.fract() != 0.0 || !(0.0..=255.0).contains(&n) {
+        return Err(invalid(
+            field,
+            format!("\"{key}\" is {n}, not a dose count from 0 to 255"),
+        ));
+    }
+    Ok(n as u8)
 }
 
 /// Reads our model from an EU payload and its CWT times.
@@ -280,6 +408,7 @@ pub fn from_dcc_json(
     issued_at: i64,
     expires_at: i64,
 ) -> Result<Credential, CredentialError> {
+    let payload = &tolerant(payload);
     let kind = kind_of(payload)?;
     let nam = payload.get("nam").ok_or(CredentialError::Missing("nam"))?;
     let part = |k: &str| nam.get(k).and_then(Json::as_str).filter(|s| !s.is_empty());
@@ -290,9 +419,10 @@ pub fn from_dcc_json(
         (Some(n), None) | (None, Some(n)) => n.to_string(),
         (None, None) => return Err(CredentialError::Missing("nam.fn / nam.gn")),
     };
-    let dob_text = str_field(payload, "dob", "dob")?;
-    let dob = PartialDate::parse(dob_text)
-        .or_else(|_| PartialDate::parse(dob_text.split('T').next().unwrap_or(dob_text)))?;
+    let dob = match payload.get("dob") {
+        None => PartialDate::UNKNOWN,
+        Some(_) => date_of_birth(str_field(payload, "dob", "dob")?),
+    };
     let holder = Holder { name, dob };
     let entry = &payload[entry_key(kind)][0];
     let id = str_field(entry, "ci", "ci")?.to_string();
@@ -310,7 +440,7 @@ pub fn from_dcc_json(
                     RESULT_DETECTED => TestResult::Positive,
                     other => return Err(invalid("test result", format!("unknown code {other:?}"))),
                 },
-                sampled_at: instant::parse(str_field(entry, "sc", "sample time")?)?,
+                sampled_at: eu_instant(str_field(entry, "sc", "sample time")?, "sample time")?,
                 centre: entry.get("tc").and_then(Json::as_str).map(str::to_string),
             },
         },

@@ -94,9 +94,26 @@ pub struct PartialDate {
 }
 
 impl PartialDate {
-    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a trailing time, as some EU
-    /// certificates carry, is not accepted here).
+    /// A date of birth not given (an EU certificate may carry `"dob": ""`).
+    /// It reads and writes as the empty text, and as 0 in native CBOR.
+    pub const UNKNOWN: PartialDate = PartialDate {
+        year: 0,
+        month: None,
+        day: None,
+    };
+
+    /// Whether this is [`PartialDate::UNKNOWN`].
+    pub fn is_unknown(&self) -> bool {
+        *self == PartialDate::UNKNOWN
+    }
+
+    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, or the empty text for
+    /// [`PartialDate::UNKNOWN`] (a trailing time, as some EU certificates
+    /// carry, is not accepted here).
     pub fn parse(s: &str) -> Result<PartialDate, CredentialError> {
+        if s.is_empty() {
+            return Ok(PartialDate::UNKNOWN);
+        }
         let bad = || {
             invalid(
                 "date of birth",
@@ -156,6 +173,9 @@ impl PartialDate {
     }
 
     pub fn from_compact(v: u64) -> Result<PartialDate, CredentialError> {
+        if v == 0 {
+            return Ok(PartialDate::UNKNOWN);
+        }
         let year =
             u16::try_from(v / 10_000).map_err(|_| invalid("date of birth", "out of range"))?;
         let month = ((v / 100) % 100) as u8;
@@ -169,7 +189,11 @@ impl PartialDate {
 }
 
 impl fmt::Display for PartialDate {
+    /// `YYYY[-MM[-DD]]`, or nothing for [`PartialDate::UNKNOWN`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unknown() {
+            return Ok(());
+        }
         write!(f, "{:04}", self.year)?;
         if let Some(m) = self.month {
             write!(f, "-{m:02}")?;
@@ -430,6 +454,10 @@ impl Credential {
         };
         if let Some(h) = self.body.holder() {
             text("name", &h.name, 80)?;
+            if h.dob.is_unknown() {
+                // Read from foreign EU certificates, never issued.
+                return Err(invalid("date of birth", "not given"));
+            }
         }
         match &self.body {
             Body::Test { test, .. } => {
