@@ -1,14 +1,16 @@
 //! What the `verifier` and `wallet` command lines share, so neither
 //! depends on the other: where their data lives and what `--at` and
 //! `--anchor` mean ([`args`]), how a payload argument is read (text, a text
-//! file or a QR image: [`input`]), and the issuer over HTTP as a sync
-//! [`Source`](wallet_core::checkpoint::sync::Source) ([`http`]).
+//! file or a QR image: [`input`]), the issuer over HTTP as a sync
+//! [`Source`](wallet_core::checkpoint::sync::Source) ([`http`]), and the
+//! `dsc` command that trusts EU certificates and signed DSC lists ([`dsc`]).
 //!
 //! It is not for decisions: verifying, syncing and checking are
 //! wallet-core's, so a browser shell gets the same behaviour from it.
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod dsc;
 pub mod http;
 pub mod input;
 

@@ -462,3 +462,183 @@ fn a_real_eu_certificate_checks_once_its_dsc_is_trusted() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
 }
+
+/// Every distinct DSC of the EU test vectors (base64 DER), in a fixed order.
+fn eu_dscs() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                let json: serde_json::Value = std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+                if let Some(c) = json["TESTCTX"]["CERTIFICATE"].as_str() {
+                    out.insert(c.to_string());
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(&e2e_tests::interop().join("eu-dcc"), &mut out);
+    out.into_iter().collect()
+}
+
+#[test]
+fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
+    use base64::Engine as _;
+    use wallet_core::samples;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    // The vectors' own DSCs (so their codes verify), four re-serialled
+    // copies of each usable EC one, and 20 that cannot be used.
+    let originals = eu_dscs();
+    let mut entries: Vec<(String, Option<String>)> =
+        originals.iter().map(|c| (c.clone(), None)).collect();
+    let ec: Vec<Vec<u8>> = originals
+        .iter()
+        .map(|c| b64.decode(c).unwrap())
+        .filter(|der| {
+            wallet_core::keys::dsc::issuer_key_from_certificate(der)
+                .is_ok_and(|k| k.algorithm == wallet_core::keys::Algorithm::Es256)
+        })
+        .collect();
+    for (i, der) in ec.iter().enumerate() {
+        for n in 0..4 {
+            let copy = samples::reissued_certificate(der, 5000 + (i * 4 + n) as u32, None);
+            entries.push((b64.encode(copy), None));
+        }
+    }
+    let mut not_p256 = hex::decode(samples::P256_EXPLICIT_PARAMETERS).unwrap();
+    not_p256[95] ^= 1;
+    for (i, der) in ec.iter().take(5).enumerate() {
+        let copy = samples::reissued_certificate(der, 9000 + i as u32, Some(&not_p256));
+        entries.push((b64.encode(copy), None));
+        entries.push((b64.encode(&der[..40]), None));
+        entries.push(("%%%".into(), None));
+        entries.push((b64.encode(der), Some(b64.encode([i as u8; 8]))));
+    }
+    assert!(entries.len() >= 400, "{}", entries.len());
+    std::fs::write(cwd.join("dsc-list.txt"), samples::dsc_list(&entries)).unwrap();
+    let key_pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(
+        samples::dsc_list_key().verifying_key(),
+        p256::pkcs8::LineEnding::LF,
+    )
+    .unwrap();
+    std::fs::write(cwd.join("list-key.pem"), key_pem).unwrap();
+
+    let import = |args: &[&str]| {
+        let mut all = vec!["dsc", "--list", "dsc-list.txt", "--store", &store];
+        all.extend_from_slice(args);
+        run("verifier", &all, cwd)
+    };
+    // The first import needs the key.
+    let out = import(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--list-key"), "{}", stderr(&out));
+    let out = import(&["--list-key", "list-key.pem"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let total = entries.len();
+    let line = stdout(&out);
+    let skipped = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("skipped kid"))
+        .count();
+    assert!(skipped >= 20, "{}", stderr(&out));
+    assert_eq!(
+        line.trim(),
+        format!(
+            "trusted {} of {total} certificates in the DSC list dsc-list.txt ({skipped} skipped)",
+            total - skipped
+        )
+    );
+    assert!(stderr(&out).contains("explicit parameters that are not P-256"));
+    assert!(stderr(&out).contains("does not match the certificate's"));
+
+    // A real EU code signed by a listed DSC now verifies.
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
+    )
+    .unwrap();
+    let check = || {
+        run(
+            "verifier",
+            &[
+                "check",
+                case["PREFIX"].as_str().unwrap(),
+                "--profile",
+                "transport",
+                "--at",
+                case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap(),
+                "--store",
+                &store,
+            ],
+            cwd,
+        )
+    };
+    assert_eq!(check().status.code(), Some(0), "{}", stdout(&check()));
+
+    // A tampered list is refused whole; the held one stays, and so does trust.
+    let mut forged = std::fs::read(cwd.join("dsc-list.txt")).unwrap();
+    let at = forged.len() - 10;
+    forged[at] ^= 1;
+    std::fs::write(cwd.join("forged.txt"), forged).unwrap();
+    let out = run(
+        "verifier",
+        &["dsc", "--list", "forged.txt", "--store", &store],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("forged.txt: DSC list: DSC list signature does not verify"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(check().status.code(), Some(0));
+
+    // The wallet imports the same list the same way.
+    let wallet_dir = cwd.join("wallet");
+    let w = |args: &[&str]| {
+        let mut all = vec!["--wallet", wallet_dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run("wallet", &all, cwd)
+    };
+    assert!(w(&["init", "--anchor", "anchor.pem"]).status.success());
+    let out = w(&[
+        "dsc",
+        "--list",
+        "dsc-list.txt",
+        "--list-key",
+        "list-key.pem",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), line);
+
+    // Certificate files: a bundle with one bad block is trusted but for it.
+    let pem = |c: &str| format!("-----BEGIN CERTIFICATE-----\n{c}\n-----END CERTIFICATE-----\n");
+    let bundle = format!(
+        "{}{}{}",
+        pem(&originals[0]),
+        pem("AAAA"),
+        pem(&originals[1])
+    );
+    std::fs::write(cwd.join("bundle.pem"), bundle).unwrap();
+    let out = run("verifier", &["dsc", "bundle.pem", "--store", &store], cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("trusted"))
+            .count(),
+        2
+    );
+    assert!(
+        stderr(&out).starts_with("skipped bundle.pem (certificate 2):"),
+        "{}",
+        stderr(&out)
+    );
+}

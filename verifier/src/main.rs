@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use health_cli::args::{anchor_from_arg, fingerprint, parse_at, read_small_text};
+use health_cli::args::{anchor_from_arg, fingerprint, parse_at};
 use health_cli::input::payload_from_arg;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,12 +91,22 @@ enum Command {
         #[arg(long)]
         store: Option<PathBuf>,
     },
-    /// Trust EU DSC certificates (PEM, or base64 DER) locally, beside the
-    /// signed trust list, so EU certificates they signed verify.
+    /// Trust EU DSC certificates locally, beside the signed trust list, so
+    /// EU certificates they signed verify: certificate files (PEM, PEM
+    /// bundles, or base64 DER) and a national backend's signed DSC list.
+    /// Certificates that cannot be used are skipped and reported.
     Dsc {
         /// Certificate files.
-        #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// A signed DSC list (file or URL): a base64 signature line, then
+        /// {"certificates": [{"kid", "rawData", "country", ...}]}. It replaces
+        /// the list held before.
+        #[arg(long)]
+        list: Option<String>,
+        /// The list-signing public key (PEM), pinned at the first import;
+        /// later imports may leave it out.
+        #[arg(long)]
+        list_key: Option<PathBuf>,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -304,25 +314,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Dsc { files, store } => {
-            let cache = cache(store)?;
-            for file in files {
-                let Some(text) =
-                    read_small_text(&file).with_context(|| file.display().to_string())?
-                else {
-                    anyhow::bail!("{}: too large for a certificate", file.display());
-                };
-                let key = cache
-                    .add_certificate(&text)
-                    .with_context(|| file.display().to_string())?;
-                println!(
-                    "trusted {} key {} ({})",
-                    key.algorithm,
-                    hex::encode(&key.kid),
-                    key.label
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Dsc {
+            files,
+            list,
+            list_key,
+            store,
+        } => {
+            let outcome = health_cli::dsc::trust_dsc(
+                &cache(store)?,
+                &files,
+                list.as_deref(),
+                list_key.as_deref(),
+            )?;
+            Ok(if outcome.trusted > 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: no certificate could be trusted");
+                ExitCode::from(2)
+            })
         }
         Command::Status { store } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();

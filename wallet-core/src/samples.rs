@@ -235,3 +235,59 @@ pub fn exposures() -> ExposureList {
         ],
     }
 }
+
+/// P-256 explicit domain parameters (RFC 3279 `SpecifiedECDomain`, as
+/// `openssl ecparam -name prime256v1 -param_enc explicit` writes them).
+pub const P256_EXPLICIT_PARAMETERS: &str = "3081f7020101302c06072a8648ce3d0101022100ffffffff00000001000000000000000000000000ffffffffffffffffffffffff305b0420ffffffff00000001000000000000000000000000fffffffffffffffffffffffc04205ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b031500c49d360886e704936a6678e1139d26b7819f7e900441046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5022100ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551020101";
+
+/// A copy of a DER certificate with another serial number (so another kid)
+/// and, when given, other EC key parameters (DER). Its issuer's signature
+/// no longer holds, which a verifier never checks: a DSC is trusted because
+/// a list or an operator says so.
+pub fn reissued_certificate(der: &[u8], serial: u32, ec_parameters: Option<&[u8]>) -> Vec<u8> {
+    use x509_cert::der::{Any, Decode, Encode};
+    let mut cert = x509_cert::Certificate::from_der(der).expect("a certificate");
+    cert.tbs_certificate.serial_number =
+        x509_cert::serial_number::SerialNumber::new(&serial.to_be_bytes()).expect("serial");
+    if let Some(p) = ec_parameters {
+        cert.tbs_certificate
+            .subject_public_key_info
+            .algorithm
+            .parameters = Some(Any::from_der(p).expect("DER parameters"));
+    }
+    cert.to_der().expect("encodes")
+}
+
+/// The fixed key the sample DSC lists are signed with.
+pub fn dsc_list_key() -> p256::ecdsa::SigningKey {
+    p256::ecdsa::SigningKey::from_slice(&[0x5a; 32]).expect("a valid scalar")
+}
+
+/// A DSC list in the national backends' format (a base64 DER signature line
+/// by [`dsc_list_key`], then the JSON), holding `entries`: each a base64
+/// DER certificate (or any text) and the kid to list for it, if any.
+pub fn dsc_list(entries: &[(String, Option<String>)]) -> Vec<u8> {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    let certificates: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(raw, kid)| {
+            let mut e = serde_json::json!({
+                "certificateType": "DSC", "country": "XX", "rawData": raw,
+                "signature": "", "thumbprint": "", "timestamp": "2021-06-01T00:00:00+02:00",
+            });
+            if let Some(kid) = kid {
+                e["kid"] = serde_json::json!(kid);
+            }
+            e
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "certificates": certificates }))
+        .expect("serialises");
+    let signature: p256::ecdsa::Signature = dsc_list_key().sign(&body);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut out = b64.encode(signature.to_der().as_bytes()).into_bytes();
+    out.push(b'\n');
+    out.extend_from_slice(&body);
+    out
+}

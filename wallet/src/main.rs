@@ -58,6 +58,19 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         from_dir: Option<PathBuf>,
     },
+    /// Trust EU DSC certificates, as `verifier dsc` does, so EU certificates
+    /// they signed can be added and shown as valid: certificate files (PEM,
+    /// PEM bundles, or base64 DER) and a national backend's signed DSC list.
+    Dsc {
+        /// Certificate files.
+        files: Vec<PathBuf>,
+        /// A signed DSC list (file or URL); it replaces the list held before.
+        #[arg(long)]
+        list: Option<String>,
+        /// The list-signing public key (PEM), pinned at the first import.
+        #[arg(long)]
+        list_key: Option<PathBuf>,
+    },
     /// Add a credential: payload text, an image or text file holding one, or
     /// a retrieval code fetched from the issuer (--code with --from). It is
     /// verified against the synced trust list first. Exit 1 if refused.
@@ -269,6 +282,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(if report.refused.is_empty() {
                 ExitCode::SUCCESS
             } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Dsc {
+            files,
+            list,
+            list_key,
+        } => {
+            let outcome = health_cli::dsc::trust_dsc(
+                &ctx.cache,
+                &files,
+                list.as_deref(),
+                list_key.as_deref(),
+            )?;
+            Ok(if outcome.trusted > 0 {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("error: no certificate could be trusted");
                 ExitCode::from(2)
             })
         }

@@ -23,6 +23,7 @@
 
 use crate::checkpoint::check::Checkpoint;
 use crate::keys::dsc;
+use crate::keys::dsc_list::{read_dsc_list, ListKey, ListedCertificate, MAX_DSC_LIST};
 use crate::keys::{IssuerKey, PublicKey};
 use crate::signed::exposures::ExposureList;
 use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
@@ -42,6 +43,10 @@ pub const REVOCATIONS_FILE: &str = "revocations.state";
 pub const RULES_FILE: &str = "rules.cose";
 pub const EXPOSURES_FILE: &str = "exposures.cose";
 pub const DSC_DIR: &str = "dsc";
+/// The last DSC list imported, exactly as it was received.
+pub const DSC_LIST_FILE: &str = "dsc-list.txt";
+/// The key DSC lists must be signed with, pinned at the first import.
+pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
 
 /// Reads and verifies one type of signed file.
 type OpenFn<T> = fn(&[u8], &TrustStore) -> Result<(T, [u8; 32]), SignedFileError>;
@@ -165,6 +170,95 @@ impl Cache {
         Ok(key)
     }
 
+    /// Adds every certificate in a text (one base64 DER certificate, or one
+    /// or more PEM blocks) to the local trust. Each gives its key, or why it
+    /// cannot be used; the usable ones are kept, the others not.
+    pub fn add_certificates(
+        &self,
+        text: &str,
+    ) -> Result<Vec<Result<IssuerKey, String>>, CacheError> {
+        let mut out = Vec::new();
+        for block in dsc::split_certificates(text) {
+            out.push(match self.add_certificate(&block) {
+                Ok(key) => Ok(key),
+                Err(CacheError::BadKey { why, .. }) => Err(why),
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The pinned DSC list key, if one was pinned.
+    pub fn dsc_list_key(&self) -> Result<Option<ListKey>, CacheError> {
+        let Some(bytes) = self.read(DSC_LIST_KEY_FILE)? else {
+            return Ok(None);
+        };
+        ListKey::from_pem(&String::from_utf8_lossy(&bytes))
+            .map(Some)
+            .map_err(|e| CacheError::BadKey {
+                path: self.path(DSC_LIST_KEY_FILE),
+                why: e.to_string(),
+            })
+    }
+
+    /// Imports a signed DSC list (see [`crate::keys::dsc_list`]), replacing
+    /// the one held, so a certificate dropped from the list is no longer
+    /// trusted. The list must verify with the pinned list key; `key` pins
+    /// one when none is pinned yet, and must be that key when one is. A
+    /// refused list changes nothing.
+    pub fn import_dsc_list(
+        &self,
+        bytes: &[u8],
+        key: Option<&ListKey>,
+    ) -> Result<Vec<ListedCertificate>, CacheError> {
+        let pinned = self.dsc_list_key()?;
+        let key = match (pinned, key) {
+            (Some(p), Some(k)) if p != *k => {
+                return Err(CacheError::BadKey {
+                    path: self.path(DSC_LIST_KEY_FILE),
+                    why: "another DSC list key is pinned here; the list key is pinned once \
+                          (remove this file to pin a new one)"
+                        .into(),
+                })
+            }
+            (Some(p), _) => p,
+            (None, Some(k)) => k.clone(),
+            (None, None) => {
+                return Err(CacheError::Missing {
+                    what: "pinned DSC list key",
+                    dir: self.location(),
+                    hint: "give the list-signing key (--list-key PEM) at the first import",
+                })
+            }
+        };
+        let listed = read_dsc_list(bytes, &key).map_err(|e| CacheError::BadKey {
+            path: PathBuf::from("DSC list"),
+            why: e.to_string(),
+        })?;
+        if self.read(DSC_LIST_KEY_FILE)?.is_none() {
+            self.write(DSC_LIST_KEY_FILE, key.to_pem().as_bytes())?;
+        }
+        self.write(DSC_LIST_FILE, bytes)?;
+        Ok(listed)
+    }
+
+    /// The usable keys of the held DSC list, checked again against the
+    /// pinned key; none when no list was imported.
+    fn dsc_list_keys(&self) -> Result<Vec<IssuerKey>, CacheError> {
+        let Some(bytes) = self.store.read(DSC_LIST_FILE, MAX_DSC_LIST as u64)? else {
+            return Ok(Vec::new());
+        };
+        let key = self.dsc_list_key()?.ok_or_else(|| CacheError::BadKey {
+            path: self.path(DSC_LIST_KEY_FILE),
+            why: "missing, but a DSC list is held".into(),
+        })?;
+        let listed = read_dsc_list(&bytes, &key).map_err(|e| CacheError::BadKey {
+            path: self.path(DSC_LIST_FILE),
+            why: e.to_string(),
+        })?;
+        Ok(listed.into_iter().filter_map(|c| c.key.ok()).collect())
+    }
+
     /// The trust store: anchors, the cached list (if any) and local DSCs.
     pub fn trust_store(&self) -> Result<TrustStore, CacheError> {
         self.trust_store_with(true)
@@ -195,6 +289,9 @@ impl Cache {
                     why: e.to_string(),
                 }
             })?;
+            store.add_local_key(key);
+        }
+        for key in self.dsc_list_keys()? {
             store.add_local_key(key);
         }
         Ok(store)

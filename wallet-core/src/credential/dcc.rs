@@ -352,7 +352,8 @@ fn eu_instant(s: &str, field: &'static str) -> Result<i64, CredentialError> {
             None if !required => Ok(0),
             Some(p) => {
                 let whole = p.split('.').next().unwrap_or(p);
-                if whole.is_empty() || whole.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+                if whole.is_empty() || whole.len() > 2 || !whole.bytes().all(|b| b.is_ascii_digit())
+                {
                     return Err(bad());
                 }
                 whole.parse().map_err(|_| bad())

@@ -1,5 +1,6 @@
 //! Signature algorithms, issuer public keys and signing keys; [`dsc`] reads
-//! EU Document Signer Certificates into issuer keys, and [`lookup`] finds
+//! EU Document Signer Certificates into issuer keys, [`dsc_list`] the signed
+//! lists of them national backends publish, and [`lookup`] finds
 //! the trusted keys with a key identifier.
 //!
 //! An [`IssuerKey`] is bound to exactly one [`Algorithm`]: a message whose
@@ -7,6 +8,7 @@
 //! RSA key can never be used as if it were an EC key, or the other way round.
 
 pub mod dsc;
+pub mod dsc_list;
 pub mod lookup;
 
 use crate::credential::CredentialKind;

@@ -294,3 +294,56 @@ fn an_exposure_list_is_kept_and_never_rolled_back() {
     assert_eq!(cache.exposures(&trust).unwrap().unwrap().0.version, 2);
     assert_eq!(bytes_of(&cache, EXPOSURES_FILE), v2.sign(&anchor).unwrap());
 }
+
+#[test]
+fn a_dsc_list_is_pinned_once_kept_as_received_and_replaced_whole() {
+    use crate::keys::dsc_list::{DscListError, ListKey};
+    let (_dir, cache) = synced();
+    let dscs = crate::keys::dsc_list::tests::eu_test_dscs();
+    let entries: Vec<(String, Option<String>)> =
+        dscs.iter().take(6).map(|c| (c.clone(), None)).collect();
+    let key = ListKey::from_pem(
+        &p256::pkcs8::EncodePublicKey::to_public_key_pem(
+            samples::dsc_list_key().verifying_key(),
+            p256::pkcs8::LineEnding::LF,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // No key pinned and none given: refused, nothing kept.
+    let list = samples::dsc_list(&entries);
+    assert!(matches!(
+        cache.import_dsc_list(&list, None),
+        Err(CacheError::Missing { .. })
+    ));
+    let listed = cache.import_dsc_list(&list, Some(&key)).unwrap();
+    let usable = listed.iter().filter(|c| c.key.is_ok()).count();
+    assert!(usable >= 5);
+    assert_eq!(cache.load().unwrap().trust.local_keys().len(), usable);
+    assert_eq!(bytes_of(&cache, DSC_LIST_FILE), list);
+    // The next import needs no key; a shorter list drops what it no longer holds.
+    let shorter = samples::dsc_list(&entries[..2]);
+    cache.import_dsc_list(&shorter, None).unwrap();
+    assert!(cache.load().unwrap().trust.local_keys().len() <= 2);
+    // Another key is refused, and so is a list it signed; the held list stays.
+    let other = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
+    let other_pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(
+        other.verifying_key(),
+        p256::pkcs8::LineEnding::LF,
+    )
+    .unwrap();
+    let e = cache
+        .import_dsc_list(&list, Some(&ListKey::from_pem(&other_pem).unwrap()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("another DSC list key is pinned"), "{e}");
+    let mut forged = list.clone();
+    let at = forged.len() - 5;
+    forged[at] ^= 1;
+    let e = cache
+        .import_dsc_list(&forged, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&DscListError::BadSignature.to_string()), "{e}");
+    assert_eq!(bytes_of(&cache, DSC_LIST_FILE), shorter);
+}

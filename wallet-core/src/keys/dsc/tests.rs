@@ -96,3 +96,57 @@ fn real_eu_certificates_get_a_verdict_through_the_same_path() {
         );
     }
 }
+
+#[test]
+fn explicit_p256_parameters_are_accepted_and_other_curves_are_not() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let der = b64
+        .decode(certificate_of("eu-dcc/AT/2DCode/raw/1.json"))
+        .unwrap();
+    let named = issuer_key_from_certificate(&der).unwrap();
+    let explicit = hex::decode(crate::samples::P256_EXPLICIT_PARAMETERS).unwrap();
+    let copy = crate::samples::reissued_certificate(&der, 77, Some(&explicit));
+    let key = issuer_key_from_certificate(&copy).unwrap();
+    assert_eq!(key.algorithm, Algorithm::Es256);
+    assert_eq!(
+        format!("{:?}", key.key),
+        format!("{:?}", named.key),
+        "the same point, read through explicit parameters"
+    );
+    // One bit of b changed: another curve, refused.
+    let mut other = explicit.clone();
+    let at = 95; // inside b (5ac635d8…)
+    other[at] ^= 1;
+    let copy = crate::samples::reissued_certificate(&der, 78, Some(&other));
+    let e = issuer_key_from_certificate(&copy).unwrap_err().to_string();
+    assert!(e.contains("explicit parameters that are not P-256"), "{e}");
+    // Without a cofactor, still P-256; with a cofactor of 2, not.
+    let no_cofactor = {
+        let mut p = explicit[..explicit.len() - 3].to_vec();
+        p[2] -= 3; // the outer SEQUENCE's length (0x81 0xf7)
+        p
+    };
+    let copy = crate::samples::reissued_certificate(&der, 79, Some(&no_cofactor));
+    assert!(issuer_key_from_certificate(&copy).is_ok());
+    let mut cofactor_two = explicit.clone();
+    *cofactor_two.last_mut().unwrap() = 2;
+    let copy = crate::samples::reissued_certificate(&der, 80, Some(&cofactor_two));
+    assert!(issuer_key_from_certificate(&copy).is_err());
+}
+
+#[test]
+fn a_pem_bundle_gives_every_certificate() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let pem = |c: &str| format!("-----BEGIN CERTIFICATE-----\n{c}\n-----END CERTIFICATE-----\n");
+    let a = certificate_of("eu-dcc/AT/2DCode/raw/1.json");
+    let bundle = format!("{}{}{}", pem(&a), pem(&b64.encode(b"junk")), pem(&a));
+    let keys: Vec<_> = split_certificates(&bundle)
+        .iter()
+        .map(|c| issuer_key_from_text(c))
+        .collect();
+    assert_eq!(keys.len(), 3);
+    assert!(keys[0].is_ok() && keys[1].is_err() && keys[2].is_ok());
+    assert_eq!(split_certificates(&a), vec![a]);
+}
