@@ -150,17 +150,19 @@ pub fn entry_kind(payload: &Json) -> Result<CredentialKind, CredentialError> {
 /// value dropped, so a `null` optional field or array reads as absent.
 /// Nothing else is changed; `spec/credential-format.md` lists what is
 /// tolerated and what is refused.
-pub fn tolerant(payload: &Json) -> Json {
+pub fn tolerate(payload: &mut Json) {
     match payload {
-        Json::String(s) => Json::String(s.trim().to_string()),
-        Json::Array(items) => Json::Array(items.iter().map(tolerant).collect()),
-        Json::Object(o) => Json::Object(
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), tolerant(v)))
-                .collect(),
-        ),
-        other => other.clone(),
+        Json::String(s) => {
+            if s.trim().len() != s.len() {
+                *s = s.trim().to_string();
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(tolerate),
+        Json::Object(o) => {
+            o.retain(|_, v| !v.is_null());
+            o.values_mut().for_each(tolerate);
+        }
+        _ => {}
     }
 }
 
@@ -402,14 +404,27 @@ fn dose(o: &Json, key: &str, field: &'static str) -> Result<u8, CredentialError>
     Ok(n as u8)
 }
 
-/// Reads our model from an EU payload and its CWT times.
+/// Reads our model from an EU payload and its CWT times, with the
+/// tolerances of [`tolerate`].
 pub fn from_dcc_json(
     payload: &Json,
     issuer: &str,
     issued_at: i64,
     expires_at: i64,
 ) -> Result<Credential, CredentialError> {
-    let payload = &tolerant(payload);
+    from_dcc_value(payload.clone(), issuer, issued_at, expires_at)
+}
+
+/// [`from_dcc_json`] on a payload the caller no longer needs, which saves
+/// copying it (the verifier's path).
+pub fn from_dcc_value(
+    mut payload: Json,
+    issuer: &str,
+    issued_at: i64,
+    expires_at: i64,
+) -> Result<Credential, CredentialError> {
+    tolerate(&mut payload);
+    let payload = &payload;
     let kind = kind_of(payload)?;
     let nam = payload.get("nam").ok_or(CredentialError::Missing("nam"))?;
     let part = |k: &str| nam.get(k).and_then(Json::as_str).filter(|s| !s.is_empty());

@@ -56,38 +56,37 @@ pub fn issuer_key_from_certificate(der: &[u8]) -> Result<IssuerKey, DscError> {
     let tbs = &cert.tbs_certificate;
     let spki = &tbs.subject_public_key_info;
     let key_bits = spki.subject_public_key.raw_bytes();
-    let (algorithm, key) =
-        match spki.algorithm.oid.to_string().as_str() {
-            OID_EC_PUBLIC_KEY => {
-                let params = spki.algorithm.parameters.as_ref();
-                let curve = params
-                    .and_then(|p| p.decode_as::<x509_cert::der::asn1::ObjectIdentifier>().ok())
-                    .map(|o| o.to_string())
-                    .or_else(|| {
-                        params
-                            .filter(|p| is_explicit_p256(p))
-                            .map(|_| OID_P256.into())
-                    });
-                if curve.as_deref() != Some(OID_P256) {
-                    return Err(DscError::UnsupportedKey(format!(
+    let (algorithm, key) = match spki.algorithm.oid.to_string().as_str() {
+        OID_EC_PUBLIC_KEY => {
+            let params = spki.algorithm.parameters.as_ref();
+            let curve = params
+                .and_then(|p| p.decode_as::<x509_cert::der::asn1::ObjectIdentifier>().ok())
+                .map(|o| o.to_string())
+                .or_else(|| {
+                    params
+                        .filter(|p| is_explicit_p256(p))
+                        .map(|_| OID_P256.into())
+                });
+            if curve.as_deref() != Some(OID_P256) {
+                return Err(DscError::UnsupportedKey(format!(
                         "EC curve {} (only P-256 is used by EU DCC)",
                         curve.unwrap_or_else(
                             || "given by explicit parameters that are not P-256".into()
                         )
                     )));
-                }
-                let k = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
-                    .map_err(|e| DscError::UnsupportedKey(format!("P-256 point: {e}")))?;
-                (Algorithm::Es256, PublicKey::P256(k))
             }
-            OID_RSA | OID_RSA_PSS => {
-                use rsa::pkcs1::DecodeRsaPublicKey;
-                let k = rsa::RsaPublicKey::from_pkcs1_der(key_bits)
-                    .map_err(|e| DscError::UnsupportedKey(format!("RSA key: {e}")))?;
-                (Algorithm::Ps256, PublicKey::Rsa(k))
-            }
-            other => return Err(DscError::UnsupportedKey(format!("algorithm OID {other}"))),
-        };
+            let k = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
+                .map_err(|e| DscError::UnsupportedKey(format!("P-256 point: {e}")))?;
+            (Algorithm::Es256, PublicKey::P256(k))
+        }
+        OID_RSA | OID_RSA_PSS => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            let k = rsa::RsaPublicKey::from_pkcs1_der(key_bits)
+                .map_err(|e| DscError::UnsupportedKey(format!("RSA key: {e}")))?;
+            (Algorithm::Ps256, PublicKey::Rsa(k))
+        }
+        other => return Err(DscError::UnsupportedKey(format!("algorithm OID {other}"))),
+    };
     let mut kinds: Vec<CredentialKind> = Vec::new();
     let mut restricted = false;
     for ext in tbs.extensions.iter().flatten() {

@@ -117,3 +117,70 @@ fn public_keys_round_trip_through_pem() {
         .to_string()
         .contains("SubjectPublicKeyInfo"));
 }
+
+/// The native fast path (ring) and the pure-Rust path a browser uses give
+/// the same verdict: on good signatures, on tampered ones, on high-s ECDSA
+/// signatures, and on RSA-PSS with a salt length ring does not take.
+#[test]
+fn fast_and_pure_signature_checks_agree() {
+    use p256::ecdsa::signature::{Signer as _, Verifier as _};
+    let sk = p256::ecdsa::SigningKey::from_slice(&[9u8; 32]).unwrap();
+    let vk = *sk.verifying_key();
+    let key = IssuerKey::new(vec![1], Algorithm::Es256, PublicKey::P256(vk), "t");
+    let es256 = Algorithm::Es256.cose_id();
+    for i in 0..20u8 {
+        let msg = [i; 40];
+        let sig: p256::ecdsa::Signature = sk.sign(&msg);
+        let low = sig.to_bytes().to_vec();
+        // The same signature with s replaced by n - s: valid ECDSA, which
+        // both paths accept.
+        let high = {
+            let (r, s) = sig.split_scalars();
+            p256::ecdsa::Signature::from_scalars(r, -*s)
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        };
+        let mut bad = low.clone();
+        bad[i as usize % 64] ^= 1;
+        for sig in [low, high, bad] {
+            let pure = p256::ecdsa::Signature::from_slice(&sig)
+                .map(|s| vk.verify(&msg, &s).is_ok())
+                .unwrap_or(false);
+            assert_eq!(key.verify(es256, &msg, &sig).is_ok(), pure);
+        }
+    }
+
+    // RSA-PSS: salt 32 (what EU issuers use) verifies, on keys of 2048 bits
+    // (ring's) and 1024 bits (which ring refuses and the pure path takes,
+    // as before the fast path); other salt lengths are refused by both.
+    let mut rng = rand_core::OsRng;
+    use rsa::signature::RandomizedSigner as _;
+    for bits in [2048, 1024] {
+        let rsa_key = rsa::RsaPrivateKey::new(&mut rng, bits).unwrap();
+        let public = rsa_key.to_public_key();
+        let key = IssuerKey::new(vec![2], Algorithm::Ps256, PublicKey::Rsa(public), "t");
+        let ps256 = Algorithm::Ps256.cose_id();
+        for salt in [32usize, 20] {
+            let signer = rsa::pss::SigningKey::<Sha256>::new_with_salt_len(rsa_key.clone(), salt);
+            let sig = rsa::signature::SignatureEncoding::to_vec(
+                &signer.sign_with_rng(&mut rng, b"message"),
+            );
+            assert_eq!(
+                key.verify(ps256, b"message", &sig).is_ok(),
+                salt == 32,
+                "{bits} bits, salt {salt}"
+            );
+            let mut bad = sig.clone();
+            bad[10] ^= 1;
+            assert!(
+                key.verify(ps256, b"message", &bad).is_err(),
+                "{bits} bits, salt {salt}"
+            );
+            assert!(
+                key.verify(ps256, b"other", &sig).is_err(),
+                "{bits} bits, salt {salt}"
+            );
+        }
+    }
+}

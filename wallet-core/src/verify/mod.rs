@@ -69,15 +69,12 @@ impl Decoded {
     pub fn credential(&self) -> Result<Credential, CredentialError> {
         match self.profile {
             Profile::Native => Credential::from_native_claims(&self.claims),
-            Profile::EuDcc => {
-                let json = self.dcc_json()?;
-                dcc::from_dcc_json(
-                    &json,
-                    self.claims.iss.as_deref().unwrap_or(""),
-                    self.claims.iat.ok_or(CredentialError::Missing("iat (6)"))?,
-                    self.claims.exp.ok_or(CredentialError::Missing("exp (4)"))?,
-                )
-            }
+            Profile::EuDcc => dcc::from_dcc_value(
+                self.dcc_json()?,
+                self.claims.iss.as_deref().unwrap_or(""),
+                self.claims.iat.ok_or(CredentialError::Missing("iat (6)"))?,
+                self.claims.exp.ok_or(CredentialError::Missing("exp (4)"))?,
+            ),
         }
     }
 }
