@@ -267,8 +267,6 @@ pub fn dsc_list_key() -> p256::ecdsa::SigningKey {
 /// by [`dsc_list_key`], then the JSON), holding `entries`: each a base64
 /// DER certificate (or any text) and the kid to list for it, if any.
 pub fn dsc_list(entries: &[(String, Option<String>)]) -> Vec<u8> {
-    use base64::Engine as _;
-    use p256::ecdsa::signature::Signer as _;
     let certificates: Vec<serde_json::Value> = entries
         .iter()
         .map(|(raw, kid)| {
@@ -284,10 +282,27 @@ pub fn dsc_list(entries: &[(String, Option<String>)]) -> Vec<u8> {
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "certificates": certificates }))
         .expect("serialises");
-    let signature: p256::ecdsa::Signature = dsc_list_key().sign(&body);
+    signed_dsc_list(&body)
+}
+
+/// Any bytes as the body of a DSC list signed by [`dsc_list_key`].
+pub fn signed_dsc_list(body: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    let signature: p256::ecdsa::Signature = dsc_list_key().sign(body);
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut out = b64.encode(signature.to_der().as_bytes()).into_bytes();
     out.push(b'\n');
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     out
+}
+
+/// The public half of [`dsc_list_key`], as a list key.
+pub fn dsc_list_public() -> crate::keys::dsc_list::ListKey {
+    use p256::pkcs8::EncodePublicKey;
+    let pem = dsc_list_key()
+        .verifying_key()
+        .to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .expect("encodes");
+    crate::keys::dsc_list::ListKey::from_pem(&pem).expect("a P-256 key")
 }
