@@ -152,11 +152,7 @@ pub fn entry_kind(payload: &Json) -> Result<CredentialKind, CredentialError> {
 /// tolerated and what is refused.
 pub fn tolerate(payload: &mut Json) {
     match payload {
-        Json::String(s) => {
-            if s.trim().len() != s.len() {
-                *s = s.trim().to_string();
-            }
-        }
+        Json::String(s) if s.trim().len() != s.len() => *s = s.trim().to_string(),
         Json::Array(items) => items.iter_mut().for_each(tolerate),
         Json::Object(o) => {
             o.retain(|_, v| !v.is_null());
