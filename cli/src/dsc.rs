@@ -8,6 +8,7 @@
 use crate::http::{agent, check_url, get};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use thiserror::Error;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::keys::dsc_list::{DscListError, ListKey, MAX_DSC_LIST};
@@ -24,6 +25,39 @@ pub enum DscError {
     List { place: String, cause: CacheError },
     #[error(transparent)]
     Cache(#[from] CacheError),
+}
+
+/// The command's arguments, the same for `verifier dsc` and `wallet dsc`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DscArgs {
+    /// Certificate files (PEM, PEM bundles, or base64 DER).
+    pub files: Vec<PathBuf>,
+    /// A signed DSC list (file or URL): a base64 signature line, then
+    /// {"certificates": [{"kid", "rawData", "country", ...}]}. It replaces
+    /// the list held before.
+    #[arg(long, value_name = "FILE|URL")]
+    pub list: Option<String>,
+    /// The list-signing public key (PEM), pinned at the first import; later
+    /// imports may leave it out.
+    #[arg(long, value_name = "PEM")]
+    pub list_key: Option<PathBuf>,
+}
+
+/// Runs the command: exit 0 when at least one certificate was trusted, 2
+/// (with a line saying so) when none could be.
+pub fn run(cache: &Cache, args: &DscArgs) -> Result<ExitCode, DscError> {
+    let outcome = trust_dsc(
+        cache,
+        &args.files,
+        args.list.as_deref(),
+        args.list_key.as_deref(),
+    )?;
+    Ok(if outcome.trusted > 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: no certificate could be trusted");
+        ExitCode::from(2)
+    })
 }
 
 /// How many certificates were trusted and skipped.

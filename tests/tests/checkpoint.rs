@@ -463,29 +463,6 @@ fn a_real_eu_certificate_checks_once_its_dsc_is_trusted() {
     assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
 }
 
-/// Every distinct DSC of the EU test vectors (base64 DER), in a fixed order.
-fn eu_dscs() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                let json: serde_json::Value = std::fs::read_to_string(&p)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or_default();
-                if let Some(c) = json["TESTCTX"]["CERTIFICATE"].as_str() {
-                    out.insert(c.to_string());
-                }
-            }
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    walk(&e2e_tests::interop().join("eu-dcc"), &mut out);
-    out.into_iter().collect()
-}
-
 #[test]
 fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     use base64::Engine as _;
@@ -496,7 +473,7 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     let (_, store) = synced_station(cwd);
     // The vectors' own DSCs (so their codes verify), four re-serialled
     // copies of each usable EC one, and 20 that cannot be used.
-    let originals = eu_dscs();
+    let originals = samples::eu_test_dscs(&e2e_tests::interop().join("eu-dcc"));
     let mut entries: Vec<(String, Option<String>)> =
         originals.iter().map(|c| (c.clone(), None)).collect();
     let ec: Vec<Vec<u8>> = originals
@@ -524,12 +501,11 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     }
     assert!(entries.len() >= 400, "{}", entries.len());
     std::fs::write(cwd.join("dsc-list.txt"), samples::dsc_list(&entries)).unwrap();
-    let key_pem = p256::pkcs8::EncodePublicKey::to_public_key_pem(
-        samples::dsc_list_key().verifying_key(),
-        p256::pkcs8::LineEnding::LF,
+    std::fs::write(
+        cwd.join("list-key.pem"),
+        samples::dsc_list_public().to_pem(),
     )
     .unwrap();
-    std::fs::write(cwd.join("list-key.pem"), key_pem).unwrap();
 
     let import = |args: &[&str]| {
         let mut all = vec!["dsc", "--list", "dsc-list.txt", "--store", &store];

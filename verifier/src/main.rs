@@ -96,17 +96,8 @@ enum Command {
     /// bundles, or base64 DER) and a national backend's signed DSC list.
     /// Certificates that cannot be used are skipped and reported.
     Dsc {
-        /// Certificate files.
-        files: Vec<PathBuf>,
-        /// A signed DSC list (file or URL): a base64 signature line, then
-        /// {"certificates": [{"kid", "rawData", "country", ...}]}. It replaces
-        /// the list held before.
-        #[arg(long)]
-        list: Option<String>,
-        /// The list-signing public key (PEM), pinned at the first import;
-        /// later imports may leave it out.
-        #[arg(long)]
-        list_key: Option<PathBuf>,
+        #[command(flatten)]
+        args: health_cli::dsc::DscArgs,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -314,25 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Dsc {
-            files,
-            list,
-            list_key,
-            store,
-        } => {
-            let outcome = health_cli::dsc::trust_dsc(
-                &cache(store)?,
-                &files,
-                list.as_deref(),
-                list_key.as_deref(),
-            )?;
-            Ok(if outcome.trusted > 0 {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("error: no certificate could be trusted");
-                ExitCode::from(2)
-            })
-        }
+        Command::Dsc { args, store } => Ok(health_cli::dsc::run(&cache(store)?, &args)?),
         Command::Status { store } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             print!("{}", station::status(&cache(store)?, now)?);

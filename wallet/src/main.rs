@@ -61,16 +61,7 @@ enum Command {
     /// Trust EU DSC certificates, as `verifier dsc` does, so EU certificates
     /// they signed can be added and shown as valid: certificate files (PEM,
     /// PEM bundles, or base64 DER) and a national backend's signed DSC list.
-    Dsc {
-        /// Certificate files.
-        files: Vec<PathBuf>,
-        /// A signed DSC list (file or URL); it replaces the list held before.
-        #[arg(long)]
-        list: Option<String>,
-        /// The list-signing public key (PEM), pinned at the first import.
-        #[arg(long)]
-        list_key: Option<PathBuf>,
-    },
+    Dsc(health_cli::dsc::DscArgs),
     /// Add a credential: payload text, an image or text file holding one, or
     /// a retrieval code fetched from the issuer (--code with --from). It is
     /// verified against the synced trust list first. Exit 1 if refused.
@@ -285,24 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Command::Dsc {
-            files,
-            list,
-            list_key,
-        } => {
-            let outcome = health_cli::dsc::trust_dsc(
-                &ctx.cache,
-                &files,
-                list.as_deref(),
-                list_key.as_deref(),
-            )?;
-            Ok(if outcome.trusted > 0 {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("error: no certificate could be trusted");
-                ExitCode::from(2)
-            })
-        }
+        Command::Dsc(args) => Ok(health_cli::dsc::run(&ctx.cache, &args)?),
         Command::Add {
             input,
             code,

@@ -158,4 +158,4 @@ fn listed(entry: Entry) -> ListedCertificate {
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

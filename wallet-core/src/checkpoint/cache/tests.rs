@@ -299,17 +299,12 @@ fn an_exposure_list_is_kept_and_never_rolled_back() {
 fn a_dsc_list_is_pinned_once_kept_as_received_and_replaced_whole() {
     use crate::keys::dsc_list::{DscListError, ListKey};
     let (_dir, cache) = synced();
-    let dscs = crate::keys::dsc_list::tests::eu_test_dscs();
+    let dscs = samples::eu_test_dscs(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/eu-dcc"),
+    );
     let entries: Vec<(String, Option<String>)> =
         dscs.iter().take(6).map(|c| (c.clone(), None)).collect();
-    let key = ListKey::from_pem(
-        &p256::pkcs8::EncodePublicKey::to_public_key_pem(
-            samples::dsc_list_key().verifying_key(),
-            p256::pkcs8::LineEnding::LF,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let key = samples::dsc_list_public();
     // No key pinned and none given: refused, nothing kept.
     let list = samples::dsc_list(&entries);
     assert!(matches!(

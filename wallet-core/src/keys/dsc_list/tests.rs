@@ -4,32 +4,15 @@ use crate::samples;
 use std::path::Path;
 
 /// Every distinct DSC of the public EU test vectors, as base64 DER.
-pub(crate) fn eu_test_dscs() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut std::collections::BTreeSet<String>) {
-        for e in std::fs::read_dir(dir)
-            .expect("shared/interop beside the checkout")
-            .flatten()
-        {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                let json: serde_json::Value = std::fs::read_to_string(&p)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or_default();
-                if let Some(c) = json["TESTCTX"]["CERTIFICATE"].as_str() {
-                    out.insert(c.to_string());
-                }
-            }
-        }
-    }
-    let mut out = std::collections::BTreeSet::new();
-    walk(
+fn eu_test_dscs() -> Vec<String> {
+    let dscs = samples::eu_test_dscs(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/eu-dcc"),
-        &mut out,
     );
-    out.into_iter().collect()
+    assert!(
+        !dscs.is_empty(),
+        "shared/interop must sit beside the checkout"
+    );
+    dscs
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
