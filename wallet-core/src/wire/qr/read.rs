@@ -191,9 +191,22 @@ pub fn decode_image(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>), QrError> {
     if reader.format().is_none() {
         return Err(QrError::Image("not a PNG or JPEG image".into()));
     }
-    let decoded = guarded(|| reader.decode())
-        .ok_or(QrError::ReaderFailed("image"))?
-        .map_err(|e| QrError::Image(e.to_string()))?;
+    let decoded = guarded(|| -> Result<image::DynamicImage, QrError> {
+        use image::ImageDecoder;
+        let decoder = reader
+            .into_decoder()
+            .map_err(|e| QrError::Image(e.to_string()))?;
+        // The header's size, checked before a pixel is decoded.
+        let (width, height) = decoder.dimensions();
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > MAX_IMAGE_PIXELS {
+            return Err(QrError::Image(format!(
+                "image has {pixels} pixels, more than the {MAX_IMAGE_PIXELS} allowed"
+            )));
+        }
+        image::DynamicImage::from_decoder(decoder).map_err(|e| QrError::Image(e.to_string()))
+    })
+    .ok_or(QrError::ReaderFailed("image"))??;
     let grey = flatten_to_luma(&decoded);
     let (width, height) = grey.dimensions();
     Ok((width, height, grey.into_raw()))

@@ -171,3 +171,42 @@ fn transparent_backgrounds_read_as_white() {
     rgba.write_to(&mut out, ImageFormat::Png).unwrap();
     assert_eq!(read_image(out.get_ref()).unwrap(), TEXT);
 }
+
+#[cfg(feature = "qr-read")]
+#[test]
+fn too_many_pixels_are_refused_before_decoding() {
+    // 8000 x 8000 is within each side's bound but 64 megapixels: refused from
+    // the header, before the 64 MB of pixels (here a tiny, broken stream) are
+    // decoded.
+    let img: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(1, 1, Luma([0]));
+    let mut png = Cursor::new(Vec::new());
+    img.write_to(&mut png, ImageFormat::Png).unwrap();
+    let mut bytes = png.into_inner();
+    bytes[16..20].copy_from_slice(&8000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&8000u32.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    assert_eq!(
+        read_image(&bytes),
+        Err(QrError::Image(
+            "image has 64000000 pixels, more than the 40000000 allowed".into()
+        ))
+    );
+}
+
+/// CRC-32 (PNG's), to mend a chunk the test edits.
+#[cfg(feature = "qr-read")]
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
