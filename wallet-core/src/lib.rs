@@ -30,9 +30,9 @@
 //!
 //! Cargo features keep a build to what it needs (a browser carries no image
 //! decoders or fonts it does not use): `qr-render` (QR codes as SVG and
-//! terminal text), `qr-png` (and PNG), `qr-read` (QR codes read from PNG and
-//! JPEG images), `sheet` (printable PDF/PNG sheets, with GNU Unifont), all
-//! on by default; and `samples` (fixed-seed keys and example credentials
+//! terminal text), `qr-png` (and PNG), `qr-scan` (QR codes read from a
+//! camera's grey plane), `qr-read` (and from PNG and JPEG images), `sheet`
+//! (printable PDF/PNG sheets, with GNU Unifont), all on by default; and `samples` (fixed-seed keys and example credentials
 //! for tests, benchmarks and the spec's vectors: never in a release build).
 //!
 //! ```
