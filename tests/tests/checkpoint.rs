@@ -570,7 +570,9 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("forged.txt: DSC list: DSC list signature does not verify"),
+        stderr(&out).contains(
+            "--list forged.txt: DSC list signature does not verify with the pinned list key"
+        ),
         "{}",
         stderr(&out)
     );

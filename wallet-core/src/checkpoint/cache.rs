@@ -73,6 +73,9 @@ pub enum CacheError {
     Refused(#[from] SignedFileError),
     #[error("{path}: {why}")]
     BadKey { path: PathBuf, why: String },
+    /// A DSC list refused on import; the held list is kept.
+    #[error(transparent)]
+    DscList(#[from] crate::keys::dsc_list::DscListError),
 }
 
 /// What installing a revocation or rules file changed.
@@ -231,10 +234,7 @@ impl Cache {
                 })
             }
         };
-        let listed = read_dsc_list(bytes, &key).map_err(|e| CacheError::BadKey {
-            path: PathBuf::from("DSC list"),
-            why: e.to_string(),
-        })?;
+        let listed = read_dsc_list(bytes, &key)?;
         if self.read(DSC_LIST_KEY_FILE)?.is_none() {
             self.write(DSC_LIST_KEY_FILE, key.to_pem().as_bytes())?;
         }
