@@ -620,3 +620,77 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_gate_device_is_set_up_once_with_its_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    assert!(run("issuer", &["init"], cwd).status.success());
+    std::fs::write(
+        cwd.join("anchor.pem"),
+        stdout(&run("issuer", &["anchor", "show"], cwd)),
+    )
+    .unwrap();
+    publish(&cwd.join("usb"), &cwd.join("issuer-data"), 1, &[]);
+    let v = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--store", "gate"]);
+        run("verifier", &all, cwd)
+    };
+    // A bad name changes nothing, not even the anchor.
+    let out = v(&[
+        "init",
+        "--anchor",
+        "anchor.pem",
+        "--profile",
+        "no such/profile",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("profile name"), "{}", stderr(&out));
+    assert!(!cwd.join("gate/anchors.pem").exists());
+    let out = v(&["init", "--anchor", "anchor.pem", "--profile", "transport"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("checkpoint profile transport"));
+    assert!(v(&["sync", "--from-dir", "usb"]).status.success());
+    assert_eq!(stdout(&v(&["profile"])).trim(), "transport");
+    // check uses the device's profile; --profile still wins.
+    let (payload, _) = issue_test(cwd);
+    let out = v(&["check", &payload, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(verdict["profile"], "transport", "{verdict}");
+    let out = v(&["check", &payload, "--json", "--profile", "hospital-visit"]);
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(verdict["profile"], "hospital-visit", "{verdict}");
+    // A profile the synced rules do not have is refused, naming those they have.
+    let out = v(&["profile", "stadium"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("transport"), "{}", stderr(&out));
+    assert_eq!(stdout(&v(&["profile"])).trim(), "transport");
+    assert!(v(&["profile", "hospital-visit"]).status.success());
+    let out = v(&["check", &payload, "--json"]);
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(verdict["profile"], "hospital-visit", "{verdict}");
+    // A device set up without one says what to do.
+    let out = run(
+        "verifier",
+        &["init", "--anchor", "anchor.pem", "--store", "other"],
+        cwd,
+    );
+    assert!(out.status.success());
+    assert!(run(
+        "verifier",
+        &["sync", "--from-dir", "usb", "--store", "other"],
+        cwd
+    )
+    .status
+    .success());
+    let out = run("verifier", &["check", &payload, "--store", "other"], cwd);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("pass --profile NAME, or set this device's once with `init --profile NAME`"),
+        "{}",
+        stderr(&out)
+    );
+}

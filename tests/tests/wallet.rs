@@ -182,6 +182,15 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
         "{}",
         stderr(&best)
     );
+    // The wallet's own profile, set once, stands in for --profile.
+    ok(&wallet(cwd, &["profile", "transport"]), "profile transport");
+    assert_eq!(stdout(&wallet(cwd, &["profile"])).trim(), "transport");
+    let best = wallet(cwd, &["show", "--best", "--member", "lily"]);
+    assert!(
+        stderr(&best).contains("transport accepts this test"),
+        "{}",
+        stderr(&best)
+    );
     // In the basement: no network at all.
     let folder = cwd.join("wallet");
     let mut offline_args = vec!["--wallet", folder.to_str().unwrap()];

@@ -7,7 +7,7 @@ use health_cli::input::payload_from_arg;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, station, watch};
-use wallet_core::checkpoint::cache::Cache;
+use wallet_core::checkpoint::cache::{Cache, CacheError};
 
 #[derive(Parser)]
 #[command(
@@ -27,7 +27,19 @@ enum Command {
         /// A PEM public key file, or the PEM text itself.
         #[arg(long, allow_hyphen_values = true)]
         anchor: String,
+        /// This device's checkpoint profile (e.g. transport), used by every
+        /// check that names none; change it with `verifier profile NAME`.
+        #[arg(long)]
+        profile: Option<String>,
         /// Local store [default: $XDG_DATA_HOME/health-verifier].
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Show this device's checkpoint profile, or set it (checked against the
+    /// synced rules when there are any).
+    Profile {
+        /// The profile to set; without it, the current one is printed.
+        name: Option<String>,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -62,9 +74,10 @@ enum Command {
         /// Threads for --batch [default: one per core].
         #[arg(long, requires = "batch")]
         threads: Option<usize>,
-        /// Checkpoint profile from the rules (e.g. transport, hospital-visit).
+        /// Checkpoint profile from the rules (e.g. transport, hospital-visit)
+        /// [default: the device's, from `init --profile` or `profile`].
         #[arg(long)]
-        profile: String,
+        profile: Option<String>,
         /// Check as of this time (RFC 3339) [default: now].
         #[arg(long)]
         at: Option<String>,
@@ -79,9 +92,10 @@ enum Command {
     Watch {
         /// Folder to watch; images already in it are left alone.
         folder: PathBuf,
-        /// Checkpoint profile from the rules (e.g. transport, hospital-visit).
+        /// Checkpoint profile from the rules (e.g. transport, hospital-visit)
+        /// [default: the device's, from `init --profile` or `profile`].
         #[arg(long)]
-        profile: String,
+        profile: Option<String>,
         /// One JSON object per image: {"file", "verdict"} or {"file", "error"}.
         #[arg(long)]
         json: bool,
@@ -152,15 +166,52 @@ fn cache(store: Option<PathBuf>) -> Result<Cache> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Init { anchor, store } => {
+        Command::Init {
+            anchor,
+            profile,
+            store,
+        } => {
             let key = anchor_from_arg(&anchor)?;
             let cache = cache(store)?;
+            if let Some(p) = &profile {
+                // Checked before anything is pinned, so a bad name changes nothing.
+                cache.set_profile(p)?;
+            }
             cache.pin_anchors(std::slice::from_ref(&key))?;
             eprintln!(
-                "pinned trust anchor {} in {}; next: verifier sync",
+                "pinned trust anchor {} in {}{}; next: verifier sync",
                 fingerprint(&key),
-                cache.location().display()
+                cache.location().display(),
+                profile
+                    .map(|p| format!(", checkpoint profile {p}"))
+                    .unwrap_or_default()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Profile { name, store } => {
+            let cache = cache(store)?;
+            match name {
+                None => match cache.profile()? {
+                    Some(p) => println!("{p}"),
+                    None => {
+                        eprintln!("no profile set; set one with: verifier profile NAME");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+                Some(name) => {
+                    match cache.load() {
+                        Ok(checkpoint) => {
+                            checkpoint.rules.profile(&name)?;
+                        }
+                        Err(CacheError::Missing { .. }) => eprintln!(
+                            "note: no rules synced yet, so {name:?} is not checked against them"
+                        ),
+                        Err(e) => return Err(e.into()),
+                    }
+                    cache.set_profile(&name)?;
+                    eprintln!("checkpoint profile set to {name}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync {
@@ -191,7 +242,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let fixed = parse_at(at.as_deref())?;
             let clock = || fixed.unwrap_or_else(time::OffsetDateTime::now_utc);
-            let checkpoint = cache(store)?.load()?;
+            let cache = cache(store)?;
+            let profile = cache.profile_or(profile.as_deref())?;
+            let checkpoint = cache.load()?;
             if let Some(source) = batch {
                 let threads = threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -244,6 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
         } => {
             let cache = cache(store)?;
+            let profile = cache.profile_or(profile.as_deref())?;
             let mut checkpoint = cache.load()?;
             checkpoint.rules.profile(&profile)?;
             let mut stamp = station::store_stamp(&cache);

@@ -42,6 +42,15 @@ enum Command {
         /// A PEM public key file, or the PEM text itself
         #[arg(long, allow_hyphen_values = true)]
         anchor: String,
+        /// The checkpoint profile `show --best` uses when it names none
+        /// (e.g. transport); change it with `wallet profile NAME`.
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Show the profile `show --best` uses by default, or set it.
+    Profile {
+        /// The profile to set; without it, the current one is printed.
+        name: Option<String>,
     },
     /// Download the trust list, revocations and rules (or copy them from a
     /// folder); each is verified against the pinned anchor.
@@ -95,8 +104,9 @@ enum Command {
         json: bool,
     },
     /// Show a credential's code in the terminal (or write it to --png/--svg)
-    /// with the holder's name and validity beside it. --best --profile P
-    /// picks the member's credential that checkpoint profile accepts now.
+    /// with the holder's name and validity beside it. --best [--profile P]
+    /// picks the member's credential that checkpoint profile (default: the
+    /// one set with `init --profile` or `profile`) accepts now.
     Show {
         /// Credential id (or unique prefix)
         #[arg(required_unless_present = "best", conflicts_with = "best")]
@@ -104,10 +114,11 @@ enum Command {
         #[arg(long)]
         member: Option<String>,
         /// Pick the credential the profile accepts now (exit 1 if none)
-        #[arg(long, requires = "profile")]
+        #[arg(long)]
         best: bool,
         /// Checkpoint profile from the synced rules (transport, hospital-visit, …)
-        #[arg(long)]
+        /// [default: the wallet's, from `init --profile` or `profile`]
+        #[arg(long, requires = "best")]
         profile: Option<String>,
         /// Write the code as PNG
         #[arg(long, value_name = "FILE")]
@@ -254,16 +265,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
         now: parse_at(cli.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
     };
     match cli.command {
-        Command::Init { anchor } => {
+        Command::Init { anchor, profile } => {
             let key = anchor_from_arg(&anchor)?;
+            if let Some(p) = &profile {
+                ctx.cache.set_profile(p)?;
+            }
             ctx.cache.pin_anchors(std::slice::from_ref(&key))?;
             eprintln!(
-                "pinned trust anchor {} in {}; next: wallet sync --from <issuer URL>",
+                "pinned trust anchor {} in {}{}; next: wallet sync --from <issuer URL>",
                 fingerprint(&key),
-                ctx.cache.location().display()
+                ctx.cache.location().display(),
+                profile
+                    .map(|p| format!(", profile {p}"))
+                    .unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Profile { name } => match name {
+            None => match ctx.cache.profile()? {
+                Some(p) => {
+                    println!("{p}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no profile set; set one with: wallet profile NAME");
+                    Ok(ExitCode::from(2))
+                }
+            },
+            Some(name) => {
+                if let Ok(cp) = ctx.cache.load() {
+                    cp.rules.profile(&name)?;
+                }
+                ctx.cache.set_profile(&name)?;
+                eprintln!("profile set to {name}");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Sync { from, from_dir } => {
             let report = health_cli::sync_from(&ctx.cache, from.as_deref(), from_dir.as_deref())?;
             print!("{}", report.describe());
@@ -317,7 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             svg,
         } => {
             let held = if best {
-                let profile = profile.unwrap_or_default();
+                let profile = ctx.cache.profile_or(profile.as_deref())?;
                 let member = member.unwrap_or_else(|| DEFAULT_MEMBER.to_string());
                 let cp = ctx.synced()?;
                 let choice = ctx.wallet.best(&member, &cp, &profile, ctx.now)?;

@@ -47,6 +47,10 @@ pub const DSC_DIR: &str = "dsc";
 pub const DSC_LIST_FILE: &str = "dsc-list.txt";
 /// The key DSC lists must be signed with, pinned at the first import.
 pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
+/// The device's checkpoint profile, set once (`verifier init --profile`).
+pub const PROFILE_FILE: &str = "profile.txt";
+/// Longest profile name kept.
+pub const MAX_PROFILE_NAME: usize = 64;
 
 /// Reads and verifies one type of signed file.
 type OpenFn<T> = fn(&[u8], &TrustStore) -> Result<(T, [u8; 32]), SignedFileError>;
@@ -76,6 +80,10 @@ pub enum CacheError {
     /// A DSC list refused on import; the held list is kept.
     #[error(transparent)]
     DscList(#[from] crate::keys::dsc_list::DscListError),
+    #[error("profile name {0:?} is not 1 to {MAX_PROFILE_NAME} letters, digits, '-' or '_'")]
+    BadProfileName(String),
+    #[error("no checkpoint profile given: pass --profile NAME, or set this device's once with `init --profile NAME` or `profile NAME`")]
+    NoProfile,
 }
 
 /// What installing a revocation or rules file changed.
@@ -171,6 +179,42 @@ impl Cache {
         let name = format!("{DSC_DIR}/{}.pem", hex::encode(&key.kid));
         self.write(&name, text.trim().as_bytes())?;
         Ok(key)
+    }
+
+    /// Sets the device's checkpoint profile, used whenever a check names
+    /// none. The name is not checked against the rules here (a device is
+    /// often set up before its first sync); a check with a profile the rules
+    /// do not have is refused, naming the ones they have.
+    pub fn set_profile(&self, name: &str) -> Result<(), CacheError> {
+        let ok = !name.is_empty()
+            && name.len() <= MAX_PROFILE_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(CacheError::BadProfileName(name.to_string()));
+        }
+        self.write(PROFILE_FILE, format!("{name}\n").as_bytes())
+    }
+
+    /// The device's checkpoint profile, if one was set.
+    pub fn profile(&self) -> Result<Option<String>, CacheError> {
+        let Some(bytes) = self.store.read(PROFILE_FILE, MAX_PROFILE_NAME as u64 + 2)? else {
+            return Ok(None);
+        };
+        let name = String::from_utf8_lossy(&bytes).trim().to_string();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(name))
+    }
+
+    /// The profile a check uses: the one given, else the device's own.
+    pub fn profile_or(&self, given: Option<&str>) -> Result<String, CacheError> {
+        match given {
+            Some(p) => Ok(p.to_string()),
+            None => self.profile()?.ok_or(CacheError::NoProfile),
+        }
     }
 
     /// Adds every certificate in a text (one base64 DER certificate, or one

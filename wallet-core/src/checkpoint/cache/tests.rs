@@ -342,3 +342,29 @@ fn a_dsc_list_is_pinned_once_kept_as_received_and_replaced_whole() {
     assert!(e.contains(&DscListError::BadSignature.to_string()), "{e}");
     assert_eq!(bytes_of(&cache, DSC_LIST_FILE), shorter);
 }
+
+#[test]
+fn a_device_profile_is_set_once_and_used_when_a_check_names_none() {
+    let (_dir, cache) = synced();
+    assert_eq!(cache.profile().unwrap(), None);
+    assert!(matches!(cache.profile_or(None), Err(CacheError::NoProfile)));
+    assert_eq!(
+        cache.profile_or(Some("hospital-visit")).unwrap(),
+        "hospital-visit"
+    );
+    cache.set_profile("transport").unwrap();
+    assert_eq!(cache.profile().unwrap().as_deref(), Some("transport"));
+    assert_eq!(cache.profile_or(None).unwrap(), "transport");
+    // Given on the command line, the argument wins.
+    assert_eq!(
+        cache.profile_or(Some("hospital-visit")).unwrap(),
+        "hospital-visit"
+    );
+    for bad in ["", "a b", "../x", &"p".repeat(MAX_PROFILE_NAME + 1)] {
+        assert!(
+            matches!(cache.set_profile(bad), Err(CacheError::BadProfileName(_))),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(cache.profile().unwrap().as_deref(), Some("transport"));
+}
