@@ -80,3 +80,22 @@ fn conformance_names_a_missing_folder() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/no/such/folder is not a folder"));
 }
+
+#[test]
+fn a_run_that_checked_nothing_says_so_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // An empty folder, then one whose only JSON file holds no test case.
+    for files in [&[][..], &[("notes.json", "{\"hello\": 1}")][..]] {
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let out = run(
+            "verifier",
+            &["conformance", dir.path().to_str().unwrap()],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        let last = stdout(&out).lines().last().unwrap_or_default().to_string();
+        assert!(last.starts_with("conformance: nothing checked"), "{last}");
+    }
+}

@@ -65,8 +65,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether the run checked anything at all (a folder with no case it
+    /// understands is an error, not a pass).
+    pub fn checked_anything(&self) -> bool {
+        self.checked > 0
+    }
+
     /// The summary line, last line of the command's output.
     pub fn summary(&self) -> String {
+        if self.checked == 0 {
+            return format!(
+                "conformance: nothing checked: {} case files, no EXPECTED* flag this verifier could test",
+                self.total
+            );
+        }
         let counted = self.total - self.known_issues;
         let mut line = format!("conformance: {}/{} as expected", self.as_expected, counted);
         if self.known_issues > 0 {

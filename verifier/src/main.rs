@@ -433,7 +433,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!("{}", report.summary());
             Ok(
-                if report.as_expected + report.known_issues == report.total {
+                if !report.checked_anything() {
+                    ExitCode::from(2)
+                } else if report.as_expected + report.known_issues == report.total {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::from(1)
