@@ -33,12 +33,31 @@ async fn databases() -> Vec<Db> {
     let mut out = vec![Db::Sqlite];
     match std::env::var("ISSUER_TEST_POSTGRES_URL") {
         Ok(admin) => out.push(Db::Postgres(fresh_postgres_database(&admin).await)),
-        Err(_) => assert!(
-            std::env::var("CI").is_err(),
-            "CI must run these tests on PostgreSQL too: set ISSUER_TEST_POSTGRES_URL"
-        ),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run these tests on PostgreSQL too: set ISSUER_TEST_POSTGRES_URL"
+            );
+            say_postgres_skipped();
+        }
     }
     out
+}
+
+/// One line, once per run, past the test harness's output capture (which
+/// would show it only for a failing test), saying PostgreSQL was skipped
+/// and how to run it.
+fn say_postgres_skipped() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "issuer api tests: PostgreSQL SKIPPED (SQLite only): no server given. To run them on \
+             PostgreSQL too: ISSUER_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/postgres \
+             cargo test -p issuer --test api"
+        );
+    });
 }
 
 /// A new, empty database on the server, so tests never share state.
