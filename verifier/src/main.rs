@@ -432,15 +432,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             println!("{}", report.summary());
-            Ok(
-                if !report.checked_anything() {
-                    ExitCode::from(2)
-                } else if report.as_expected + report.known_issues == report.total {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                },
-            )
+            Ok(if !report.checked_anything() {
+                ExitCode::from(2)
+            } else if report.as_expected + report.known_issues == report.total {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
