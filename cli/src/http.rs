@@ -5,7 +5,7 @@
 
 use std::io::Read;
 use std::time::Duration;
-use wallet_core::checkpoint::sync::{Published, Source, SourceError};
+use wallet_core::checkpoint::sync::{Fetched, Published, Source, SourceError};
 use wallet_core::signed::file::MAX_SIGNED_FILE;
 
 /// An agent with the timeouts every download here uses.
@@ -32,13 +32,31 @@ pub fn check_url(url: &str) -> Result<(), SourceError> {
 /// Another status is an error naming it, with the issuer's own reason when
 /// it sent one (a JSON `{"error": …}` body).
 pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>, SourceError> {
+    Ok(match get_if_changed(agent, url, max, None)? {
+        Fetched::Body { bytes, .. } => Some(bytes),
+        Fetched::Unchanged | Fetched::Missing => None,
+    })
+}
+
+/// [`get`], conditional: with `etag`, an `If-None-Match` request that a 304
+/// answers as [`Fetched::Unchanged`]. The body comes with the response's ETag.
+pub fn get_if_changed(
+    agent: &ureq::Agent,
+    url: &str,
+    max: usize,
+    etag: Option<&str>,
+) -> Result<Fetched, SourceError> {
     let fail = |why: String| SourceError {
         place: url.to_string(),
         why,
     };
-    let response = match agent.get(url).call() {
+    let mut request = agent.get(url);
+    if let Some(tag) = etag {
+        request = request.set("If-None-Match", tag);
+    }
+    let response = match request.call() {
         Ok(r) => r,
-        Err(ureq::Error::Status(404, _)) => return Ok(None),
+        Err(ureq::Error::Status(404, _)) => return Ok(Fetched::Missing),
         Err(ureq::Error::Status(code, r)) => {
             let status = r.status_text().to_string();
             let mut text = String::new();
@@ -52,6 +70,10 @@ pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>
         }
         Err(ureq::Error::Transport(t)) => return Err(fail(transport(&t))),
     };
+    if response.status() == 304 {
+        return Ok(Fetched::Unchanged);
+    }
+    let etag = response.header("ETag").map(str::to_string);
     let mut body = Vec::new();
     response
         .into_reader()
@@ -61,7 +83,7 @@ pub fn get(agent: &ureq::Agent, url: &str, max: usize) -> Result<Option<Vec<u8>>
     if body.len() > max {
         return Err(fail(format!("response larger than {max} bytes")));
     }
-    Ok(Some(body))
+    Ok(Fetched::Body { bytes: body, etag })
 }
 
 /// Why a request got no answer, without the URL (the error names it once).
@@ -106,6 +128,15 @@ impl HttpSource {
 impl Source for HttpSource {
     fn fetch(&self, file: Published, since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
         get(&self.agent, &self.url(file, since), MAX_SIGNED_FILE)
+    }
+
+    fn fetch_if_changed(
+        &self,
+        file: Published,
+        since: Option<u64>,
+        etag: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
+        get_if_changed(&self.agent, &self.url(file, since), MAX_SIGNED_FILE, etag)
     }
 
     fn describe(&self) -> String {

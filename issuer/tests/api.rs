@@ -448,6 +448,30 @@ async fn issue_retrieve_publish_and_revoke() {
                 .unwrap()
                 .valid
         );
+        // A checkpoint already at v2 that asks conditionally (as `sync`
+        // does) is sent nothing; asked without a condition, the list.
+        let current = format!("/v1/revocations?since={v2_version}");
+        let held_etag = call(r, get("/v1/revocations")).await;
+        let held_etag = held_etag.header(header::ETAG).to_string();
+        let unchanged = call(
+            r,
+            Request::get(&current)
+                .header(header::IF_NONE_MATCH, "\"an-older-delta\"")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+        assert!(unchanged.body.is_empty());
+        assert_eq!(unchanged.header(header::ETAG), held_etag);
+        let unconditional = call(r, get(&current)).await;
+        assert_eq!(unconditional.status, StatusCode::OK);
+        assert_eq!(
+            RevocationList::open(&unconditional.body, &trust)
+                .unwrap()
+                .version,
+            v2_version
+        );
         let bad_since = call(r, get("/v1/revocations?since=x")).await;
         assert_eq!(bad_since.status, StatusCode::BAD_REQUEST);
 

@@ -70,6 +70,56 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
         "{}",
         stdout(&synced)
     );
+    let received = |out: &std::process::Output| -> u64 {
+        stdout(out)
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("received ")?
+                    .strip_suffix(" bytes")?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no byte count: {}", stdout(out)))
+    };
+    let first = received(&synced);
+    assert!(first > 500, "{first}");
+    // Nothing changed: every file answers 304 and nothing is sent.
+    let again = v(&["sync", "--from", &url]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for file in ["trust list", "revocations", "rules"] {
+        assert!(
+            stdout(&again).contains(&format!("{file}: not modified")),
+            "{}",
+            stdout(&again)
+        );
+    }
+    assert_eq!(received(&again), 0, "{}", stdout(&again));
+    // One more revocation: only its delta comes (the trust list and rules
+    // answer 304).
+    let third = post(
+        &credentials,
+        lab.trim(),
+        &test_result("E-3", "Zhao Lei", now - 3600),
+    );
+    let r = post(
+        &format!("{url}/v1/revocations"),
+        admin.trim(),
+        &serde_json::json!({"credential_id": third["id"], "reason": "sample mix-up"}),
+    );
+    assert_eq!(r["added"], 2, "{r}");
+    let delta = v(&["sync", "--from", &url]);
+    assert!(
+        stdout(&delta).contains("revocations: version 2 -> 3, 2 added"),
+        "{}",
+        stdout(&delta)
+    );
+    assert!(stdout(&delta).contains("trust list: not modified"));
+    eprintln!(
+        "bytes received: first sync {first}, unchanged {}, one revocation {}",
+        received(&again),
+        received(&delta)
+    );
+    assert!(received(&delta) < first, "{}", stdout(&delta));
 
     // A foreign issuer's credential (its own keys, not in our list).
     let foreign = foreign_test_code(cwd);

@@ -1,5 +1,6 @@
 //! The published files: `GET /v1/trust-list`, `/v1/revocations[?since=N]`
-//! (a signed delta from version N when N is older), `/v1/rules` and
+//! (a signed delta from version N when N is older; 304 to a conditional
+//! request when N is the current version), `/v1/rules` and
 //! `/v1/exposures`, from memory, with a strong ETag, `If-None-Match` → 304,
 //! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
 
@@ -23,6 +24,19 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
+/// ETag and Cache-Control, for a file and for its 304.
+fn cache_headers(etag: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    h
+}
+
 fn serve_file(headers: &HeaderMap, file: Option<Arc<SignedFile>>, what: &str) -> Answer {
     let Some(f) = file else {
         return Err(ApiError::new(
@@ -30,14 +44,7 @@ fn serve_file(headers: &HeaderMap, file: Option<Arc<SignedFile>>, what: &str) ->
             format!("no {what} is published yet"),
         ));
     };
-    let mut h = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&f.etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
+    let mut h = cache_headers(&f.etag);
     if not_modified(headers, &f.etag) {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
@@ -82,6 +89,15 @@ pub(super) async fn revocations(
             ))
         }
     };
+    // The device already holds the current version: a conditional request
+    // costs it nothing (304), whatever ETag it holds (that of the delta or
+    // list that brought it there). An unconditional one gets the list.
+    let current = state.issuer.snapshot().revocations.clone();
+    if let (Some(full), Some(n)) = (&current, since) {
+        if n == full.version && headers.contains_key(header::IF_NONE_MATCH) {
+            return Ok((StatusCode::NOT_MODIFIED, cache_headers(&full.etag)).into_response());
+        }
+    }
     let issuer = state.issuer.clone();
     let now = state.now();
     // A delta may need signing once: off the request threads.

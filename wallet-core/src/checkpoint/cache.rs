@@ -47,6 +47,11 @@ pub const DSC_DIR: &str = "dsc";
 pub const DSC_LIST_FILE: &str = "dsc-list.txt";
 /// The key DSC lists must be signed with, pinned at the first import.
 pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
+/// The ETag of each synced file's copy held, for conditional requests.
+pub const ETAGS_FILE: &str = "etags.txt";
+/// Longest ETag kept.
+const MAX_ETAG: usize = 256;
+
 /// The device's checkpoint profile, set once (`verifier init --profile`).
 pub const PROFILE_FILE: &str = "profile.txt";
 /// Longest profile name kept.
@@ -179,6 +184,45 @@ impl Cache {
         let name = format!("{DSC_DIR}/{}.pem", hex::encode(&key.kid));
         self.write(&name, text.trim().as_bytes())?;
         Ok(key)
+    }
+
+    /// The ETag the source gave with the copy held of the published file
+    /// `name` (as the source names it: `trust-list.cose`), if any.
+    pub fn etag(&self, name: &str) -> Result<Option<String>, CacheError> {
+        Ok(self.etags()?.remove(name))
+    }
+
+    /// Records the ETag of the copy of published file `name` just installed
+    /// (`None` forgets it: the source gave none).
+    pub fn set_etag(&self, name: &str, etag: Option<&str>) -> Result<(), CacheError> {
+        let mut all = self.etags()?;
+        let before = all.clone();
+        match etag
+            .filter(|e| e.len() <= MAX_ETAG && e.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
+        {
+            Some(e) => all.insert(name.to_string(), e.to_string()),
+            None => all.remove(name),
+        };
+        if all == before {
+            return Ok(());
+        }
+        let text: String = all.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+        self.write(ETAGS_FILE, text.as_bytes())
+    }
+
+    /// Every ETag held, by file name. A damaged file only costs a full
+    /// download, so it reads as empty.
+    fn etags(&self) -> Result<std::collections::BTreeMap<String, String>, CacheError> {
+        let bytes = self
+            .store
+            .read(ETAGS_FILE, 16 * 1024)
+            .unwrap_or(None)
+            .unwrap_or_default();
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
     }
 
     /// Sets the device's checkpoint profile, used whenever a check names

@@ -8,6 +8,11 @@
 //! file that is refused, or that the source does not have, leaves the copy
 //! held and is named in the [`SyncReport`]; only a source that cannot be
 //! read at all, or a store that cannot be written, stops the sync.
+//!
+//! A sync costs nothing when nothing changed: each file is asked for with
+//! the ETag of the copy held ([`Source::fetch_if_changed`]), and a source
+//! that answers "not modified" sends no bytes. The ETag is kept only once
+//! the file it came with is installed.
 
 use super::cache::{Cache, CacheError, FileChange};
 use crate::signed::file::{SignedFileError, MAX_SIGNED_FILE};
@@ -71,12 +76,42 @@ pub struct SourceError {
     pub why: String,
 }
 
+/// A conditional fetch's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// The file, with its ETag when the source gives one.
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+    },
+    /// The copy held is current (HTTP 304): nothing was sent.
+    Unchanged,
+    /// The source does not have the file.
+    Missing,
+}
+
 /// Where signed files come from.
 pub trait Source {
     /// The file's bytes (at most [`MAX_SIGNED_FILE`]), `None` if the source
     /// does not have it. For revocations, `since` is the version held: the
     /// source may answer with a delta from it, or with the full list.
     fn fetch(&self, file: Published, since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError>;
+
+    /// [`Source::fetch`], conditional on the ETag of the copy held: a source
+    /// that can tell (an issuer over HTTP, `If-None-Match`) answers
+    /// [`Fetched::Unchanged`] instead of sending the file again. By default
+    /// the file is fetched whole.
+    fn fetch_if_changed(
+        &self,
+        file: Published,
+        since: Option<u64>,
+        _etag: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
+        Ok(match self.fetch(file, since)? {
+            Some(bytes) => Fetched::Body { bytes, etag: None },
+            None => Fetched::Missing,
+        })
+    }
     /// Where the source is, for messages.
     fn describe(&self) -> String;
     /// Where one file would be, for messages.
@@ -171,8 +206,13 @@ pub struct SyncReport {
     pub trust_list: Option<TrustChange>,
     pub revocations: Option<FileChange>,
     pub rules: Option<FileChange>,
+    /// Files the source said were unchanged since the copy held (HTTP 304),
+    /// so nothing of them was sent.
+    pub not_modified: Vec<Published>,
     /// Files not installed, with why; the store kept its copy of each.
     pub refused: Vec<Refused>,
+    /// Bytes of file bodies received from the source.
+    pub received: u64,
 }
 
 /// Installs the files `source` has into `cache`: the trust list (which the
@@ -180,30 +220,65 @@ pub struct SyncReport {
 /// held) and rules, each checked against the trust list now held.
 pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let Some(trust) = source.fetch(Published::TrustList, None)? else {
-        return Err(SyncError::NoTrustList {
-            place: source.locate(Published::TrustList),
-        });
-    };
-    match cache.install_trust_list(&trust) {
-        Ok(c) => report.trust_list = Some(c),
-        Err(CacheError::Refused(e)) => report.refused.push(Refused {
-            file: Published::TrustList,
-            why: Refusal::Refused(e),
-        }),
-        Err(e) => return Err(e.into()),
+    let trust_etag = cache.etag(Published::TrustList.file_name())?;
+    match source.fetch_if_changed(Published::TrustList, None, trust_etag.as_deref())? {
+        Fetched::Missing => {
+            return Err(SyncError::NoTrustList {
+                place: source.locate(Published::TrustList),
+            })
+        }
+        Fetched::Unchanged => report.not_modified.push(Published::TrustList),
+        Fetched::Body { bytes, etag } => {
+            report.received += bytes.len() as u64;
+            match cache.install_trust_list(&bytes) {
+                Ok(c) => {
+                    report.trust_list = Some(c);
+                    cache.set_etag(Published::TrustList.file_name(), etag.as_deref())?;
+                }
+                Err(CacheError::Refused(e)) => report.refused.push(Refused {
+                    file: Published::TrustList,
+                    why: Refusal::Refused(e),
+                }),
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     // Loaded once: its version asks for a delta, and the delta builds on it.
     let trust = cache.trust_store()?;
     let held = cache.held_revocations(&trust)?;
     let since = held.as_ref().map(|r| r.version);
-    if let Some(bytes) = fetch_or_note(source, Published::Revocations, since, &mut report)? {
+    // An ETag is kept only beside a held file, so a store that lost its
+    // revocations asks for them whole.
+    let revocation_etag = match held {
+        Some(_) => cache.etag(Published::Revocations.file_name())?,
+        None => None,
+    };
+    if let Some((bytes, etag)) = fetch_or_note(
+        source,
+        Published::Revocations,
+        since,
+        revocation_etag.as_deref(),
+        &mut report,
+    )? {
         let result = cache.install_revocations_onto(&trust, held.as_ref(), &bytes);
         report.revocations = note_refusal(Published::Revocations, result, &mut report)?;
+        if report.revocations.is_some() {
+            cache.set_etag(Published::Revocations.file_name(), etag.as_deref())?;
+        }
     }
-    if let Some(bytes) = fetch_or_note(source, Published::Rules, None, &mut report)? {
+    let rules_etag = cache.etag(Published::Rules.file_name())?;
+    if let Some((bytes, etag)) = fetch_or_note(
+        source,
+        Published::Rules,
+        None,
+        rules_etag.as_deref(),
+        &mut report,
+    )? {
         let result = cache.install_rules(&bytes);
         report.rules = note_refusal(Published::Rules, result, &mut report)?;
+        if report.rules.is_some() {
+            cache.set_etag(Published::Rules.file_name(), etag.as_deref())?;
+        }
     }
     Ok(report)
 }
@@ -212,7 +287,8 @@ pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError
 /// version held (so the answer can be a delta from it): for a shell whose
 /// downloads cannot be made while `sync` waits (a browser's `fetch` is
 /// asynchronous), which fetches these first and then syncs from what it
-/// got. Should the trust list change so much that the held revocation list
+/// got (conditionally, with [`Cache::etag`] of each file's name, when its
+/// `fetch` can send `If-None-Match`). Should the trust list change so much that the held revocation list
 /// no longer verifies, a delta fetched for it is refused and the next sync
 /// asks for the full list.
 pub fn plan(cache: &Cache) -> Result<Vec<(Published, Option<u64>)>, SyncError> {
@@ -225,23 +301,37 @@ pub fn plan(cache: &Cache) -> Result<Vec<(Published, Option<u64>)>, SyncError> {
     ])
 }
 
-/// A file from the source, or a note in the report that it has none.
+/// A changed file's bytes, and its ETag when the source gave one.
+type Changed = (Vec<u8>, Option<String>);
+
+/// A changed file from the source, with its ETag; or a note in the report
+/// that it has none, or that the copy held is current.
 fn fetch_or_note(
     source: &impl Source,
     file: Published,
     since: Option<u64>,
+    etag: Option<&str>,
     report: &mut SyncReport,
-) -> Result<Option<Vec<u8>>, SyncError> {
-    let bytes = source.fetch(file, since)?;
-    if bytes.is_none() {
-        report.refused.push(Refused {
-            file,
-            why: Refusal::NotInSource {
-                source: source.describe(),
-            },
-        });
+) -> Result<Option<Changed>, SyncError> {
+    match source.fetch_if_changed(file, since, etag)? {
+        Fetched::Body { bytes, etag } => {
+            report.received += bytes.len() as u64;
+            Ok(Some((bytes, etag)))
+        }
+        Fetched::Unchanged => {
+            report.not_modified.push(file);
+            Ok(None)
+        }
+        Fetched::Missing => {
+            report.refused.push(Refused {
+                file,
+                why: Refusal::NotInSource {
+                    source: source.describe(),
+                },
+            });
+            Ok(None)
+        }
     }
-    Ok(bytes)
 }
 
 /// What an install changed; a refused file goes into the report instead.
@@ -303,6 +393,16 @@ impl SyncReport {
         if let Some(r) = &self.rules {
             let _ = writeln!(out, "rules: {}", versions(r.from_version, r.to_version));
         }
+        for file in &self.not_modified {
+            let name = match file {
+                Published::TrustList => "trust list",
+                Published::Revocations => "revocations",
+                Published::Rules => "rules",
+                Published::Exposures => "exposures",
+            };
+            let _ = writeln!(out, "{name}: not modified (the copy held is current)");
+        }
+        let _ = writeln!(out, "received {} bytes", self.received);
         out
     }
 }

@@ -77,13 +77,15 @@ fn a_first_sync_installs_everything_and_a_second_changes_nothing() {
         format!(
             "trust list: version 1 (new), 2 key(s) added ({}), 0 retired\n\
              revocations: version 1 (new), 0 added, 0 removed\n\
-             rules: version 1 (new)\n",
+             rules: version 1 (new)\n\
+             received {} bytes\n",
             samples::trust_list()
                 .keys
                 .iter()
                 .map(|k| hex::encode(&k.key.kid))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            report.received
         )
     );
     // Stored exactly as received (the revocations with their state).
@@ -249,4 +251,85 @@ fn every_published_file_has_a_name_and_an_api_path() {
         assert_eq!((file.file_name(), file.api_path()), (name, path));
         assert_eq!(file.to_string(), name);
     }
+}
+
+/// An issuer over HTTP as far as conditional requests go: each file's ETag
+/// is a hash of its bytes, `If-None-Match` with it answers "unchanged", and
+/// so does a revocations request from the current version.
+struct Conditional(Centre);
+
+fn tag(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(bytes)[..8]))
+}
+
+impl Source for Conditional {
+    fn fetch(&self, file: Published, since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        self.0.fetch(file, since)
+    }
+    fn fetch_if_changed(
+        &self,
+        file: Published,
+        since: Option<u64>,
+        etag: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
+        let Some(full) = self.0.files.get(&file).cloned() else {
+            return Ok(Fetched::Missing);
+        };
+        if file == Published::Revocations && etag.is_some() {
+            let version = RevocationList::open(&full, &samples::checkpoint().trust)
+                .map(|l| l.version)
+                .ok();
+            if since.is_some() && since == version {
+                return Ok(Fetched::Unchanged);
+            }
+        }
+        if etag == Some(tag(&full).as_str()) {
+            return Ok(Fetched::Unchanged);
+        }
+        let bytes = self.0.fetch(file, since)?.unwrap_or_default();
+        let etag = Some(tag(&bytes));
+        Ok(Fetched::Body { bytes, etag })
+    }
+    fn describe(&self) -> String {
+        "conditional".into()
+    }
+    fn locate(&self, file: Published) -> String {
+        format!("conditional/{file}")
+    }
+}
+
+#[test]
+fn an_unchanged_source_sends_nothing_and_the_etags_follow_the_files_held() {
+    let (store, cache) = pinned();
+    let src = Conditional(source());
+    let first = sync(&cache, &src).unwrap();
+    assert!(first.not_modified.is_empty());
+    assert!(first.received > 0);
+    let held_etags = String::from_utf8(store.files()["etags.txt"].clone()).unwrap();
+    assert_eq!(held_etags.lines().count(), 3, "{held_etags}");
+    let again = sync(&cache, &src).unwrap();
+    assert_eq!(
+        again.not_modified,
+        [
+            Published::TrustList,
+            Published::Revocations,
+            Published::Rules
+        ]
+    );
+    assert_eq!(again.received, 0);
+    assert!(again.describe().contains("rules: not modified"));
+    assert!(again.refused.is_empty());
+    // A refused file keeps the ETag of the copy held, so the next sync asks
+    // again rather than taking the refused one as current.
+    let mut changed = source();
+    changed
+        .files
+        .insert(Published::Rules, b"not a signed file".to_vec());
+    let third = sync(&cache, &Conditional(changed)).unwrap();
+    assert_eq!(third.refused.len(), 1, "{:?}", third.refused);
+    assert_eq!(
+        String::from_utf8(store.files()["etags.txt"].clone()).unwrap(),
+        held_etags
+    );
 }
