@@ -77,7 +77,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            logging::fail(&format!("{e:#}"));
+            logging::fail(&wallet_core::message::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }

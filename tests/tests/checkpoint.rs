@@ -694,3 +694,30 @@ fn a_gate_device_is_set_up_once_with_its_profile() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_error_chain_prints_each_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (payload, store) = synced_station(cwd);
+    std::fs::write(Path::new(&store).join("trust-list.cose"), "garbage").unwrap();
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            &payload,
+            "--profile",
+            "transport",
+            "--store",
+            &store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("trust-list.cose: trust-list is malformed"),
+        "{err}"
+    );
+    assert_eq!(err.matches("is malformed").count(), 1, "{err}");
+}

@@ -145,7 +145,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", wallet_core::message::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -27,6 +27,7 @@
 //!   cache of signed files, and syncing them.
 //! - [`citizen`]: the wallet store per family member, the visit log and
 //!   exposure matching, and printable sheets.
+//! - [`message`]: an error and its causes as one line, each cause once.
 //!
 //! Cargo features keep a build to what it needs (a browser carries no image
 //! decoders or fonts it does not use): `qr-render` (QR codes as SVG and
@@ -47,6 +48,7 @@ pub mod checkpoint;
 pub mod citizen;
 pub mod credential;
 pub mod keys;
+pub mod message;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod signed;

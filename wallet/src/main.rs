@@ -177,7 +177,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", wallet_core::message::error_chain(e.as_ref()));
             let refused = e.downcast_ref::<WalletError>().is_some_and(|w| {
                 matches!(
                     w,
