@@ -57,12 +57,27 @@ pub const MAX_KEY_FILE: u64 = 64 * 1024;
 /// Reads a key or certificate file; `None` if it holds more than
 /// [`MAX_KEY_FILE`] bytes (no more than that is ever read).
 pub fn read_small_text(path: &Path) -> std::io::Result<Option<String>> {
+    read_bounded(path, MAX_KEY_FILE)?
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Reads a file of at most `max` bytes; `None` if it holds more (no more
+/// than `max + 1` bytes are ever read, even of a file that grows meanwhile).
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(path)?
-        .take(MAX_KEY_FILE + 1)
-        .read_to_string(&mut text)?;
-    Ok((text.len() as u64 <= MAX_KEY_FILE).then_some(text))
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
 /// An anchor's fingerprint, as `issuer anchor show` users compare it: its

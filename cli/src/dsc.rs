@@ -6,7 +6,6 @@
 //! trusted.
 
 use crate::http::{agent, check_url, get};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use thiserror::Error;
@@ -73,14 +72,9 @@ fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, DscError> {
         path: path.display().to_string(),
         why,
     };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut bytes))
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() > max {
-        return Err(fail(format!("more than the {max} bytes allowed")));
-    }
-    Ok(bytes)
+    crate::args::read_bounded(path, max as u64)
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail(format!("more than the {max} bytes allowed")))
 }
 
 /// Trusts the certificates in `files` and, with `list`, those of a signed

@@ -1,6 +1,7 @@
 //! A payload argument, as people give one: the text itself (`HC1:…`,
 //! `HCN1:…`), a text file holding it, or a PNG/JPEG image of its QR code.
 
+use crate::args::read_bounded;
 use std::path::Path;
 use thiserror::Error;
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
@@ -37,15 +38,12 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             });
         }
         // Bounded even if the file grows after the size was read.
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| {
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(f, qr::MAX_IMAGE_FILE as u64 + 1),
-                    &mut bytes,
-                )
-            })
-            .map_err(read_err)?;
+        let bytes = read_bounded(path, qr::MAX_IMAGE_FILE as u64)
+            .map_err(read_err)?
+            .ok_or_else(|| InputError::Image {
+                path: arg.into(),
+                cause: qr::QrError::FileTooLarge(qr::MAX_IMAGE_FILE + 1),
+            })?;
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
             if text.starts_with("HC") {
