@@ -307,26 +307,41 @@ pub fn dsc_list_public() -> crate::keys::dsc_list::ListKey {
     crate::keys::dsc_list::ListKey::from_pem(&pem).expect("a P-256 key")
 }
 
-/// Every distinct DSC certificate (base64 DER) named by the EU test
-/// vectors under `eu_dcc` (their `TESTCTX.CERTIFICATE`), sorted.
-pub fn eu_test_dscs(eu_dcc: &std::path::Path) -> Vec<String> {
-    fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+/// Every EU test vector file under `eu_dcc` (each `*.json`, in every
+/// sub-folder), parsed, in path order; a file that is not JSON reads as
+/// `null`, so positions stay those of the files.
+pub fn eu_test_cases(eu_dcc: &std::path::Path) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|x| x == "json") {
-                let json: serde_json::Value = std::fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or_default();
-                if let Some(c) = json["TESTCTX"]["CERTIFICATE"].as_str() {
-                    out.insert(c.to_string());
-                }
+                out.push(path);
             }
         }
     }
-    let mut out = std::collections::BTreeSet::new();
-    walk(eu_dcc, &mut out);
-    out.into_iter().collect()
+    let mut files = Vec::new();
+    walk(eu_dcc, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let json = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default();
+            (path, json)
+        })
+        .collect()
+}
+
+/// Every distinct DSC certificate (base64 DER) named by the EU test
+/// vectors under `eu_dcc` (their `TESTCTX.CERTIFICATE`), sorted.
+pub fn eu_test_dscs(eu_dcc: &std::path::Path) -> Vec<String> {
+    let distinct: std::collections::BTreeSet<String> = eu_test_cases(eu_dcc)
+        .iter()
+        .filter_map(|(_, json)| json["TESTCTX"]["CERTIFICATE"].as_str().map(str::to_string))
+        .collect();
+    distinct.into_iter().collect()
 }

@@ -84,19 +84,10 @@ pub fn texts(eu_dir: &Path, step: usize) -> (Vec<String>, Vec<(String, Vec<u8>)>
         }
     }
     let mut eu = Vec::new();
-    let mut files = Vec::new();
-    collect_json(eu_dir, &mut files);
-    files.sort();
-    for (i, path) in files.iter().enumerate() {
+    for (i, (_, json)) in samples::eu_test_cases(eu_dir).iter().enumerate() {
         if i % step.max(1) != 0 {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-            continue;
-        };
         let (Some(prefix), Some(png)) = (json["PREFIX"].as_str(), json["2DCODE"].as_str()) else {
             continue;
         };
@@ -111,20 +102,6 @@ pub fn texts(eu_dir: &Path, step: usize) -> (Vec<String>, Vec<(String, Vec<u8>)>
         eu.push((prefix.to_string(), png));
     }
     (ours, eu)
-}
-
-fn collect_json(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_json(&p, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
-            out.push(p);
-        }
-    }
 }
 
 /// Every class for every text: the published EU images as they are, and

@@ -23,17 +23,6 @@ struct Vector {
     now: time::OffsetDateTime,
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
-            out.push(p);
-        }
-    }
-}
-
 /// Whether our pipeline finds the signature good (what dgc's verdict is
 /// about); the verdict may still refuse the content after it.
 fn signature_ok(v: &Vector) -> bool {
@@ -55,20 +44,11 @@ fn main() {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/interop/eu-dcc")
         });
-    let mut files = Vec::new();
-    walk(&dir, &mut files);
-    files.sort();
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut classes: [(Algorithm, Vec<Vector>); 2] =
         [(Algorithm::Es256, vec![]), (Algorithm::Ps256, vec![])];
     let (mut disagree, mut both_refuse) = (0, 0);
-    for file in files {
-        let Some(json) = std::fs::read_to_string(&file)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        else {
-            continue;
-        };
+    for (file, json) in wallet_core::samples::eu_test_cases(&dir) {
         let (Some(text), Some(cert), Some(clock)) = (
             json["PREFIX"].as_str(),
             json["TESTCTX"]["CERTIFICATE"].as_str(),
