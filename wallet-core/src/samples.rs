@@ -345,3 +345,24 @@ pub fn eu_test_dscs(eu_dcc: &std::path::Path) -> Vec<String> {
         .collect();
     distinct.into_iter().collect()
 }
+
+/// A grey image (`side` × `side`, one byte a pixel) of three QR finder
+/// patterns a pixel apart and nothing else: the crafted input that made rqrr
+/// assert (`scan >= 1`: it groups them into a grid with no timing pattern).
+pub fn finders_without_timing(side: usize, module: usize) -> Vec<u8> {
+    let mut img = vec![255u8; side * side];
+    let d = 7 * module + 1;
+    for (x0, y0) in [(10, 10), (10 + d, 10), (10, 10 + d)] {
+        for y in 0..7 * module {
+            for x in 0..7 * module {
+                let (mx, my) = (x / module, y / module);
+                let ring = mx == 0 || my == 0 || mx == 6 || my == 6;
+                let core = (2..=4).contains(&mx) && (2..=4).contains(&my);
+                if ring || core {
+                    img[(y0 + y) * side + x0 + x] = 0;
+                }
+            }
+        }
+    }
+    img
+}
