@@ -60,16 +60,28 @@ fn bad_images_are_named() {
 #[cfg(feature = "qr-read")]
 #[test]
 fn oversized_dimensions_are_refused_before_decoding() {
-    // A valid PNG header claiming 100000 x 100000 pixels.
+    // A PNG header claiming 100000 x 100000 pixels; its CRC is left wrong,
+    // which must also give an error rather than a panic.
+    let bytes = png_claiming(100_000, 100_000, false);
+    assert!(matches!(read_image(&bytes), Err(QrError::Image(_))));
+}
+
+/// A 1 x 1 grey PNG whose header (IHDR, bytes 16..24) claims `width` x
+/// `height`, with the chunk's CRC mended or not.
+#[cfg(feature = "qr-read")]
+fn png_claiming(width: u32, height: u32, mend_crc: bool) -> Vec<u8> {
     let img: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(1, 1, Luma([0]));
     let mut png = Cursor::new(Vec::new());
     img.write_to(&mut png, ImageFormat::Png).unwrap();
     let mut bytes = png.into_inner();
-    // IHDR width/height are at bytes 16..24; the CRC will be wrong, which
-    // must also give an error rather than a panic.
-    bytes[16..20].copy_from_slice(&100_000u32.to_be_bytes());
-    bytes[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-    assert!(matches!(read_image(&bytes), Err(QrError::Image(_))));
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    if mend_crc {
+        let mut crc = flate2::Crc::new();
+        crc.update(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    }
+    bytes
 }
 
 #[cfg(feature = "qr-render")]
@@ -81,26 +93,8 @@ fn too_long_text_is_refused() {
     ));
 }
 
-/// Three finder patterns a pixel apart and nothing else: rqrr groups them
-/// into a grid with no timing pattern and asserts (`scan >= 1`).
 #[cfg(feature = "qr-scan")]
-fn finders_without_timing(side: usize, module: usize) -> Vec<u8> {
-    let mut img = vec![255u8; side * side];
-    let d = 7 * module + 1;
-    for (x0, y0) in [(10, 10), (10 + d, 10), (10, 10 + d)] {
-        for y in 0..7 * module {
-            for x in 0..7 * module {
-                let (mx, my) = (x / module, y / module);
-                let ring = mx == 0 || my == 0 || mx == 6 || my == 6;
-                let core = (2..=4).contains(&mx) && (2..=4).contains(&my);
-                if ring || core {
-                    img[(y0 + y) * side + x0 + x] = 0;
-                }
-            }
-        }
-    }
-    img
-}
+use crate::samples::finders_without_timing;
 
 #[cfg(feature = "qr-scan")]
 #[test]
@@ -178,35 +172,11 @@ fn too_many_pixels_are_refused_before_decoding() {
     // 8000 x 8000 is within each side's bound but 64 megapixels: refused from
     // the header, before the 64 MB of pixels (here a tiny, broken stream) are
     // decoded.
-    let img: ImageBuffer<Luma<u8>, Vec<u8>> = ImageBuffer::from_pixel(1, 1, Luma([0]));
-    let mut png = Cursor::new(Vec::new());
-    img.write_to(&mut png, ImageFormat::Png).unwrap();
-    let mut bytes = png.into_inner();
-    bytes[16..20].copy_from_slice(&8000u32.to_be_bytes());
-    bytes[20..24].copy_from_slice(&8000u32.to_be_bytes());
-    let crc = crc32(&bytes[12..29]);
-    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    let bytes = png_claiming(8000, 8000, true);
     assert_eq!(
         read_image(&bytes),
         Err(QrError::Image(
             "image has 64000000 pixels, more than the 40000000 allowed".into()
         ))
     );
-}
-
-/// CRC-32 (PNG's), to mend a chunk the test edits.
-#[cfg(feature = "qr-read")]
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
