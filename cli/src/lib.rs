@@ -29,15 +29,17 @@ pub enum SyncFromError {
     Sync(#[from] SyncError),
 }
 
-/// Syncs from an issuer URL (`--from`) or a folder (`--from-dir`).
+/// Syncs from an issuer URL (`--from`) or a folder (`--from-dir`) at `now`
+/// (unix seconds: anchors that handed over before it are dropped).
 pub fn sync_from(
     cache: &Cache,
     url: Option<&str>,
     dir: Option<&Path>,
+    now: i64,
 ) -> Result<SyncReport, SyncFromError> {
     Ok(match (url, dir) {
-        (Some(url), _) => sync::sync(cache, &http::HttpSource::new(url)?)?,
-        (None, Some(dir)) => sync::sync(cache, &DirSource(dir.to_path_buf()))?,
+        (Some(url), _) => sync::sync(cache, &http::HttpSource::new(url)?, now)?,
+        (None, Some(dir)) => sync::sync(cache, &DirSource(dir.to_path_buf()), now)?,
         (None, None) => return Err(SyncFromError::NoSource),
     })
 }

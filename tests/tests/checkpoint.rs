@@ -32,6 +32,7 @@ fn publish(dir: &Path, data: &Path, version: u64, revoked: &[&str]) {
             "CN",
             KeyUse::credentials(),
         )],
+        handovers: Vec::new(),
     };
     std::fs::write(dir.join("trust-list.cose"), list.sign(&anchor)).unwrap();
     let revocations = RevocationList::new(

@@ -220,7 +220,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
         } => {
             let cache = cache(store)?;
-            let report = health_cli::sync_from(&cache, from.as_deref(), from_dir.as_deref())?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let report = health_cli::sync_from(&cache, from.as_deref(), from_dir.as_deref(), now)?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");

@@ -31,7 +31,14 @@ use wallet_core::storage::Memory;
 
 static INPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 static OUTPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-static FILES: Mutex<Option<HashMap<Published, Vec<u8>>>> = Mutex::new(None);
+/// What the host fetched of each file: its body and ETag, or a 304.
+static FILES: Mutex<Option<HashMap<Published, Got>>> = Mutex::new(None);
+
+#[derive(Clone)]
+enum Got {
+    Body(Vec<u8>, Option<String>),
+    Unchanged,
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -65,12 +72,35 @@ fn at(now: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The files the host fetched, as a sync source.
+/// The files the host fetched, as a sync source: it asked for each with
+/// the ETag held (`etag`), and gave the body (`fetched`, `fetched_etag`)
+/// or said the server answered 304 (`unchanged`).
 struct Fetched;
+
+impl Fetched {
+    fn got(file: Published) -> Option<Got> {
+        lock(&FILES).as_ref().and_then(|f| f.get(&file).cloned())
+    }
+}
 
 impl Source for Fetched {
     fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
-        Ok(lock(&FILES).as_ref().and_then(|f| f.get(&file).cloned()))
+        Ok(match Fetched::got(file) {
+            Some(Got::Body(bytes, _)) => Some(bytes),
+            _ => None,
+        })
+    }
+    fn fetch_if_changed(
+        &self,
+        file: Published,
+        _since: Option<u64>,
+        _etag: Option<&str>,
+    ) -> Result<sync::Fetched, SourceError> {
+        Ok(match Fetched::got(file) {
+            Some(Got::Body(bytes, etag)) => sync::Fetched::Body { bytes, etag },
+            Some(Got::Unchanged) => sync::Fetched::Unchanged,
+            None => sync::Fetched::Missing,
+        })
     }
     fn describe(&self) -> String {
         "fetch".into()
@@ -102,26 +132,73 @@ pub extern "C" fn pin() -> usize {
     answer(result.err().unwrap_or_default())
 }
 
-/// Keeps the input as one fetched file (0 trust list, 1 revocations, 2 rules, 3 exposures).
-#[no_mangle]
-pub extern "C" fn fetched(file: u32) -> usize {
-    let file = match file {
+fn published(file: u32) -> Published {
+    match file {
         0 => Published::TrustList,
         1 => Published::Revocations,
         2 => Published::Rules,
         _ => Published::Exposures,
-    };
+    }
+}
+
+/// Answers what to fetch, a line each: the file's path below the issuer's
+/// URL (with `?since=N` for revocations) and the ETag to send as
+/// `If-None-Match` (empty when none is held).
+#[no_mangle]
+pub extern "C" fn plan() -> usize {
+    let d = device();
+    let result = sync::plan(&d.cache).map_err(|e| e.to_string());
+    let lines = result.and_then(|files| {
+        let mut out = String::new();
+        for (file, since) in files {
+            let etag = d.cache.etag(file.file_name()).map_err(|e| e.to_string())?;
+            let path = match since {
+                Some(v) => format!("{}?since={v}", file.api_path()),
+                None => file.api_path().to_string(),
+            };
+            out.push_str(&format!("{path} {}\n", etag.unwrap_or_default()));
+        }
+        Ok(out)
+    });
+    answer(lines.unwrap_or_else(|e| e))
+}
+
+/// Keeps the input as one fetched file's body (0 trust list, 1
+/// revocations, 2 rules, 3 exposures).
+#[no_mangle]
+pub extern "C" fn fetched(file: u32) -> usize {
     lock(&FILES)
         .get_or_insert_with(HashMap::new)
-        .insert(file, lock(&INPUT).clone());
+        .insert(published(file), Got::Body(lock(&INPUT).clone(), None));
     0
 }
 
-/// Installs the fetched files; answers the report.
+/// The input is the ETag the server gave with the body just kept.
 #[no_mangle]
-pub extern "C" fn sync() -> usize {
+pub extern "C" fn fetched_etag(file: u32) -> usize {
+    if let Some(Got::Body(_, etag)) = lock(&FILES)
+        .get_or_insert_with(HashMap::new)
+        .get_mut(&published(file))
+    {
+        *etag = Some(text());
+    }
+    0
+}
+
+/// The server answered 304: the copy held is current.
+#[no_mangle]
+pub extern "C" fn unchanged(file: u32) -> usize {
+    lock(&FILES)
+        .get_or_insert_with(HashMap::new)
+        .insert(published(file), Got::Unchanged);
+    0
+}
+
+/// Installs the fetched files at `now`; answers the report.
+#[no_mangle]
+pub extern "C" fn sync(now: i64) -> usize {
     let d = device();
-    let mut out = match sync::sync(&d.cache, &Fetched) {
+    let mut out = match sync::sync(&d.cache, &Fetched, now) {
         Ok(r) => {
             let mut s = r.describe();
             for refused in &r.refused {
@@ -131,11 +208,8 @@ pub extern "C" fn sync() -> usize {
         }
         Err(e) => e.to_string(),
     };
-    if let Some(bytes) = lock(&FILES)
-        .as_ref()
-        .and_then(|f| f.get(&Published::Exposures))
-    {
-        if let Err(e) = d.cache.install_exposures(bytes) {
+    if let Some(Got::Body(bytes, _)) = Fetched::got(Published::Exposures) {
+        if let Err(e) = d.cache.install_exposures(&bytes) {
             out.push_str(&e.to_string());
         }
     }

@@ -140,6 +140,19 @@ pub fn anchor_key() -> SigningKey {
     SigningKey::ed25519_from_seed(&seed)
 }
 
+/// The spec's next trust anchors, for the hand-over vectors: Ed25519 seed
+/// bytes `0xc0 + n·0x20`, `0xc1 + n·0x20`, … (n = 0: c0…df, the anchor the
+/// sample anchor hands over to; n = 1: e0…ff, the one after it).
+pub fn next_anchor_key(n: u8) -> SigningKey {
+    let mut seed = [0u8; 32];
+    for (i, b) in seed.iter_mut().enumerate() {
+        *b = 0xc0u8
+            .wrapping_add(n.wrapping_mul(0x20))
+            .wrapping_add(i as u8);
+    }
+    SigningKey::ed25519_from_seed(&seed)
+}
+
 /// The anchor's public half, as a checkpoint pins it.
 pub fn anchor() -> IssuerKey {
     IssuerKey::from_public_key(anchor_key().public_key(), "trust anchor")
@@ -175,6 +188,7 @@ pub fn trust_list() -> TrustList {
                 vec![KeyUse::Test, KeyUse::Vaccination, KeyUse::Recovery],
             ),
         ],
+        handovers: Vec::new(),
     }
 }
 

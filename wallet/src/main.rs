@@ -302,7 +302,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Sync { from, from_dir } => {
-            let report = health_cli::sync_from(&ctx.cache, from.as_deref(), from_dir.as_deref())?;
+            let report = health_cli::sync_from(
+                &ctx.cache,
+                from.as_deref(),
+                from_dir.as_deref(),
+                ctx.now.unix_timestamp(),
+            )?;
             print!("{}", report.describe());
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");

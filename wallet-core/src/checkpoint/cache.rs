@@ -2,7 +2,8 @@
 //! folder on disk, or memory a browser saves):
 //!
 //! ```text
-//! anchors.pem        pinned trust-anchor public keys (PEM, one or more)
+//! anchors.pem        pinned trust-anchor public keys (PEM, one or more), and
+//!                    the anchor hand-overs applied (`ANCHOR HANDOVER` blocks)
 //! trust-list.cose    the signed trust list, as downloaded
 //! revocations.state  the revocation list held: see below
 //! rules.cose         the signed rule set, as downloaded
@@ -27,6 +28,7 @@ use crate::keys::dsc_list::{read_dsc_list, ListKey, ListedCertificate, MAX_DSC_L
 use crate::keys::{IssuerKey, PublicKey};
 use crate::signed::exposures::ExposureList;
 use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
+use crate::signed::handover::AnchorSet;
 use crate::signed::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::signed::rules::RuleSet;
 use crate::signed::trust::{TrustChange, TrustStore};
@@ -139,14 +141,26 @@ impl Cache {
         Ok(self.store.write(name, bytes)?)
     }
 
-    /// Pins the trust anchors (replacing any pinned before).
+    /// Pins the trust anchors (replacing any pinned before, and forgetting
+    /// the hand-overs applied to them).
     pub fn pin_anchors(&self, anchors: &[PublicKey]) -> Result<(), CacheError> {
-        let pem: String = anchors.iter().map(PublicKey::to_pem).collect();
-        self.write(ANCHORS_FILE, pem.as_bytes())
+        let keys = anchors
+            .iter()
+            .map(|k| IssuerKey::from_public_key(k.clone(), "trust anchor"));
+        self.write_anchors(&AnchorSet::new(keys.collect()))
+    }
+
+    fn write_anchors(&self, set: &AnchorSet) -> Result<(), CacheError> {
+        self.write(ANCHORS_FILE, set.to_pem().as_bytes())
     }
 
     /// The pinned trust anchors.
     pub fn anchors(&self) -> Result<Vec<IssuerKey>, CacheError> {
+        Ok(self.anchor_set()?.keys().to_vec())
+    }
+
+    /// The pinned trust anchors and the hand-overs applied to reach them.
+    pub fn anchor_set(&self) -> Result<AnchorSet, CacheError> {
         let path = self.path(ANCHORS_FILE);
         let bytes = self.read(ANCHORS_FILE)?.ok_or(CacheError::Missing {
             what: "pinned trust anchor",
@@ -157,22 +171,7 @@ impl Cache {
             path: path.clone(),
             why: "not UTF-8 PEM text".into(),
         })?;
-        let end = "-----END PUBLIC KEY-----";
-        let mut anchors = Vec::new();
-        for block in text.split_inclusive(end).filter(|b| b.contains(end)) {
-            let key = PublicKey::from_pem(block).map_err(|e| CacheError::BadKey {
-                path: path.clone(),
-                why: e.to_string(),
-            })?;
-            anchors.push(IssuerKey::from_public_key(key, "trust anchor"));
-        }
-        if anchors.is_empty() {
-            return Err(CacheError::BadKey {
-                path,
-                why: "holds no PEM public key".into(),
-            });
-        }
-        Ok(anchors)
+        AnchorSet::from_pem(&text).map_err(|why| CacheError::BadKey { path, why })
     }
 
     /// Adds an EU DSC certificate (PEM or base64 DER) to the local trust.
@@ -353,7 +352,7 @@ impl Cache {
     }
 
     fn trust_store_with(&self, list: bool) -> Result<TrustStore, CacheError> {
-        let mut store = TrustStore::new(self.anchors()?);
+        let mut store = TrustStore::with_anchors(self.anchor_set()?);
         let held = if list {
             self.read(TRUST_LIST_FILE)?
         } else {
@@ -393,11 +392,34 @@ impl Cache {
             Err(CacheError::Corrupt { .. }) => self.trust_store_with(false)?,
             other => other?,
         };
+        let before = store.anchor_set().clone();
         let change = store.install(bytes)?;
+        // The anchors first: a crash before the list is written leaves the
+        // next anchor pinned and the old list, which the next sync replaces.
+        if *store.anchor_set() != before {
+            self.write_anchors(store.anchor_set())?;
+        }
         if !change.is_unchanged() {
             self.write(TRUST_LIST_FILE, bytes)?;
         }
         Ok(change)
+    }
+
+    /// Drops the pinned anchors that handed over before `now`, except the
+    /// one that signed the trust list held (it must go on verifying it).
+    /// Returns their kids (hex).
+    pub fn retire_anchors(&self, now: i64) -> Result<Vec<String>, CacheError> {
+        let mut store = match self.trust_store() {
+            // A damaged list is replaced by the next sync; until then keep
+            // every anchor.
+            Err(CacheError::Corrupt { .. }) => return Ok(Vec::new()),
+            other => other?,
+        };
+        let dropped = store.retire_anchors(now);
+        if !dropped.is_empty() {
+            self.write_anchors(store.anchor_set())?;
+        }
+        Ok(dropped)
     }
 
     /// The revocation list held, verified against `trust`; `None` if none yet.

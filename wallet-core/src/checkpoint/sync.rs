@@ -213,12 +213,17 @@ pub struct SyncReport {
     pub refused: Vec<Refused>,
     /// Bytes of file bodies received from the source.
     pub received: u64,
+    /// Trust anchors (kids, hex) dropped: they handed over to the next
+    /// anchor, and the list held is signed by another.
+    pub anchors_dropped: Vec<String>,
 }
 
 /// Installs the files `source` has into `cache`: the trust list (which the
 /// source must have), then revocations (asking for a delta from the version
-/// held) and rules, each checked against the trust list now held.
-pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError> {
+/// held) and rules, each checked against the trust list now held. Anchors
+/// that handed over before `now` are dropped once the list held is signed
+/// by their successor.
+pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     let trust_etag = cache.etag(Published::TrustList.file_name())?;
     match source.fetch_if_changed(Published::TrustList, None, trust_etag.as_deref())? {
@@ -243,6 +248,7 @@ pub fn sync(cache: &Cache, source: &impl Source) -> Result<SyncReport, SyncError
             }
         }
     }
+    report.anchors_dropped = cache.retire_anchors(now)?;
     // Loaded once: its version asks for a delta, and the delta builds on it.
     let trust = cache.trust_store()?;
     let held = cache.held_revocations(&trust)?;
@@ -380,6 +386,15 @@ impl SyncReport {
                 t.removed.len(),
                 kid_list(&t.removed),
             );
+            for kid in &t.anchors_pinned {
+                let _ = writeln!(
+                    out,
+                    "trust anchor: {kid} pinned (handed over to by the anchor held)"
+                );
+            }
+        }
+        for kid in &self.anchors_dropped {
+            let _ = writeln!(out, "trust anchor: {kid} dropped (it handed over)");
         }
         if let Some(r) = &self.revocations {
             let _ = writeln!(

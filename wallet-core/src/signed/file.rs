@@ -164,6 +164,11 @@ impl Body {
         }
     }
 
+    /// A body of a signed statement that is not one of the [`FileType`]s.
+    pub(crate) fn named(file: &'static str, map: Vec<(Value, Value)>) -> Body {
+        Body { file, map }
+    }
+
     /// An error about `field` of this file.
     pub fn error(&self, field: &str, why: impl Into<String>) -> SignedFileError {
         SignedFileError::Field {
@@ -244,6 +249,12 @@ pub(crate) fn sign(header: &Header, fields: Vec<(&str, Value)>, key: &SigningKey
         (Value::from("next_update"), Value::from(header.next_update)),
     ];
     map.extend(fields.into_iter().map(|(k, v)| (Value::from(k), v)));
+    sign_map(map, key)
+}
+
+/// Signs a CBOR map with text keys as a tagged COSE_Sign1 whose protected
+/// header holds the key's algorithm and kid.
+pub(crate) fn sign_map(map: Vec<(Value, Value)>, key: &SigningKey) -> Vec<u8> {
     let protected = Headers {
         alg: Some(key.algorithm().cose_id()),
         kid: Some(key.kid().to_vec()),
@@ -296,6 +307,42 @@ pub(crate) fn open(
     signers: &[&IssuerKey],
 ) -> Result<Opened, SignedFileError> {
     let file = expected.name();
+    let (payload, kid) = verify(cose, file, signers)?;
+    let digest: [u8; 32] = Sha256::digest(&payload).into();
+    let map = payload_map(payload, file)?;
+    let body = Body::new(expected, map);
+    let found = body.text("type")?;
+    if found != file {
+        return Err(SignedFileError::WrongType {
+            expected: file,
+            found: found.to_string(),
+        });
+    }
+    let header = Header {
+        file_type: expected,
+        version: body.uint("version")?,
+        issued_at: body.time("issued")?,
+        next_update: body.time("next_update")?,
+    };
+    if header.next_update < header.issued_at {
+        return Err(body.error("next_update", "is before \"issued\""));
+    }
+    Ok(Opened {
+        header,
+        signer: kid,
+        digest,
+        body,
+    })
+}
+
+/// Checks a COSE_Sign1's signature against `signers` (the keys with its
+/// kid that may sign it, each bound to its algorithm) and returns the
+/// payload it covers and the kid. `file` names it in errors.
+pub(crate) fn verify(
+    cose: CoseSign1,
+    file: &'static str,
+    signers: &[&IssuerKey],
+) -> Result<(Vec<u8>, Vec<u8>), SignedFileError> {
     let malformed = |why: String| SignedFileError::Malformed { file, why };
     let (Some(kid), Some(alg)) = (cose.protected.kid.clone(), cose.protected.alg) else {
         return Err(malformed(
@@ -326,9 +373,15 @@ pub(crate) fn open(
             why: why.to_string(),
         });
     }
-    // The signature holds; parse what it covers.
-    let payload = cose.payload;
-    let digest: [u8; 32] = Sha256::digest(&payload).into();
+    Ok((cose.payload, kid))
+}
+
+/// A payload as a CBOR map with unique keys (bounded like a signed file).
+pub(crate) fn payload_map(
+    payload: Vec<u8>,
+    file: &'static str,
+) -> Result<Vec<(Value, Value)>, SignedFileError> {
+    let malformed = |why: String| SignedFileError::Malformed { file, why };
     let value = cbor::decode_limited(&payload, MAX_SIGNED_FILE)
         .map_err(|e| malformed(format!("payload: {e}")))?;
     drop(payload);
@@ -336,29 +389,7 @@ pub(crate) fn open(
         return Err(malformed("payload is not a CBOR map".into()));
     };
     cbor::check_unique_keys(&map).map_err(|e| malformed(format!("payload: {e}")))?;
-    let body = Body::new(expected, map);
-    let found = body.text("type")?;
-    if found != file {
-        return Err(SignedFileError::WrongType {
-            expected: file,
-            found: found.to_string(),
-        });
-    }
-    let header = Header {
-        file_type: expected,
-        version: body.uint("version")?,
-        issued_at: body.time("issued")?,
-        next_update: body.time("next_update")?,
-    };
-    if header.next_update < header.issued_at {
-        return Err(body.error("next_update", "is before \"issued\""));
-    }
-    Ok(Opened {
-        header,
-        signer: kid,
-        digest,
-        body,
-    })
+    Ok(map)
 }
 
 /// Decides whether a newer file may replace the one held: a lower version is

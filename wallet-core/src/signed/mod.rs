@@ -2,7 +2,8 @@
 //! [`trust`] list (which keys may sign what, signed by the pinned anchor),
 //! the [`revocation`] list (full, or a delta from a version held), the
 //! [`rules`] (how long each kind counts, per checkpoint profile) and the
-//! [`exposures`] list (venues and time windows, for wallets).
+//! [`exposures`] list (venues and time windows, for wallets); and the
+//! [`handover`] statements by which one trust anchor passes trust to the next.
 //!
 //! [`mod@file`] is what they share: a COSE_Sign1 over a CBOR map whose type,
 //! version, issue and next-update times are inside the signature, and the
@@ -11,6 +12,7 @@
 
 pub mod exposures;
 pub mod file;
+pub mod handover;
 pub mod revocation;
 pub mod rules;
 pub mod trust;

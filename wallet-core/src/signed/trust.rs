@@ -5,6 +5,7 @@
 //! trust_list = signed_file .within {
 //!   "type": "trust-list",
 //!   "keys": [* key_entry],
+//!   ? "handovers": [* bstr],   ; anchor hand-over statements, oldest first
 //! }
 //! key_entry = {
 //!   "kid": bstr .size 8,       ; SHA-256(spki)[0..8], or SHA-256(certificate)[0..8]
@@ -22,12 +23,17 @@
 //! Rotation needs nothing special: a new key is listed (with `not_before`)
 //! before it signs anything, and a retired key stays listed, verifying what
 //! it signed, until its `not_after`.
+//!
+//! The anchor itself is rotated by a hand-over ([`super::handover`]): the
+//! statements a list carries may lead from an anchor the device pinned to
+//! the one that signed the list.
 
 use crate::credential::CredentialKind;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
 use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, SigningKey};
 use crate::signed::file::{self as signed, Body, FileType, Header, Opened, SignedFileError};
+use crate::signed::handover::{self, AnchorSet, MAX_HANDOVER, MAX_HANDOVERS};
 use crate::wire::cbor::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -317,6 +323,9 @@ pub struct TrustList {
     pub issued_at: i64,
     pub next_update: i64,
     pub keys: Vec<ListedKey>,
+    /// Anchor hand-over statements, as signed, oldest first
+    /// ([`super::handover`]).
+    pub handovers: Vec<Vec<u8>>,
 }
 
 impl TrustList {
@@ -332,7 +341,12 @@ impl TrustList {
     /// Signs the list with the trust anchor's private key.
     pub fn sign(&self, anchor: &SigningKey) -> Vec<u8> {
         let keys = Value::Array(self.keys.iter().map(ListedKey::to_cbor).collect());
-        signed::sign(&self.header(), vec![("keys", keys)], anchor)
+        let mut fields = vec![("keys", keys)];
+        if !self.handovers.is_empty() {
+            let statements = self.handovers.iter().cloned().map(Value::Bytes);
+            fields.push(("handovers", Value::Array(statements.collect())));
+        }
+        signed::sign(&self.header(), fields, anchor)
     }
 
     /// Checks a signed trust list against the pinned anchors and reads it.
@@ -340,8 +354,25 @@ impl TrustList {
         bytes: &[u8],
         anchors: &[IssuerKey],
     ) -> Result<(TrustList, [u8; 32]), SignedFileError> {
+        let mut set = AnchorSet::new(anchors.to_vec());
+        let (list, digest, _) = TrustList::open_following(bytes, &mut set)?;
+        Ok((list, digest))
+    }
+
+    /// Checks a signed trust list against `anchors`, first following the
+    /// hand-overs it carries when its signer is not pinned, then applying
+    /// those it carries (so `anchors` may gain the next anchor). Returns the
+    /// list, its digest and its signer's kid. On error `anchors` is unchanged.
+    pub fn open_following(
+        bytes: &[u8],
+        anchors: &mut AnchorSet,
+    ) -> Result<(TrustList, [u8; 32], Vec<u8>), SignedFileError> {
         let (cose, kid) = signed::peek(bytes, FileType::TrustList)?;
-        let signers: Vec<&IssuerKey> = anchors.iter().filter(|a| a.kid == kid).collect();
+        let mut next = anchors.clone();
+        if !next.keys().iter().any(|a| a.kid == kid) {
+            next.apply(&handover::unverified_statements(&cose.payload))?;
+        }
+        let signers: Vec<&IssuerKey> = next.keys().iter().filter(|a| a.kid == kid).collect();
         if signers.is_empty() {
             return Err(SignedFileError::UnknownSigner {
                 file: FILE,
@@ -350,7 +381,9 @@ impl TrustList {
         }
         let opened = signed::open(cose, FileType::TrustList, &signers)?;
         let list = TrustList::from_opened(&opened)?;
-        Ok((list, opened.digest))
+        next.apply(&list.handovers)?;
+        *anchors = next;
+        Ok((list, opened.digest, opened.signer))
     }
 
     fn from_opened(opened: &Opened) -> Result<TrustList, SignedFileError> {
@@ -374,11 +407,38 @@ impl TrustList {
             }
             keys.push(k);
         }
+        let mut handovers = Vec::new();
+        if opened.body.get("handovers").is_some() {
+            let items = opened.body.array("handovers")?;
+            if items.len() > MAX_HANDOVERS {
+                return Err(opened.body.error(
+                    "handovers",
+                    format!(
+                        "holds {} statements, more than the {MAX_HANDOVERS} allowed",
+                        items.len()
+                    ),
+                ));
+            }
+            for (i, v) in items.iter().enumerate() {
+                let field = format!("handovers[{i}]");
+                match v {
+                    Value::Bytes(b) if b.len() <= MAX_HANDOVER => handovers.push(b.clone()),
+                    Value::Bytes(b) => {
+                        return Err(opened.body.error(
+                            &field,
+                            format!("is {} bytes, more than the {MAX_HANDOVER} allowed", b.len()),
+                        ))
+                    }
+                    _ => return Err(opened.body.error(&field, "is not a byte string")),
+                }
+            }
+        }
         Ok(TrustList {
             version: opened.header.version,
             issued_at: opened.header.issued_at,
             next_update: opened.header.next_update,
             keys,
+            handovers,
         })
     }
 }
@@ -392,6 +452,8 @@ pub struct TrustChange {
     pub added: Vec<String>,
     /// Kids (hex) listed before and not now.
     pub removed: Vec<String>,
+    /// Trust anchors (kids, hex) pinned by the hand-overs the list carries.
+    pub anchors_pinned: Vec<String>,
 }
 
 impl TrustChange {
@@ -404,8 +466,10 @@ impl TrustChange {
 /// (EU DSC certificates): everything a checkpoint checks signatures with.
 #[derive(Clone, Debug)]
 pub struct TrustStore {
-    anchors: Vec<IssuerKey>,
+    anchors: AnchorSet,
     list: Option<(TrustList, [u8; 32])>,
+    /// The kid of the anchor that signed the list held.
+    list_signer: Vec<u8>,
     local: Vec<IssuerKey>,
     index: KeySet,
 }
@@ -413,16 +477,34 @@ pub struct TrustStore {
 impl TrustStore {
     /// A store that trusts nothing yet but the anchors' signature on a list.
     pub fn new(anchors: Vec<IssuerKey>) -> TrustStore {
+        TrustStore::with_anchors(AnchorSet::new(anchors))
+    }
+
+    /// A store on anchors that may have followed hand-overs.
+    pub fn with_anchors(anchors: AnchorSet) -> TrustStore {
         TrustStore {
             anchors,
             list: None,
+            list_signer: Vec::new(),
             local: Vec::new(),
             index: KeySet::new(),
         }
     }
 
     pub fn anchors(&self) -> &[IssuerKey] {
+        self.anchors.keys()
+    }
+
+    /// The anchors and the hand-overs applied to reach them.
+    pub fn anchor_set(&self) -> &AnchorSet {
         &self.anchors
+    }
+
+    /// Drops the anchors that handed over before `now`, except the one that
+    /// signed the list held. Returns their kids (hex).
+    pub fn retire_anchors(&mut self, now: i64) -> Vec<String> {
+        let dropped = self.anchors.retire(now, &self.list_signer);
+        dropped.iter().map(hex::encode).collect()
     }
 
     pub fn list(&self) -> Option<&TrustList> {
@@ -433,7 +515,8 @@ impl TrustStore {
     /// current one. A bad signature, an unknown anchor or a lower version
     /// (rollback) is refused and the current list stays.
     pub fn install(&mut self, bytes: &[u8]) -> Result<TrustChange, SignedFileError> {
-        let (list, digest) = TrustList::open(bytes, &self.anchors)?;
+        let mut anchors = self.anchors.clone();
+        let (list, digest, signer) = TrustList::open_following(bytes, &mut anchors)?;
         let held = self.list.as_ref().map(|(l, d)| (l.version, &d[..]));
         let changed = signed::check_succession(FileType::TrustList, held, (list.version, &digest))?;
         let before: Vec<&[u8]> = self
@@ -458,9 +541,17 @@ impl TrustStore {
                 .filter(|k| !after_set.contains(*k))
                 .map(hex::encode)
                 .collect(),
+            anchors_pinned: anchors
+                .keys()
+                .iter()
+                .filter(|k| !self.anchors.keys().contains(k))
+                .map(|k| hex::encode(&k.kid))
+                .collect(),
         };
+        self.anchors = anchors;
         if changed {
             self.list = Some((list, digest));
+            self.list_signer = signer;
             self.reindex();
         }
         Ok(change)
@@ -501,7 +592,12 @@ impl TrustStore {
         file: FileType,
         kid: &[u8],
     ) -> Result<Vec<&IssuerKey>, SignedFileError> {
-        let mut signers: Vec<&IssuerKey> = self.anchors.iter().filter(|a| a.kid == kid).collect();
+        let mut signers: Vec<&IssuerKey> = self
+            .anchors
+            .keys()
+            .iter()
+            .filter(|a| a.kid == kid)
+            .collect();
         let listed: Vec<&ListedKey> = self
             .list()
             .into_iter()
@@ -538,7 +634,7 @@ impl TrustStore {
     pub fn open_file(&self, bytes: &[u8], file: FileType) -> Result<Opened, SignedFileError> {
         let (cose, kid) = signed::peek(bytes, file)?;
         let signers = self.file_signers(file, &kid)?;
-        let anchor_signed = signers.iter().any(|s| self.anchors.contains(s));
+        let anchor_signed = signers.iter().any(|s| self.anchors.keys().contains(s));
         let opened = signed::open(cose, file, &signers)?;
         if !anchor_signed && !signers.iter().any(|k| k.valid_at(opened.header.issued_at)) {
             return Err(SignedFileError::SignerNotAllowed {

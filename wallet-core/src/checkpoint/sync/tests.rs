@@ -6,6 +6,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The clock of these syncs: the sample files are current then.
+const NOW: i64 = 1_780_000_000;
+
 /// What a browser's source does: files in memory, answering a revocations
 /// request from an older version with a delta, and remembering what it was
 /// asked for.
@@ -70,7 +73,7 @@ fn source() -> Centre {
 fn a_first_sync_installs_everything_and_a_second_changes_nothing() {
     let (store, cache) = pinned();
     let src = source();
-    let report = sync(&cache, &src).unwrap();
+    let report = sync(&cache, &src, NOW).unwrap();
     assert!(report.refused.is_empty(), "{:?}", report.refused);
     assert_eq!(
         report.describe(),
@@ -94,7 +97,7 @@ fn a_first_sync_installs_everything_and_a_second_changes_nothing() {
     assert_eq!(held["rules.cose"], src.files[&Published::Rules]);
     assert!(cache.load().is_ok());
 
-    let again = sync(&cache, &src).unwrap();
+    let again = sync(&cache, &src, NOW).unwrap();
     assert!(again
         .describe()
         .contains("trust list: version 1 (unchanged)"));
@@ -121,10 +124,10 @@ fn the_plan_asks_for_what_sync_will_and_names_the_version_held() {
         ]
     );
     let src = source();
-    sync(&cache, &src).unwrap();
+    sync(&cache, &src, NOW).unwrap();
     assert_eq!(plan(&cache).unwrap()[1], (Published::Revocations, Some(1)));
     // What sync asked for, the second time, is the plan.
-    sync(&cache, &src).unwrap();
+    sync(&cache, &src, NOW).unwrap();
     let asked = src.asked.borrow();
     assert_eq!(asked[asked.len() - 3..], plan(&cache).unwrap()[..]);
 }
@@ -133,12 +136,12 @@ fn the_plan_asks_for_what_sync_will_and_names_the_version_held() {
 fn a_delta_is_asked_for_and_applied() {
     let (_store, cache) = pinned();
     let mut src = source();
-    sync(&cache, &src).unwrap();
+    sync(&cache, &src, NOW).unwrap();
     let anchor = samples::anchor_key();
     let v1 = revocations(1, &[]);
     let v2 = revocations(2, &["a", "b"]);
     src.deltas.insert(1, v1.delta_to(&v2).sign(&anchor));
-    let report = sync(&cache, &src).unwrap();
+    let report = sync(&cache, &src, NOW).unwrap();
     assert!(
         report
             .describe()
@@ -153,7 +156,7 @@ fn a_delta_is_asked_for_and_applied() {
 fn a_refused_file_keeps_the_copy_held_and_is_named() {
     let (store, cache) = pinned();
     let mut src = source();
-    sync(&cache, &src).unwrap();
+    sync(&cache, &src, NOW).unwrap();
     let before = store.files();
     let rogue = crate::keys::SigningKey::ed25519_from_seed(&[0x99; 32]);
     src.files
@@ -162,7 +165,7 @@ fn a_refused_file_keeps_the_copy_held_and_is_named() {
         Published::Revocations,
         revocations(0, &[]).sign(&samples::anchor_key()),
     );
-    let report = sync(&cache, &src).unwrap();
+    let report = sync(&cache, &src, NOW).unwrap();
     let refused: Vec<String> = report.refused.iter().map(ToString::to_string).collect();
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert!(
@@ -181,7 +184,7 @@ fn a_source_without_the_trust_list_stops_the_sync() {
     let (store, cache) = pinned();
     let mut src = source();
     src.files.remove(&Published::TrustList);
-    let e = sync(&cache, &src).unwrap_err();
+    let e = sync(&cache, &src, NOW).unwrap_err();
     assert_eq!(
         e.to_string(),
         "memory/trust-list.cose: not found: a sync source must have the trust list"
@@ -198,10 +201,10 @@ fn a_sync_folder_without_some_files_says_which() {
         .unwrap();
     let usb = dir.path().join("usb");
     let source = DirSource(usb.clone());
-    let e = sync(&cache, &source).unwrap_err().to_string();
+    let e = sync(&cache, &source, NOW).unwrap_err().to_string();
     assert_eq!(e, format!("{}: no such folder", usb.display()));
     std::fs::create_dir_all(&usb).unwrap();
-    assert!(sync(&cache, &source)
+    assert!(sync(&cache, &source, NOW)
         .unwrap_err()
         .to_string()
         .contains("trust-list.cose"));
@@ -210,7 +213,7 @@ fn a_sync_folder_without_some_files_says_which() {
         samples::trust_list().sign(&samples::anchor_key()),
     )
     .unwrap();
-    let report = sync(&cache, &source).unwrap();
+    let report = sync(&cache, &source, NOW).unwrap();
     assert!(report
         .describe()
         .starts_with("trust list: version 1 (new), 2 key(s) added"));
@@ -303,12 +306,12 @@ impl Source for Conditional {
 fn an_unchanged_source_sends_nothing_and_the_etags_follow_the_files_held() {
     let (store, cache) = pinned();
     let src = Conditional(source());
-    let first = sync(&cache, &src).unwrap();
+    let first = sync(&cache, &src, NOW).unwrap();
     assert!(first.not_modified.is_empty());
     assert!(first.received > 0);
     let held_etags = String::from_utf8(store.files()["etags.txt"].clone()).unwrap();
     assert_eq!(held_etags.lines().count(), 3, "{held_etags}");
-    let again = sync(&cache, &src).unwrap();
+    let again = sync(&cache, &src, NOW).unwrap();
     assert_eq!(
         again.not_modified,
         [
@@ -326,7 +329,7 @@ fn an_unchanged_source_sends_nothing_and_the_etags_follow_the_files_held() {
     changed
         .files
         .insert(Published::Rules, b"not a signed file".to_vec());
-    let third = sync(&cache, &Conditional(changed)).unwrap();
+    let third = sync(&cache, &Conditional(changed), NOW).unwrap();
     assert_eq!(third.refused.len(), 1, "{:?}", third.refused);
     assert_eq!(
         String::from_utf8(store.files()["etags.txt"].clone()).unwrap(),

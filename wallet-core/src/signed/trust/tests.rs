@@ -22,6 +22,7 @@ fn list(version: u64, keys: Vec<ListedKey>) -> TrustList {
         issued_at: samples::published_at(),
         next_update: samples::published_at() + 7 * DAY,
         keys,
+        handovers: Vec::new(),
     }
 }
 
