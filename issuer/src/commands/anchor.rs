@@ -1,12 +1,18 @@
 //! `issuer anchor show`: the anchor's public key as PEM on stdout, what
-//! every verifier and wallet pins.
+//! every verifier and wallet pins. `issuer anchor rotate`: hands the trust
+//! over to a new anchor, so pinned devices follow with no one touching them.
 
 use super::logging::say;
-use anyhow::{bail, Result};
+use super::{duration, now, with_issuer, Place};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use issuer::keystore;
-use issuer::service::{self, folder::ANCHOR_PUBLIC_FILE};
+use issuer::service::{
+    self,
+    folder::{ANCHOR_PUBLIC_FILE, NEXT_ANCHOR_KEY_FILE},
+};
 use std::path::PathBuf;
+use wallet_core::{Algorithm, SigningKey};
 
 #[derive(Args)]
 pub struct AnchorArgs {
@@ -25,10 +31,38 @@ enum AnchorCommand {
         #[arg(long, value_name = "FILE")]
         anchor_key: Option<PathBuf>,
     },
+    /// Make the next trust anchor and hand the trust over to it: the current
+    /// anchor signs a hand-over statement, the next one signs a trust list
+    /// carrying it, and every device that syncs pins the next anchor and
+    /// drops the old one. Prints the next anchor's public key (PEM), for
+    /// devices set up from now on.
+    Rotate {
+        #[command(flatten)]
+        place: Place,
+        /// The current anchor's private key, when it is kept outside the data
+        /// folder (then --next-anchor-key is needed too)
+        #[arg(long, value_name = "FILE")]
+        anchor_key: Option<PathBuf>,
+        /// Where to write the next anchor's private key, when the anchor is
+        /// kept outside the data folder (the file must not exist yet)
+        #[arg(long, value_name = "FILE")]
+        next_anchor_key: Option<PathBuf>,
+        /// How long the trust list the next anchor signs stays current
+        #[arg(long, default_value = "7d")]
+        valid_for: String,
+    },
 }
 
 pub fn run(args: AnchorArgs) -> Result<()> {
-    let AnchorCommand::Show { data, anchor_key } = args.command;
+    let (data, anchor_key) = match args.command {
+        AnchorCommand::Show { data, anchor_key } => (data, anchor_key),
+        AnchorCommand::Rotate {
+            place,
+            anchor_key,
+            next_anchor_key,
+            valid_for,
+        } => return rotate(place, anchor_key, next_anchor_key, &valid_for),
+    };
     let path = anchor_key
         .clone()
         .unwrap_or_else(|| data.join(keystore::ANCHOR_KEY_FILE));
@@ -47,4 +81,74 @@ pub fn run(args: AnchorArgs) -> Result<()> {
     say(&format!("trust anchor kid {}", hex::encode(kid)));
     print!("{}", public.to_pem());
     Ok(())
+}
+
+fn rotate(
+    place: Place,
+    anchor_key: Option<PathBuf>,
+    next_anchor_key: Option<PathBuf>,
+    valid_for: &str,
+) -> Result<()> {
+    let valid_for = duration("--valid-for", valid_for)?;
+    if valid_for < 3600 {
+        bail!("--valid-for: at least 1h");
+    }
+    let data = place.data.clone();
+    // Where the current anchor's key is, and where the next one's goes.
+    let (current_file, next_file, offline) = match (anchor_key, next_anchor_key) {
+        (None, None) => (
+            data.join(keystore::ANCHOR_KEY_FILE),
+            data.join(NEXT_ANCHOR_KEY_FILE),
+            false,
+        ),
+        (Some(current), Some(next)) => (current, next, true),
+        (Some(_), None) => bail!(
+            "--anchor-key: give --next-anchor-key FILE too (where the next anchor's private key is written, beside the current one)"
+        ),
+        (None, Some(_)) => bail!(
+            "--next-anchor-key: only with --anchor-key (an anchor kept in the data folder is rotated in it)"
+        ),
+    };
+    if !current_file.exists() {
+        bail!(
+            "no trust anchor key at {}: pass the current anchor's key with --anchor-key FILE (and --next-anchor-key FILE)",
+            current_file.display()
+        );
+    }
+    if offline && next_file.exists() {
+        bail!(
+            "--next-anchor-key: {} exists already; give a new file, so no key is overwritten",
+            next_file.display()
+        );
+    }
+    let current = keystore::load(&current_file)?;
+    with_issuer(&place, false, async |issuer| {
+        let next = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng)
+            .context("making the next anchor key")?;
+        // Written before the hand-over is stored, so its key is never lost.
+        keystore::write_private(&next_file, &next)?;
+        let done = issuer
+            .rotate_anchor(&current, &next, valid_for, now())
+            .await?;
+        if offline {
+            service::folder::write_anchor_public(&data, &next.public_key())?;
+        }
+        say(&format!(
+            "trust anchor {} handed over to {} (hand-over {}); trust list version {} is signed by the new anchor and carries the hand-over; devices that sync pin {} and drop {}",
+            done.from_kid, done.next_kid, done.sequence, done.trust_list_version, done.next_kid, done.from_kid
+        ));
+        if offline {
+            say(&format!(
+                "the next anchor's private key is {}: keep it offline; the old one can be destroyed (devices drop it at their next sync)",
+                next_file.display()
+            ));
+        } else {
+            say(&format!(
+                "the old anchor's private key is in {}/keys (destroy it: devices drop it at their next sync)",
+                data.display()
+            ));
+        }
+        print!("{}", next.public_key().to_pem());
+        Ok(())
+    })
 }

@@ -11,16 +11,20 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use wallet_core::keys::PublicKey;
+use wallet_core::signed::handover::AnchorSet;
 use wallet_core::signed::rules::Rules;
-use wallet_core::{IssuerKey, TrustStore};
+use wallet_core::{IssuerKey, SigningKey, TrustStore};
 
 /// The anchor's public key, kept in the data folder even when its private
 /// key lives offline.
 pub const ANCHOR_PUBLIC_FILE: &str = "anchor.pem";
 /// Optional rules to publish instead of the defaults (JSON, spec/rules.md).
 pub const RULES_FILE: &str = "rules.json";
-/// Where rotated signing keys are written.
+/// Where rotated signing keys are written, and anchor keys that handed over.
 pub const KEYS_DIR: &str = "keys";
+/// The next anchor's private key, written by `issuer anchor rotate` before
+/// the hand-over is stored, and moved to `anchor-key.pem` once it is.
+pub const NEXT_ANCHOR_KEY_FILE: &str = "anchor-key.next.pem";
 
 /// What `init` made, for the message the command prints.
 #[derive(Debug, Default)]
@@ -58,7 +62,7 @@ pub fn init_data(data: &Path) -> Result<InitReport, IssuerError> {
     })
 }
 
-pub(super) fn write_anchor_public(data: &Path, key: &PublicKey) -> Result<(), IssuerError> {
+pub fn write_anchor_public(data: &Path, key: &PublicKey) -> Result<(), IssuerError> {
     let path = data.join(ANCHOR_PUBLIC_FILE);
     let pem = key.to_pem();
     if std::fs::read_to_string(&path).ok().as_deref() == Some(pem.as_str()) {
@@ -112,14 +116,16 @@ impl Issuer {
         };
         let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
         let anchor_key = if anchor_file.exists() {
-            Some(keystore::load(&anchor_file)?)
+            Some(Arc::new(keystore::load(&anchor_file)?))
         } else {
             None
         };
+        let base = vec![read_anchor_public(data)?];
         let issuer = Issuer {
             codes: CodeKey::load_or_create(data)?,
-            anchors: vec![read_anchor_public(data)?],
-            anchor_key,
+            anchors: RwLock::new(AnchorSet::new(base.clone())),
+            base_anchors: base,
+            anchor_key: RwLock::new(anchor_key),
             country: "CN".into(),
             label: "Health Commission".into(),
             store,
@@ -141,4 +147,40 @@ impl Issuer {
         issuer.refresh(now).await?;
         Ok(issuer)
     }
+}
+
+/// The private key of the current anchor in the data folder, if there is
+/// one: `anchor-key.pem`, or `anchor-key.next.pem` once its hand-over is
+/// stored (a rotation that stopped before moving it: the old key is moved
+/// to `keys/anchor-<kid>.retired.pem` and the next one into place).
+pub(super) fn current_anchor_key(
+    data: &Path,
+    current: &[&IssuerKey],
+) -> Result<Option<SigningKey>, IssuerError> {
+    let is_current = |k: &SigningKey| current.iter().any(|c| c.kid == k.kid());
+    let key_file = data.join(keystore::ANCHOR_KEY_FILE);
+    let next_file = data.join(NEXT_ANCHOR_KEY_FILE);
+    if next_file.exists() {
+        let next = keystore::load(&next_file)?;
+        if is_current(&next) {
+            if key_file.exists() {
+                let old = keystore::load(&key_file)?;
+                let dir = data.join(KEYS_DIR);
+                std::fs::create_dir_all(&dir).map_err(|e| file_err(&dir, e))?;
+                let to = dir.join(format!("anchor-{}.retired.pem", hex::encode(old.kid())));
+                std::fs::rename(&key_file, &to).map_err(|e| file_err(&to, e))?;
+            }
+            std::fs::rename(&next_file, &key_file).map_err(|e| file_err(&key_file, e))?;
+            write_anchor_public(data, &next.public_key())?;
+            tracing::info!(anchor = %hex::encode(next.kid()), "the next trust anchor is now this folder's anchor");
+            return Ok(Some(next));
+        }
+    }
+    if key_file.exists() {
+        let key = keystore::load(&key_file)?;
+        if is_current(&key) {
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
 }

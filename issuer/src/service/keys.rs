@@ -197,7 +197,7 @@ impl Issuer {
                     u.name()
                 )
             } else if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
-                if self.anchor_key.is_some() {
+                if self.anchor_online() {
                     "its first use has not come yet".to_string()
                 } else {
                     "sign the trust list with the offline anchor: issuer trust-list sign --anchor-key FILE"

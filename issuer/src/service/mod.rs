@@ -9,6 +9,7 @@
 //! and storing credentials ([`issue`]); revoking them ([`revoke`]);
 //! exposure windows ([`exposures`]); API tokens ([`tokens`]).
 
+pub mod anchor;
 pub mod exposures;
 pub mod folder;
 pub mod issue;
@@ -18,6 +19,7 @@ pub mod published;
 pub mod revoke;
 pub mod tokens;
 
+pub use anchor::AnchorRotation;
 pub use folder::{describe_database, init_data, read_anchor_public, InitReport};
 pub use issue::{Issued, Submission, SubmissionJson};
 pub use keys::{RotateReport, Signer};
@@ -32,6 +34,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
+use wallet_core::signed::handover::AnchorSet;
 use wallet_core::{Algorithm, IssuerKey, SigningKey};
 
 /// Lab name for credentials issued from the command line.
@@ -74,8 +77,13 @@ pub struct Issuer {
     pub store: Store,
     pub data: PathBuf,
     codes: CodeKey,
-    anchors: Vec<IssuerKey>,
-    anchor_key: Option<SigningKey>,
+    /// The anchor pinned in the data folder (`anchor.pem`): where the chain
+    /// of hand-overs stored in the database starts, for this node.
+    base_anchors: Vec<IssuerKey>,
+    /// The anchors after the stored hand-overs (reloaded with them).
+    anchors: RwLock<AnchorSet>,
+    /// The current anchor's private key, when it is in the data folder.
+    anchor_key: RwLock<Option<Arc<SigningKey>>>,
     country: String,
     label: String,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -90,14 +98,25 @@ impl Issuer {
         &self.codes
     }
 
-    pub fn anchors(&self) -> &[IssuerKey] {
-        &self.anchors
+    /// The anchors a device pinned to this issuer trusts now: the data
+    /// folder's, and those the stored hand-overs lead to.
+    pub fn anchors(&self) -> Vec<IssuerKey> {
+        read(&self.anchors).keys().to_vec()
+    }
+
+    pub(crate) fn anchor_set(&self) -> AnchorSet {
+        read(&self.anchors).clone()
+    }
+
+    /// The current anchor's private key, if it is in the data folder.
+    pub(crate) fn anchor_key(&self) -> Option<Arc<SigningKey>> {
+        read(&self.anchor_key).clone()
     }
 
     /// Whether the anchor's private key is in the data folder (so the trust
     /// list is re-signed here when keys change).
     pub fn anchor_online(&self) -> bool {
-        self.anchor_key.is_some()
+        read(&self.anchor_key).is_some()
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -114,4 +133,14 @@ impl Issuer {
         };
         *slot = Arc::new(s);
     }
+}
+
+/// A lock's value, even if a panic poisoned it (the values are replaced
+/// whole, so never half-written).
+pub(crate) fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }

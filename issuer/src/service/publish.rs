@@ -25,12 +25,14 @@ pub(super) fn signed_trust_list(
     now: i64,
     valid_for: i64,
     anchor: &SigningKey,
+    handovers: Vec<Vec<u8>>,
 ) -> StoredFile {
     let list = TrustList {
         version,
         issued_at: now,
         next_update: now + valid_for,
         keys,
+        handovers,
     };
     StoredFile {
         version,
@@ -53,6 +55,7 @@ impl Issuer {
     /// if the anchor is online), and revocations and rules likewise.
     pub async fn refresh(&self, now: i64) -> Result<(), IssuerError> {
         let _one = self.publishing.lock().await;
+        let (anchors, chain) = self.reload_anchors().await?;
         let keys = self.store.keys().await?;
         // Trust list.
         let mut trust_file = self
@@ -61,7 +64,7 @@ impl Issuer {
             .await?
             .map(SignedFile::new);
         let desired = listed_keys(&keys, now)?;
-        let mut trust = TrustStore::new(self.anchors.clone());
+        let mut trust = TrustStore::with_anchors(anchors.clone());
         let current = match &trust_file {
             Some(f) => {
                 trust = self.open_trust_list(f)?;
@@ -72,14 +75,25 @@ impl Issuer {
                 let mut want: Vec<_> = desired.iter().map(entry_id).collect();
                 have.sort();
                 want.sort();
-                have == want && !half_life_passed(f, now)
+                have == want
+                    && !half_life_passed(f, now)
+                    && trust
+                        .list()
+                        .is_some_and(|l| l.handovers == chain.statements)
             }
             None => false,
         };
         if !current {
-            if let Some(anchor) = &self.anchor_key {
+            if let Some(anchor) = self.anchor_key() {
                 let version = trust_file.as_ref().map_or(1, |f| f.version + 1);
-                let stored = signed_trust_list(desired, version, now, TRUST_LIST_VALIDITY, anchor);
+                let stored = signed_trust_list(
+                    desired,
+                    version,
+                    now,
+                    TRUST_LIST_VALIDITY,
+                    &anchor,
+                    chain.statements,
+                );
                 if self
                     .store
                     .add_file(FileType::TrustList.name(), &stored)
@@ -227,9 +241,9 @@ impl Issuer {
             .await
     }
 
-    /// A trust store holding the pinned anchor and this published list.
+    /// A trust store holding the anchors and this published list.
     pub(super) fn open_trust_list(&self, f: &SignedFile) -> Result<TrustStore, IssuerError> {
-        let mut trust = TrustStore::new(self.anchors.clone());
+        let mut trust = TrustStore::with_anchors(self.anchor_set());
         trust
             .install(&f.bytes)
             .map_err(|e| IssuerError::Published {
@@ -288,13 +302,15 @@ impl Issuer {
         valid_for: i64,
         now: i64,
     ) -> Result<u64, IssuerError> {
-        let pinned = &self.anchors[0];
-        if pinned.kid != anchor.kid() {
+        let (anchors, chain) = self.reload_anchors().await?;
+        let current = anchors.current();
+        if !current.iter().any(|k| k.kid == anchor.kid()) {
+            let kids: Vec<String> = current.iter().map(|k| hex::encode(&k.kid)).collect();
             return Err(IssuerError::Sign(format!(
-                "this anchor key (kid {}) is not the one pinned in {} (kid {})",
+                "this anchor key (kid {}) is not the current trust anchor (kid {}, from {} and the hand-overs stored)",
                 hex::encode(anchor.kid()),
+                kids.join(", "),
                 self.data.join(ANCHOR_PUBLIC_FILE).display(),
-                hex::encode(&pinned.kid)
             )));
         }
         let keys = self.store.keys().await?;
@@ -306,6 +322,7 @@ impl Issuer {
             issued_at: now,
             next_update: now + valid_for,
             keys: desired,
+            handovers: chain.statements,
         };
         let stored = StoredFile {
             version,
@@ -343,7 +360,7 @@ impl Issuer {
         let stale =
             |f: &Option<Arc<SignedFile>>| f.as_ref().is_none_or(|f| half_life_passed(f, now));
         let due = FileType::ALL.into_iter().any(|t| match snap.published(t) {
-            Some(f) if t == FileType::TrustList => self.anchor_key.is_some() && stale(f),
+            Some(f) if t == FileType::TrustList => self.anchor_online() && stale(f),
             Some(f) => snap.trust_list.is_some() && stale(f),
             None => false,
         });

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 4] = [
+pub const MIGRATIONS: [(i64, &str, &str); 5] = [
     (
         1,
         "issuer",
@@ -26,6 +26,11 @@ pub const MIGRATIONS: [(i64, &str, &str); 4] = [
         4,
         "retrievals",
         include_str!("../../migrations/0004_retrievals.sql"),
+    ),
+    (
+        5,
+        "anchor_handovers",
+        include_str!("../../migrations/0005_anchor_handovers.sql"),
     ),
 ];
 

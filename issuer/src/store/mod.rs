@@ -20,8 +20,8 @@ mod tokens;
 
 pub use migrations::MIGRATIONS;
 pub use rows::{
-    CredentialRow, Existing, ExposureRow, KeyRow, NewCredential, NewRevocation, Retrieved,
-    RevocationRow, StoredFile, TokenRow,
+    CredentialRow, Existing, ExposureRow, HandoverRow, KeyRow, NewCredential, NewRevocation,
+    Retrieved, RevocationRow, StoredFile, TokenRow,
 };
 
 use sqlx::any::AnyPoolOptions;

@@ -3,7 +3,8 @@
 
 use super::rows::kind_name;
 use super::{
-    to_u64, ExposureRow, KeyRow, NewRevocation, RevocationRow, Store, StoreError, StoredFile,
+    to_u64, ExposureRow, HandoverRow, KeyRow, NewRevocation, RevocationRow, Store, StoreError,
+    StoredFile,
 };
 use sqlx::Row;
 use std::collections::HashMap;
@@ -149,6 +150,59 @@ impl Store {
         let done = insert_file(&mut tx, file, f).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// Every anchor hand-over statement stored, oldest first.
+    /// With its sequence number.
+    pub async fn handovers(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        use base64::Engine;
+        let rows =
+            sqlx::query("SELECT sequence, statement FROM anchor_handovers ORDER BY sequence")
+                .fetch_all(&self.write)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let sequence = to_u64("anchor_handovers", "sequence", r.try_get(0)?)?;
+                let text: String = r.try_get(1)?;
+                let statement = base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|e| StoreError::Data {
+                        table: "anchor_handovers",
+                        column: "statement",
+                        why: e.to_string(),
+                    })?;
+                Ok((sequence, statement))
+            })
+            .collect()
+    }
+
+    /// Stores a hand-over statement and the trust list the next anchor
+    /// signed with it, in one transaction; false (and nothing stored) when
+    /// the sequence, the anchor's hand-over or the list version is taken.
+    pub async fn add_handover(
+        &self,
+        h: &HandoverRow,
+        list: &StoredFile,
+    ) -> Result<bool, StoreError> {
+        use base64::Engine;
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO anchor_handovers (sequence, anchor_kid, next_kid, statement, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(h.sequence as i64)
+        .bind(&h.anchor_kid)
+        .bind(&h.next_kid)
+        .bind(base64::engine::general_purpose::STANDARD.encode(&h.statement))
+        .bind(h.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 || !insert_file(&mut tx, "trust-list", list).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {

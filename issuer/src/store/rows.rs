@@ -98,6 +98,18 @@ pub struct StoredFile {
     pub body: Vec<u8>,
 }
 
+/// An anchor hand-over statement as stored.
+#[derive(Clone, Debug)]
+pub struct HandoverRow {
+    pub sequence: u64,
+    /// Hex kids of the anchor handing over and of the next.
+    pub anchor_kid: String,
+    pub next_kid: String,
+    /// The signed statement.
+    pub statement: Vec<u8>,
+    pub created_at: i64,
+}
+
 /// A signing key's record (its private half is a file in the data folder).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRow {

@@ -389,12 +389,15 @@ impl SyncReport {
             for kid in &t.anchors_pinned {
                 let _ = writeln!(
                     out,
-                    "trust anchor: {kid} pinned (handed over to by the anchor held)"
+                    "trust anchor: {kid} pinned (the anchor held handed over to it)"
                 );
             }
         }
         for kid in &self.anchors_dropped {
-            let _ = writeln!(out, "trust anchor: {kid} dropped (it handed over)");
+            let _ = writeln!(
+                out,
+                "trust anchor: {kid} dropped (it handed over to the next)"
+            );
         }
         if let Some(r) = &self.revocations {
             let _ = writeln!(
