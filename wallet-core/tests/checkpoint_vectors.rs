@@ -9,7 +9,9 @@ use serde_json::{json, Value as Json};
 use std::path::PathBuf;
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
+use wallet_core::signed::handover::Handover;
 use wallet_core::signed::revocation::{id_entry, signature_entry, RevocationDelta, RevocationList};
+use wallet_core::SigningKey;
 use wallet_core::{check, decode, issue, samples, Checkpoint, Profile, RuleSet, TrustStore};
 
 fn dir() -> PathBuf {
@@ -146,6 +148,61 @@ fn exposure_visits() -> Json {
     )
 }
 
+fn key_json(k: &SigningKey, first_seed_byte: u8) -> Json {
+    json!({
+        "algorithm": "EdDSA",
+        "seed_hex": hex::encode((0..32u8).map(|i| first_seed_byte + i).collect::<Vec<_>>()),
+        "public_spki_hex": hex::encode(k.public_key().spki_der()),
+        "kid_hex": hex::encode(k.kid()),
+    })
+}
+
+/// When the two sample hand-overs take effect.
+fn handover_times() -> (i64, i64) {
+    (
+        samples::published_at() + 10 * 86_400,
+        samples::published_at() + 40 * 86_400,
+    )
+}
+
+/// The sample anchor hands over to the next (1), which hands over to the
+/// one after (2); the trust lists those two sign, carrying the chain.
+fn handovers() -> (Handover, Handover, Vec<u8>, Vec<u8>) {
+    let (t1, t2) = handover_times();
+    let (a, b, c) = (
+        samples::anchor_key(),
+        samples::next_anchor_key(0),
+        samples::next_anchor_key(1),
+    );
+    let h1 = Handover::sign(1, t1, &a, &b.public_key(), t1).unwrap();
+    let h2 = Handover::sign(2, t2, &b, &c.public_key(), t2).unwrap();
+    let list = |version: u64, at: i64, by: &SigningKey, chain: Vec<Vec<u8>>| {
+        let mut l = samples::trust_list();
+        l.version = version;
+        l.issued_at = at;
+        l.next_update = at + 7 * 86_400;
+        l.handovers = chain;
+        l.sign(by)
+    };
+    let v2 = list(2, t1, &b, vec![h1.bytes.clone()]);
+    let v3 = list(3, t2, &c, vec![h1.bytes.clone(), h2.bytes.clone()]);
+    (h1, h2, v2, v3)
+}
+
+fn handover_json(h: &Handover) -> Json {
+    json!({
+        "statement_hex": hex::encode(&h.bytes),
+        "expected": {
+            "sequence": h.sequence,
+            "issued": instant::format(h.issued_at),
+            "anchor_kid_hex": hex::encode(&h.anchor),
+            "next_spki_hex": hex::encode(h.next.spki_der()),
+            "next_kid_hex": hex::encode(&h.next_kid),
+            "from": instant::format(h.from),
+        },
+    })
+}
+
 fn build() -> Vec<(&'static str, Json)> {
     let anchor = samples::anchor_key();
     let (v1, v2) = revocation_lists();
@@ -203,6 +260,38 @@ fn build() -> Vec<(&'static str, Json)> {
                 "visits": exposure_visits(),
             }),
         ),
+        {
+            let (h1, h2, v2, v3) = handovers();
+            let mut forged = h1.bytes.clone();
+            let last = forged.len() - 1;
+            forged[last] ^= 0x01;
+            let mut forged_list = samples::trust_list();
+            forged_list.version = 2;
+            forged_list.handovers = vec![forged];
+            let kids =
+                |ks: &[&SigningKey]| ks.iter().map(|k| hex::encode(k.kid())).collect::<Vec<_>>();
+            let (a, b, c) = (
+                samples::anchor_key(),
+                samples::next_anchor_key(0),
+                samples::next_anchor_key(1),
+            );
+            (
+                "anchor-handover",
+                json!({
+                    "description": "the trust-list anchor (trust-list.json) hands over to the next anchor, which hands over to the one after; trust lists v2 and v3, signed by those, carry the chain. A device holding trust-list.json follows either; the forged list carries hand-over 1 with its signature's last byte changed",
+                    "anchors": [anchor_json(), key_json(&b, 0xc0), key_json(&c, 0xe0)],
+                    "handovers": [handover_json(&h1), handover_json(&h2)],
+                    "trust_list_v2_hex": hex::encode(v2),
+                    "trust_list_v3_hex": hex::encode(v3),
+                    "forged_trust_list_v2_hex": hex::encode(forged_list.sign(&b)),
+                    "expected": {
+                        "after_v2": {"pinned_kids_hex": kids(&[&a, &b]), "after_from": kids(&[&b])},
+                        "after_v3_from_v1": {"pinned_kids_hex": kids(&[&a, &b, &c]), "after_from": kids(&[&c])},
+                        "forged": "refused: handovers[0] has a bad signature; the anchors and list held are kept",
+                    },
+                }),
+            )
+        },
         (
             "verdicts",
             json!({
@@ -298,7 +387,7 @@ fn stored_checkpoint_vectors_read_as_stated() {
     }
 
     let cp = Checkpoint {
-        trust,
+        trust: trust.clone(),
         revocations: v2,
         rules,
     };
@@ -321,4 +410,81 @@ fn stored_checkpoint_vectors_read_as_stated() {
             case["description"]
         );
     }
+}
+
+/// Follows the stored hand-overs from the anchor of trust-list.json alone.
+#[test]
+fn stored_handover_vectors_are_followed_as_stated() {
+    let v = stored("anchor-handover");
+    let hex_of = |j: &Json| hex::decode(j.as_str().unwrap()).unwrap();
+    let kids = |t: &TrustStore| -> Json {
+        json!(t
+            .anchors()
+            .iter()
+            .map(|k| hex::encode(&k.kid))
+            .collect::<Vec<_>>())
+    };
+    let first = wallet_core::IssuerKey::from_public_key(
+        wallet_core::keys::PublicKey::from_pem(v["anchors"][0]["public_pem"].as_str().unwrap())
+            .unwrap(),
+        "anchor",
+    );
+    let holding_v1 = || {
+        let mut t = TrustStore::new(vec![first.clone()]);
+        t.install(&file(&stored("trust-list"))).unwrap();
+        t
+    };
+    let from =
+        |i: usize| instant::parse(v["handovers"][i]["expected"]["from"].as_str().unwrap()).unwrap();
+    // Each statement reads as stated, checked with the key it names.
+    let keys: Vec<wallet_core::IssuerKey> = v["anchors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let spki = hex::decode(a["public_spki_hex"].as_str().unwrap()).unwrap();
+            wallet_core::IssuerKey::from_public_key(
+                wallet_core::keys::PublicKey::from_spki_der(&spki).unwrap(),
+                "anchor",
+            )
+        })
+        .collect();
+    for (i, h) in v["handovers"].as_array().unwrap().iter().enumerate() {
+        let read = Handover::open(&hex_of(&h["statement_hex"]), &keys[i]).unwrap();
+        assert_eq!(json!(read.sequence), h["expected"]["sequence"]);
+        assert_eq!(
+            hex::encode(read.next.spki_der()),
+            h["expected"]["next_spki_hex"]
+        );
+        assert_eq!(json!(instant::format(read.from)), h["expected"]["from"]);
+    }
+
+    let mut t = holding_v1();
+    t.install(&hex_of(&v["trust_list_v2_hex"])).unwrap();
+    assert_eq!(kids(&t), v["expected"]["after_v2"]["pinned_kids_hex"]);
+    assert!(
+        t.retire_anchors(from(0)).is_empty(),
+        "not at the stated time itself"
+    );
+    t.retire_anchors(from(0) + 1);
+    assert_eq!(kids(&t), v["expected"]["after_v2"]["after_from"]);
+
+    let mut t = holding_v1();
+    t.install(&hex_of(&v["trust_list_v3_hex"])).unwrap();
+    assert_eq!(t.list().unwrap().version, 3);
+    assert_eq!(
+        kids(&t),
+        v["expected"]["after_v3_from_v1"]["pinned_kids_hex"]
+    );
+    t.retire_anchors(from(1) + 1);
+    assert_eq!(kids(&t), v["expected"]["after_v3_from_v1"]["after_from"]);
+
+    let mut t = holding_v1();
+    let e = t
+        .install(&hex_of(&v["forged_trust_list_v2_hex"]))
+        .unwrap_err();
+    assert!(e.to_string().contains("handovers[0]"), "{e}");
+    assert!(e.to_string().contains("bad signature"), "{e}");
+    assert_eq!(t.list().unwrap().version, 1);
+    assert_eq!(kids(&t), json!([hex::encode(&first.kid)]));
 }
