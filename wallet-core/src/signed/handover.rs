@@ -27,7 +27,7 @@
 //! signer is not pinned is history from before this device's pin, and is
 //! passed over.
 
-use crate::keys::{kid_for_spki, IssuerKey, PublicKey, SigningKey};
+use crate::keys::{kid_for_spki, Algorithm, IssuerKey, PublicKey, SigningKey};
 use crate::signed::file::{self as signed, Body, SignedFileError};
 use crate::wire::cbor::{self, Value};
 use crate::wire::cose::CoseSign1;
@@ -140,6 +140,15 @@ impl Handover {
         }
         let spki = body.bytes("next")?;
         let next = PublicKey::from_spki_der(spki).map_err(|e| body.error("next", e.to_string()))?;
+        if !matches!(next.algorithm(), Algorithm::EdDsa | Algorithm::Es256) {
+            return Err(body.error(
+                "next",
+                format!(
+                    "is a {} key; an anchor is Ed25519 or P-256",
+                    next.algorithm()
+                ),
+            ));
+        }
         let next_kid = kid_for_spki(spki).to_vec();
         let anchor = body.bytes("anchor")?.to_vec();
         if next_kid == anchor {

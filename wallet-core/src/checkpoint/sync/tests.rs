@@ -336,3 +336,93 @@ fn an_unchanged_source_sends_nothing_and_the_etags_follow_the_files_held() {
         held_etags
     );
 }
+
+/// The centre after its anchor handed over: every file at `version`,
+/// signed by `by`, the trust list carrying `chain`.
+fn rotated(version: u64, by: &crate::keys::SigningKey, chain: Vec<Vec<u8>>) -> Centre {
+    let mut list = samples::trust_list();
+    list.version = version;
+    list.handovers = chain;
+    let mut rules = samples::rule_set();
+    rules.version = version;
+    let mut s = Centre::default();
+    s.files.insert(Published::TrustList, list.sign(by));
+    s.files
+        .insert(Published::Revocations, revocations(version, &[]).sign(by));
+    s.files.insert(Published::Rules, rules.sign(by).unwrap());
+    s
+}
+
+#[test]
+fn a_device_syncs_across_two_anchor_rotations_untouched() {
+    use crate::checkpoint::cache::{ANCHORS_FILE, TRUST_LIST_FILE};
+    use crate::signed::handover::Handover;
+    let (store, cache) = pinned();
+    sync(&cache, &source(), NOW).unwrap();
+    let (a, b, c) = (
+        samples::anchor_key(),
+        samples::next_anchor_key(0),
+        samples::next_anchor_key(1),
+    );
+    let (t1, t2) = (NOW + 10, NOW + 20);
+    let h1 = Handover::sign(1, t1, &a, &b.public_key(), t1)
+        .unwrap()
+        .bytes;
+    let h2 = Handover::sign(2, t2, &b, &c.public_key(), t2)
+        .unwrap()
+        .bytes;
+    let kids = |ks: &[&crate::keys::SigningKey]| -> Vec<String> {
+        ks.iter().map(|k| hex::encode(k.kid())).collect()
+    };
+    let held = |cache: &Cache| -> Vec<String> {
+        cache
+            .anchors()
+            .unwrap()
+            .iter()
+            .map(|k| hex::encode(&k.kid))
+            .collect()
+    };
+
+    // A list signed by the next anchor arrives, carrying the hand-over.
+    let report = sync(&cache, &rotated(2, &b, vec![h1.clone()]), t1 + 1).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.trust_list.unwrap().anchors_pinned, kids(&[&b]));
+    assert_eq!(report.anchors_dropped, kids(&[&a]));
+    assert_eq!(held(&cache), kids(&[&b]));
+    let text = String::from_utf8(store.read(ANCHORS_FILE, 1 << 20).unwrap().unwrap()).unwrap();
+    assert!(text.contains("-----BEGIN ANCHOR HANDOVER-----"), "{text}");
+    assert_eq!(cache.load().unwrap().trust.list().unwrap().version, 2);
+
+    // The second, synced before its stated time: both held until then.
+    let report = sync(&cache, &rotated(3, &c, vec![h1.clone(), h2.clone()]), t2).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(report.anchors_dropped.is_empty());
+    assert_eq!(held(&cache), kids(&[&b, &c]));
+    let report = sync(
+        &cache,
+        &rotated(3, &c, vec![h1.clone(), h2.clone()]),
+        t2 + 1,
+    )
+    .unwrap();
+    assert_eq!(report.anchors_dropped, kids(&[&b]));
+    assert_eq!(held(&cache), kids(&[&c]));
+
+    // A newer list signed by an anchor that handed over: refused, kept.
+    let report = sync(&cache, &rotated(9, &a, vec![]), t2 + 2).unwrap();
+    assert!(report
+        .refused
+        .iter()
+        .any(|r| r.file == Published::TrustList && r.to_string().contains("unknown key")));
+    assert_eq!(cache.load().unwrap().trust.list().unwrap().version, 3);
+
+    // A list written before its hand-over was (a store restored from a
+    // copy): the chain it carries is followed on loading it.
+    let (store, cache) = pinned();
+    store
+        .write(
+            TRUST_LIST_FILE,
+            &rotated(3, &c, vec![h1, h2]).files[&Published::TrustList],
+        )
+        .unwrap();
+    assert_eq!(cache.trust_store().unwrap().list().unwrap().version, 3);
+}

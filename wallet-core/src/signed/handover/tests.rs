@@ -268,3 +268,26 @@ fn a_list_carries_at_most_the_allowed_statements() {
     let (l, _) = TrustList::open(&list(2, &a(), vec![a_to_b()]), &[samples::anchor()]).unwrap();
     assert_eq!(l.handovers, vec![a_to_b()]);
 }
+
+#[test]
+fn a_handover_to_an_rsa_key_is_refused() {
+    use rsa::pkcs8::EncodePublicKey;
+    let n = rsa::BigUint::from_bytes_be(&[0xc5; 256]);
+    let rsa_key = rsa::RsaPublicKey::new(n, rsa::BigUint::from(65_537u32)).unwrap();
+    let spki = rsa_key.to_public_key_der().unwrap().as_bytes().to_vec();
+    let map = vec![
+        (Value::from("type"), Value::from("anchor-handover")),
+        (Value::from("sequence"), Value::from(1u64)),
+        (Value::from("issued"), Value::from(T1)),
+        (Value::from("anchor"), Value::Bytes(a().kid().to_vec())),
+        (Value::from("next"), Value::Bytes(spki)),
+        (Value::from("from"), Value::from(T1)),
+    ];
+    let statement = signed::sign_map(map, &a());
+    let mut s = device();
+    let e = s.install(&list(2, &a(), vec![statement])).unwrap_err();
+    assert!(
+        e.to_string().contains("an anchor is Ed25519 or P-256"),
+        "{e}"
+    );
+}
