@@ -6,6 +6,7 @@ use e2e_tests::{
     bin_dir, foreign_test_code, lab_and_admin_tokens, post, run, start_issuer, stderr, stdout,
     test_result,
 };
+use std::path::Path;
 use std::process::{Command, Stdio};
 use time::OffsetDateTime;
 use wallet_core::credential::instant;
@@ -62,7 +63,24 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
         all.extend(["--store", store]);
         run("verifier", &all, cwd)
     };
-    assert!(v(&["init", "--anchor", "anchor.pem"]).status.success());
+    // A gate's device: its profile set once, never given again.
+    let init = v(&["init", "--anchor", "anchor.pem", "--profile", "transport"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    // A second device, synced now and then left offline until the anchor
+    // has been rotated twice.
+    let offline = cwd.join("offline-store");
+    let offline = offline.to_str().unwrap();
+    let w = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--store", offline]);
+        run("verifier", &all, cwd)
+    };
+    assert!(
+        w(&["init", "--anchor", "anchor.pem", "--profile", "transport"])
+            .status
+            .success()
+    );
+    assert!(w(&["sync", "--from", &url]).status.success());
     let synced = v(&["sync", "--from", &url]);
     assert!(synced.status.success(), "{}", stderr(&synced));
     assert!(
@@ -121,6 +139,66 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     );
     assert!(received(&delta) < first, "{}", stdout(&delta));
 
+    // The anchor is rotated twice while the service runs; the gate's device
+    // syncs after each, as it does every day, and no one touches it.
+    let anchor_kid = |pem: &str| {
+        let key = wallet_core::keys::PublicKey::from_pem(pem).unwrap();
+        hex::encode(wallet_core::keys::kid_for_spki(&key.spki_der()))
+    };
+    let mut kids = vec![anchor_kid(
+        &std::fs::read_to_string(cwd.join("anchor.pem")).unwrap(),
+    )];
+    for round in 0..2 {
+        let rotated = run("issuer", &["anchor", "rotate"], cwd);
+        assert!(rotated.status.success(), "{}", stderr(&rotated));
+        kids.push(anchor_kid(&stdout(&rotated)));
+        let (old, new) = (&kids[round], &kids[round + 1]);
+        assert!(
+            stderr(&rotated).contains(&format!("trust anchor {old} handed over to {new}")),
+            "{}",
+            stderr(&rotated)
+        );
+        // The service takes up the new list within its poll interval.
+        let pinned = format!("trust anchor: {new} pinned");
+        let mut synced = v(&["sync", "--from", &url]);
+        for _ in 0..50 {
+            if stdout(&synced).contains(&pinned) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            synced = v(&["sync", "--from", &url]);
+        }
+        assert!(synced.status.success(), "{}", stderr(&synced));
+        assert!(stdout(&synced).contains(&pinned), "{}", stdout(&synced));
+        assert!(
+            stdout(&synced).contains(&format!("trust anchor: {old} dropped")),
+            "{}",
+            stdout(&synced)
+        );
+    }
+    let pinned_now = std::fs::read_to_string(Path::new(store).join("anchors.pem")).unwrap();
+    assert_eq!(
+        pinned_now.matches("BEGIN PUBLIC KEY").count(),
+        1,
+        "{pinned_now}"
+    );
+    assert_eq!(
+        anchor_kid(&pinned_now[..pinned_now.find("-----BEGIN ANCHOR").unwrap()]),
+        kids[2]
+    );
+    // The device that was offline for both follows the chain in one sync.
+    let back = w(&["sync", "--from", &url]);
+    assert!(back.status.success(), "{}", stderr(&back));
+    for kid in &kids[1..] {
+        assert!(
+            stdout(&back).contains(&format!("trust anchor: {kid} pinned")),
+            "{}",
+            stdout(&back)
+        );
+    }
+    let out = w(&["check", &payload(&valid)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
     // A foreign issuer's credential (its own keys, not in our list).
     let foreign = foreign_test_code(cwd);
 
@@ -130,7 +208,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     assert!(ureq::get(&format!("{url}/healthz")).call().is_err());
 
     let check = |payload: &str, at: Option<String>| {
-        let mut args = vec!["check", payload, "--profile", "transport", "--json"];
+        let mut args = vec!["check", payload, "--json"];
         if let Some(at) = &at {
             args.extend(["--at", at]);
         }
@@ -155,7 +233,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     let i = tampered.len() - 20;
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
-    let out = v(&["check", &tampered, "--profile", "transport", "--json"]);
+    let out = v(&["check", &tampered, "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let (code, verdict) = check(&foreign, None);
     assert_eq!(code, Some(1));
@@ -183,14 +261,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     // And with no network interfaces at all, where the machine allows it.
     if let Some(out) = e2e_tests::run_without_network(
         "verifier",
-        &[
-            "check",
-            &payload(&revoked),
-            "--profile",
-            "transport",
-            "--store",
-            store,
-        ],
+        &["check", &payload(&revoked), "--store", store],
         cwd,
     ) {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
