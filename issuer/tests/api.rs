@@ -23,6 +23,7 @@ fn t(s: &str) -> i64 {
 }
 
 /// Where a test's database lives.
+#[derive(Debug)]
 enum Db {
     Sqlite,
     Postgres(String),
@@ -1339,5 +1340,54 @@ async fn a_first_retrieval_keeps_its_earliest_time() {
         let times: Vec<Option<i64>> = (1..=3).map(|k| found[&k].retrieved_at).collect();
         assert_eq!(times, [Some(7), Some(8), None]);
         store.close().await;
+    }
+}
+
+/// Two nodes on one database rotate the anchor at the same instant: one
+/// hand-over is stored, both nodes then agree on the current anchor, and
+/// a device pinned to the first anchor follows to it.
+#[tokio::test]
+async fn two_nodes_rotating_the_anchor_at_once_store_one_handover() {
+    use issuer::keystore;
+    use wallet_core::{Algorithm, IssuerKey, SigningKey};
+    for db in databases().await {
+        let app = app(&db).await;
+        let now = t(NOW);
+        let a = keystore::load(&app.data.join(keystore::ANCHOR_KEY_FILE)).unwrap();
+        let first = IssuerKey::from_public_key(a.public_key(), "anchor");
+        let other = app._dir.path().join("node-2");
+        issuer::service::init_data(&other).unwrap();
+        std::fs::remove_file(other.join(keystore::ANCHOR_KEY_FILE)).unwrap();
+        issuer::service::folder::write_anchor_public(&other, &a.public_key()).unwrap();
+        let url = app.url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                app.data.join(issuer::store::SQLITE_FILE).display()
+            )
+        });
+        let node = Issuer::open(&other, Some(&url), now).await.unwrap();
+        let new_key = || SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng).unwrap();
+        let (b, c) = (new_key(), new_key());
+        let (one, two) = tokio::join!(
+            app.issuer.rotate_anchor(&a, &b, 86_400, now + 10),
+            node.rotate_anchor(&a, &c, 86_400, now + 10)
+        );
+        assert_eq!(
+            [one.is_ok(), two.is_ok()].iter().filter(|ok| **ok).count(),
+            1,
+            "{db:?}: {one:?} {two:?}"
+        );
+        let winner = if one.is_ok() { &b } else { &c };
+        app.issuer.poll(now + 20).await.unwrap();
+        node.poll(now + 20).await.unwrap();
+        let expected = vec![hex::encode(winner.kid())];
+        assert_eq!(app.issuer.current_anchors(), expected, "{db:?}");
+        assert_eq!(node.current_anchors(), expected, "{db:?}");
+        let list = app.issuer.snapshot().trust_list.clone().unwrap();
+        let mut device = TrustStore::new(vec![first]);
+        let change = device.install(&list.bytes).unwrap();
+        assert_eq!(change.anchors_pinned, expected, "{db:?}");
+        node.store.close().await;
+        app.issuer.store.close().await;
     }
 }
