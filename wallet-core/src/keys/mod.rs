@@ -18,6 +18,10 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use thiserror::Error;
 
+/// Most base64 characters a public key's PEM block may hold (an RSA-4096
+/// key needs under 800).
+pub const MAX_PEM_BODY: usize = 8 * 1024;
+
 /// The signature algorithms this system knows, with their COSE identifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Algorithm {
@@ -136,8 +140,11 @@ impl PublicKey {
                 )
             })?;
         let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        if body.len() > 8 * 1024 {
-            return Err(KeyError::Invalid("public key PEM is too long".into()));
+        if body.len() > MAX_PEM_BODY {
+            return Err(KeyError::Invalid(format!(
+                "public key PEM holds {} base64 characters, more than the {MAX_PEM_BODY} allowed",
+                body.len()
+            )));
         }
         let der = base64::engine::general_purpose::STANDARD
             .decode(body)

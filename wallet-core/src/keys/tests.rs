@@ -184,3 +184,16 @@ fn fast_and_pure_signature_checks_agree() {
         }
     }
 }
+
+#[test]
+fn a_public_key_pem_over_the_limit_names_the_limit() {
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        "A".repeat(MAX_PEM_BODY + 4)
+    );
+    let e = PublicKey::from_pem(&pem).unwrap_err().to_string();
+    assert!(
+        e.contains("8196 base64 characters, more than the 8192 allowed"),
+        "{e}"
+    );
+}
