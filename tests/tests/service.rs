@@ -170,6 +170,7 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
         }
         assert!(synced.status.success(), "{}", stderr(&synced));
         assert!(stdout(&synced).contains(&pinned), "{}", stdout(&synced));
+        let synced_with_pin = synced.clone();
         // The old anchor goes at the first sync after the hand-over's
         // stated time (the rotation's second): this one, or the next.
         let dropped = format!("trust anchor: {old} dropped");
@@ -187,6 +188,11 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
             );
         }
         assert!(stdout(&synced).contains(&dropped), "{}", stdout(&synced));
+        eprintln!(
+            "bytes received: after anchor rotation {}: {}",
+            round + 1,
+            received(&synced_with_pin)
+        );
     }
     let pinned_now = std::fs::read_to_string(Path::new(store).join("anchors.pem")).unwrap();
     assert_eq!(
@@ -201,6 +207,10 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     // The device that was offline for both follows the chain in one sync.
     let back = w(&["sync", "--from", &url]);
     assert!(back.status.success(), "{}", stderr(&back));
+    eprintln!(
+        "bytes received: offline for both rotations, then one sync: {}",
+        received(&back)
+    );
     for kid in &kids[1..] {
         assert!(
             stdout(&back).contains(&format!("trust anchor: {kid} pinned")),
