@@ -204,6 +204,12 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
         anchor_kid(&pinned_now[..pinned_now.find("-----BEGIN ANCHOR").unwrap()]),
         kids[2]
     );
+    let status = v(&["status"]);
+    assert!(
+        stdout(&status).contains(&format!("anchor: {} (EdDSA), by hand-over 2", kids[2])),
+        "{}",
+        stdout(&status)
+    );
     // The device that was offline for both follows the chain in one sync.
     let back = w(&["sync", "--from", &url]);
     assert!(back.status.success(), "{}", stderr(&back));

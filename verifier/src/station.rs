@@ -81,9 +81,27 @@ pub fn render_verdict(v: &Verdict, colour: bool) -> String {
 pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
     let mut out = String::new();
     let _ = writeln!(out, "store: {}", cache.location().display());
-    let anchors = cache.anchors()?;
-    for a in &anchors {
-        let _ = writeln!(out, "anchor: {} ({})", fingerprint(&a.key), a.algorithm);
+    let anchors = cache.anchor_set()?;
+    for a in anchors.keys() {
+        let mut how = String::new();
+        for h in anchors.applied() {
+            if h.next_kid == a.kid {
+                how.push_str(&format!(", by hand-over {}", h.sequence));
+            }
+            if h.anchor == a.kid {
+                how.push_str(&format!(
+                    ", handed over to {} (dropped at the first sync after {})",
+                    hex::encode(&h.next_kid),
+                    instant::format(h.from)
+                ));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "anchor: {} ({}){how}",
+            fingerprint(&a.key),
+            a.algorithm
+        );
     }
     let trust = cache.trust_store()?;
     let line = |out: &mut String, name: &str, h: Option<Header>, extra: String| {
