@@ -225,7 +225,12 @@ pub struct SyncReport {
 /// by their successor.
 pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let trust_etag = cache.etag(Published::TrustList.file_name())?;
+    // The ETag is sent only beside a list that still loads: a copy damaged
+    // on disk must be downloaded again, not confirmed by a 304.
+    let trust_etag = match cache.trust_store() {
+        Ok(t) if t.list().is_some() => cache.etag(Published::TrustList.file_name())?,
+        _ => None,
+    };
     match source.fetch_if_changed(Published::TrustList, None, trust_etag.as_deref())? {
         Fetched::Missing => {
             return Err(SyncError::NoTrustList {
@@ -272,7 +277,12 @@ pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport,
             cache.set_etag(Published::Revocations.file_name(), etag.as_deref())?;
         }
     }
-    let rules_etag = cache.etag(Published::Rules.file_name())?;
+    // Likewise for rules that no longer verify (signed by an anchor that
+    // handed over, say): a 304 would keep a file the device cannot use.
+    let rules_etag = match cache.rules(&trust) {
+        Ok(Some(_)) => cache.etag(Published::Rules.file_name())?,
+        _ => None,
+    };
     if let Some((bytes, etag)) = fetch_or_note(
         source,
         Published::Rules,

@@ -337,6 +337,23 @@ fn an_unchanged_source_sends_nothing_and_the_etags_follow_the_files_held() {
     );
 }
 
+#[test]
+fn a_file_damaged_on_disk_is_downloaded_again_despite_its_etag() {
+    use crate::checkpoint::cache::{RULES_FILE, TRUST_LIST_FILE};
+    let (store, cache) = pinned();
+    let src = Conditional(source());
+    sync(&cache, &src, NOW).unwrap();
+    for name in [RULES_FILE, TRUST_LIST_FILE] {
+        store.write(name, b"damaged").unwrap();
+        let report = sync(&cache, &src, NOW).unwrap();
+        assert!(report.refused.is_empty(), "{name}: {:?}", report.refused);
+        assert!(report.received > 0, "{name}: {}", report.describe());
+        assert!(cache.load().is_ok(), "{name}");
+        let again = sync(&cache, &src, NOW).unwrap();
+        assert_eq!(again.received, 0, "{name}");
+    }
+}
+
 /// The centre after its anchor handed over: every file at `version`,
 /// signed by `by`, the trust list carrying `chain`.
 fn rotated(version: u64, by: &crate::keys::SigningKey, chain: Vec<Vec<u8>>) -> Centre {
