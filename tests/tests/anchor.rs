@@ -59,3 +59,98 @@ fn init_creates_keys_and_anchor_show_prints_a_pinnable_pem() {
         stderr(&missing)
     );
 }
+
+/// An anchor kept offline is rotated by path: the next key is written where
+/// asked, the data folder's public half follows, and a key that cannot
+/// rotate (it handed over already) leaves nothing behind.
+#[test]
+fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    assert!(run("issuer", &["init"], cwd).status.success());
+    let data = cwd.join("issuer-data");
+    std::fs::rename(data.join("anchor-key.pem"), cwd.join("usb.pem")).unwrap();
+    let first = stdout(&run("issuer", &["anchor", "show"], cwd));
+
+    let half = run(
+        "issuer",
+        &["anchor", "rotate", "--anchor-key", "usb.pem"],
+        cwd,
+    );
+    assert_eq!(half.status.code(), Some(2));
+    assert!(
+        stderr(&half).contains("give --next-anchor-key FILE too"),
+        "{}",
+        stderr(&half)
+    );
+    std::fs::write(cwd.join("taken.pem"), "keep me").unwrap();
+    let taken = run(
+        "issuer",
+        &[
+            "anchor",
+            "rotate",
+            "--anchor-key",
+            "usb.pem",
+            "--next-anchor-key",
+            "taken.pem",
+        ],
+        cwd,
+    );
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(
+        stderr(&taken).contains("exists already"),
+        "{}",
+        stderr(&taken)
+    );
+    assert_eq!(
+        std::fs::read_to_string(cwd.join("taken.pem")).unwrap(),
+        "keep me"
+    );
+
+    let rotated = run(
+        "issuer",
+        &[
+            "anchor",
+            "rotate",
+            "--anchor-key",
+            "usb.pem",
+            "--next-anchor-key",
+            "usb-next.pem",
+        ],
+        cwd,
+    );
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let next = stdout(&rotated);
+    assert_ne!(next, first);
+    PublicKey::from_pem(&next).expect("rotate prints the next anchor's PEM");
+    let mode = std::fs::metadata(cwd.join("usb-next.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(stdout(&run("issuer", &["anchor", "show"], cwd)), next);
+
+    let again = run(
+        "issuer",
+        &[
+            "anchor",
+            "rotate",
+            "--anchor-key",
+            "usb.pem",
+            "--next-anchor-key",
+            "other.pem",
+        ],
+        cwd,
+    );
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("is not the current trust anchor"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(
+        !cwd.join("other.pem").exists(),
+        "no key file is left behind"
+    );
+}
