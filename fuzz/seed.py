@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpus (fuzz/corpus/<target>/) from the
+spec's vectors and the public EU certificates, so every run starts from
+real inputs at each layer: payload text, zlib stream, COSE, CBOR, signed
+files, certificates, DSC lists and QR images. Run from the repository root:
+    python3 fuzz/seed.py [path/to/issuer-binary]
+(the issuer binary renders the QR image seeds; without it they are skipped).
+"""
+import glob, hashlib, json, os, subprocess, sys, tempfile, zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    name = "seed-" + hashlib.sha256(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def cose_payload(cose):
+    """The payload bstr of a tagged COSE_Sign1 (major type 2 after the
+    protected bstr and an empty map), enough for the seeds."""
+    i = 0
+    if cose[i] == 0xD2:
+        i += 1
+    i += 1  # array of 4
+    def bstr(i):
+        ib = cose[i] & 0x1F
+        i += 1
+        if ib < 24:
+            n = ib
+        elif ib == 24:
+            n = cose[i]; i += 1
+        elif ib == 25:
+            n = int.from_bytes(cose[i:i + 2], "big"); i += 2
+        elif ib == 26:
+            n = int.from_bytes(cose[i:i + 4], "big"); i += 4
+        else:
+            raise ValueError("long bstr")
+        return cose[i:i + n], i + n
+    _, i = bstr(i)        # protected
+    if cose[i] != 0xA0:   # unprotected: only the empty map is handled
+        return None
+    payload, _ = bstr(i + 1)
+    return payload
+
+
+for path in sorted(glob.glob(os.path.join(ROOT, "spec", "vectors", "*.json"))):
+    v = json.load(open(path))
+    if "payload" in v:
+        put("payload_text", v["payload"])
+    inter = v.get("intermediate", {})
+    if "compressed_hex" in inter:
+        put("zlib", bytes.fromhex(inter["compressed_hex"]))
+    if "cose_hex" in inter:
+        cose = bytes.fromhex(inter["cose_hex"])
+        put("cose", cose)
+        p = cose_payload(cose)
+        if p:
+            put("cbor", p)
+
+for path in sorted(glob.glob(os.path.join(ROOT, "spec", "vectors", "checkpoint", "*.json"))):
+    v = json.load(open(path))
+    hexes = [v.get("file_hex")] + [v.get(k) for k in v if k.endswith("_hex") and k != "file_hex"]
+    for h in hexes:
+        if isinstance(h, str) and len(h) > 40:
+            raw = bytes.fromhex(h)
+            put("signed_files", raw)
+            p = cose_payload(raw)
+            if p:
+                put("signed_files", p)
+                put("cbor", p)
+    for h in v.get("handovers", []):
+        put("signed_files", bytes.fromhex(h["statement_hex"]))
+
+# EU DCC test cases: a few payloads and their DSCs, one per country.
+import base64
+seen = set()
+for path in sorted(glob.glob(os.path.join(ROOT, "..", "shared", "interop", "eu-dcc", "*", "2DCode", "raw", "*.json"))):
+    country = path.split(os.sep)[-4]
+    if country in seen:
+        continue
+    try:
+        case = json.load(open(path))
+        cert = case["TESTCTX"]["CERTIFICATE"]
+        prefix = case["PREFIX"]
+    except (KeyError, ValueError, TypeError):
+        continue
+    seen.add(country)
+    der = base64.b64decode(cert)
+    put("dsc_certificate", der)
+    put("payload_text", prefix)
+    if len(seen) >= 12:
+        break
+
+# A DSC list as national backends publish it: the target signs what follows
+# the first line itself, so an unsigned line is enough.
+certs = [{"kid": "", "rawData": base64.b64encode(hashlib.sha256(c.encode()).digest()).decode(), "country": c} for c in sorted(seen)[:2]]
+put("dsc_list", "AAAA\n" + json.dumps({"certificates": certs}))
+
+# QR images of a payload, PNG, rendered by the issuer.
+if len(sys.argv) > 1:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "code.png")
+        r = subprocess.run([sys.argv[1], "issue", "--kind", "venue", "--venue-id", "V-1",
+                            "--venue-name", "Gate", "--area", "Chengdu", "--qr", out,
+                            "--data", os.path.join(tmp, "d")], capture_output=True)
+        if r.returncode == 0:
+            png = open(out, "rb").read()
+            put("qr_image", png)
+            # The same code as a grey plane for qr_luma: width (u16 LE) then pixels.
+            put("qr_luma", (29).to_bytes(2, "little") + bytes(29 * 29))
+        else:
+            print("qr seeds skipped:", r.stderr.decode()[-200:], file=sys.stderr)
+print("seeds written to", CORPUS)
