@@ -96,7 +96,7 @@ type Mutate = fn(&Original, &[Original], &mut Rng) -> Option<String>;
 
 const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
-fn flip(bytes: &mut Vec<u8>, rng: &mut Rng) {
+fn flip(bytes: &mut [u8], rng: &mut Rng) {
     let i = rng.below(bytes.len());
     bytes[i] ^= 1 << rng.below(8);
 }
