@@ -320,6 +320,9 @@ fn resigned_unknown(o: &Original, _: &[Original], rng: &mut Rng) -> Option<Strin
     Some(envelope::seal(o.profile, &cose.to_bytes()))
 }
 
+/// Not a mutation: the original text, whose verdict must hold.
+const CONTROL: &str = "original, as issued (control)";
+
 const CLASSES: [(&str, Mutate); 14] = [
     (
         "text: base45 character changed, added or removed",
@@ -369,12 +372,18 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
     let mut counts: BTreeMap<&str, Count> = BTreeMap::new();
     let mut examples = Vec::new();
     let started = std::time::Instant::now();
-    for n in 0..total {
-        let (name, mutate) = CLASSES[(n % CLASSES.len() as u64) as usize];
+    // `total` mutations made, besides the control verdicts interleaved.
+    let (mut made, mut n) = (0u64, 0usize);
+    while made < total {
+        let (name, mutate) = CLASSES[n % CLASSES.len()];
+        n += 1;
         let o = &all[rng.below(all.len())];
         let Some(text) = mutate(o, &all, &mut rng) else {
             continue;
         };
+        if name != CONTROL {
+            made += 1;
+        }
         let c = counts.entry(name).or_default();
         c.mutations += 1;
         match catch_unwind(AssertUnwindSafe(|| verify(&text, &keys, now))) {
@@ -404,6 +413,9 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
             "| {name} | {} | {} | {} | {} | {} |",
             c.mutations, c.refused, c.original, c.forgeries, c.panics
         );
+        if *name == CONTROL {
+            continue;
+        }
         sum.mutations += c.mutations;
         sum.refused += c.refused;
         sum.original += c.original;
@@ -411,12 +423,12 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
         sum.panics += c.panics;
     }
     eprintln!(
-        "| all | {} | {} | {} | **{}** | **{}** |",
+        "| all mutations | {} | {} | {} | **{}** | **{}** |",
         sum.mutations, sum.refused, sum.original, sum.forgeries, sum.panics
     );
     eprintln!(
-        "{} mutations of {} credentials in {elapsed:.1} s",
-        sum.mutations,
+        "{made} mutations (and {} control checks) of {} credentials in {elapsed:.1} s",
+        counts[CONTROL].mutations,
         all.len()
     );
     assert!(
@@ -426,11 +438,12 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
     );
     // Every class ran, and the control verdicts held.
     assert_eq!(counts.len(), CLASSES.len());
-    let control = &counts["original, as issued (control)"];
+    let control = &counts[CONTROL];
     assert_eq!(control.original, control.mutations);
-    // Only the control may keep the original verdict by construction; the
-    // others may (a mutation with no effect on what is read), but rarely.
-    assert!(sum.refused > sum.mutations * 9 / 10, "{}", sum.refused);
+    // A mutation may keep the original verdict (one with no effect on what
+    // is read: the COSE tag dropped, a character changed to itself), but
+    // rarely.
+    assert!(sum.refused > sum.mutations * 99 / 100, "{}", sum.refused);
 }
 
 /// The signed files a device holds (trust list, revocations, rules,
