@@ -125,15 +125,9 @@ fn rotate(
     with_issuer(&place, false, async |issuer| {
         // Checked again when the hand-over is stored; here so that a key
         // that cannot rotate leaves no next key file behind.
-        let current_kids = issuer.current_anchors();
-        if !current_kids.contains(&hex::encode(current.kid())) {
-            bail!(
-                "{}: this anchor key (kid {}) is not the current trust anchor (kid {}): it handed over already, or is not this issuer's",
-                current_file.display(),
-                hex::encode(current.kid()),
-                current_kids.join(", ")
-            );
-        }
+        issuer
+            .require_current_anchor(&current)
+            .with_context(|| current_file.display().to_string())?;
         let next = SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng)
             .context("making the next anchor key")?;
         // Written before the hand-over is stored, so its key is never lost.

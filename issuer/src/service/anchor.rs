@@ -5,7 +5,7 @@
 //! the current anchors from its data folder's pinned anchor and the chain
 //! in the database, as a device does from the anchor it pinned.
 
-use super::folder::{self, ANCHOR_PUBLIC_FILE};
+use super::folder::{self, require_current, ANCHOR_PUBLIC_FILE};
 use super::keys::listed_keys;
 use super::publish::signed_trust_list;
 use super::{read, write, Issuer, IssuerError};
@@ -84,14 +84,7 @@ impl Issuer {
     ) -> Result<AnchorRotation, IssuerError> {
         let _one = self.publishing.lock().await;
         let (set, chain) = self.reload_anchors().await?;
-        if !set.current().iter().any(|k| k.kid == current.kid()) {
-            let now_kids: Vec<String> = set.current().iter().map(|k| hex::encode(&k.kid)).collect();
-            return Err(IssuerError::Sign(format!(
-                "this anchor key (kid {}) is not the current trust anchor (kid {}): it handed over already, or is not this issuer's",
-                hex::encode(current.kid()),
-                now_kids.join(", ")
-            )));
-        }
+        require_current(&set, current)?;
         let statement = Handover::sign(chain.next_sequence, now, current, &next.public_key(), now)
             .map_err(|e| IssuerError::Sign(e.to_string()))?;
         let mut statements = chain.statements;
@@ -137,6 +130,12 @@ impl Issuer {
     /// The data folder's pinned anchor, for messages.
     pub fn anchor_file(&self) -> std::path::PathBuf {
         self.data.join(ANCHOR_PUBLIC_FILE)
+    }
+
+    /// Refuses `key` unless it is a current anchor (as last loaded): one
+    /// that has handed over, or another issuer's, signs nothing here.
+    pub fn require_current_anchor(&self, key: &SigningKey) -> Result<(), IssuerError> {
+        require_current(&read(&self.anchors), key)
     }
 
     /// The kids (hex) of the current anchors: those that have not handed over.

@@ -184,3 +184,17 @@ pub(super) fn current_anchor_key(
     }
     Ok(None)
 }
+
+/// Refuses `key` unless it is one of `set`'s current anchors.
+pub(super) fn require_current(set: &AnchorSet, key: &SigningKey) -> Result<(), IssuerError> {
+    let current = set.current();
+    if current.iter().any(|k| k.kid == key.kid()) {
+        return Ok(());
+    }
+    let kids: Vec<String> = current.iter().map(|k| hex::encode(&k.kid)).collect();
+    Err(IssuerError::Sign(format!(
+        "this anchor key (kid {}) is not the current trust anchor (kid {}): it handed over already, or is not this issuer's",
+        hex::encode(key.kid()),
+        kids.join(", ")
+    )))
+}

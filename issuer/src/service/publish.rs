@@ -3,7 +3,7 @@
 //! once per version (another instance's version wins a race), and loaded
 //! into the [`Snapshot`] the service serves from memory.
 
-use super::folder::{ANCHOR_PUBLIC_FILE, RULES_FILE};
+use super::folder::{require_current, RULES_FILE};
 use super::keys::{listed_keys, Signer};
 use super::published::{
     half_life_passed, SignedFile, Snapshot, EXPOSURES_VALIDITY, EXPOSURE_PUBLISHED_FOR,
@@ -303,16 +303,7 @@ impl Issuer {
         now: i64,
     ) -> Result<u64, IssuerError> {
         let (anchors, chain) = self.reload_anchors().await?;
-        let current = anchors.current();
-        if !current.iter().any(|k| k.kid == anchor.kid()) {
-            let kids: Vec<String> = current.iter().map(|k| hex::encode(&k.kid)).collect();
-            return Err(IssuerError::Sign(format!(
-                "this anchor key (kid {}) is not the current trust anchor (kid {}, from {} and the hand-overs stored)",
-                hex::encode(anchor.kid()),
-                kids.join(", "),
-                self.data.join(ANCHOR_PUBLIC_FILE).display(),
-            )));
-        }
+        require_current(&anchors, anchor)?;
         let keys = self.store.keys().await?;
         let desired = listed_keys(&keys, now)?;
         let latest = self.store.latest_file(FileType::TrustList.name()).await?;
