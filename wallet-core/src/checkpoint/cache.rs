@@ -405,16 +405,15 @@ impl Cache {
         Ok(change)
     }
 
-    /// Drops the pinned anchors that handed over before `now`, except the
-    /// one that signed the trust list held (it must go on verifying it).
+    /// Drops from `store` (this cache's, as loaded) the pinned anchors that
+    /// handed over before `now`, except the one that signed the trust list
+    /// held (it must go on verifying it), and keeps the anchors left.
     /// Returns their kids (hex).
-    pub fn retire_anchors(&self, now: i64) -> Result<Vec<String>, CacheError> {
-        let mut store = match self.trust_store() {
-            // A damaged list is replaced by the next sync; until then keep
-            // every anchor.
-            Err(CacheError::Corrupt { .. }) => return Ok(Vec::new()),
-            other => other?,
-        };
+    pub fn retire_anchors(
+        &self,
+        store: &mut TrustStore,
+        now: i64,
+    ) -> Result<Vec<String>, CacheError> {
         let dropped = store.retire_anchors(now);
         if !dropped.is_empty() {
             self.write_anchors(store.anchor_set())?;

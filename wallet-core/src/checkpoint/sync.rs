@@ -253,9 +253,10 @@ pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport,
             }
         }
     }
-    report.anchors_dropped = cache.retire_anchors(now)?;
-    // Loaded once: its version asks for a delta, and the delta builds on it.
-    let trust = cache.trust_store()?;
+    // Loaded once: anchors that handed over are dropped from it, its
+    // version asks for a delta, and the delta builds on it.
+    let mut trust = cache.trust_store()?;
+    report.anchors_dropped = cache.retire_anchors(&mut trust, now)?;
     let held = cache.held_revocations(&trust)?;
     let since = held.as_ref().map(|r| r.version);
     // An ETag is kept only beside a held file, so a store that lost its
