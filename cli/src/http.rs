@@ -118,10 +118,7 @@ impl HttpSource {
 
     /// The URL of a file (`since`: the revocation list version held).
     pub fn url(&self, file: Published, since: Option<u64>) -> String {
-        match since {
-            Some(n) => format!("{}/{}?since={n}", self.base, file.api_path()),
-            None => format!("{}/{}", self.base, file.api_path()),
-        }
+        format!("{}/{}", self.base, file.request_path(since))
     }
 }
 

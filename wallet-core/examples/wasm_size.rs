@@ -152,10 +152,7 @@ pub extern "C" fn plan() -> usize {
         let mut out = String::new();
         for (file, since) in files {
             let etag = d.cache.etag(file.file_name()).map_err(|e| e.to_string())?;
-            let path = match since {
-                Some(v) => format!("{}?since={v}", file.api_path()),
-                None => file.api_path().to_string(),
-            };
+            let path = file.request_path(since);
             out.push_str(&format!("{path} {}\n", etag.unwrap_or_default()));
         }
         Ok(out)

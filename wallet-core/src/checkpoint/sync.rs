@@ -59,6 +59,15 @@ impl Published {
     pub fn api_path(self) -> &'static str {
         self.names().1
     }
+
+    /// What to ask the issuer for, below its base URL: the API path, with
+    /// `?since=N` when a version is held (so revocations come as a delta).
+    pub fn request_path(self, since: Option<u64>) -> String {
+        match since {
+            Some(n) => format!("{}?since={n}", self.api_path()),
+            None => self.api_path().to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Published {
