@@ -72,12 +72,13 @@ fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
     let data = cwd.join("issuer-data");
     std::fs::rename(data.join("anchor-key.pem"), cwd.join("usb.pem")).unwrap();
     let first = stdout(&run("issuer", &["anchor", "show"], cwd));
+    let rotate = |args: &[&str]| {
+        let mut all = vec!["anchor", "rotate"];
+        all.extend(args);
+        run("issuer", &all, cwd)
+    };
 
-    let half = run(
-        "issuer",
-        &["anchor", "rotate", "--anchor-key", "usb.pem"],
-        cwd,
-    );
+    let half = rotate(&["--anchor-key", "usb.pem"]);
     assert_eq!(half.status.code(), Some(2));
     assert!(
         stderr(&half).contains("give --next-anchor-key FILE too"),
@@ -85,18 +86,7 @@ fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
         stderr(&half)
     );
     std::fs::write(cwd.join("taken.pem"), "keep me").unwrap();
-    let taken = run(
-        "issuer",
-        &[
-            "anchor",
-            "rotate",
-            "--anchor-key",
-            "usb.pem",
-            "--next-anchor-key",
-            "taken.pem",
-        ],
-        cwd,
-    );
+    let taken = rotate(&["--anchor-key", "usb.pem", "--next-anchor-key", "taken.pem"]);
     assert_eq!(taken.status.code(), Some(2));
     assert!(
         stderr(&taken).contains("exists already"),
@@ -108,18 +98,12 @@ fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
         "keep me"
     );
 
-    let rotated = run(
-        "issuer",
-        &[
-            "anchor",
-            "rotate",
-            "--anchor-key",
-            "usb.pem",
-            "--next-anchor-key",
-            "usb-next.pem",
-        ],
-        cwd,
-    );
+    let rotated = rotate(&[
+        "--anchor-key",
+        "usb.pem",
+        "--next-anchor-key",
+        "usb-next.pem",
+    ]);
     assert!(rotated.status.success(), "{}", stderr(&rotated));
     let next = stdout(&rotated);
     assert_ne!(next, first);
@@ -131,18 +115,7 @@ fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
     assert_eq!(mode & 0o777, 0o600);
     assert_eq!(stdout(&run("issuer", &["anchor", "show"], cwd)), next);
 
-    let again = run(
-        "issuer",
-        &[
-            "anchor",
-            "rotate",
-            "--anchor-key",
-            "usb.pem",
-            "--next-anchor-key",
-            "other.pem",
-        ],
-        cwd,
-    );
+    let again = rotate(&["--anchor-key", "usb.pem", "--next-anchor-key", "other.pem"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(
         stderr(&again).contains("is not the current trust anchor"),
