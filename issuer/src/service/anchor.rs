@@ -5,7 +5,7 @@
 //! the current anchors from its data folder's pinned anchor and the chain
 //! in the database, as a device does from the anchor it pinned.
 
-use super::folder::{self, require_current, ANCHOR_PUBLIC_FILE};
+use super::folder::{self, require_current};
 use super::keys::listed_keys;
 use super::publish::signed_trust_list;
 use super::{read, write, Issuer, IssuerError};
@@ -125,11 +125,6 @@ impl Issuer {
             next_kid: row.next_kid,
             trust_list_version: version,
         })
-    }
-
-    /// The data folder's pinned anchor, for messages.
-    pub fn anchor_file(&self) -> std::path::PathBuf {
-        self.data.join(ANCHOR_PUBLIC_FILE)
     }
 
     /// Refuses `key` unless it is a current anchor (as last loaded): one
