@@ -29,7 +29,7 @@
 
 use crate::keys::{kid_for_spki, Algorithm, IssuerKey, PublicKey, SigningKey};
 use crate::signed::file::{self as signed, Body, SignedFileError};
-use crate::wire::cbor::{self, Value};
+use crate::wire::cbor::Value;
 use crate::wire::cose::CoseSign1;
 use base64::Engine as _;
 
@@ -380,26 +380,6 @@ impl AnchorSet {
         }
         set.trim();
         Ok(set)
-    }
-}
-
-/// The statements a trust list's payload carries, read before its
-/// signature is checked: the chain that may lead from a pinned anchor to
-/// the one that signed the list. Each statement is checked on its own.
-pub(crate) fn unverified_statements(payload: &[u8]) -> Vec<Vec<u8>> {
-    let Ok(Value::Map(map)) = cbor::decode_limited(payload, signed::MAX_SIGNED_FILE) else {
-        return Vec::new();
-    };
-    match cbor::map_get_text(&map, "handovers") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .take(MAX_HANDOVERS)
-            .filter_map(|v| match v {
-                Value::Bytes(b) => Some(b.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

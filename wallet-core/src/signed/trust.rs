@@ -32,8 +32,9 @@ use crate::credential::CredentialKind;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
 use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, SigningKey};
+use crate::signed::file::MAX_SIGNED_FILE;
 use crate::signed::file::{self as signed, Body, FileType, Header, Opened, SignedFileError};
-use crate::signed::handover::{self, AnchorSet, MAX_HANDOVER, MAX_HANDOVERS};
+use crate::signed::handover::{AnchorSet, MAX_HANDOVER, MAX_HANDOVERS};
 use crate::wire::cbor::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -304,6 +305,51 @@ impl ListedKey {
     }
 }
 
+/// The anchor hand-over statements a list's payload carries (none when it
+/// has no `"handovers"`).
+fn statements(body: &Body) -> Result<Vec<Vec<u8>>, SignedFileError> {
+    if body.get("handovers").is_none() {
+        return Ok(Vec::new());
+    }
+    let items = body.array("handovers")?;
+    if items.len() > MAX_HANDOVERS {
+        return Err(body.error(
+            "handovers",
+            format!(
+                "holds {} statements, more than the {MAX_HANDOVERS} allowed",
+                items.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, v) in items.iter().enumerate() {
+        let field = format!("handovers[{i}]");
+        match v {
+            Value::Bytes(b) if b.len() <= MAX_HANDOVER => out.push(b.clone()),
+            Value::Bytes(b) => {
+                return Err(body.error(
+                    &field,
+                    format!("is {} bytes, more than the {MAX_HANDOVER} allowed", b.len()),
+                ))
+            }
+            _ => return Err(body.error(&field, "is not a byte string")),
+        }
+    }
+    Ok(out)
+}
+
+/// The statements of a list whose signer is not pinned, read before its
+/// signature is checked: the chain that may lead from a pinned anchor to
+/// the one that signed it. Each statement is checked on its own, and the
+/// list's signature after them. A payload that cannot be read holds none
+/// (the signature check then refuses it).
+fn unverified_statements(payload: &[u8]) -> Result<Vec<Vec<u8>>, SignedFileError> {
+    let Ok(Value::Map(map)) = crate::wire::cbor::decode_limited(payload, MAX_SIGNED_FILE) else {
+        return Ok(Vec::new());
+    };
+    statements(&Body::new(FileType::TrustList, map))
+}
+
 fn field_error(index: usize, field: &str, why: &str) -> SignedFileError {
     SignedFileError::Field {
         file: FILE,
@@ -370,7 +416,7 @@ impl TrustList {
         let (cose, kid) = signed::peek(bytes, FileType::TrustList)?;
         let mut next = anchors.clone();
         if !next.keys().iter().any(|a| a.kid == kid) {
-            next.apply(&handover::unverified_statements(&cose.payload))?;
+            next.apply(&unverified_statements(&cose.payload)?)?;
         }
         let signers: Vec<&IssuerKey> = next.keys().iter().filter(|a| a.kid == kid).collect();
         if signers.is_empty() {
@@ -407,32 +453,7 @@ impl TrustList {
             }
             keys.push(k);
         }
-        let mut handovers = Vec::new();
-        if opened.body.get("handovers").is_some() {
-            let items = opened.body.array("handovers")?;
-            if items.len() > MAX_HANDOVERS {
-                return Err(opened.body.error(
-                    "handovers",
-                    format!(
-                        "holds {} statements, more than the {MAX_HANDOVERS} allowed",
-                        items.len()
-                    ),
-                ));
-            }
-            for (i, v) in items.iter().enumerate() {
-                let field = format!("handovers[{i}]");
-                match v {
-                    Value::Bytes(b) if b.len() <= MAX_HANDOVER => handovers.push(b.clone()),
-                    Value::Bytes(b) => {
-                        return Err(opened.body.error(
-                            &field,
-                            format!("is {} bytes, more than the {MAX_HANDOVER} allowed", b.len()),
-                        ))
-                    }
-                    _ => return Err(opened.body.error(&field, "is not a byte string")),
-                }
-            }
-        }
+        let handovers = statements(&opened.body)?;
         Ok(TrustList {
             version: opened.header.version,
             issued_at: opened.header.issued_at,

@@ -1,6 +1,7 @@
 use super::*;
 use crate::samples;
 use crate::signed::trust::{TrustList, TrustStore};
+use crate::wire::cbor;
 
 const DAY: i64 = 86_400;
 /// When the first hand-over takes effect.
