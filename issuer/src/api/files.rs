@@ -106,3 +106,23 @@ pub(super) async fn revocations(
         .map_err(|e| ApiError::internal("making a revocation delta", e))??;
     serve_file(&headers, file, "revocation list")
 }
+
+/// `GET /v1/anchor`: the current trust anchor's public key (PEM), for a
+/// device to offer and its user to confirm by fingerprint before pinning.
+pub(super) async fn anchor(State(state): Shared) -> Answer {
+    let pem = state.issuer.current_anchor_pem();
+    if pem.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no trust anchor is loaded",
+        ));
+    }
+    let h = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-pem-file"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    Ok((h, pem).into_response())
+}

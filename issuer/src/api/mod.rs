@@ -13,9 +13,11 @@
 //! sheds, counts and logs, `lookups.rs` the batched database work behind
 //! retrievals; one file per route group:
 //! `credentials.rs`, `retrieve.rs`, `files.rs` (what is published),
-//! `admin.rs` (revoking, exposures) and `health.rs`.
+//! `admin.rs` (revoking, exposures), `health.rs`, and `apps.rs` (the
+//! browser apps' static files, from the folder `issuer serve --apps` names).
 
 mod admin;
+mod apps;
 mod auth;
 mod buckets;
 mod credentials;
@@ -58,6 +60,15 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/exposures",
             get(files::exposures).post(admin::add_exposures),
         )
+        .route("/v1/anchor", get(files::anchor))
+        .route("/verify", get(apps::file))
+        .route("/verify/", get(apps::file))
+        .route("/verify/{*path}", get(apps::file))
+        .route("/wallet", get(apps::file))
+        .route("/wallet/", get(apps::file))
+        .route("/wallet/{*path}", get(apps::file))
+        .route("/app/{*path}", get(apps::file))
+        .route("/sw.js", get(apps::file))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi))

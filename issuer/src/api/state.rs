@@ -76,6 +76,9 @@ pub struct AppState {
     /// Tells the task recording them to record what is queued and stop.
     pub(super) marks_closing: Arc<Notify>,
     pub(super) lookups: Lookups,
+    /// The browser apps' built files (`web/dist`), served at /verify,
+    /// /wallet, /app/ and /sw.js once set.
+    pub apps: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
             clock,
             marks,
             marks_closing: Arc::new(Notify::new()),
+            apps: std::sync::OnceLock::new(),
         });
         let flusher = record_retrievals(issuer, rx, state.marks_closing.clone());
         Ok((state, flusher))

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// Seconds between checks for files published elsewhere and new tokens
     #[arg(long, default_value_t = 5)]
     poll_seconds: u64,
+    /// The browser apps' built files (web/build.sh writes them), served at
+    /// /verify and /wallet
+    #[arg(long, default_value = "web/dist")]
+    apps: std::path::PathBuf,
     /// The log on stderr: text, or one JSON object per line (RUST_LOG filters it; debug: a line per request)
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -72,6 +76,18 @@ pub fn run(args: ServeArgs) -> Result<()> {
         say(&format!(
             "lab tokens: issuer tokens create --lab NAME; API: http://{addr}/openapi.json"
         ));
+        if args.apps.join("verify/index.html").is_file() {
+            say(&format!(
+                "browser apps from {}: checkpoint http://{addr}/verify, wallet http://{addr}/wallet",
+                args.apps.display()
+            ));
+        } else {
+            warn(&format!(
+                "no browser apps in {}: build them with web/build.sh (or pass --apps DIR)",
+                args.apps.display()
+            ));
+        }
+        let _ = state.apps.set(args.apps.clone());
         api::serve(
             listener,
             state,

@@ -133,6 +133,16 @@ impl Issuer {
         require_current(&read(&self.anchors), key)
     }
 
+    /// The current anchors' public keys as PEM, what a device pins: those
+    /// that have not handed over.
+    pub fn current_anchor_pem(&self) -> String {
+        read(&self.anchors)
+            .current()
+            .iter()
+            .map(|k| k.key.to_pem())
+            .collect()
+    }
+
     /// The kids (hex) of the current anchors: those that have not handed over.
     pub fn current_anchors(&self) -> Vec<String> {
         read(&self.anchors)

@@ -123,7 +123,9 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
             }
         }));
     });
-    QUIET.with(|q| q.set(true));
+    // Where a panic aborts (WebAssembly in a browser) it cannot be caught:
+    // its message goes through to the hook, the last word before the trap.
+    QUIET.with(|q| q.set(cfg!(panic = "unwind")));
     let out = catch_unwind(AssertUnwindSafe(f)).ok();
     QUIET.with(|q| q.set(false));
     out

@@ -1,0 +1,301 @@
+//! The browser apps in a real browser: Debian's chromium, headless, driven
+//! by playwright-core (`web/tests/browser.mjs`), with a fake camera fed
+//! from .y4m files that ffmpeg makes of real codes in a 1280×720 frame.
+//!
+//! The issuer serves the apps (`web/dist`, from `web/build.sh`) and the
+//! signed files. The wallet pins the anchor it offers, adds a code by its
+//! retrieval code, shows it (the screenshot is read back as a QR code),
+//! checks in at a venue from the camera and finds the exposure. The
+//! checkpoint pins, syncs and scans; then the issuer is stopped, the
+//! browser goes offline, and valid, revoked, tampered and foreign codes
+//! from the camera still get the right card. A frame that traps a QR
+//! reader restarts the worker, not the page.
+//!
+//! Needs chromium, ffmpeg, node with `web/node_modules` (`npm ci` in web/) and a built
+//! `web/dist`; without them the test says SKIPPED, unless
+//! `REQUIRE_BROWSER_TESTS=1` (as `.ci/run` sets), when it fails.
+
+use e2e_tests::{
+    foreign_test_code, get_bytes, lab_and_admin_tokens, post, root, run, start_issuer_with, stderr,
+    stdout, test_result,
+};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use wallet_core::checkpoint::cache::Cache;
+use wallet_core::credential::instant;
+use wallet_core::keys::PublicKey;
+use wallet_core::storage::Memory;
+use wallet_core::wire::envelope;
+use wallet_core::wire::qr::{Level, Symbol};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// What is missing to run the browser, if anything.
+fn missing() -> Vec<String> {
+    let mut out = Vec::new();
+    if !Path::new(CHROMIUM).exists() {
+        out.push(format!("{CHROMIUM} (apt install chromium)"));
+    }
+    let found = |cmd: &str| {
+        Command::new(cmd)
+            .arg("-version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    if !found("ffmpeg") {
+        out.push("ffmpeg (apt install ffmpeg)".into());
+    }
+    if !root().join("web/node_modules/playwright-core").is_dir() {
+        out.push("web/node_modules (cd web && npm ci)".into());
+    }
+    for f in [
+        "verify/index.html",
+        "app/health_web_bg.wasm",
+        "app/health_scan_bg.wasm",
+        "sw.js",
+    ] {
+        if !root().join("web/dist").join(f).is_file() {
+            out.push(format!("web/dist/{f} (web/build.sh)"));
+            break;
+        }
+    }
+    out
+}
+
+/// A code as a PNG, 8 pixels a module.
+fn png(text: &str, path: &Path) {
+    let bytes = Symbol::new(text, Level::M).unwrap().to_png(8).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The image, centred in a white 1280×720 frame, as a .y4m a fake camera plays.
+fn camera_file(image: &Path, out: &Path) -> PathBuf {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-loop", "1", "-i"])
+        .arg(image)
+        .args([
+            "-vf",
+            "scale=w=min(iw\\,640):h=min(ih\\,640):force_original_aspect_ratio=decrease:flags=neighbor,pad=1280:720:(ow-iw)/2:(oh-ih)/2:color=white,format=yuv420p",
+            "-frames:v",
+            "3",
+            "-f",
+            "yuv4mpegpipe",
+        ])
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "ffmpeg made no camera file of {}",
+        image.display()
+    );
+    out.to_path_buf()
+}
+
+/// The code with one byte of its signed payload changed: it still decodes,
+/// and its signature no longer holds.
+fn tampered(text: &str, holder: &str) -> String {
+    let (profile, mut cose) = envelope::open(text).unwrap();
+    let at = cose
+        .windows(holder.len())
+        .position(|w| w == holder.as_bytes())
+        .expect("the holder's name is in the payload");
+    cose[at + holder.len() - 1] ^= 0x01;
+    envelope::seal(profile, &cose)
+}
+
+#[test]
+fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
+    let missing = missing();
+    if !missing.is_empty() {
+        if std::env::var_os("REQUIRE_BROWSER_TESTS").is_some() {
+            panic!("the browser tests need: {}", missing.join(", "));
+        }
+        eprintln!("SKIPPED: the browser tests need {}", missing.join(", "));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let dist = root().join("web/dist");
+    let (mut issuer, url) = start_issuer_with(cwd, true, &["--apps", dist.to_str().unwrap()]);
+    let (lab, admin) = lab_and_admin_tokens(cwd);
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let credentials = format!("{url}/v1/credentials");
+    let payload = |v: &serde_json::Value| v["payload"].as_str().unwrap().to_string();
+    let holder = "Li Hua";
+    let valid = post(&credentials, &lab, &test_result("B-1", holder, now - 3600));
+    let revoked = post(
+        &credentials,
+        &lab,
+        &test_result("B-2", "Wang Fang", now - 3600),
+    );
+    let child = post(
+        &credentials,
+        &lab,
+        &test_result("B-3", "Chen Lily", now - 1800),
+    );
+    let venue = post(
+        &credentials,
+        &lab,
+        &serde_json::json!({
+            "sample_id": "V-1",
+            "kind": "venue",
+            "venue": {"id": "CD-METRO-L2-017", "name": "Tianfu Square Station", "area": "Chengdu Qingyang"}
+        }),
+    );
+    let r = post(
+        &format!("{url}/v1/revocations"),
+        &admin,
+        &serde_json::json!({"credential_id": revoked["id"], "reason": "sample mix-up"}),
+    );
+    assert!(r["added"].as_u64().unwrap_or(0) > 0, "{r}");
+    post(
+        &format!("{url}/v1/exposures"),
+        &admin,
+        &serde_json::json!({
+            "venue": "CD-METRO-L2-017",
+            "from": instant::format(now - 3600),
+            "until": instant::format(now + 3 * 3600),
+            "advice": "Take a rapid test today and again in two days."
+        }),
+    );
+    // The published files change within the poll interval.
+    std::thread::sleep(Duration::from_millis(2500));
+
+    let anchor_pem = stdout(&run("issuer", &["anchor", "show"], cwd));
+    let anchor = PublicKey::from_pem(&anchor_pem).unwrap();
+    let anchor_kid = hex::encode(wallet_core::keys::kid_for_spki(&anchor.spki_der()));
+
+    let foreign = foreign_test_code(cwd);
+    let codes = serde_json::json!({
+        "valid": payload(&valid),
+        "revoked": payload(&revoked),
+        "tampered": tampered(&payload(&valid), holder),
+        "foreign": foreign,
+    });
+    let media = cwd.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let mut cameras = serde_json::Map::new();
+    for (name, text) in [
+        ("valid", payload(&valid)),
+        ("revoked", payload(&revoked)),
+        ("tampered", codes["tampered"].as_str().unwrap().to_string()),
+        ("foreign", codes["foreign"].as_str().unwrap().to_string()),
+        ("venue", payload(&venue)),
+    ] {
+        let image = media.join(format!("{name}.png"));
+        png(&text, &image);
+        let y4m = camera_file(&image, &media.join(format!("{name}.y4m")));
+        cameras.insert(name.into(), y4m.display().to_string().into());
+    }
+    // Three finder patterns a pixel apart: the frame that made rqrr assert.
+    let side = 240;
+    let crafted = wallet_core::samples::finders_without_timing(side, 4);
+    let pgm = media.join("crafted.pgm");
+    let mut bytes = format!("P5\n{side} {side}\n255\n").into_bytes();
+    bytes.extend_from_slice(&crafted);
+    std::fs::write(&pgm, bytes).unwrap();
+    let y4m = camera_file(&pgm, &media.join("crafted.y4m"));
+    cameras.insert("crafted".into(), y4m.display().to_string().into());
+
+    // The same files, for the native figure beside the browser's.
+    let published: Vec<Vec<u8>> = ["trust-list", "revocations", "rules"]
+        .iter()
+        .map(|f| get_bytes(&format!("{url}/v1/{f}")))
+        .collect();
+
+    let shots = root().join("target/browser-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let config = serde_json::json!({
+        "url": url,
+        "chromium": CHROMIUM,
+        "profileDir": cwd.join("chromium-verify"),
+        "walletProfileDir": cwd.join("chromium-wallet"),
+        "shots": shots,
+        "issuerPid": issuer.id(),
+        "anchorKid": anchor_kid,
+        "retrievalCode": child["retrieval_code"],
+        "holder": holder,
+        "walletHolder": "Chen Lily",
+        "cameras": cameras,
+        "codes": codes,
+        "images": {"valid": media.join("valid.png")},
+    });
+    let config_path = cwd.join("browser.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+
+    let started = Instant::now();
+    let mut node = Command::new("node")
+        .arg(root().join("web/tests/browser.mjs"))
+        .arg(&config_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs");
+    // Bounded: a hung browser fails the test instead of hanging CI.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let status = loop {
+        if let Some(s) = node.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = node.kill();
+            panic!("the browser run took over 10 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut node.stdout.take().unwrap(), &mut out).unwrap();
+    let _ = issuer.kill();
+    let _ = issuer.wait();
+    assert!(
+        status.success(),
+        "the browser run failed (its log is above)"
+    );
+    let results: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+
+    // What the wallet showed is the child's code: read the screenshot back.
+    let shown = std::fs::read(shots.join("wallet-code-screen.png")).unwrap();
+    assert_eq!(
+        wallet_core::wire::qr::read_image(&shown).unwrap(),
+        payload(&child),
+        "the code on the wallet's screen is the one fetched"
+    );
+
+    // The native check of the same code, for the ratio.
+    let cache = Cache::on(Arc::new(Memory::new()));
+    cache.pin_anchors(&[anchor]).unwrap();
+    cache.install_trust_list(&published[0]).unwrap();
+    cache.install_revocations(&published[1]).unwrap();
+    cache.install_rules(&published[2]).unwrap();
+    let cp = cache.load().unwrap();
+    let at = OffsetDateTime::now_utc();
+    let n = 2000;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let v = wallet_core::check(codes["valid"].as_str().unwrap(), &cp, "transport", at).unwrap();
+        assert!(v.valid);
+    }
+    let native_ms = t0.elapsed().as_secs_f64() * 1000.0 / f64::from(n);
+    let t = &results["timings"];
+    let wasm_ms = t["wasmCheckMs"].as_f64().unwrap();
+    let figures = serde_json::json!({
+        "cold_load_ms": t["coldLoadMs"],
+        "offline_load_ms": t["offlineLoadMs"],
+        "frame_to_verdict_ms": t["frameToVerdictMs"],
+        "offline_frame_to_verdict_ms": t["offlineFrameToVerdictMs"],
+        "wasm_check_ms": wasm_ms,
+        "native_check_ms": native_ms,
+        "wasm_over_native": wasm_ms / native_ms,
+        "browser_run_s": started.elapsed().as_secs_f64(),
+        "checks": results["checks"],
+    });
+    std::fs::write(shots.join("figures.json"), figures.to_string()).unwrap();
+    eprintln!("browser figures: {figures}");
+    let _ = stderr;
+}

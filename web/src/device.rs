@@ -1,0 +1,655 @@
+//! One device's state: the checkpoint's signed files and the wallet's
+//! members and visits, each in memory storage the page mirrors into
+//! IndexedDB. The checkpoint app uses the cache half only; it keeps no
+//! record of what it scanned.
+
+use crate::answer;
+use crate::lang::{self, Lang};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::checkpoint::sync::{self, Published, Source, SourceError};
+use wallet_core::citizen::wallet::{Held, Wallet};
+use wallet_core::credential::instant;
+use wallet_core::credential::Body;
+use wallet_core::keys::{kid_for_spki, PublicKey};
+use wallet_core::message::error_chain;
+use wallet_core::signed::file::{Header, SignedFileError};
+use wallet_core::storage::Memory;
+use wallet_core::Checkpoint;
+use wasm_bindgen::prelude::*;
+
+const CACHE: &str = "cache/";
+const WALLET: &str = "wallet/";
+/// Longest retrieval code accepted (they are 14 characters with dashes).
+const MAX_RETRIEVAL_CODE: usize = 40;
+/// Largest retrieval answer read (a code's JSON is well under 4 KB).
+const MAX_RETRIEVED: usize = 64 * 1024;
+
+fn chain(e: impl Error + 'static) -> String {
+    error_chain(&e)
+}
+
+fn at(now: f64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// What the page fetched of one file.
+#[derive(Clone)]
+enum Got {
+    Body(Vec<u8>, Option<String>),
+    Unchanged,
+}
+
+fn published(file: u32) -> Result<Published, String> {
+    Ok(match file {
+        0 => Published::TrustList,
+        1 => Published::Revocations,
+        2 => Published::Rules,
+        3 => Published::Exposures,
+        _ => return Err(format!("no published file numbered {file} (0 to 3)")),
+    })
+}
+
+fn number(file: Published) -> u32 {
+    match file {
+        Published::TrustList => 0,
+        Published::Revocations => 1,
+        Published::Rules => 2,
+        Published::Exposures => 3,
+    }
+}
+
+/// The files the page fetched, as a sync source.
+struct Fetched<'a>(&'a HashMap<Published, Got>);
+
+impl Source for Fetched<'_> {
+    fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
+        Ok(match self.0.get(&file) {
+            Some(Got::Body(bytes, _)) => Some(bytes.clone()),
+            _ => None,
+        })
+    }
+    fn fetch_if_changed(
+        &self,
+        file: Published,
+        _since: Option<u64>,
+        _etag: Option<&str>,
+    ) -> Result<sync::Fetched, SourceError> {
+        Ok(match self.0.get(&file) {
+            Some(Got::Body(bytes, etag)) => sync::Fetched::Body {
+                bytes: bytes.clone(),
+                etag: etag.clone(),
+            },
+            Some(Got::Unchanged) => sync::Fetched::Unchanged,
+            None => sync::Fetched::Missing,
+        })
+    }
+    fn describe(&self) -> String {
+        "the issuer".into()
+    }
+    fn locate(&self, file: Published) -> String {
+        file.api_path().into()
+    }
+}
+
+#[wasm_bindgen]
+pub struct Device {
+    cache_files: Arc<Memory>,
+    wallet_files: Arc<Memory>,
+    cache: Cache,
+    wallet: Wallet,
+    /// What the page last saved, by prefixed name.
+    saved: RefCell<BTreeMap<String, Vec<u8>>>,
+    fetched: RefCell<HashMap<Published, Got>>,
+    /// The verified files, loaded once after each change.
+    loaded: RefCell<Option<Checkpoint>>,
+}
+
+impl Default for Device {
+    fn default() -> Device {
+        Device::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Device {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Device {
+        let cache_files = Arc::new(Memory::new());
+        let wallet_files = Arc::new(Memory::new());
+        Device {
+            cache: Cache::on(cache_files.clone()),
+            wallet: Wallet::on(wallet_files.clone()),
+            cache_files,
+            wallet_files,
+            saved: RefCell::new(BTreeMap::new()),
+            fetched: RefCell::new(HashMap::new()),
+            loaded: RefCell::new(None),
+        }
+    }
+
+    /// Puts back a file the page saved before (`cache/…` or `wallet/…`).
+    /// What is read from it is verified like any other file.
+    pub fn restore(&self, name: &str, bytes: Vec<u8>) -> String {
+        let result = if let Some(n) = name.strip_prefix(CACHE) {
+            self.cache_files.insert(n, bytes.clone())
+        } else if let Some(n) = name.strip_prefix(WALLET) {
+            self.wallet_files.insert(n, bytes.clone())
+        } else {
+            return answer::<()>(Err(format!(
+                "{name}: not a cache/ or wallet/ file, left out"
+            )));
+        };
+        if result.is_ok() {
+            self.saved.borrow_mut().insert(name.to_string(), bytes);
+            self.loaded.replace(None);
+        }
+        answer(result.map_err(chain))
+    }
+
+    /// The files changed since the last call, by prefixed name: the page
+    /// saves each ([`Device::file`]) to IndexedDB.
+    pub fn changes(&self) -> Vec<String> {
+        let mut now = BTreeMap::new();
+        for (n, b) in self.cache_files.files() {
+            now.insert(format!("{CACHE}{n}"), b);
+        }
+        for (n, b) in self.wallet_files.files() {
+            now.insert(format!("{WALLET}{n}"), b);
+        }
+        let mut saved = self.saved.borrow_mut();
+        let changed: Vec<String> = now
+            .iter()
+            .filter(|(n, b)| saved.get(*n) != Some(*b))
+            .map(|(n, _)| n.clone())
+            .collect();
+        *saved = now;
+        changed
+    }
+
+    /// One file's bytes, by prefixed name.
+    pub fn file(&self, name: &str) -> Option<Vec<u8>> {
+        self.saved.borrow().get(name).cloned()
+    }
+
+    /// An anchor offered (PEM), for the person to compare its fingerprint
+    /// before pinning: `{"ok": {"fingerprint", "algorithm"}}`.
+    pub fn inspect_anchor(&self, pem: &str) -> String {
+        answer(PublicKey::from_pem(pem).map_err(chain).map(|k| {
+            json!({
+                "fingerprint": hex::encode(kid_for_spki(&k.spki_der())),
+                "algorithm": k.algorithm().to_string(),
+            })
+        }))
+    }
+
+    /// Pins the trust anchor (PEM). A device pins once: another anchor is
+    /// refused while one is held (clear the site's data to start over).
+    pub fn pin(&self, pem: &str) -> String {
+        answer(self.pin_anchor(pem))
+    }
+
+    /// Which files to fetch, and how: `[{"file": n, "path", "etag"}]`,
+    /// `path` below the issuer's address, `etag` to send as
+    /// `If-None-Match` (null when none is held). A wallet also fetches the
+    /// exposure list.
+    pub fn plan(&self, wallet: bool) -> String {
+        answer(self.plan_files(wallet))
+    }
+
+    /// Keeps one fetched file's body and the ETag it came with.
+    pub fn fetched(&self, file: u32, bytes: Vec<u8>, etag: Option<String>) -> String {
+        answer(published(file).map(|f| {
+            self.fetched.borrow_mut().insert(f, Got::Body(bytes, etag));
+        }))
+    }
+
+    /// The server answered 304 for this file: the copy held is current.
+    pub fn unchanged(&self, file: u32) -> String {
+        answer(published(file).map(|f| {
+            self.fetched.borrow_mut().insert(f, Got::Unchanged);
+        }))
+    }
+
+    /// Installs what was fetched, each file verified against the anchor
+    /// (a refused file leaves the copy held): `{"ok": {"lines", "refused"}}`.
+    pub fn sync(&self, now: f64) -> String {
+        let result = self.sync_files(now as i64);
+        self.fetched.borrow_mut().clear();
+        self.loaded.replace(None);
+        answer(result)
+    }
+
+    /// The anchor, the profile, and each file's version and age.
+    pub fn status(&self, now: f64, lang: &str) -> String {
+        answer(self.describe(now as i64, Lang::parse(lang)))
+    }
+
+    /// Fixes this device's checkpoint profile (one of the rule set's).
+    pub fn set_profile(&self, name: &str) -> String {
+        let result = self.checkpoint().and_then(|cp| {
+            cp.rules.profile(name).map_err(chain)?;
+            self.cache.set_profile(name).map_err(chain)
+        });
+        answer(result)
+    }
+
+    /// The verdict card for a scanned code, in `lang`.
+    pub fn check(&self, text: &str, now: f64, lang: &str) -> String {
+        answer(self.card(text, at(now), Lang::parse(lang)))
+    }
+
+    /// Where to fetch a retrieval code's credential, below the issuer's
+    /// address; refuses text that cannot be a code.
+    pub fn retrieve_path(&self, code: &str) -> String {
+        answer(retrieve_path(code))
+    }
+
+    /// The payload in the issuer's answer to a retrieval.
+    pub fn retrieved(&self, body: &str) -> String {
+        answer(retrieved_payload(body))
+    }
+
+    /// Adds a code to a member (verified first when the files are synced).
+    pub fn add(&self, member: &str, text: &str, now: f64, lang: &str) -> String {
+        answer(self.add_code(member, text, at(now), Lang::parse(lang)))
+    }
+
+    /// Every member's codes with their standing, in `lang`.
+    pub fn held(&self, now: f64, lang: &str) -> String {
+        answer(self.held_codes(at(now), Lang::parse(lang)))
+    }
+
+    pub fn remove(&self, member: &str, id: &str) -> String {
+        answer(self.wallet.remove(member, id).map_err(chain))
+    }
+
+    /// One held code to show full screen or print: its SVG and caption.
+    pub fn code(&self, member: &str, id: &str, now: f64, lang: &str) -> String {
+        answer(self.code_view(member, id, at(now), Lang::parse(lang)))
+    }
+
+    /// Checks in at the venue code scanned (verified offline); the visit
+    /// stays on the device.
+    pub fn checkin(&self, text: &str, now: f64) -> String {
+        let result = self.checkpoint().and_then(|cp| {
+            let v = self
+                .wallet
+                .visit_log()
+                .checkin(text, &cp, at(now))
+                .map_err(chain)?;
+            Ok(json!({"name": v.name, "area": v.area, "at": instant::format(v.at)}))
+        });
+        answer(result)
+    }
+
+    /// The visits kept, newest first, and the retention in days.
+    pub fn visits(&self, now: f64) -> String {
+        let log = self.wallet.visit_log();
+        let result = (|| {
+            let mut visits = log.visits(at(now)).map_err(chain)?;
+            visits.reverse();
+            let days = log.retention_days(at(now)).map_err(chain)?;
+            let list: Vec<Value> = visits
+                .iter()
+                .map(|v| json!({"name": v.name, "area": v.area, "at": instant::format(v.at)}))
+                .collect();
+            Ok(json!({"retention_days": days, "visits": list}))
+        })();
+        answer(result)
+    }
+
+    /// Sets how many days visits are kept; answers how many were deleted.
+    pub fn set_retention(&self, days: u32, now: f64) -> String {
+        answer(
+            self.wallet
+                .visit_log()
+                .set_retention_days(days, at(now))
+                .map_err(chain),
+        )
+    }
+
+    /// The visits that fall in a window of the exposure list held,
+    /// matched here: nothing about the visits leaves the device.
+    pub fn exposures(&self, now: f64) -> String {
+        answer(self.match_exposures(at(now)))
+    }
+}
+
+impl Device {
+    fn checkpoint(&self) -> Result<Checkpoint, String> {
+        if let Some(cp) = self.loaded.borrow().as_ref() {
+            return Ok(cp.clone());
+        }
+        let cp = self.cache.load().map_err(|e| match e {
+            CacheError::Missing { what, .. } => {
+                format!("no {what} on this device yet: pin the trust anchor and sync in Settings")
+            }
+            e => chain(e),
+        })?;
+        self.loaded.replace(Some(cp.clone()));
+        Ok(cp)
+    }
+
+    fn pin_anchor(&self, pem: &str) -> Result<String, String> {
+        let key = PublicKey::from_pem(pem).map_err(chain)?;
+        let kid = hex::encode(kid_for_spki(&key.spki_der()));
+        let held = match self.cache.anchor_set() {
+            Ok(set) => set.keys().to_vec(),
+            Err(CacheError::Missing { .. }) => Vec::new(),
+            Err(e) => return Err(chain(e)),
+        };
+        if let Some(current) = held.first() {
+            let current = hex::encode(&current.kid);
+            if current == kid {
+                return Ok(kid);
+            }
+            return Err(format!(
+                "this device already trusts anchor {current}; to trust {kid} instead, clear this site's data and set the device up again"
+            ));
+        }
+        self.cache.pin_anchors(&[key]).map_err(chain)?;
+        self.loaded.replace(None);
+        Ok(kid)
+    }
+
+    fn plan_files(&self, wallet: bool) -> Result<Vec<Value>, String> {
+        let mut files = sync::plan(&self.cache).map_err(chain)?;
+        if wallet {
+            files.push((Published::Exposures, None));
+        }
+        let mut out = Vec::new();
+        for (file, since) in files {
+            // The ETag only beside a copy that still loads (as the CLI does).
+            let etag = self.cache.etag(file.file_name()).map_err(chain)?;
+            out.push(json!({
+                "file": number(file),
+                "path": file.request_path(since).trim_start_matches('/'),
+                "etag": etag,
+            }));
+        }
+        Ok(out)
+    }
+
+    fn sync_files(&self, now: i64) -> Result<Value, String> {
+        let fetched = self.fetched.borrow().clone();
+        let report = sync::sync(&self.cache, &Fetched(&fetched), now).map_err(chain)?;
+        let mut lines: Vec<String> = report.describe().lines().map(str::to_string).collect();
+        let mut refused: Vec<String> = report.refused.iter().map(|r| r.to_string()).collect();
+        if let Some(Got::Body(bytes, etag)) = fetched.get(&Published::Exposures) {
+            match self.cache.install_exposures(bytes) {
+                Ok(c) => {
+                    lines.push(format!("exposures: version {}", c.to_version));
+                    self.cache
+                        .set_etag(Published::Exposures.file_name(), etag.as_deref())
+                        .map_err(chain)?;
+                }
+                // The list held is newer: keep it.
+                Err(CacheError::Refused(SignedFileError::Rollback { .. })) => {}
+                Err(e) => refused.push(format!("exposures: {}", chain(e))),
+            }
+        }
+        Ok(json!({"lines": lines, "refused": refused}))
+    }
+
+    fn describe(&self, now: i64, lang: Lang) -> Result<Value, String> {
+        let anchors = match self.cache.anchor_set() {
+            Ok(set) => set,
+            Err(CacheError::Missing { .. }) => {
+                return Ok(json!({
+                    "anchors": [], "profile": null, "profiles": [], "files": [],
+                    "stale": false, "ready": false,
+                }))
+            }
+            Err(e) => return Err(chain(e)),
+        };
+        let anchors: Vec<Value> = anchors
+            .keys()
+            .iter()
+            .map(|a| json!({"fingerprint": hex::encode(&a.kid), "algorithm": a.algorithm.to_string()}))
+            .collect();
+        let trust = self.cache.trust_store().map_err(chain)?;
+        let file = |name: &str, h: Option<Header>| match h {
+            None => json!({"name": name, "held": false}),
+            Some(h) => json!({
+                "name": name,
+                "held": true,
+                "version": h.version,
+                "issued": instant::format(h.issued_at),
+                "age": lang::age(now - h.issued_at, lang),
+                "next_update": instant::format(h.next_update),
+                "stale": h.is_stale(now),
+            }),
+        };
+        let revocations = self.cache.revocations(&trust).map_err(chain)?;
+        let rules = self.cache.rules(&trust).map_err(chain)?;
+        let exposures = self.cache.exposures(&trust).map_err(chain)?;
+        let profiles: Vec<String> = rules
+            .as_ref()
+            .map(|(r, _)| r.rules.profiles.keys().cloned().collect())
+            .unwrap_or_default();
+        let files = vec![
+            file("trust-list", trust.header()),
+            file("revocations", revocations.map(|r| r.header())),
+            file("rules", rules.map(|(r, _)| r.header())),
+            file("exposures", exposures.map(|(e, _)| e.header())),
+        ];
+        let stale = files.iter().any(|f| f["stale"] == json!(true));
+        let ready = self.checkpoint().is_ok();
+        Ok(json!({
+            "anchors": anchors,
+            "profile": self.cache.profile().map_err(chain)?,
+            "profiles": profiles,
+            "files": files,
+            "stale": stale,
+            "ready": ready,
+        }))
+    }
+
+    fn card(&self, text: &str, now: OffsetDateTime, lang: Lang) -> Result<Value, String> {
+        let cp = self.checkpoint()?;
+        let profile = self.cache.profile().map_err(chain)?.ok_or_else(|| {
+            lang::words(lang)["no_profile"]
+                .as_str()
+                .unwrap_or("no profile")
+                .to_string()
+        })?;
+        let v = wallet_core::check(text, &cp, &profile, now).map_err(chain)?;
+        let words = lang::words(lang);
+        let word = |k: &str| words[k].as_str().unwrap_or(k).to_string();
+        Ok(json!({
+            "valid": v.valid,
+            "word": word(if v.valid { "valid" } else { "invalid" }),
+            "symbol": if v.valid { "✓" } else { "✗" },
+            "name": v.holder.as_ref().map(|h| h.name.clone()),
+            "dob": v.holder.as_ref().map(|h| {
+                if h.dob.is_unknown() { word("dob_unknown") } else { h.dob.to_string() }
+            }),
+            "kind": v.kind.map(|k| lang::kind(k, lang)),
+            "valid_until": if v.valid { v.valid_until.map(instant::format) } else { None },
+            "profile": v.profile,
+            "reasons": v.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
+            "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn add_code(
+        &self,
+        member: &str,
+        text: &str,
+        now: OffsetDateTime,
+        lang: Lang,
+    ) -> Result<Value, String> {
+        let member = member.trim();
+        let cp = self.checkpoint().ok();
+        let added = self
+            .wallet
+            .add(member, text, cp.as_ref(), now)
+            .map_err(chain)?;
+        Ok(json!({
+            "member": member,
+            "id": added.id,
+            "kind": lang::kind(added.kind, lang),
+            "verified": added.verified,
+            "reasons": added.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
+        }))
+    }
+
+    fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
+        let cp = self.checkpoint().ok();
+        let held = self.wallet.list(cp.as_ref(), now).map_err(chain)?;
+        Ok(held.iter().map(|h| held_view(h, lang)).collect())
+    }
+
+    fn code_view(
+        &self,
+        member: &str,
+        id: &str,
+        now: OffsetDateTime,
+        lang: Lang,
+    ) -> Result<Value, String> {
+        let cp = self.checkpoint().ok();
+        let held = self
+            .wallet
+            .member_credentials(member, cp.as_ref(), now)
+            .map_err(chain)?;
+        let h = held
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| format!("{member} holds no code {id}"))?;
+        let svg = wallet_core::wire::qr::Symbol::new(&h.payload, wallet_core::wire::qr::Level::M)
+            .map_err(chain)?
+            .to_svg();
+        let mut view = held_view(h, lang);
+        view["svg"] = json!(svg);
+        view["lines"] = json!(caption(&h.credential.body, lang));
+        Ok(view)
+    }
+
+    fn match_exposures(&self, now: OffsetDateTime) -> Result<Value, String> {
+        let trust = self.cache.trust_store().map_err(chain)?;
+        let Some((list, _)) = self.cache.exposures(&trust).map_err(chain)? else {
+            return Ok(json!({"held": false, "found": []}));
+        };
+        let log = self.wallet.visit_log();
+        let found = log.exposures(&list, now).map_err(chain)?;
+        let checked = log.visits(now).map_err(chain)?.len();
+        let found: Vec<Value> = found
+            .iter()
+            .map(|f| {
+                json!({
+                    "name": f.visit.name,
+                    "area": f.visit.area,
+                    "at": instant::format(f.visit.at),
+                    "from": instant::format(f.exposure.from),
+                    "until": instant::format(f.exposure.until),
+                    "advice": f.exposure.advice,
+                })
+            })
+            .collect();
+        Ok(json!({
+            "held": true,
+            "version": list.version,
+            "stale": list.header().is_stale(now.unix_timestamp()),
+            "checked": checked,
+            "found": found,
+        }))
+    }
+}
+
+fn held_view(h: &Held, lang: Lang) -> Value {
+    let (status, tone) = lang::status(&h.status, lang);
+    json!({
+        "member": h.member,
+        "id": h.id,
+        "kind": lang::kind(h.kind, lang),
+        "holder": h.holder,
+        "status": status,
+        "tone": tone,
+    })
+}
+
+/// The lines under a code on screen and on paper.
+fn caption(body: &Body, lang: Lang) -> Vec<String> {
+    let zh = lang == Lang::Zh;
+    let mut lines = Vec::new();
+    if let Some(h) = body.holder() {
+        if !h.dob.is_unknown() {
+            lines.push(if zh {
+                format!("出生日期 {}", h.dob)
+            } else {
+                format!("Born {}", h.dob)
+            });
+        }
+    }
+    match body {
+        Body::Test { test, .. } => {
+            let positive = matches!(test.result, wallet_core::credential::TestResult::Positive);
+            let result = match (positive, zh) {
+                (false, false) => "negative",
+                (true, false) => "POSITIVE",
+                (false, true) => "阴性",
+                (true, true) => "阳性",
+            };
+            let sampled = instant::format(test.sampled_at);
+            lines.push(if zh {
+                format!("检测结果：{result}，采样于 {sampled}")
+            } else {
+                format!("Test: {result}, sampled {sampled}")
+            });
+        }
+        Body::Vaccination { vaccination: v, .. } => lines.push(if zh {
+            format!("疫苗接种：第 {} 剂，共 {} 剂，{}", v.dose, v.doses, v.date)
+        } else {
+            format!("Vaccination: dose {} of {}, {}", v.dose, v.doses, v.date)
+        }),
+        Body::Recovery { recovery: r, .. } => lines.push(if zh {
+            format!("康复：{} 至 {} 有效", r.valid_from, r.valid_until)
+        } else {
+            format!("Recovery: valid {} to {}", r.valid_from, r.valid_until)
+        }),
+        Body::Venue { venue } => lines.push(venue.area.clone()),
+    }
+    lines
+}
+
+/// `v1/retrieve/CODE?format=json` for a code as a person types it: case,
+/// spaces and dashes do not matter.
+fn retrieve_path(code: &str) -> Result<String, String> {
+    let code: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if code.is_empty() {
+        return Err("type the retrieval code the lab gave you".into());
+    }
+    if code.len() > MAX_RETRIEVAL_CODE
+        || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "{code}: not a retrieval code (letters and digits, such as ABCD-EFGH-JKLM)"
+        ));
+    }
+    Ok(format!("v1/retrieve/{code}?format=json"))
+}
+
+fn retrieved_payload(body: &str) -> Result<String, String> {
+    if body.len() > MAX_RETRIEVED {
+        return Err(format!("the issuer's answer is over {MAX_RETRIEVED} bytes"));
+    }
+    let v: Value =
+        serde_json::from_str(body).map_err(|e| format!("the issuer's answer is not JSON: {e}"))?;
+    v["payload"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "the issuer's answer has no payload".into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,412 @@
+//! The apps' two languages: the words of every screen, and the verdict's
+//! reasons, kinds and states in each. The browser passes its preferred
+//! languages; [`choose`] decides, so the choice is the same everywhere.
+
+use serde_json::{Map, Value};
+use wallet_core::checkpoint::check::Warning;
+use wallet_core::citizen::wallet::Status;
+use wallet_core::credential::instant;
+use wallet_core::signed::file::FileType;
+use wallet_core::verify::reason::EntryKind;
+use wallet_core::{CredentialKind, Reason};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// `en` or `zh` (as [`Lang::code`] gives); anything else is English.
+    pub fn parse(code: &str) -> Lang {
+        if code.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// The first of the browser's preferred languages (BCP 47 tags, most
+/// preferred first, as `navigator.languages` gives them) that the apps
+/// speak; English when none is.
+pub fn choose(preferred: &[String]) -> Lang {
+    for tag in preferred {
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "zh" => return Lang::Zh,
+            "en" => return Lang::En,
+            _ => {}
+        }
+    }
+    Lang::En
+}
+
+/// Every screen's words: key, English, Simplified Chinese. `{0}` is
+/// filled in by the page.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("lang_name", "English", "中文"),
+    ("lang_other", "中文", "English"),
+    ("title_verify", "Checkpoint", "核验点"),
+    ("title_wallet", "Health wallet", "健康码钱包"),
+    ("scan", "Scan", "扫码"),
+    ("stop", "Stop", "停止"),
+    ("torch", "Torch", "手电筒"),
+    ("switch_camera", "Switch camera", "切换摄像头"),
+    ("image_file", "From image", "从图片读取"),
+    ("paste", "Paste code", "粘贴码"),
+    (
+        "paste_hint",
+        "Paste the code text (HC1:… or HCN1:…)",
+        "粘贴码文本（HC1:… 或 HCN1:…）",
+    ),
+    ("check", "Check", "核验"),
+    ("next", "Next", "下一位"),
+    ("settings", "Settings", "设置"),
+    ("close", "Close", "关闭"),
+    ("back", "Back", "返回"),
+    ("valid", "VALID", "通过"),
+    ("invalid", "INVALID", "不通过"),
+    ("name", "Name", "姓名"),
+    ("dob", "Date of birth", "出生日期"),
+    ("dob_unknown", "not given in the code", "码中未提供"),
+    ("kind", "Kind", "类型"),
+    ("valid_until", "Valid until", "有效期至"),
+    ("checked_for", "Checked for", "核验场景"),
+    (
+        "match_id",
+        "Compare name and date of birth with an ID",
+        "请核对证件上的姓名和出生日期",
+    ),
+    (
+        "profile",
+        "This device's checkpoint profile",
+        "本设备的核验场景",
+    ),
+    (
+        "no_profile",
+        "Choose this device's checkpoint profile in Settings",
+        "请在设置中选择本设备的核验场景",
+    ),
+    ("anchor", "Trust anchor", "信任锚"),
+    (
+        "anchor_offered",
+        "Use the anchor this issuer offers",
+        "使用本签发方提供的信任锚",
+    ),
+    (
+        "anchor_confirm",
+        "Compare this fingerprint with the one your authority published, then confirm:",
+        "请将此指纹与主管部门公布的指纹核对后确认：",
+    ),
+    ("confirm", "Confirm", "确认"),
+    (
+        "pin_paste",
+        "Or paste the anchor (PEM)",
+        "或粘贴信任锚（PEM）",
+    ),
+    ("pin", "Pin this anchor", "固定此信任锚"),
+    ("pinned", "Pinned anchor", "已固定的信任锚"),
+    ("not_pinned", "No anchor pinned yet", "尚未固定信任锚"),
+    ("issuer_url", "Issuer address", "签发方地址"),
+    ("sync", "Sync now", "立即同步"),
+    ("syncing", "Syncing…", "正在同步…"),
+    (
+        "sync_failed",
+        "Sync failed: {0}. The files held are kept.",
+        "同步失败：{0}。已保留现有文件。",
+    ),
+    ("files", "Files held", "已缓存文件"),
+    ("file_none", "none (sync first)", "无（请先同步）"),
+    ("version", "version", "版本"),
+    ("issued", "issued {0} ago", "{0}前签发"),
+    ("stale", "OUT OF DATE", "已过期"),
+    (
+        "stale_banner",
+        "Files out of date: verdicts may miss recent revocations. Sync when possible.",
+        "缓存文件已过期，可能漏掉最新的吊销信息。请尽快同步。",
+    ),
+    (
+        "never_synced",
+        "Not set up: pin the trust anchor and sync in Settings",
+        "尚未设置：请在设置中固定信任锚并同步",
+    ),
+    (
+        "update_ready",
+        "A new version of the app is ready.",
+        "应用有新版本。",
+    ),
+    ("reload", "Reload", "重新加载"),
+    (
+        "camera_error",
+        "Camera unavailable: {0}",
+        "摄像头不可用：{0}",
+    ),
+    (
+        "scanner_restarted",
+        "The scanner failed on a frame and was restarted",
+        "扫码器处理画面出错，已重启",
+    ),
+    (
+        "wedge_hint",
+        "A hardware scanner can type a code at any time.",
+        "可随时使用扫码枪输入。",
+    ),
+    ("offline_ready", "Works offline", "可离线使用"),
+    (
+        "storage_persisted",
+        "Storage kept by the browser",
+        "浏览器将保留存储",
+    ),
+    ("minutes", "{0} min", "{0}分钟"),
+    ("hours", "{0} h", "{0}小时"),
+    ("days", "{0} days", "{0}天"),
+    ("codes", "Codes", "健康码"),
+    ("add", "Add", "添加"),
+    ("venue", "Check in", "场所签到"),
+    ("exposure", "Exposure", "暴露检查"),
+    ("member", "Family member", "家庭成员"),
+    (
+        "member_hint",
+        "me, or a name such as lily",
+        "me，或如 lily 的名字",
+    ),
+    (
+        "retrieval_code",
+        "Retrieval code from the lab",
+        "检测机构提供的取码号",
+    ),
+    ("fetch", "Fetch", "获取"),
+    ("added", "Added for {0}", "已添加给{0}"),
+    ("show", "Show", "出示"),
+    ("print", "Print", "打印"),
+    ("remove", "Remove", "删除"),
+    (
+        "empty_wallet",
+        "No codes yet: add one",
+        "暂无健康码，请添加",
+    ),
+    (
+        "show_hint",
+        "Show this code at the checkpoint",
+        "请向核验人员出示此码",
+    ),
+    ("scan_venue", "Scan the venue's code", "扫描场所码"),
+    ("checked_in", "Checked in at {0}", "已在{0}签到"),
+    (
+        "visits",
+        "Visits kept on this phone",
+        "保存在本机的到访记录",
+    ),
+    ("no_visits", "No visits kept", "暂无到访记录"),
+    ("retention", "Keep visits for (days)", "到访记录保留天数"),
+    ("save", "Save", "保存"),
+    (
+        "deleted_visits",
+        "{0} older visit(s) deleted",
+        "已删除{0}条较早的到访记录",
+    ),
+    ("check_exposure", "Check for exposure", "检查是否暴露"),
+    (
+        "exposure_none",
+        "No exposure found in your visits",
+        "您的到访记录中未发现暴露",
+    ),
+    ("exposure_found", "POSSIBLE EXPOSURE", "可能存在暴露"),
+    (
+        "exposure_private",
+        "Matched on this phone: your visits are never uploaded.",
+        "仅在本机比对：到访记录不会上传。",
+    ),
+    (
+        "exposure_none_held",
+        "No exposure list yet: sync first",
+        "尚无暴露名单：请先同步",
+    ),
+    ("at", "at {0}", "于{0}"),
+];
+
+/// Every word of the screens in `lang`, by key (a JSON object).
+pub fn words(lang: Lang) -> Value {
+    let mut map = Map::new();
+    for (key, en, zh) in WORDS {
+        let text = match lang {
+            Lang::En => en,
+            Lang::Zh => zh,
+        };
+        map.insert((*key).to_string(), Value::String((*text).to_string()));
+    }
+    Value::Object(map)
+}
+
+pub fn kind(kind: CredentialKind, lang: Lang) -> String {
+    match lang {
+        Lang::En => match kind {
+            CredentialKind::Test => "Test",
+            CredentialKind::Vaccination => "Vaccination",
+            CredentialKind::Recovery => "Recovery",
+            CredentialKind::Venue => "Venue",
+        },
+        Lang::Zh => match kind {
+            CredentialKind::Test => "检测",
+            CredentialKind::Vaccination => "疫苗接种",
+            CredentialKind::Recovery => "康复",
+            CredentialKind::Venue => "场所",
+        },
+    }
+    .to_string()
+}
+
+fn file(file: FileType, lang: Lang) -> String {
+    match lang {
+        Lang::En => file.to_string(),
+        Lang::Zh => match file {
+            FileType::TrustList => "信任列表",
+            FileType::Revocations => "吊销列表",
+            FileType::RevocationDelta => "吊销列表增量",
+            FileType::Rules => "规则",
+            FileType::Exposures => "暴露名单",
+        }
+        .to_string(),
+    }
+}
+
+/// Why a code is not valid, in words a checkpoint officer can act on.
+pub fn reason(r: &Reason, lang: Lang) -> String {
+    if lang == Lang::En {
+        return r.to_string();
+    }
+    match r {
+        Reason::Malformed { what } => format!("码无法读取：{what}"),
+        Reason::MissingKid => "码无法读取：缺少密钥标识（kid）".into(),
+        Reason::UnknownKey { kid } => format!("签发方密钥 {kid} 不受信任（未知签发方）"),
+        Reason::AlgorithmNotAllowed { kid, used, bound } => {
+            format!("密钥 {kid} 不允许使用算法 {used}（绑定为 {bound}）")
+        }
+        Reason::BadSignature { kid } => format!("签名无效（密钥 {kid}）：码已被篡改或伪造"),
+        Reason::KeyNotValid { kid, detail } => format!("签发方密钥 {kid} 无效：{detail}"),
+        Reason::KindNotAllowed { kid, kind: k } => {
+            format!("签发方密钥 {kid} 无权签发{}类凭证", self::kind(*k, lang))
+        }
+        Reason::Expired { on } => format!("已于 {on} 过期"),
+        Reason::NotYetValid { from } => format!("{from} 之前无效"),
+        Reason::Revoked { by } => match by {
+            EntryKind::Id => "已吊销（凭证编号在吊销列表中）".into(),
+            EntryKind::Signature => "已吊销（签名在吊销列表中）".into(),
+        },
+        Reason::TestTooOld { max_hours, sampled } => {
+            format!("检测超过 {max_hours} 小时（采样于 {sampled}）")
+        }
+        Reason::TestPositive => "检测结果为阳性".into(),
+        Reason::SeriesIncomplete { dose, doses } => {
+            format!("疫苗接种未完成（第 {dose} 剂，共 {doses} 剂）")
+        }
+        Reason::NotAccepted { kind: k, profile } => {
+            format!("{}类凭证不适用于{profile}场景", self::kind(*k, lang))
+        }
+    }
+}
+
+pub fn warning(w: &Warning, lang: Lang) -> String {
+    match (w, lang) {
+        (_, Lang::En) => w.to_string(),
+        (
+            Warning::Stale {
+                file: f,
+                next_update,
+            },
+            Lang::Zh,
+        ) => format!(
+            "缓存的{}已过期（应于 {next_update} 更新）；请尽快同步",
+            file(*f, lang)
+        ),
+    }
+}
+
+/// A held credential's standing, in words, and its tone (`ok`, `warn`, `bad`).
+pub fn status(s: &Status, lang: Lang) -> (String, &'static str) {
+    let f = instant::format;
+    match (s, lang) {
+        (Status::Valid { until }, Lang::En) => (format!("Valid until {}", f(*until)), "ok"),
+        (Status::Valid { until }, Lang::Zh) => (format!("有效，至 {}", f(*until)), "ok"),
+        (Status::ExpiresSoon { until }, Lang::En) => {
+            (format!("Expires soon: {}", f(*until)), "warn")
+        }
+        (Status::ExpiresSoon { until }, Lang::Zh) => (format!("即将过期：{}", f(*until)), "warn"),
+        (Status::Expired { on }, Lang::En) => (format!("Expired on {}", f(*on)), "bad"),
+        (Status::Expired { on }, Lang::Zh) => (format!("已于 {} 过期", f(*on)), "bad"),
+        (Status::NotYetValid { from }, Lang::En) => {
+            (format!("Not valid before {}", f(*from)), "warn")
+        }
+        (Status::NotYetValid { from }, Lang::Zh) => (format!("{} 之前无效", f(*from)), "warn"),
+        (Status::Invalid { reasons }, Lang::En) => {
+            (format!("Not valid: {}", reasons.join("; ")), "bad")
+        }
+        (Status::Invalid { reasons }, Lang::Zh) => (format!("无效：{}", reasons.join("；")), "bad"),
+    }
+}
+
+/// How long ago, in the page's words (`minutes`, `hours`, `days`).
+pub fn age(secs: i64, lang: Lang) -> String {
+    let secs = secs.max(0);
+    let (n, en, zh) = match secs {
+        0..=5_399 => (secs / 60, "min", "分钟"),
+        5_400..=172_799 => (secs / 3600, "h", "小时"),
+        _ => (secs / 86_400, "days", "天"),
+    };
+    match lang {
+        Lang::En => format!("{n} {en}"),
+        Lang::Zh => format!("{n}{zh}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_language_spoken_wins() {
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(choose(&tags(&["zh-CN", "en-US"])), Lang::Zh);
+        assert_eq!(choose(&tags(&["fr-FR", "zh-Hans", "en"])), Lang::Zh);
+        assert_eq!(choose(&tags(&["de", "en-GB", "zh"])), Lang::En);
+        assert_eq!(choose(&tags(&["fr"])), Lang::En);
+        assert_eq!(choose(&[]), Lang::En);
+    }
+
+    #[test]
+    fn every_word_is_in_both_languages() {
+        for (key, en, zh) in WORDS {
+            assert!(!en.is_empty() && !zh.is_empty(), "{key}");
+            assert_eq!(
+                en.matches("{0}").count(),
+                zh.matches("{0}").count(),
+                "{key}: the placeholders differ"
+            );
+        }
+        let keys: std::collections::BTreeSet<_> = WORDS.iter().map(|w| w.0).collect();
+        assert_eq!(keys.len(), WORDS.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn reasons_read_in_chinese() {
+        let r = Reason::Revoked { by: EntryKind::Id };
+        assert_eq!(
+            reason(&r, Lang::En),
+            "revoked (credential id on the revocation list)"
+        );
+        assert!(reason(&r, Lang::Zh).starts_with("已吊销"));
+        assert!(reason(&Reason::TestPositive, Lang::Zh).contains("阳性"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Reading a QR code from a camera frame or a decoded image (the page's
+//! canvas gives RGBA). Runs in the page's Web
+//! Worker, so a reader that traps takes only the worker down.
+
+use crate::answer;
+use wallet_core::wire::qr::read::MAX_IMAGE_PIXELS;
+use wallet_core::wire::qr::{self, QrError};
+use wasm_bindgen::prelude::*;
+
+/// In a browser a panic aborts (there is no unwinding in WebAssembly
+/// here): its message goes to the worker's console before the trap, so the
+/// page can say why the reader stopped.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen(start)]
+pub fn report_panics() {
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = console, js_name = error)]
+        fn console_error(s: &str);
+    }
+    std::panic::set_hook(Box::new(|info| {
+        console_error(&format!("QR reader panicked: {info}"))
+    }));
+}
+
+/// The text of the QR code in an RGBA frame `width` pixels wide:
+/// `{"ok": text}`, `{"ok": null}` when there is no code in it, or
+/// `{"error": why}`.
+#[wasm_bindgen]
+pub fn read_frame(width: u32, height: u32, rgba: &[u8]) -> String {
+    answer(frame_text(width, height, rgba))
+}
+
+fn frame_text(width: u32, height: u32, rgba: &[u8]) -> Result<Option<String>, String> {
+    let pixels = (width as usize)
+        .checked_mul(height as usize)
+        .filter(|&n| n > 0 && n as u64 <= MAX_IMAGE_PIXELS)
+        .ok_or_else(|| format!("a {width}×{height} frame is empty or too large"))?;
+    if rgba.len() != pixels * 4 {
+        return Err(format!(
+            "a {width}×{height} RGBA frame has {} bytes, not {}",
+            rgba.len(),
+            pixels * 4
+        ));
+    }
+    // ITU-R BT.601 luma, transparent pixels over white (as read_image does).
+    let luma: Vec<u8> = rgba
+        .chunks_exact(4)
+        .map(|p| {
+            let y = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
+            let a = u32::from(p[3]);
+            ((y * a + 255 * (255 - a)) / 255) as u8
+        })
+        .collect();
+    match qr::read_luma(width, height, &luma) {
+        Ok(text) => Ok(Some(text)),
+        Err(QrError::NotFound) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallet_core::wire::qr::{Level, Symbol};
+
+    fn rgba_of(text: &str) -> (u32, u32, Vec<u8>) {
+        let symbol = Symbol::new(text, Level::M).unwrap();
+        let scale = 4;
+        let side = (symbol.width() + 2 * qr::QUIET_ZONE) * scale;
+        let mut rgba = Vec::new();
+        for y in 0..side {
+            for x in 0..side {
+                let dark = symbol.dark(x / scale, y / scale);
+                let v = if dark { 0 } else { 255 };
+                rgba.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        (side, side, rgba)
+    }
+
+    #[test]
+    fn a_frame_gives_its_code_and_an_empty_one_nothing() {
+        let (w, h, rgba) = rgba_of("HC1:TEST");
+        assert_eq!(frame_text(w, h, &rgba), Ok(Some("HC1:TEST".into())));
+        let blank = vec![255u8; 64 * 64 * 4];
+        assert_eq!(frame_text(64, 64, &blank), Ok(None));
+    }
+
+    #[test]
+    fn a_frame_of_the_wrong_size_is_refused() {
+        let e = frame_text(10, 10, &[0; 12]).unwrap_err();
+        assert!(e.contains("has 12 bytes, not 400"), "{e}");
+        assert!(frame_text(0, 10, &[]).is_err());
+        assert!(frame_text(u32::MAX, u32::MAX, &[]).is_err());
+    }
+}

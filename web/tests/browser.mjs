@@ -1,0 +1,229 @@
+// The browser apps in Debian's chromium, headless, with a fake camera fed
+// from .y4m files: one browser per camera file. tests/tests/browser.rs
+// starts the issuer, prepares the codes and camera files, runs this with
+// a config file, and checks what it writes.
+//
+//   node web/tests/browser.mjs CONFIG.json
+//
+// CONFIG: { url, chromium, profileDir, walletProfileDir, shots, issuerPid,
+//   anchorKid, retrievalCode, cameras: {valid, revoked, tampered, foreign,
+//   venue, crafted}, codes: {valid, revoked, tampered, foreign}, images:
+//   {valid}, holder } → prints one JSON line of results on stdout.
+import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const results = { timings: {}, checks: [] };
+const shot = (page, name) => page.screenshot({ path: path.join(config.shots, `${name}.png`) });
+const note = (what) => { results.checks.push(what); process.stderr.write(`browser: ${what}\n`); };
+const timeout = 20000;
+
+let current = null;
+process.on('uncaughtException', async (e) => {
+  process.stderr.write(`browser: FAILED: ${e.stack || e}\n`);
+  if (current) {
+    await current.screenshot({ path: path.join(config.shots, 'failure.png') }).catch(() => {});
+    const text = await current.locator('body').innerText().catch(() => '');
+    process.stderr.write(`browser: the page said:\n${text}\n`);
+  }
+  process.exit(1);
+});
+
+async function browser(profileDir, camera, { offline = false } = {}) {
+  const args = [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`,
+  ];
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: config.chromium, headless: true, args, viewport: { width: 412, height: 860 },
+    deviceScaleFactor: 1, locale: 'en-US', permissions: ['camera'],
+  });
+  if (offline) await context.setOffline(true);
+  const page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') process.stderr.write(`console ${m.type()}: ${m.text()}\n`); });
+  current = page;
+  return { context, page };
+}
+
+async function load(page, where) {
+  const t0 = Date.now();
+  await page.goto(`${config.url}${where}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout });
+  return Date.now() - t0;
+}
+
+async function expectCard(page, valid, what) {
+  await page.waitForSelector(`#verdict[data-valid="${valid}"]`, { timeout });
+  const text = await page.locator('#verdict').innerText();
+  for (const w of what) if (!text.includes(w)) throw new Error(`the card lacks ${JSON.stringify(w)}: ${text}`);
+  return text;
+}
+
+async function nextPerson(page) {
+  await page.click('#next');
+  await page.waitForSelector('#verdict.hidden', { state: 'attached', timeout });
+}
+
+async function pinAndSync(page, openSettings) {
+  await openSettings();
+  await page.click('#offered');
+  await page.waitForSelector('#offer:not(.hidden)', { timeout });
+  const fp = (await page.locator('#offer-fp').innerText()).trim();
+  if (fp !== config.anchorKid) throw new Error(`offered anchor ${fp}, the issuer's is ${config.anchorKid}`);
+  await shot(page, 'settings-confirm-anchor');
+  await page.click('#offer-confirm');
+  await page.waitForSelector('#synced', { timeout });
+  note(`pinned anchor ${fp} after comparing its fingerprint, and synced`);
+}
+
+async function lastTiming(page) {
+  return page.evaluate(() => window.__timings[window.__timings.length - 1]?.frameToVerdictMs);
+}
+
+// ---- the wallet, while the issuer runs -----------------------------------
+{
+  const { context, page } = await browser(config.walletProfileDir, config.cameras.venue);
+  await load(page, '/wallet');
+  await pinAndSync(page, () => page.click('nav.tabs button[data-tab="settings"]'));
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#member', 'lily');
+  await page.fill('#retrieval', config.retrievalCode.toLowerCase());
+  await page.click('#fetch');
+  await page.waitForSelector('#added', { timeout });
+  await page.waitForSelector(`#held .card:has-text("${config.walletHolder}")`, { timeout });
+  note('added a code by its retrieval code');
+  await shot(page, 'wallet-codes');
+  await page.click('#held .card button.primary');
+  await page.waitForSelector('#showcode:not(.hidden) svg', { timeout });
+  await shot(page, 'wallet-code-screen');
+  await page.emulateMedia({ media: 'print' });
+  await shot(page, 'wallet-print');
+  await page.emulateMedia({ media: 'screen' });
+  await page.click('#close-code');
+  note('showed the code full screen and as the print view');
+  await page.click('nav.tabs button[data-tab="venue"]');
+  await page.click('#venue-scan');
+  await page.waitForSelector('#checked-in', { timeout });
+  note(`checked in from the camera: ${await page.locator('#checked-in').innerText()}`);
+  await shot(page, 'wallet-checked-in');
+  await page.click('nav.tabs button[data-tab="exposure"]');
+  await page.click('#exposure-check');
+  await page.waitForSelector('#exposed', { timeout });
+  note('the exposure list matched the visit on the phone');
+  await shot(page, 'wallet-exposed');
+  await page.click('#lang');
+  await page.click('nav.tabs button[data-tab="codes"]');
+  await page.waitForSelector('#held .card', { timeout });
+  const zh = await page.locator('body').innerText();
+  if (!zh.includes('健康码') || !zh.includes('出示')) throw new Error(`the wallet did not switch to Chinese: ${zh}`);
+  await shot(page, 'wallet-codes-zh');
+  note('the wallet speaks Chinese when switched');
+  await context.close();
+}
+
+// ---- the checkpoint: set up and scan while the issuer runs ---------------
+{
+  const { context, page } = await browser(config.profileDir, config.cameras.valid);
+  results.timings.coldLoadMs = await load(page, '/verify');
+  const openSettings = () => page.click('#open-settings');
+  await pinAndSync(page, openSettings);
+  await page.selectOption('#profile', 'transport');
+  await page.waitForFunction(() => document.querySelector('#profile-line').textContent.includes('transport'));
+  await shot(page, 'verify-settings');
+  await page.click('#close-settings');
+  await shot(page, 'verify-home');
+  await page.click('#scan');
+  await expectCard(page, true, ['VALID', config.holder, '✓']);
+  results.timings.frameToVerdictMs = await lastTiming(page);
+  await shot(page, 'verify-green');
+  note(`the camera's valid code gave a green card in ${results.timings.frameToVerdictMs.toFixed(1)} ms from its frame`);
+  // The camera still shows the same code; stop it before the next ones.
+  await nextPerson(page);
+  await page.click('#scan');
+  // A hardware scanner types the revoked code and Enter.
+  await page.keyboard.type(config.codes.revoked + '\n');
+  await expectCard(page, false, ['INVALID', 'revoked', '✗']);
+  await shot(page, 'verify-red-wedge');
+  note('a keyboard-wedge scan of a revoked code gave a red card');
+  await nextPerson(page);
+  await page.locator('details summary').click();
+  await page.fill('#paste-text', config.codes.tampered);
+  await page.click('#paste-check');
+  await expectCard(page, false, ['INVALID', 'bad signature']);
+  await nextPerson(page);
+  note('a pasted tampered code gave a red card');
+  await page.setInputFiles('#image', config.images.valid);
+  await expectCard(page, true, ['VALID']);
+  await nextPerson(page);
+  note('an image file of a valid code gave a green card');
+  await page.click('#lang');
+  await page.fill('#paste-text', config.codes.foreign);
+  await page.click('#paste-check');
+  await expectCard(page, false, ['不通过', '不受信任']);
+  await shot(page, 'verify-red-zh');
+  await nextPerson(page);
+  await page.click('#lang');
+  note('the checkpoint speaks Chinese when switched');
+  results.timings.wasmCheckMs = await page.evaluate((t) => window.__benchCheck(t, 200), config.codes.valid);
+  // The shell is cached by the service worker before the network goes.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout }).catch(async () => {
+    await page.reload();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout });
+  });
+  await context.close();
+}
+
+// ---- the issuer stops; the network goes ----------------------------------
+process.kill(config.issuerPid, 'SIGTERM');
+await new Promise((r) => setTimeout(r, 1000));
+note('stopped the issuer; from here every browser is offline');
+
+const offlineScan = async (camera, valid, words, name) => {
+  const { context, page } = await browser(config.profileDir, camera, { offline: true });
+  const ms = await load(page, '/verify');
+  await page.click('#scan');
+  const text = await expectCard(page, valid, words);
+  await shot(page, name);
+  const timing = await lastTiming(page);
+  await context.close();
+  return { ms, text, timing };
+};
+
+{
+  const r = await offlineScan(config.cameras.valid, true, ['VALID', config.holder], 'verify-green-offline');
+  results.timings.offlineLoadMs = r.ms;
+  results.timings.offlineFrameToVerdictMs = r.timing;
+  note(`offline, the app loaded from the service worker in ${r.ms} ms and the valid code was green`);
+}
+{
+  const r = await offlineScan(config.cameras.revoked, false, ['INVALID', 'revoked'], 'verify-red');
+  note('offline, the camera\'s revoked code was red: revoked');
+}
+{
+  await offlineScan(config.cameras.tampered, false, ['INVALID', 'bad signature'], 'verify-red-tampered');
+  note('offline, the camera\'s tampered code was red: bad signature');
+}
+{
+  await offlineScan(config.cameras.foreign, false, ['INVALID', 'unknown issuer key'], 'verify-red-foreign');
+  note('offline, the camera\'s code from another issuer was red: unknown issuer key');
+}
+{
+  // A frame that makes a QR reader trap: the worker ends, is started
+  // again, and the page goes on (a code pasted after it still checks).
+  const { context, page } = await browser(config.profileDir, config.cameras.crafted, { offline: true });
+  await load(page, '/verify');
+  await page.click('#scan');
+  await page.waitForSelector('#restarted', { timeout });
+  await page.locator('details summary').click();
+  await page.fill('#paste-text', config.codes.valid);
+  await page.click('#paste-check');
+  await expectCard(page, true, ['VALID']);
+  await context.close();
+  note('a crafted frame trapped the reader; the worker was restarted and the page went on');
+}
+
+process.stdout.write(JSON.stringify(results) + '\n');

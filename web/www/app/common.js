@@ -1,0 +1,252 @@
+// What both apps share: the WebAssembly module, the device's files in
+// IndexedDB, the sync over fetch, the words, the camera and the image
+// reader (both decoded in a Web Worker), the service worker. Every
+// decision is the module's; this file moves bytes and draws.
+import init, * as core from './health_web.js';
+
+export { core };
+
+export async function start() {
+  await init({ module_or_path: new URL('./health_web_bg.wasm', import.meta.url) });
+}
+
+/** `{ok}` → the value; `{error}` → throws it. */
+export function ok(answer) {
+  const v = JSON.parse(answer);
+  if ('error' in v) throw new Error(v.error);
+  return v.ok;
+}
+
+export const now = () => Date.now() / 1000;
+
+// ---- words ---------------------------------------------------------------
+
+let words = {};
+export let lang = 'en';
+
+export function setLanguage(code) {
+  lang = code;
+  words = JSON.parse(core.words(code));
+  document.documentElement.lang = code === 'zh' ? 'zh-CN' : 'en';
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll('[data-t-placeholder]')) el.placeholder = t(el.dataset.tPlaceholder);
+}
+
+export function chooseLanguage(storeKey) {
+  const saved = localStorage.getItem(storeKey);
+  const code = saved || core.choose_language((navigator.languages || [navigator.language || '']).join(','));
+  setLanguage(code);
+  return code;
+}
+
+export function t(key, ...args) {
+  let s = words[key] ?? key;
+  args.forEach((a, i) => { s = s.replaceAll(`{${i}}`, a); });
+  return s;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+// ---- storage -------------------------------------------------------------
+
+function request(r) {
+  return new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+}
+
+/** The device's files in IndexedDB database `name`, mirrored in the module. */
+export async function openDevice(name) {
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore('files');
+  const db = await request(open);
+  const device = new core.Device();
+  const tx = db.transaction('files', 'readonly');
+  const store = tx.objectStore('files');
+  const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+  keys.forEach((k, i) => {
+    const r = JSON.parse(device.restore(k, values[i]));
+    if (r.error) console.warn(r.error);
+  });
+  device.changes(); // what was restored is saved already
+  async function save() {
+    const names = device.changes();
+    if (!names.length) return;
+    const tx = db.transaction('files', 'readwrite');
+    for (const n of names) tx.objectStore('files').put(device.file(n), n);
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+  }
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  return { device, save };
+}
+
+// ---- sync ----------------------------------------------------------------
+
+/** The issuer's address: the one set in settings, else where the app came from. */
+export function issuerBase(storeKey) {
+  return localStorage.getItem(storeKey) || new URL('../', location.href).href;
+}
+
+/** Fetches the files the module plans (each with its ETag), hands them to
+ *  it, and installs them; answers its report. The files are never served by
+ *  the service worker or the HTTP cache. */
+export async function sync(device, save, base, wallet) {
+  const plan = ok(device.plan(wallet));
+  for (const p of plan) {
+    const headers = p.etag ? { 'If-None-Match': p.etag } : {};
+    const r = await fetch(new URL(p.path, base), { cache: 'no-store', headers });
+    if (r.status === 304) ok(device.unchanged(p.file));
+    else if (r.ok) ok(device.fetched(p.file, new Uint8Array(await r.arrayBuffer()), r.headers.get('ETag') || undefined));
+    else if (r.status !== 404) throw new Error(`${p.path}: HTTP ${r.status}`);
+  }
+  const report = ok(device.sync(now()));
+  await save();
+  return report;
+}
+
+// ---- the QR reader, in a worker ------------------------------------------
+
+/** Reads frames in a Web Worker; a trap in the module ends only the worker,
+ *  which is started again. */
+export class Reader {
+  constructor(onRestart) { this.onRestart = onRestart; this.spawn(); }
+  spawn() {
+    this.worker = new Worker(new URL('./scan-worker.js', import.meta.url), { type: 'module' });
+    this.pending = null;
+    this.worker.onmessage = (e) => {
+      if (e.data.crashed) { console.warn(`QR reader: ${e.data.crashed}`); this.crashed(); return; }
+      const p = this.pending; this.pending = null; if (p) p.resolve(e.data);
+    };
+    this.worker.onerror = (e) => { e.preventDefault(); this.crashed(); };
+  }
+  crashed() {
+    const p = this.pending;
+    this.worker.terminate();
+    this.spawn();
+    if (p) p.resolve({ crashed: true });
+    if (this.onRestart) this.onRestart();
+  }
+  get busy() { return this.pending !== null; }
+  /** `{text}` (null when no code is in it), `{error}` or `{crashed}`. */
+  read(image) {
+    return new Promise((resolve) => {
+      this.pending = { resolve };
+      this.worker.postMessage({ width: image.width, height: image.height, data: image.data.buffer }, [image.data.buffer]);
+    });
+  }
+}
+
+/** An image file's pixels, decoded by the browser. */
+export async function imagePixels(file) {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
+  const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
+  const canvas = new OffscreenCanvas(w, h);
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+  g.drawImage(bitmap, 0, 0, w, h);
+  return g.getImageData(0, 0, w, h);
+}
+
+// ---- the camera ----------------------------------------------------------
+
+/** The camera into `video`, frames to `reader`, codes to `onCode(text, t0)`
+ *  (t0: when the frame was taken, performance.now()). */
+export class Camera {
+  constructor(video, reader, onCode) {
+    this.video = video; this.reader = reader; this.onCode = onCode;
+    this.facing = 'environment'; this.stream = null; this.torchOn = false; this.paused = false;
+    this.canvas = document.createElement('canvas');
+  }
+  async start() {
+    this.stop();
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false,
+    });
+    this.video.srcObject = this.stream;
+    await this.video.play();
+    this.running = true;
+    this.loop();
+  }
+  stop() {
+    this.running = false;
+    if (this.stream) for (const tr of this.stream.getTracks()) tr.stop();
+    this.stream = null;
+  }
+  async switchCamera() { this.facing = this.facing === 'environment' ? 'user' : 'environment'; if (this.running) await this.start(); }
+  /** Torch on or off; false where the camera has none. */
+  async torch() {
+    const track = this.stream && this.stream.getVideoTracks()[0];
+    const caps = track && track.getCapabilities ? track.getCapabilities() : {};
+    if (!caps.torch) return false;
+    this.torchOn = !this.torchOn;
+    await track.applyConstraints({ advanced: [{ torch: this.torchOn }] });
+    return true;
+  }
+  async loop() {
+    while (this.running) {
+      if (this.paused || this.reader.busy || this.video.readyState < 2) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      const t0 = performance.now();
+      const w = this.video.videoWidth, h = this.video.videoHeight;
+      if (!w || !h) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      this.canvas.width = w; this.canvas.height = h;
+      const g = this.canvas.getContext('2d', { willReadFrequently: true });
+      g.drawImage(this.video, 0, 0, w, h);
+      const got = await this.reader.read(g.getImageData(0, 0, w, h));
+      if (got.text && this.running && !this.paused) this.onCode(got.text, t0);
+    }
+  }
+}
+
+/** A hardware scanner types the code like a keyboard, fast, then Enter. */
+export function keyboardWedge(onCode) {
+  let buffer = '', last = 0;
+  document.addEventListener('keydown', (e) => {
+    const target = e.target;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT')) return;
+    const t = performance.now();
+    if (t - last > 100) buffer = '';
+    last = t;
+    if (e.key === 'Enter') {
+      if (buffer.length >= 8) {
+        // Not also a press of the button that has the focus.
+        e.preventDefault();
+        if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+        onCode(buffer, t);
+      }
+      buffer = '';
+    } else if (e.key.length === 1) buffer += e.key;
+  });
+}
+
+// ---- offline -------------------------------------------------------------
+
+/** Registers the service worker; `onUpdate(apply)` when a new version waits
+ *  (apply() swaps to it and reloads: never mid-shift without asking). */
+export async function offline(onUpdate) {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = await navigator.serviceWorker.register(new URL('../sw.js', import.meta.url), { scope: new URL('../', import.meta.url).href });
+  const offer = (w) => onUpdate(() => {
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+    w.postMessage('skip-waiting');
+  });
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  reg.addEventListener('updatefound', () => {
+    const w = reg.installing;
+    w.addEventListener('statechange', () => { if (w.state === 'installed' && navigator.serviceWorker.controller) offer(w); });
+  });
+}
+
+export function updateBanner(container) {
+  return (apply) => {
+    container.replaceChildren(el('div', { class: 'banner info row', id: 'update' },
+      el('span', {}, t('update_ready')), el('button', { class: 'primary', onclick: apply }, t('reload'))));
+  };
+}

@@ -1,0 +1,210 @@
+// The citizen's wallet: codes for a family, shown with no signal; venue
+// check-ins and exposure matching that never leave the phone.
+import { core, start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync,
+  Reader, Camera, imagePixels, offline, updateBanner } from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const LANG = 'wallet.lang', ISSUER = 'wallet.issuer';
+let device, save, camera, reader, wake = null, scanning = null;
+
+function notice(kind, text, id) {
+  const old = id && document.getElementById(id);
+  if (old) old.remove();
+  $('notices').append(el('div', { class: `banner ${kind}`, ...(id ? { id } : {}) }, text));
+}
+const clearNotices = () => $('notices').replaceChildren();
+
+function tab(name) {
+  for (const b of document.querySelectorAll('nav.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const p of document.querySelectorAll('[data-panel]')) p.classList.toggle('hidden', p.dataset.panel !== name);
+  stopScan();
+  if (name === 'codes') renderHeld();
+  if (name === 'venue') renderVisits();
+  if (name === 'settings') renderSettings();
+}
+
+function renderHeld() {
+  const held = ok(device.held(now(), lang));
+  if (!held.length) { $('held').replaceChildren(el('div', { class: 'banner info' }, t('empty_wallet'))); return; }
+  const byMember = new Map();
+  for (const h of held) { if (!byMember.has(h.member)) byMember.set(h.member, []); byMember.get(h.member).push(h); }
+  $('held').replaceChildren(...[...byMember].map(([member, list]) => el('div', {},
+    el('h2', {}, member),
+    ...list.map((h) => el('div', { class: 'card', 'data-id': h.id },
+      el('div', { class: 'title' }, `${h.kind}${h.holder ? ' · ' + h.holder : ''}`),
+      el('div', { class: `tone-${h.tone}` }, h.status),
+      el('div', { class: 'row' },
+        el('button', { class: 'primary', type: 'button', onclick: () => show(h.member, h.id) }, t('show')),
+        el('button', { type: 'button', onclick: () => show(h.member, h.id, true) }, t('print')),
+          el('button', { type: 'button', onclick: async () => { ok(device.remove(h.member, h.id)); await save(); renderHeld(); } }, t('remove'))))))));
+}
+
+async function show(member, id, print = false) {
+  const c = ok(device.code(member, id, now(), lang));
+  const box = $('showcode');
+  const qr = el('div', { class: 'qr' });
+  qr.innerHTML = c.svg; // drawn by the module from the code held
+  box.replaceChildren(qr,
+    el('div', { class: 'who' }, c.holder || member),
+    ...c.lines.map((l) => el('div', { class: 'line' }, l)),
+    el('div', { class: `line tone-${c.tone}` }, c.status),
+    el('div', { class: 'line muted no-print' }, t('show_hint')),
+    el('div', { class: 'row no-print' },
+      el('button', { type: 'button', onclick: () => window.print() }, t('print')),
+      el('button', { class: 'primary', type: 'button', id: 'close-code', onclick: hide }, t('close'))));
+  box.classList.remove('hidden');
+  // The screen stays on while a code is shown.
+  try { wake = await navigator.wakeLock?.request('screen'); } catch { wake = null; }
+  if (print) setTimeout(() => window.print(), 100);
+}
+
+function hide() {
+  $('showcode').classList.add('hidden');
+  if (wake) { wake.release().catch(() => {}); wake = null; }
+}
+
+async function add(text) {
+  try {
+    const a = ok(device.add($('member').value || 'me', text, now(), lang));
+    await save();
+    clearNotices();
+    notice(a.reasons.length ? 'warn' : 'ok', [t('added', a.member), a.kind, ...a.reasons].join(' · '), 'added');
+    tab('codes');
+  } catch (e) { notice('bad', e.message, 'add-error'); }
+}
+
+async function checkin(text) {
+  try {
+    const v = ok(device.checkin(text, now()));
+    await save();
+    $('venue-result').replaceChildren(el('div', { class: 'clear', id: 'checked-in' }, t('checked_in', v.name), el('div', { class: 'muted', style: 'color:#fff' }, `${v.area} · ${v.at}`)));
+    renderVisits();
+  } catch (e) { $('venue-result').replaceChildren(el('div', { class: 'banner bad' }, e.message)); }
+}
+
+function renderVisits() {
+  const v = ok(device.visits(now()));
+  $('retention').value = v.retention_days;
+  $('visits').replaceChildren(...(v.visits.length
+    ? v.visits.map((x) => el('div', { class: 'card' }, el('div', { class: 'title' }, x.name), el('div', {}, `${x.area} · ${x.at}`)))
+    : [el('div', { class: 'muted' }, t('no_visits'))]));
+}
+
+async function checkExposure() {
+  const out = $('exposure-result');
+  out.replaceChildren(el('div', { class: 'banner info' }, t('syncing')));
+  try { await sync(device, save, issuerBase(ISSUER), true); } catch (e) { notice('warn', t('sync_failed', e.message), 'sync-failed'); }
+  try {
+    const r = ok(device.exposures(now()));
+    if (!r.held) { out.replaceChildren(el('div', { class: 'banner warn' }, t('exposure_none_held'))); return; }
+    out.replaceChildren(...(r.found.length
+      ? [el('div', { class: 'exposed', id: 'exposed' }, t('exposure_found')),
+        ...r.found.map((f) => el('div', { class: 'card' }, el('div', { class: 'title' }, f.name),
+          el('div', {}, `${f.area} · ${t('at', f.at)}`), f.advice ? el('div', { class: 'tone-bad' }, f.advice) : null))]
+      : [el('div', { class: 'clear', id: 'not-exposed' }, t('exposure_none'))]),
+    r.stale ? el('div', { class: 'banner warn' }, t('stale_banner')) : '');
+  } catch (e) { out.replaceChildren(el('div', { class: 'banner bad' }, e.message)); }
+}
+
+function renderSettings() {
+  const s = ok(device.status(now(), lang));
+  $('anchor-state').replaceChildren(...(s.anchors.length
+    ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`), el('div', { class: 'fingerprint' }, a.fingerprint)))
+    : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
+  $('pin-area').classList.toggle('hidden', s.anchors.length > 0);
+}
+
+async function doSync() {
+  $('sync-report').replaceChildren(el('div', { class: 'banner info' }, t('syncing')));
+  try {
+    const base = $('issuer').value.trim();
+    if (base) localStorage.setItem(ISSUER, base);
+    const r = await sync(device, save, issuerBase(ISSUER), true);
+    $('sync-report').replaceChildren(el('div', { class: 'banner ok', id: 'synced' }, r.lines.join('\n')),
+      ...r.refused.map((x) => el('div', { class: 'banner bad' }, x)));
+  } catch (e) { $('sync-report').replaceChildren(el('div', { class: 'banner bad', id: 'sync-failed' }, t('sync_failed', e.message))); }
+  renderSettings();
+}
+
+async function pin(pem) {
+  try { ok(device.pin(pem)); await save(); $('offer').classList.add('hidden'); await doSync(); } catch (e) { notice('bad', e.message, 'pin-error'); }
+}
+
+async function scan(then) {
+  scanning = then;
+  $('finder').classList.remove('hidden');
+  $('finder-buttons').classList.remove('hidden');
+  try { await camera.start(); } catch (e) { stopScan(); notice('bad', t('camera_error', e.message), 'camera-error'); }
+}
+
+function stopScan() {
+  if (camera) camera.stop();
+  scanning = null;
+  $('finder').classList.add('hidden');
+  $('finder-buttons').classList.add('hidden');
+}
+
+async function fromImage(input, then) {
+  const file = input.files[0];
+  if (!file) return;
+  try {
+    const got = await reader.read(await imagePixels(file));
+    if (got.text) await then(got.text); else notice('bad', got.error || t('no_code_in_image'), 'image-error');
+  } catch (e) { notice('bad', e.message, 'image-error'); }
+  input.value = '';
+}
+
+async function main() {
+  await start();
+  chooseLanguage(LANG);
+  ({ device, save } = await openDevice('health-wallet'));
+  reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
+  camera = new Camera($('video'), reader, (text) => { const then = scanning; stopScan(); if (then) then(text); });
+  const current = () => document.querySelector('nav.tabs button[aria-selected="true"]')?.dataset.tab || 'codes';
+  const renderLang = () => { $('lang').textContent = t('lang_other'); tab(current()); };
+  $('lang').onclick = () => { setLanguage(lang === 'zh' ? 'en' : 'zh'); localStorage.setItem(LANG, lang); renderLang(); };
+  for (const b of document.querySelectorAll('nav.tabs button')) b.onclick = () => { clearNotices(); tab(b.dataset.tab); };
+  $('issuer').value = issuerBase(ISSUER);
+  $('fetch').onclick = async () => {
+    try {
+      const path = ok(device.retrieve_path($('retrieval').value));
+      const r = await fetch(new URL(path, issuerBase(ISSUER)), { cache: 'no-store' });
+      const body = await r.text();
+      if (!r.ok) throw new Error(`${$('retrieval').value}: ${(() => { try { return JSON.parse(body).error; } catch { return `HTTP ${r.status}`; } })()}`);
+      await add(ok(device.retrieved(body)));
+      $('retrieval').value = '';
+    } catch (e) { notice('bad', e.message, 'add-error'); }
+  };
+  $('add-paste').onclick = () => add($('add-text').value);
+  $('add-scan').onclick = () => scan(add);
+  $('add-image').onchange = () => fromImage($('add-image'), add);
+  $('venue-scan').onclick = () => scan(checkin);
+  $('venue-image').onchange = () => fromImage($('venue-image'), checkin);
+  $('retention-save').onclick = async () => {
+    try { const n = ok(device.set_retention(Number($('retention').value), now())); await save(); notice('ok', t('deleted_visits', n), 'retention'); renderVisits(); }
+    catch (e) { notice('bad', e.message, 'retention'); }
+  };
+  $('exposure-check').onclick = checkExposure;
+  $('finder-stop').onclick = stopScan;
+  $('switch').onclick = () => camera.switchCamera();
+  $('torch').onclick = () => camera.torch();
+  $('offered').onclick = async () => {
+    try {
+      const r = await fetch(new URL('v1/anchor', issuerBase(ISSUER)), { cache: 'no-store' });
+      if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
+      const pem = await r.text();
+      $('offer-fp').textContent = ok(device.inspect_anchor(pem)).fingerprint;
+      $('offer').classList.remove('hidden');
+      $('offer-confirm').onclick = () => pin(pem);
+    } catch (e) { notice('bad', e.message, 'pin-error'); }
+  };
+  $('pin').onclick = () => pin($('pem').value);
+  $('sync').onclick = doSync;
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide(); });
+  offline(updateBanner($('notices'))).catch((e) => console.warn('service worker:', e));
+  renderLang();
+  if (ok(device.status(now(), lang)).anchors.length && navigator.onLine) doSync().then(() => tab(current()));
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => { document.body.prepend(el('div', { class: 'banner bad' }, String(e.message || e))); });
