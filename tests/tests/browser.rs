@@ -109,6 +109,36 @@ fn tampered(text: &str, holder: &str) -> String {
     envelope::seal(profile, &cose)
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The code on a printed sheet (PDF), read back from the page pdftoppm draws.
+fn code_on_sheet(pdf: &Path) -> String {
+    let out = Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(pdf.with_extension(""))
+        .output()
+        .expect("pdftoppm runs (apt install poppler-utils)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(pdf.with_extension("png")).unwrap();
+    wallet_core::wire::qr::read_image(&png).unwrap()
+}
+
 #[test]
 fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     let missing = missing();
@@ -121,7 +151,9 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     }
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let dist = root().join("web/dist");
+    // A copy of the apps, so the test can publish a new version of them.
+    let dist = cwd.join("dist");
+    copy_dir(&root().join("web/dist"), &dist);
     let (mut issuer, url) = start_issuer_with(cwd, true, &["--apps", dist.to_str().unwrap()]);
     let (lab, admin) = lab_and_admin_tokens(cwd);
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -217,6 +249,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "profileDir": cwd.join("chromium-verify"),
         "walletProfileDir": cwd.join("chromium-wallet"),
         "shots": shots,
+        "appsDir": dist,
         "issuerPid": issuer.id(),
         "anchorKid": anchor_kid,
         "retrievalCode": child["retrieval_code"],
@@ -266,6 +299,12 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         payload(&child),
         "the code on the wallet's screen is the one fetched"
     );
+
+    // And so is the one on each printed sheet.
+    for size in ["A6", "A4"] {
+        let sheet = shots.join(format!("wallet-sheet-{size}.pdf"));
+        assert_eq!(code_on_sheet(&sheet), payload(&child), "the {size} sheet");
+    }
 
     // The native check of the same code, for the ratio.
     let cache = Cache::on(Arc::new(Memory::new()));

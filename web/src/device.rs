@@ -283,7 +283,7 @@ impl Device {
                 .visit_log()
                 .checkin(text, &cp, at(now))
                 .map_err(chain)?;
-            Ok(json!({"name": v.name, "area": v.area, "at": instant::format(v.at)}))
+            Ok(json!({"name": v.name, "area": v.area, "at": instant::minutes(v.at)}))
         });
         answer(result)
     }
@@ -297,7 +297,7 @@ impl Device {
             let days = log.retention_days(at(now)).map_err(chain)?;
             let list: Vec<Value> = visits
                 .iter()
-                .map(|v| json!({"name": v.name, "area": v.area, "at": instant::format(v.at)}))
+                .map(|v| json!({"name": v.name, "area": v.area, "at": instant::minutes(v.at)}))
                 .collect();
             Ok(json!({"retention_days": days, "visits": list}))
         })();
@@ -403,7 +403,7 @@ impl Device {
             Err(CacheError::Missing { .. }) => {
                 return Ok(json!({
                     "anchors": [], "profile": null, "profiles": [], "files": [],
-                    "stale": false, "ready": false,
+                    "stale": false, "ready": false, "summary": "",
                 }))
             }
             Err(e) => return Err(chain(e)),
@@ -415,14 +415,15 @@ impl Device {
             .collect();
         let trust = self.cache.trust_store().map_err(chain)?;
         let file = |name: &str, h: Option<Header>| match h {
-            None => json!({"name": name, "held": false}),
+            None => json!({"name": name, "label": lang::file_name(name, lang), "held": false}),
             Some(h) => json!({
                 "name": name,
+                "label": lang::file_name(name, lang),
                 "held": true,
                 "version": h.version,
-                "issued": instant::format(h.issued_at),
+                "issued": instant::minutes(h.issued_at),
                 "age": lang::age(now - h.issued_at, lang),
-                "next_update": instant::format(h.next_update),
+                "next_update": instant::minutes(h.next_update),
                 "stale": h.is_stale(now),
             }),
         };
@@ -440,6 +441,19 @@ impl Device {
             file("exposures", exposures.map(|(e, _)| e.header())),
         ];
         let stale = files.iter().any(|f| f["stale"] == json!(true));
+        // One line for the scan screen: each file held, its version and age.
+        let summary: Vec<String> = files
+            .iter()
+            .filter(|f| f["held"] == json!(true) && f["name"] != "exposures")
+            .map(|f| {
+                format!(
+                    "{} v{} ({})",
+                    f["label"].as_str().unwrap_or(""),
+                    f["version"],
+                    f["age"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
         let ready = self.checkpoint().is_ok();
         Ok(json!({
             "anchors": anchors,
@@ -448,6 +462,7 @@ impl Device {
             "files": files,
             "stale": stale,
             "ready": ready,
+            "summary": summary.join(" · "),
         }))
     }
 
@@ -471,7 +486,7 @@ impl Device {
                 if h.dob.is_unknown() { word("dob_unknown") } else { h.dob.to_string() }
             }),
             "kind": v.kind.map(|k| lang::kind(k, lang)),
-            "valid_until": if v.valid { v.valid_until.map(instant::format) } else { None },
+            "valid_until": if v.valid { v.valid_until.map(instant::minutes) } else { None },
             "profile": v.profile,
             "reasons": v.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
             "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
@@ -545,9 +560,9 @@ impl Device {
                 json!({
                     "name": f.visit.name,
                     "area": f.visit.area,
-                    "at": instant::format(f.visit.at),
-                    "from": instant::format(f.exposure.from),
-                    "until": instant::format(f.exposure.until),
+                    "at": instant::minutes(f.visit.at),
+                    "from": instant::minutes(f.exposure.from),
+                    "until": instant::minutes(f.exposure.until),
                     "advice": f.exposure.advice,
                 })
             })
@@ -596,7 +611,7 @@ fn caption(body: &Body, lang: Lang) -> Vec<String> {
                 (false, true) => "阴性",
                 (true, true) => "阳性",
             };
-            let sampled = instant::format(test.sampled_at);
+            let sampled = instant::minutes(test.sampled_at);
             lines.push(if zh {
                 format!("检测结果：{result}，采样于 {sampled}")
             } else {

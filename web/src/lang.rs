@@ -191,6 +191,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("added", "Added for {0}", "已添加给{0}"),
     ("show", "Show", "出示"),
     ("print", "Print", "打印"),
+    ("print_a6", "Print (A6)", "打印（A6）"),
+    ("print_a4", "Print (A4)", "打印（A4）"),
     ("remove", "Remove", "删除"),
     (
         "empty_wallet",
@@ -282,6 +284,19 @@ fn file(file: FileType, lang: Lang) -> String {
     }
 }
 
+/// A held file's name (`trust-list`, `revocations`, `rules`, `exposures`)
+/// for people.
+pub fn file_name(name: &str, lang: Lang) -> String {
+    let t = match name {
+        "trust-list" => FileType::TrustList,
+        "revocations" => FileType::Revocations,
+        "rules" => FileType::Rules,
+        "exposures" => FileType::Exposures,
+        other => return other.to_string(),
+    };
+    file(t, lang)
+}
+
 /// Why a code is not valid, in words a checkpoint officer can act on.
 pub fn reason(r: &Reason, lang: Lang) -> String {
     if lang == Lang::En {
@@ -336,7 +351,7 @@ pub fn warning(w: &Warning, lang: Lang) -> String {
 
 /// A held credential's standing, in words, and its tone (`ok`, `warn`, `bad`).
 pub fn status(s: &Status, lang: Lang) -> (String, &'static str) {
-    let f = instant::format;
+    let f = instant::minutes;
     match (s, lang) {
         (Status::Valid { until }, Lang::En) => (format!("Valid until {}", f(*until)), "ok"),
         (Status::Valid { until }, Lang::Zh) => (format!("有效，至 {}", f(*until)), "ok"),

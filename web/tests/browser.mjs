@@ -10,7 +10,7 @@
 //   venue, crafted}, codes: {valid, revoked, tampered, foreign}, images:
 //   {valid}, holder } → prints one JSON line of results on stdout.
 import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -43,6 +43,7 @@ async function browser(profileDir, camera, { offline = false } = {}) {
   if (offline) await context.setOffline(true);
   const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+  page.on('requestfailed', (r) => process.stderr.write(`request failed: ${r.url()} ${r.failure()?.errorText}\n`));
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') process.stderr.write(`console ${m.type()}: ${m.text()}\n`); });
   current = page;
   return { context, page };
@@ -99,6 +100,11 @@ async function lastTiming(page) {
   await page.click('#held .card button.primary');
   await page.waitForSelector('#showcode:not(.hidden) svg', { timeout });
   await shot(page, 'wallet-code-screen');
+  // The paper sheets, as the browser prints them.
+  for (const size of ['A6', 'A4']) {
+    await page.evaluate((s) => window.__paper(s), size);
+    await page.pdf({ path: path.join(config.shots, `wallet-sheet-${size}.pdf`), preferCSSPageSize: true });
+  }
   await page.emulateMedia({ media: 'print' });
   await shot(page, 'wallet-print');
   await page.emulateMedia({ media: 'screen' });
@@ -174,6 +180,21 @@ async function lastTiming(page) {
     await page.reload();
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout });
   });
+  // A new version of the apps is published: the page offers it and keeps
+  // the one running until the user reloads.
+  const swPath = path.join(config.appsDir, 'sw.js');
+  writeFileSync(swPath, readFileSync(swPath, 'utf8').replace(/const VERSION = '([^']*)'/, "const VERSION = '$1-next'"));
+  await page.reload();
+  await page.waitForSelector('#update button', { timeout });
+  await shot(page, 'verify-update-offered');
+  await page.click('#update button');
+  await page.waitForSelector('body[data-ready="true"]', { timeout });
+  const version = await page.evaluate(async () => {
+    const keys = await caches.keys();
+    return keys.join(',');
+  });
+  if (!version.endsWith('-next')) throw new Error(`after the reload the cache is ${version}`);
+  note('a new version was offered with a reload button and taken only when pressed');
   await context.close();
 }
 

@@ -214,6 +214,9 @@ export function keyboardWedge(onCode) {
     const t = performance.now();
     if (t - last > 100) buffer = '';
     last = t;
+    // Inside a scanner's burst no key is a person's: a space (base45 has
+    // spaces) or Enter must not press the button that has the focus.
+    if (buffer.length > 0) e.preventDefault();
     if (e.key === 'Enter') {
       if (buffer.length >= 8) {
         // Not also a press of the button that has the focus.

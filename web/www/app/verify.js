@@ -23,6 +23,7 @@ function renderStatus() {
   if (!s.ready) notice('bad', t('never_synced'), 'setup');
   else if (s.stale) notice('warn', t('stale_banner'), 'stale');
   $('profile-line').textContent = s.profile ? `${t('profile')}: ${s.profile}` : t('no_profile');
+  $('files-line').textContent = s.summary;
   // Settings.
   $('anchor-state').replaceChildren(...(s.anchors.length
     ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`), el('div', { class: 'fingerprint' }, a.fingerprint)))
@@ -32,7 +33,7 @@ function renderStatus() {
   select.replaceChildren(el('option', { value: '' }, '—'), ...s.profiles.map((p) => el('option', { value: p }, p)));
   select.value = s.profile || '';
   $('files').replaceChildren(...s.files.map((f) => el('tr', {},
-    el('th', {}, f.name),
+    el('th', {}, f.label),
     el('td', {}, f.held ? `${t('version')} ${f.version}, ${t('issued', f.age)}` : t('file_none'),
       f.stale ? el('span', { class: 'stale' }, ` ${t('stale')}`) : null))));
 }

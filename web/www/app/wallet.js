@@ -50,13 +50,30 @@ async function show(member, id, print = false) {
     el('div', { class: `line tone-${c.tone}` }, c.status),
     el('div', { class: 'line muted no-print' }, t('show_hint')),
     el('div', { class: 'row no-print' },
-      el('button', { type: 'button', onclick: () => window.print() }, t('print')),
+      el('button', { type: 'button', id: 'print-a6', onclick: () => printOn('A6') }, t('print_a6')),
+      el('button', { type: 'button', id: 'print-a4', onclick: () => printOn('A4') }, t('print_a4')),
       el('button', { class: 'primary', type: 'button', id: 'close-code', onclick: hide }, t('close'))));
   box.classList.remove('hidden');
   // The screen stays on while a code is shown.
   try { wake = await navigator.wakeLock?.request('screen'); } catch { wake = null; }
-  if (print) setTimeout(() => window.print(), 100);
+  if (print) setTimeout(() => printOn('A6'), 100);
 }
+
+/** The paper sheet: the code and its caption alone, on A6 or A4. */
+function paper(size) {
+  let style = document.getElementById('page-size');
+  if (!style) { style = el('style', { id: 'page-size' }); document.head.append(style); }
+  // CSS names A4 but not A6: both by their millimetres.
+  const mm = size === 'A4' ? '210mm 297mm' : '105mm 148mm';
+  style.textContent = `@page { size: ${mm}; margin: 8mm; }`;
+  document.body.dataset.paper = size;
+}
+
+function printOn(size) {
+  paper(size);
+  window.print();
+}
+window.__paper = paper; // the browser test renders each sheet
 
 function hide() {
   $('showcode').classList.add('hidden');
