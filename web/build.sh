@@ -16,7 +16,8 @@ for candidate in wasm-bindgen "target/tools/bin/wasm-bindgen"; do
 done
 if [ -z "$WB" ]; then
   echo "installing wasm-bindgen-cli $WB_VERSION into target/tools (once; a few minutes)" >&2
-  cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION"
+  cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION" --locked ||
+    cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION"
   WB=target/tools/bin/wasm-bindgen
 fi
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true

@@ -1391,3 +1391,65 @@ async fn two_nodes_rotating_the_anchor_at_once_store_one_handover() {
         app.issuer.store.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_anchor_is_offered_and_the_browser_apps_served_from_their_folder() {
+    let app = app(&Db::Sqlite).await;
+    let r = &app.router;
+    let offered = call(r, get("/v1/anchor")).await;
+    assert_eq!(offered.status, StatusCode::OK);
+    assert_eq!(
+        offered.header(header::CONTENT_TYPE),
+        "application/x-pem-file"
+    );
+    let pem = String::from_utf8(offered.body).unwrap();
+    let key = wallet_core::keys::PublicKey::from_pem(&pem).unwrap();
+    assert_eq!(
+        key,
+        app.issuer.anchors()[0].key,
+        "the anchor the issuer holds"
+    );
+
+    // No folder given: a 404 that says how to serve them.
+    let none = call(r, get("/verify")).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.json()["error"].as_str().unwrap().contains("--apps"));
+
+    let apps = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(apps.path().join("verify")).unwrap();
+    std::fs::create_dir_all(apps.path().join("app")).unwrap();
+    std::fs::write(
+        apps.path().join("verify/index.html"),
+        "<!doctype html>checkpoint",
+    )
+    .unwrap();
+    std::fs::write(apps.path().join("app/m.wasm"), b"\0asm").unwrap();
+    std::fs::write(apps.path().join("secret.txt"), "not an app file").unwrap();
+    app.state.apps.set(apps.path().to_path_buf()).unwrap();
+    for path in ["/verify", "/verify/"] {
+        let page = call(r, get(path)).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            page.header(header::CONTENT_TYPE),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(page.body, b"<!doctype html>checkpoint");
+    }
+    let wasm = call(r, get("/app/m.wasm")).await;
+    assert_eq!(wasm.header(header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(wasm.header(header::CACHE_CONTROL), "no-cache");
+    for path in [
+        "/app/../secret.txt",
+        "/app/%2e%2e/secret.txt",
+        "/secret.txt",
+        "/wallet",
+        "/app/none.js",
+    ] {
+        assert_eq!(
+            call(r, get(path)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    app.issuer.store.close().await;
+}

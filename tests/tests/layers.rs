@@ -9,7 +9,7 @@ use e2e_tests::root;
 #[test]
 fn no_module_imports_from_one_above_it() {
     let mut all = Vec::new();
-    for krate in ["wallet-core", "issuer", "verifier", "cli", "wallet"] {
+    for krate in ["wallet-core", "issuer", "verifier", "cli", "wallet", "web"] {
         let dir = root().join(krate);
         let layers = std::fs::read_to_string(dir.join("layers.txt")).unwrap();
         for p in problems(&dir.join("src"), &layers) {

@@ -3,8 +3,8 @@
 //! IndexedDB. The checkpoint app uses the cache half only; it keeps no
 //! record of what it scanned.
 
-use crate::answer;
 use crate::lang::{self, Lang};
+use crate::reply::answer;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

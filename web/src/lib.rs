@@ -18,6 +18,7 @@
 mod device;
 #[cfg(feature = "device")]
 pub mod lang;
+mod reply;
 #[cfg(feature = "scan")]
 mod scan;
 
@@ -28,18 +29,10 @@ pub use scan::read_frame;
 
 #[cfg(feature = "device")]
 use lang::Lang;
-use serde::Serialize;
-use serde_json::json;
+#[cfg(feature = "device")]
+use reply::answer;
 #[cfg(feature = "device")]
 use wasm_bindgen::prelude::*;
-
-/// `{"ok": value}` or `{"error": text}`.
-pub(crate) fn answer<T: Serialize>(result: Result<T, String>) -> String {
-    match result {
-        Ok(v) => json!({ "ok": v }).to_string(),
-        Err(e) => json!({ "error": e }).to_string(),
-    }
-}
 
 /// The payload text as an SVG QR code (error correction M): `{"ok": svg}`.
 #[cfg(feature = "device")]

@@ -2,7 +2,7 @@
 //! canvas gives RGBA). Runs in the page's Web
 //! Worker, so a reader that traps takes only the worker down.
 
-use crate::answer;
+use crate::reply::answer;
 use wallet_core::wire::qr::read::MAX_IMAGE_PIXELS;
 use wallet_core::wire::qr::{self, QrError};
 use wasm_bindgen::prelude::*;
