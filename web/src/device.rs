@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
+use std::rc::Rc;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
@@ -107,7 +108,7 @@ pub struct Device {
     saved: RefCell<BTreeMap<String, Vec<u8>>>,
     fetched: RefCell<HashMap<Published, Got>>,
     /// The verified files, loaded once after each change.
-    loaded: RefCell<Option<Checkpoint>>,
+    loaded: RefCell<Option<Rc<Checkpoint>>>,
 }
 
 impl Default for Device {
@@ -322,7 +323,9 @@ impl Device {
 }
 
 impl Device {
-    fn checkpoint(&self) -> Result<Checkpoint, String> {
+    /// The verified files, loaded once after each change: a check costs no
+    /// parsing of the files.
+    fn checkpoint(&self) -> Result<Rc<Checkpoint>, String> {
         if let Some(cp) = self.loaded.borrow().as_ref() {
             return Ok(cp.clone());
         }
@@ -332,6 +335,7 @@ impl Device {
             }
             e => chain(e),
         })?;
+        let cp = Rc::new(cp);
         self.loaded.replace(Some(cp.clone()));
         Ok(cp)
     }
@@ -504,7 +508,7 @@ impl Device {
         let cp = self.checkpoint().ok();
         let added = self
             .wallet
-            .add(member, text, cp.as_ref(), now)
+            .add(member, text, cp.as_deref(), now)
             .map_err(chain)?;
         Ok(json!({
             "member": member,
@@ -517,7 +521,7 @@ impl Device {
 
     fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
         let cp = self.checkpoint().ok();
-        let held = self.wallet.list(cp.as_ref(), now).map_err(chain)?;
+        let held = self.wallet.list(cp.as_deref(), now).map_err(chain)?;
         Ok(held.iter().map(|h| held_view(h, lang)).collect())
     }
 
@@ -531,7 +535,7 @@ impl Device {
         let cp = self.checkpoint().ok();
         let held = self
             .wallet
-            .member_credentials(member, cp.as_ref(), now)
+            .member_credentials(member, cp.as_deref(), now)
             .map_err(chain)?;
         let h = held
             .iter()

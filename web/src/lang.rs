@@ -272,7 +272,14 @@ pub fn kind(kind: CredentialKind, lang: Lang) -> String {
 
 fn file(file: FileType, lang: Lang) -> String {
     match lang {
-        Lang::En => file.to_string(),
+        Lang::En => match file {
+            FileType::TrustList => "trust list",
+            FileType::Revocations => "revocations",
+            FileType::RevocationDelta => "revocation delta",
+            FileType::Rules => "rules",
+            FileType::Exposures => "exposure list",
+        }
+        .to_string(),
         Lang::Zh => match file {
             FileType::TrustList => "信任列表",
             FileType::Revocations => "吊销列表",

@@ -204,3 +204,35 @@ fn retrieval_codes_are_tidied_and_bad_ones_refused() {
         .contains("not JSON"));
     assert!(retrieved_payload("{}").unwrap_err().contains("no payload"));
 }
+
+#[test]
+fn the_status_names_each_file_its_age_and_when_it_is_stale() {
+    let d = synced();
+    let fresh = ok(d.status(now(), "en"));
+    assert_eq!(fresh["stale"], json!(false), "{fresh}");
+    assert!(
+        fresh["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("trust list v1 ("),
+        "{fresh}"
+    );
+    // The sample revocation list is due two days after it was published.
+    let later = samples::published_at() as f64 + 3.0 * 86_400.0;
+    let stale = ok(d.status(later, "zh"));
+    assert_eq!(stale["stale"], json!(true), "{stale}");
+    assert_eq!(stale["files"][1]["stale"], json!(true));
+    assert_eq!(stale["files"][1]["label"], "吊销列表");
+    // A check still decides, and says the files are out of date.
+    ok(d.set_profile("transport"));
+    let card = ok(d.check(&code(&samples::vaccination()), later, "en"));
+    assert!(
+        card["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("out of date"),
+        "{card}"
+    );
+    let empty = Device::new();
+    assert_eq!(ok(empty.status(now(), "en"))["ready"], json!(false));
+}
