@@ -3,10 +3,10 @@
 //! IndexedDB. The checkpoint app uses the cache half only; it keeps no
 //! record of what it scanned.
 
-use crate::lang::{self, Lang};
+use crate::lang::{self, Lang, Local};
 use crate::reply::answer;
 use serde_json::{json, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
 use std::rc::Rc;
@@ -109,6 +109,8 @@ pub struct Device {
     fetched: RefCell<HashMap<Published, Got>>,
     /// The verified files, loaded once after each change.
     loaded: RefCell<Option<Rc<Checkpoint>>>,
+    /// How times are shown: the device's offset from UTC.
+    local: Cell<Local>,
 }
 
 impl Default for Device {
@@ -131,7 +133,14 @@ impl Device {
             saved: RefCell::new(BTreeMap::new()),
             fetched: RefCell::new(HashMap::new()),
             loaded: RefCell::new(None),
+            local: Cell::new(Local::default()),
         }
+    }
+
+    /// The device's time zone, as minutes east of UTC (JavaScript's
+    /// `-new Date().getTimezoneOffset()`): times are shown in it.
+    pub fn set_utc_offset(&self, minutes: i32) {
+        self.local.set(Local::new(minutes));
     }
 
     /// Puts back a file the page saved before (`cache/…` or `wallet/…`).
@@ -284,7 +293,7 @@ impl Device {
                 .visit_log()
                 .checkin(text, &cp, at(now))
                 .map_err(chain)?;
-            Ok(json!({"name": v.name, "area": v.area, "at": instant::minutes(v.at)}))
+            Ok(json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
         });
         answer(result)
     }
@@ -298,7 +307,7 @@ impl Device {
             let days = log.retention_days(at(now)).map_err(chain)?;
             let list: Vec<Value> = visits
                 .iter()
-                .map(|v| json!({"name": v.name, "area": v.area, "at": instant::minutes(v.at)}))
+                .map(|v| json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
                 .collect();
             Ok(json!({"retention_days": days, "visits": list}))
         })();
@@ -425,9 +434,9 @@ impl Device {
                 "label": lang::file_name(name, lang),
                 "held": true,
                 "version": h.version,
-                "issued": instant::minutes(h.issued_at),
+                "issued": self.local.get().when(h.issued_at),
                 "age": lang::age(now - h.issued_at, lang),
-                "next_update": instant::minutes(h.next_update),
+                "next_update": self.local.get().when(h.next_update),
                 "stale": h.is_stale(now),
             }),
         };
@@ -490,7 +499,7 @@ impl Device {
                 if h.dob.is_unknown() { word("dob_unknown") } else { h.dob.to_string() }
             }),
             "kind": v.kind.map(|k| lang::kind(k, lang)),
-            "valid_until": if v.valid { v.valid_until.map(instant::minutes) } else { None },
+            "valid_until": if v.valid { v.valid_until.map(|t| self.local.get().when(t)) } else { None },
             "profile": v.profile,
             "reasons": v.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
             "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
@@ -522,7 +531,10 @@ impl Device {
     fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
         let cp = self.checkpoint().ok();
         let held = self.wallet.list(cp.as_deref(), now).map_err(chain)?;
-        Ok(held.iter().map(|h| held_view(h, lang)).collect())
+        Ok(held
+            .iter()
+            .map(|h| held_view(h, lang, self.local.get()))
+            .collect())
     }
 
     fn code_view(
@@ -544,9 +556,9 @@ impl Device {
         let svg = wallet_core::wire::qr::Symbol::new(&h.payload, wallet_core::wire::qr::Level::M)
             .map_err(chain)?
             .to_svg();
-        let mut view = held_view(h, lang);
+        let mut view = held_view(h, lang, self.local.get());
         view["svg"] = json!(svg);
-        view["lines"] = json!(caption(&h.credential.body, lang));
+        view["lines"] = json!(caption(&h.credential.body, lang, self.local.get()));
         Ok(view)
     }
 
@@ -564,9 +576,9 @@ impl Device {
                 json!({
                     "name": f.visit.name,
                     "area": f.visit.area,
-                    "at": instant::minutes(f.visit.at),
-                    "from": instant::minutes(f.exposure.from),
-                    "until": instant::minutes(f.exposure.until),
+                    "at": self.local.get().when(f.visit.at),
+                    "from": self.local.get().when(f.exposure.from),
+                    "until": self.local.get().when(f.exposure.until),
                     "advice": f.exposure.advice,
                 })
             })
@@ -581,8 +593,8 @@ impl Device {
     }
 }
 
-fn held_view(h: &Held, lang: Lang) -> Value {
-    let (status, tone) = lang::status(&h.status, lang);
+fn held_view(h: &Held, lang: Lang, local: Local) -> Value {
+    let (status, tone) = lang::status(&h.status, lang, local);
     json!({
         "member": h.member,
         "id": h.id,
@@ -594,7 +606,7 @@ fn held_view(h: &Held, lang: Lang) -> Value {
 }
 
 /// The lines under a code on screen and on paper.
-fn caption(body: &Body, lang: Lang) -> Vec<String> {
+fn caption(body: &Body, lang: Lang, local: Local) -> Vec<String> {
     let zh = lang == Lang::Zh;
     let mut lines = Vec::new();
     if let Some(h) = body.holder() {
@@ -615,7 +627,7 @@ fn caption(body: &Body, lang: Lang) -> Vec<String> {
                 (false, true) => "阴性",
                 (true, true) => "阳性",
             };
-            let sampled = instant::minutes(test.sampled_at);
+            let sampled = local.when(test.sampled_at);
             lines.push(if zh {
                 format!("检测结果：{result}，采样于 {sampled}")
             } else {

@@ -356,9 +356,40 @@ pub fn warning(w: &Warning, lang: Lang) -> String {
     }
 }
 
+/// Times for people, to the minute, in the device's time zone (the page
+/// gives its offset from UTC): `2026-12-05 00:53 UTC+8`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Local {
+    /// Minutes east of UTC, within ±18 h.
+    pub offset_minutes: i32,
+}
+
+impl Local {
+    pub fn new(offset_minutes: i32) -> Local {
+        Local {
+            offset_minutes: offset_minutes.clamp(-18 * 60, 18 * 60),
+        }
+    }
+
+    pub fn when(self, secs: i64) -> String {
+        let m = self.offset_minutes;
+        let shifted = secs.saturating_add(i64::from(m) * 60);
+        let text = instant::minutes(shifted);
+        let Some(day_time) = text.strip_suffix(" UTC") else {
+            return text;
+        };
+        let zone = match (m / 60, (m % 60).abs()) {
+            (0, 0) => "UTC".to_string(),
+            (h, 0) => format!("UTC{}{}", if m < 0 { '-' } else { '+' }, h.abs()),
+            (h, min) => format!("UTC{}{}:{min:02}", if m < 0 { '-' } else { '+' }, h.abs()),
+        };
+        format!("{day_time} {zone}")
+    }
+}
+
 /// A held credential's standing, in words, and its tone (`ok`, `warn`, `bad`).
-pub fn status(s: &Status, lang: Lang) -> (String, &'static str) {
-    let f = instant::minutes;
+pub fn status(s: &Status, lang: Lang, local: Local) -> (String, &'static str) {
+    let f = |t: i64| local.when(t);
     match (s, lang) {
         (Status::Valid { until }, Lang::En) => (format!("Valid until {}", f(*until)), "ok"),
         (Status::Valid { until }, Lang::Zh) => (format!("有效，至 {}", f(*until)), "ok"),
@@ -419,6 +450,17 @@ mod tests {
         }
         let keys: std::collections::BTreeSet<_> = WORDS.iter().map(|w| w.0).collect();
         assert_eq!(keys.len(), WORDS.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_devices_zone() {
+        let t = 1_764_608_400; // 2025-12-01 17:00 UTC
+        assert_eq!(Local::new(0).when(t), "2025-12-01 17:00 UTC");
+        assert_eq!(Local::new(480).when(t), "2025-12-02 01:00 UTC+8");
+        assert_eq!(Local::new(-300).when(t), "2025-12-01 12:00 UTC-5");
+        assert_eq!(Local::new(330).when(t), "2025-12-01 22:30 UTC+5:30");
+        assert_eq!(Local::new(-570).when(t), "2025-12-01 07:30 UTC-9:30");
+        assert_eq!(Local::new(100_000).offset_minutes, 18 * 60);
     }
 
     #[test]

@@ -68,6 +68,7 @@ export async function openDevice(name) {
   open.onupgradeneeded = () => open.result.createObjectStore('files');
   const db = await request(open);
   const device = new core.Device();
+  device.set_utc_offset(-new Date().getTimezoneOffset());
   const tx = db.transaction('files', 'readonly');
   const store = tx.objectStore('files');
   const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);

@@ -170,6 +170,10 @@ async function main() {
   offline(updateBanner($('notices'))).catch((e) => console.warn('service worker:', e));
   // Files are synced when the network is there; the held ones serve meanwhile.
   if (status().anchors.length && navigator.onLine) doSync();
+  // And every ten minutes while the app is open (a 304 each when nothing
+  // changed); the held files serve meanwhile, and the banner says when
+  // they are out of date.
+  setInterval(() => { if (status().anchors.length && navigator.onLine) doSync(); else renderStatus(); }, 10 * 60 * 1000);
   // For the browser test's measurement: milliseconds per check of `text`,
   // through the same call a scan makes.
   window.__benchCheck = (text, n) => {
