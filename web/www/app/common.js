@@ -112,6 +112,84 @@ export async function sync(device, save, base, wallet) {
   return report;
 }
 
+// ---- settings both apps share ---------------------------------------------
+
+/** The anchor and the sync, in `container`: the anchor pinned, or how to
+ *  pin one (offered by the issuer and confirmed by its fingerprint, or
+ *  pasted as PEM); the issuer's address; Sync now and its report. Calls
+ *  `changed()` after each pin and sync; `fail(text)` for errors. */
+export function settingsPanel(container, { device, save, issuerKey, wallet, changed, fail }) {
+  const w = (tag, key, attrs = {}) => el(tag, { 'data-t': key, ...attrs }, t(key));
+  const state = el('div', { id: 'anchor-state' });
+  const fingerprint = el('div', { class: 'fingerprint', id: 'offer-fp' });
+  const confirm = w('button', 'confirm', { id: 'offer-confirm', class: 'primary', type: 'button' });
+  const offer = el('div', { id: 'offer', class: 'hidden card' }, w('div', 'anchor_confirm'), fingerprint,
+    el('div', { class: 'row' }, confirm));
+  const pem = el('textarea', { id: 'pem' });
+  const offered = w('button', 'anchor_offered', { id: 'offered', type: 'button' });
+  const pinButton = w('button', 'pin', { id: 'pin', type: 'button' });
+  const pinArea = el('div', { id: 'pin-area' }, el('div', { class: 'row' }, offered), offer,
+    w('label', 'pin_paste', { for: 'pem' }), pem, el('div', { class: 'row' }, pinButton));
+  const address = el('input', { id: 'issuer', type: 'url' });
+  address.value = issuerBase(issuerKey);
+  const syncButton = w('button', 'sync', { id: 'sync', class: 'primary', type: 'button' });
+  const report = el('div', { id: 'sync-report' });
+  container.replaceChildren(w('h2', 'anchor'), state, pinArea, w('label', 'issuer_url', { for: 'issuer' }), address,
+    el('div', { class: 'row' }, syncButton), report);
+
+  function refresh() {
+    const s = ok(device.status(now(), lang));
+    state.replaceChildren(...(s.anchors.length
+      ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`),
+        el('div', { class: 'fingerprint' }, a.fingerprint)))
+      : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
+    pinArea.classList.toggle('hidden', s.anchors.length > 0);
+    return s;
+  }
+
+  async function doSync() {
+    syncButton.disabled = true;
+    report.replaceChildren(el('div', { class: 'banner info' }, t('syncing')));
+    try {
+      const base = address.value.trim();
+      if (base) localStorage.setItem(issuerKey, base);
+      const r = await sync(device, save, issuerBase(issuerKey), wallet);
+      report.replaceChildren(el('div', { class: 'banner ok', id: 'synced' }, r.lines.join('\n')),
+        ...r.refused.map((x) => el('div', { class: 'banner bad' }, x)));
+    } catch (e) {
+      report.replaceChildren(el('div', { class: 'banner bad', id: 'sync-failed' }, t('sync_failed', e.message)));
+    }
+    syncButton.disabled = false;
+    refresh();
+    changed();
+  }
+
+  async function pin(text) {
+    try {
+      ok(device.pin(text));
+      await save();
+      offer.classList.add('hidden');
+      refresh();
+      await doSync();
+    } catch (e) { fail(e.message); }
+  }
+
+  offered.onclick = async () => {
+    try {
+      const r = await fetch(new URL('v1/anchor', issuerBase(issuerKey)), { cache: 'no-store' });
+      if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
+      const text = await r.text();
+      fingerprint.textContent = ok(device.inspect_anchor(text)).fingerprint;
+      offer.classList.remove('hidden');
+      confirm.onclick = () => pin(text);
+    } catch (e) { fail(e.message); }
+  };
+  pinButton.onclick = () => pin(pem.value);
+  syncButton.onclick = doSync;
+  refresh();
+  return { refresh, sync: doSync };
+}
+
 // ---- the QR reader, in a worker ------------------------------------------
 
 /** Reads frames in a Web Worker; a trap in the module ends only the worker,

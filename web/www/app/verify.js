@@ -1,10 +1,10 @@
 // The checkpoint: scan, and a full-screen verdict. Keeps no scan history.
-import { core, start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync,
+import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, settingsPanel,
   Reader, Camera, imagePixels, keyboardWedge, offline, updateBanner } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const LANG = 'verify.lang', ISSUER = 'verify.issuer';
-let device, save, camera, reader;
+let device, save, camera, reader, settings;
 window.__timings = [];
 
 function status() { return ok(device.status(now(), lang)); }
@@ -24,11 +24,6 @@ function renderStatus() {
   else if (s.stale) notice('warn', t('stale_banner'), 'stale');
   $('profile-line').textContent = s.profile ? `${t('profile')}: ${s.profile}` : t('no_profile');
   $('files-line').textContent = s.summary;
-  // Settings.
-  $('anchor-state').replaceChildren(...(s.anchors.length
-    ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`), el('div', { class: 'fingerprint' }, a.fingerprint)))
-    : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
-  $('pin-area').classList.toggle('hidden', s.anchors.length > 0);
   const select = $('profile');
   select.replaceChildren(el('option', { value: '' }, '—'), ...s.profiles.map((p) => el('option', { value: p }, p)));
   select.value = s.profile || '';
@@ -94,45 +89,20 @@ async function startCamera() {
   }
 }
 
-async function doSync() {
-  $('sync').disabled = true;
-  $('sync-report').replaceChildren(el('div', { class: 'banner info' }, t('syncing')));
-  try {
-    const base = $('issuer').value.trim();
-    if (base) localStorage.setItem(ISSUER, base);
-    const report = await sync(device, save, issuerBase(ISSUER), false);
-    $('sync-report').replaceChildren(
-      el('div', { class: 'banner ok', id: 'synced' }, report.lines.join('\n')),
-      ...report.refused.map((r) => el('div', { class: 'banner bad' }, r)));
-  } catch (e) {
-    $('sync-report').replaceChildren(el('div', { class: 'banner bad', id: 'sync-failed' }, t('sync_failed', e.message)));
-  }
-  $('sync').disabled = false;
-  renderStatus();
-}
-
-async function pin(pem) {
-  try {
-    ok(device.pin(pem));
-    await save();
-    $('offer').classList.add('hidden');
-    renderStatus();
-    await doSync();
-  } catch (e) { notice('bad', e.message, 'pin-error'); }
-}
-
 async function main() {
   await start();
   chooseLanguage(LANG);
   ({ device, save } = await openDevice('health-verify'));
   reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
   camera = new Camera($('video'), reader, (text, t0) => checkText(text, t0, true));
-  const renderLang = () => { $('lang').textContent = t('lang_other'); renderStatus(); };
+  settings = settingsPanel($('shared-settings'), {
+    device, save, issuerKey: ISSUER, wallet: false, changed: renderStatus, fail: (m) => notice('bad', m, 'pin-error'),
+  });
+  const renderLang = () => { $('lang').textContent = t('lang_other'); settings.refresh(); renderStatus(); };
   renderLang();
   $('lang').onclick = () => { setLanguage(lang === 'zh' ? 'en' : 'zh'); localStorage.setItem(LANG, lang); renderLang(); };
   $('open-settings').onclick = () => { $('scan-screen').classList.add('hidden'); $('settings-screen').classList.remove('hidden'); };
   $('close-settings').onclick = () => { $('settings-screen').classList.add('hidden'); $('scan-screen').classList.remove('hidden'); };
-  $('issuer').value = issuerBase(ISSUER);
   $('scan').onclick = startCamera;
   $('switch').onclick = () => camera.switchCamera().catch((e) => notice('bad', t('camera_error', e.message), 'camera-error'));
   $('torch').onclick = async () => { if (!(await camera.torch())) $('torch').disabled = true; };
@@ -149,19 +119,6 @@ async function main() {
   };
   $('paste-check').onclick = () => checkText($('paste-text').value);
   keyboardWedge(checkText);
-  $('offered').onclick = async () => {
-    try {
-      const r = await fetch(new URL('v1/anchor', issuerBase(ISSUER)), { cache: 'no-store' });
-      if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
-      const pem = await r.text();
-      const info = ok(device.inspect_anchor(pem));
-      $('offer-fp').textContent = info.fingerprint;
-      $('offer').classList.remove('hidden');
-      $('offer-confirm').onclick = () => pin(pem);
-    } catch (e) { notice('bad', e.message, 'pin-error'); }
-  };
-  $('pin').onclick = () => pin($('pem').value);
-  $('sync').onclick = doSync;
   $('profile').onchange = async () => {
     try { ok(device.set_profile($('profile').value)); await save(); } catch (e) { notice('bad', e.message, 'profile-error'); }
     renderStatus();
@@ -169,11 +126,11 @@ async function main() {
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hideVerdict(); });
   offline(updateBanner($('notices'))).catch((e) => console.warn('service worker:', e));
   // Files are synced when the network is there; the held ones serve meanwhile.
-  if (status().anchors.length && navigator.onLine) doSync();
+  if (status().anchors.length && navigator.onLine) settings.sync();
   // And every ten minutes while the app is open (a 304 each when nothing
   // changed); the held files serve meanwhile, and the banner says when
   // they are out of date.
-  setInterval(() => { if (status().anchors.length && navigator.onLine) doSync(); else renderStatus(); }, 10 * 60 * 1000);
+  setInterval(() => { if (status().anchors.length && navigator.onLine) settings.sync(); else renderStatus(); }, 10 * 60 * 1000);
   // For the browser test's measurement: milliseconds per check of `text`,
   // through the same call a scan makes.
   window.__benchCheck = (text, n) => {

@@ -1,11 +1,11 @@
 // The citizen's wallet: codes for a family, shown with no signal; venue
 // check-ins and exposure matching that never leave the phone.
-import { core, start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync,
+import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync, settingsPanel,
   Reader, Camera, imagePixels, offline, updateBanner } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const LANG = 'wallet.lang', ISSUER = 'wallet.issuer';
-let device, save, camera, reader, wake = null, scanning = null;
+let device, save, camera, reader, settings, wake = null, scanning = null;
 
 function notice(kind, text, id) {
   const old = id && document.getElementById(id);
@@ -20,7 +20,7 @@ function tab(name) {
   stopScan();
   if (name === 'codes') renderHeld();
   if (name === 'venue') renderVisits();
-  if (name === 'settings') renderSettings();
+  if (name === 'settings') settings.refresh();
 }
 
 function renderHeld() {
@@ -123,30 +123,6 @@ async function checkExposure() {
   } catch (e) { out.replaceChildren(el('div', { class: 'banner bad' }, e.message)); }
 }
 
-function renderSettings() {
-  const s = ok(device.status(now(), lang));
-  $('anchor-state').replaceChildren(...(s.anchors.length
-    ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`), el('div', { class: 'fingerprint' }, a.fingerprint)))
-    : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
-  $('pin-area').classList.toggle('hidden', s.anchors.length > 0);
-}
-
-async function doSync() {
-  $('sync-report').replaceChildren(el('div', { class: 'banner info' }, t('syncing')));
-  try {
-    const base = $('issuer').value.trim();
-    if (base) localStorage.setItem(ISSUER, base);
-    const r = await sync(device, save, issuerBase(ISSUER), true);
-    $('sync-report').replaceChildren(el('div', { class: 'banner ok', id: 'synced' }, r.lines.join('\n')),
-      ...r.refused.map((x) => el('div', { class: 'banner bad' }, x)));
-  } catch (e) { $('sync-report').replaceChildren(el('div', { class: 'banner bad', id: 'sync-failed' }, t('sync_failed', e.message))); }
-  renderSettings();
-}
-
-async function pin(pem) {
-  try { ok(device.pin(pem)); await save(); $('offer').classList.add('hidden'); await doSync(); } catch (e) { notice('bad', e.message, 'pin-error'); }
-}
-
 async function scan(then) {
   scanning = then;
   $('finder').classList.remove('hidden');
@@ -181,7 +157,9 @@ async function main() {
   const renderLang = () => { $('lang').textContent = t('lang_other'); tab(current()); };
   $('lang').onclick = () => { setLanguage(lang === 'zh' ? 'en' : 'zh'); localStorage.setItem(LANG, lang); renderLang(); };
   for (const b of document.querySelectorAll('nav.tabs button')) b.onclick = () => { clearNotices(); tab(b.dataset.tab); };
-  $('issuer').value = issuerBase(ISSUER);
+  settings = settingsPanel($('shared-settings'), {
+    device, save, issuerKey: ISSUER, wallet: true, changed: () => {}, fail: (m) => notice('bad', m, 'pin-error'),
+  });
   $('fetch').onclick = async () => {
     try {
       const path = ok(device.retrieve_path($('retrieval').value));
@@ -205,22 +183,10 @@ async function main() {
   $('finder-stop').onclick = stopScan;
   $('switch').onclick = () => camera.switchCamera();
   $('torch').onclick = () => camera.torch();
-  $('offered').onclick = async () => {
-    try {
-      const r = await fetch(new URL('v1/anchor', issuerBase(ISSUER)), { cache: 'no-store' });
-      if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
-      const pem = await r.text();
-      $('offer-fp').textContent = ok(device.inspect_anchor(pem)).fingerprint;
-      $('offer').classList.remove('hidden');
-      $('offer-confirm').onclick = () => pin(pem);
-    } catch (e) { notice('bad', e.message, 'pin-error'); }
-  };
-  $('pin').onclick = () => pin($('pem').value);
-  $('sync').onclick = doSync;
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide(); });
   offline(updateBanner($('notices'))).catch((e) => console.warn('service worker:', e));
   renderLang();
-  if (ok(device.status(now(), lang)).anchors.length && navigator.onLine) doSync().then(() => tab(current()));
+  if (ok(device.status(now(), lang)).anchors.length && navigator.onLine) settings.sync().then(() => tab(current()));
   document.body.dataset.ready = 'true';
 }
 
