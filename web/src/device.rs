@@ -209,6 +209,9 @@ impl Device {
     /// `If-None-Match` (null when none is held). A wallet also fetches the
     /// exposure list.
     pub fn plan(&self, wallet: bool) -> String {
+        // A sync starts here: nothing fetched for an earlier one that
+        // never finished (the network went) is carried into this one.
+        self.fetched.borrow_mut().clear();
         answer(self.plan_files(wallet))
     }
 

@@ -236,3 +236,29 @@ fn the_status_names_each_file_its_age_and_when_it_is_stale() {
     let empty = Device::new();
     assert_eq!(ok(empty.status(now(), "en"))["ready"], json!(false));
 }
+
+#[test]
+fn a_sync_cut_short_leaves_nothing_for_the_next() {
+    let d = synced();
+    // Fetched, then the network went before the install.
+    let newer = wallet_core::RevocationList::new(
+        2,
+        samples::published_at() + 60,
+        samples::published_at() + 2 * 86_400,
+        Vec::new(),
+        Vec::new(),
+    );
+    ok(d.plan(false));
+    d.fetched(1, newer.sign(&samples::anchor_key()), None);
+    // The next sync finds no revocation list at all (a 404): the body
+    // fetched before is not installed in its place.
+    ok(d.plan(false));
+    d.unchanged(0);
+    d.unchanged(2);
+    let report = ok(d.sync(now()));
+    assert!(
+        report["refused"][0].as_str().unwrap().contains("not in"),
+        "{report}"
+    );
+    assert_eq!(ok(d.status(now(), "en"))["files"][1]["version"], 1);
+}
