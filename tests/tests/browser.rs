@@ -306,6 +306,25 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         assert_eq!(code_on_sheet(&sheet), payload(&child), "the {size} sheet");
     }
 
+    // The checkpoint keeps the signed files, its anchor, ETags and profile:
+    // no record of a scan.
+    let held: Vec<&str> = results["checkpointFiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for name in &held {
+        let allowed = name.starts_with("cache/")
+            && (name.ends_with(".cose")
+                || name.ends_with(".state")
+                || name.ends_with(".pem")
+                || name.ends_with("profile.txt")
+                || name.contains("etag"));
+        assert!(allowed, "the checkpoint keeps {name}: {held:?}");
+    }
+    assert!(held.contains(&"cache/trust-list.cose"), "{held:?}");
+
     // The native check of the same code, for the ratio.
     let cache = Cache::on(Arc::new(Memory::new()));
     cache.pin_anchors(&[anchor]).unwrap();

@@ -247,4 +247,35 @@ const offlineScan = async (camera, valid, words, name) => {
   note('a crafted frame trapped the reader; the worker was restarted and the page went on');
 }
 
+{
+  // The wallet with no network: the child's code is still shown.
+  const { context, page } = await browser(config.walletProfileDir, config.cameras.venue, { offline: true });
+  await load(page, '/wallet');
+  await page.waitForSelector(`#held .card:has-text("${config.walletHolder}")`, { timeout });
+  await page.click('#held .card button.primary');
+  await page.waitForSelector('#showcode:not(.hidden) svg', { timeout });
+  await shot(page, 'wallet-code-offline');
+  await context.close();
+  note('offline, the wallet still showed the code');
+}
+
+{
+  // The checkpoint keeps its signed files and settings, and nothing of what
+  // it scanned.
+  const { context, page } = await browser(config.profileDir, config.cameras.valid, { offline: true });
+  await load(page, '/verify');
+  const names = await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('health-verify');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const r = open.result.transaction('files').objectStore('files').getAllKeys();
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    };
+  }));
+  await context.close();
+  results.checkpointFiles = names;
+  note(`the checkpoint holds ${names.join(', ')}`);
+}
+
 process.stdout.write(JSON.stringify(results) + '\n');
