@@ -16,8 +16,12 @@ for candidate in wasm-bindgen "target/tools/bin/wasm-bindgen"; do
 done
 if [ -z "$WB" ]; then
   echo "installing wasm-bindgen-cli $WB_VERSION into target/tools (once; a few minutes)" >&2
-  cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION" --locked ||
+  # Its own lock file first; where the registry lacks a version that file
+  # names, the newest compatible dependencies.
+  cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION" --locked 2>/dev/null || {
+    echo "wasm-bindgen-cli's locked dependencies are not all in the registry: installing with the newest compatible ones" >&2
     cargo install -q --root target/tools wasm-bindgen-cli --version "$WB_VERSION"
+  }
   WB=target/tools/bin/wasm-bindgen
 fi
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
