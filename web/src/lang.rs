@@ -195,6 +195,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("print_a4", "Print (A4)", "打印（A4）"),
     ("remove", "Remove", "删除"),
     (
+        "remove_confirm",
+        "Remove {0} from {1}'s codes? A retrieval code works only once.",
+        "从{1}的健康码中删除{0}？取码号只能使用一次。",
+    ),
+    (
         "empty_wallet",
         "No codes yet: add one",
         "暂无健康码，请添加",
@@ -442,11 +447,13 @@ mod tests {
     fn every_word_is_in_both_languages() {
         for (key, en, zh) in WORDS {
             assert!(!en.is_empty() && !zh.is_empty(), "{key}");
-            assert_eq!(
-                en.matches("{0}").count(),
-                zh.matches("{0}").count(),
-                "{key}: the placeholders differ"
-            );
+            for slot in ["{0}", "{1}"] {
+                assert_eq!(
+                    en.matches(slot).count(),
+                    zh.matches(slot).count(),
+                    "{key}: the placeholders differ"
+                );
+            }
         }
         let keys: std::collections::BTreeSet<_> = WORDS.iter().map(|w| w.0).collect();
         assert_eq!(keys.len(), WORDS.len(), "a key is listed twice");

@@ -36,7 +36,14 @@ function renderHeld() {
       el('div', { class: 'row' },
         el('button', { class: 'primary', type: 'button', onclick: () => show(h.member, h.id) }, t('show')),
         el('button', { type: 'button', onclick: () => show(h.member, h.id, true) }, t('print')),
-          el('button', { type: 'button', onclick: async () => { ok(device.remove(h.member, h.id)); await save(); renderHeld(); } }, t('remove'))))))));
+          el('button', { type: 'button', onclick: () => removeCode(h) }, t('remove'))))))));
+}
+
+/** Removing a code loses it (a retrieval code works once): asked first. */
+async function removeCode(h) {
+  if (!window.confirm(t('remove_confirm', `${h.kind}${h.holder ? ' · ' + h.holder : ''}`, h.member))) return;
+  try { ok(device.remove(h.member, h.id)); await save(); } catch (e) { notice('bad', e.message, 'remove-error'); }
+  renderHeld();
 }
 
 async function show(member, id, print = false) {
