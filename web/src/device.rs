@@ -15,7 +15,6 @@ use time::OffsetDateTime;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::sync::{self, Published, Source, SourceError};
 use wallet_core::citizen::wallet::{Held, Wallet};
-use wallet_core::credential::instant;
 use wallet_core::credential::Body;
 use wallet_core::keys::{kid_for_spki, PublicKey};
 use wallet_core::message::error_chain;
