@@ -236,6 +236,9 @@ export async function imagePixels(file) {
 
 // ---- the camera ----------------------------------------------------------
 
+const FRAME_MS = 80;
+const MAX_FRAME_SIDE = 1280;
+
 /** The camera into `video`, frames to `reader`, codes to `onCode(text, t0)`
  *  (t0: when the frame was taken, performance.now()). */
 export class Camera {
@@ -270,11 +273,20 @@ export class Camera {
     return true;
   }
   async loop() {
+    const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    let last = 0;
     while (this.running) {
-      if (this.paused || this.reader.busy || this.video.readyState < 2) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      const vw = this.video.videoWidth, vh = this.video.videoHeight;
+      if (this.paused || this.reader.busy || this.video.readyState < 2 || !vw || !vh) { await wait(30); continue; }
+      // At most about 12 frames a second, so a phone does not run hot at a gate all day.
+      const since = performance.now() - last;
+      if (since < FRAME_MS) { await wait(FRAME_MS - since); continue; }
       const t0 = performance.now();
-      const w = this.video.videoWidth, h = this.video.videoHeight;
-      if (!w || !h) { await new Promise((r) => setTimeout(r, 30)); continue; }
+      last = t0;
+      // A 1080p or larger frame is read at 1280 pixels on its long side:
+      // a code held up to the camera still has modules of several pixels.
+      const scale = Math.min(1, MAX_FRAME_SIDE / Math.max(vw, vh));
+      const w = Math.round(vw * scale), h = Math.round(vh * scale);
       this.canvas.width = w; this.canvas.height = h;
       const g = this.canvas.getContext('2d', { willReadFrequently: true });
       g.drawImage(this.video, 0, 0, w, h);
