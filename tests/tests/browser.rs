@@ -241,7 +241,9 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         .map(|f| get_bytes(&format!("{url}/v1/{f}")))
         .collect();
 
+    // Fresh each run: a failure.png left by an earlier run is not this one's.
     let shots = root().join("target/browser-shots");
+    let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
     let config = serde_json::json!({
         "url": url,
