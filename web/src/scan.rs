@@ -3,7 +3,6 @@
 //! Worker, so a reader that traps takes only the worker down.
 
 use crate::reply::answer;
-use wallet_core::wire::qr::read::MAX_IMAGE_PIXELS;
 use wallet_core::wire::qr::{self, QrError};
 use wasm_bindgen::prelude::*;
 
@@ -32,27 +31,7 @@ pub fn read_frame(width: u32, height: u32, rgba: &[u8]) -> String {
 }
 
 fn frame_text(width: u32, height: u32, rgba: &[u8]) -> Result<Option<String>, String> {
-    let pixels = (width as usize)
-        .checked_mul(height as usize)
-        .filter(|&n| n > 0 && n as u64 <= MAX_IMAGE_PIXELS)
-        .ok_or_else(|| format!("a {width}×{height} frame is empty or too large"))?;
-    if rgba.len() != pixels * 4 {
-        return Err(format!(
-            "a {width}×{height} RGBA frame has {} bytes, not {}",
-            rgba.len(),
-            pixels * 4
-        ));
-    }
-    // ITU-R BT.601 luma, transparent pixels over white (as read_image does).
-    let luma: Vec<u8> = rgba
-        .chunks_exact(4)
-        .map(|p| {
-            let y = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
-            let a = u32::from(p[3]);
-            ((y * a + 255 * (255 - a)) / 255) as u8
-        })
-        .collect();
-    match qr::read_luma(width, height, &luma) {
+    match qr::read_rgba(width, height, rgba) {
         Ok(text) => Ok(Some(text)),
         Err(QrError::NotFound) => Ok(None),
         Err(e) => Err(e.to_string()),

@@ -17,7 +17,7 @@ pub mod render;
 #[cfg(feature = "qr-read")]
 pub use read::read_image;
 #[cfg(feature = "qr-scan")]
-pub use read::read_luma;
+pub use read::{read_luma, read_rgba};
 #[cfg(feature = "qr-render")]
 pub use render::Symbol;
 use thiserror::Error;

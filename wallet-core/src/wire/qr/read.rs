@@ -64,6 +64,33 @@ pub fn read_luma(width: u32, height: u32, luma: &[u8]) -> Result<String, QrError
     Err(first_failure.unwrap_or(QrError::NotFound))
 }
 
+/// Reads the text of the first QR code found in an RGBA plane (`width` ×
+/// `height` × 4 bytes, as a browser's canvas gives a camera frame):
+/// BT.601 luma, transparent pixels over white, then [`read_luma`].
+pub fn read_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<String, QrError> {
+    let pixels = check_sides(width, height)?;
+    if rgba.len() as u64 != pixels * 4 {
+        return Err(QrError::Image(format!(
+            "a {width}×{height} RGBA frame has {} bytes, not {}",
+            rgba.len(),
+            pixels * 4
+        )));
+    }
+    let luma: Vec<u8> = rgba
+        .chunks_exact(4)
+        .map(|p| {
+            let y = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000;
+            over_white(y, u32::from(p[3]))
+        })
+        .collect();
+    read_luma(width, height, &luma)
+}
+
+/// A grey level `l` at opacity `a` (0 to 255) over white.
+fn over_white(l: u32, a: u32) -> u8 {
+    ((l * a + 255 * (255 - a)) / 255) as u8
+}
+
 /// Reads a luma plane with one engine only.
 pub fn read_luma_with(
     engine: Engine,
@@ -76,6 +103,18 @@ pub fn read_luma_with(
 }
 
 fn check_plane(width: u32, height: u32, luma: &[u8]) -> Result<(), QrError> {
+    let pixels = check_sides(width, height)?;
+    if luma.len() as u64 != pixels {
+        return Err(QrError::Image(format!(
+            "luma plane has {} bytes, but {width}x{height} needs {pixels}",
+            luma.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The pixel count, if both sides and the count are within the limits.
+fn check_sides(width: u32, height: u32) -> Result<u64, QrError> {
     if width == 0 || height == 0 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
         return Err(QrError::Image(format!(
             "image is {width}x{height} pixels; each side must be 1 to {MAX_IMAGE_SIDE}"
@@ -87,13 +126,7 @@ fn check_plane(width: u32, height: u32, luma: &[u8]) -> Result<(), QrError> {
             "image has {pixels} pixels, more than the {MAX_IMAGE_PIXELS} allowed"
         )));
     }
-    if luma.len() as u64 != pixels {
-        return Err(QrError::Image(format!(
-            "luma plane has {} bytes, but {width}x{height} needs {pixels}",
-            luma.len()
-        )));
-    }
-    Ok(())
+    Ok(pixels)
 }
 
 /// One engine over a checked plane, a panic inside it caught.
@@ -226,7 +259,6 @@ fn flatten_to_luma(img: &image::DynamicImage) -> image::GrayImage {
     let (w, h) = rgba.dimensions();
     image::GrayImage::from_fn(w, h, |x, y| {
         let image::LumaA([l, a]) = *rgba.get_pixel(x, y);
-        let (l, a) = (u32::from(l), u32::from(a));
-        image::Luma([((l * a + 255 * (255 - a)) / 255) as u8])
+        image::Luma([over_white(u32::from(l), u32::from(a))])
     })
 }

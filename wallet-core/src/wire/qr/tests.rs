@@ -161,9 +161,18 @@ fn transparent_backgrounds_read_as_white() {
         let dark = grey.get_pixel(x, y)[0] < 128;
         image::Rgba([0, 0, 0, if dark { 255 } else { 0 }])
     });
+    // A camera frame from a canvas is the same RGBA, handed over raw.
+    assert_eq!(
+        read_rgba(rgba.width(), rgba.height(), rgba.as_raw()).unwrap(),
+        TEXT
+    );
     let mut out = Cursor::new(Vec::new());
     rgba.write_to(&mut out, ImageFormat::Png).unwrap();
     assert_eq!(read_image(out.get_ref()).unwrap(), TEXT);
+    assert!(matches!(
+        read_rgba(10, 10, &[0; 100]),
+        Err(QrError::Image(_))
+    ));
 }
 
 #[cfg(feature = "qr-read")]
