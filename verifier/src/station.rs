@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::check::Verdict;
-use wallet_core::credential::instant;
+use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::Header;
 
 #[derive(Debug, Error)]
@@ -155,11 +155,10 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
 }
 
 fn age(secs: i64) -> String {
-    let secs = secs.max(0);
-    match secs {
-        0..=5_399 => format!("{} min", secs / 60),
-        5_400..=172_799 => format!("{} h", secs / 3600),
-        _ => format!("{} days", secs / 86_400),
+    match instant::elapsed(secs) {
+        Elapsed::Minutes(n) => format!("{n} min"),
+        Elapsed::Hours(n) => format!("{n} h"),
+        Elapsed::Days(n) => format!("{n} days"),
     }
 }
 

@@ -483,15 +483,13 @@ impl Device {
 
     fn card(&self, text: &str, now: OffsetDateTime, lang: Lang) -> Result<Value, String> {
         let cp = self.checkpoint()?;
-        let profile = self.cache.profile().map_err(chain)?.ok_or_else(|| {
-            lang::words(lang)["no_profile"]
-                .as_str()
-                .unwrap_or("no profile")
-                .to_string()
-        })?;
+        let word = |k: &str| lang::word(k, lang).to_string();
+        let profile = self
+            .cache
+            .profile()
+            .map_err(chain)?
+            .ok_or_else(|| word("no_profile"))?;
         let v = wallet_core::check(text, &cp, &profile, now).map_err(chain)?;
-        let words = lang::words(lang);
-        let word = |k: &str| words[k].as_str().unwrap_or(k).to_string();
         Ok(json!({
             "valid": v.valid,
             "word": word(if v.valid { "valid" } else { "invalid" }),

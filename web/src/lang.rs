@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use wallet_core::checkpoint::check::Warning;
 use wallet_core::citizen::wallet::Status;
-use wallet_core::credential::instant;
+use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
 use wallet_core::verify::reason::EntryKind;
 use wallet_core::{CredentialKind, Reason};
@@ -56,7 +56,6 @@ pub fn choose(preferred: &[String]) -> Lang {
 /// Every screen's words: key, English, Simplified Chinese. `{0}` is
 /// filled in by the page.
 const WORDS: &[(&str, &str, &str)] = &[
-    ("lang_name", "English", "中文"),
     ("lang_other", "中文", "English"),
     ("title_verify", "Checkpoint", "核验点"),
     ("title_wallet", "Health wallet", "健康码钱包"),
@@ -163,12 +162,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "A hardware scanner can type a code at any time.",
         "可随时使用扫码枪输入。",
     ),
-    ("offline_ready", "Works offline", "可离线使用"),
-    (
-        "storage_persisted",
-        "Storage kept by the browser",
-        "浏览器将保留存储",
-    ),
     ("minutes", "{0} min", "{0}分钟"),
     ("hours", "{0} h", "{0}小时"),
     ("days", "{0} days", "{0}天"),
@@ -243,6 +236,15 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("at", "at {0}", "于{0}"),
 ];
+
+/// One word of the screens in `lang` (the key itself if there is none).
+pub fn word(key: &str, lang: Lang) -> &str {
+    match WORDS.iter().find(|w| w.0 == key) {
+        Some((_, en, _)) if lang == Lang::En => en,
+        Some((_, _, zh)) => zh,
+        None => key,
+    }
+}
 
 /// Every word of the screens in `lang`, by key (a JSON object).
 pub fn words(lang: Lang) -> Value {
@@ -417,16 +419,12 @@ pub fn status(s: &Status, lang: Lang, local: Local) -> (String, &'static str) {
 
 /// How long ago, in the page's words (`minutes`, `hours`, `days`).
 pub fn age(secs: i64, lang: Lang) -> String {
-    let secs = secs.max(0);
-    let (n, en, zh) = match secs {
-        0..=5_399 => (secs / 60, "min", "分钟"),
-        5_400..=172_799 => (secs / 3600, "h", "小时"),
-        _ => (secs / 86_400, "days", "天"),
+    let (n, key) = match instant::elapsed(secs) {
+        Elapsed::Minutes(n) => (n, "minutes"),
+        Elapsed::Hours(n) => (n, "hours"),
+        Elapsed::Days(n) => (n, "days"),
     };
-    match lang {
-        Lang::En => format!("{n} {en}"),
-        Lang::Zh => format!("{n}{zh}"),
-    }
+    word(key, lang).replace("{0}", &n.to_string())
 }
 
 #[cfg(test)]
@@ -468,6 +466,15 @@ mod tests {
         assert_eq!(Local::new(330).when(t), "2025-12-01 22:30 UTC+5:30");
         assert_eq!(Local::new(-570).when(t), "2025-12-01 07:30 UTC-9:30");
         assert_eq!(Local::new(100_000).offset_minutes, 18 * 60);
+    }
+
+    #[test]
+    fn ages_read_in_one_unit() {
+        assert_eq!(age(-5, Lang::En), "0 min");
+        assert_eq!(age(30 * 60, Lang::En), "30 min");
+        assert_eq!(age(3 * 3600, Lang::Zh), "3小时");
+        assert_eq!(age(3 * 86_400, Lang::En), "3 days");
+        assert_eq!(word("no such word", Lang::Zh), "no such word");
     }
 
     #[test]

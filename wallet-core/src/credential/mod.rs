@@ -277,6 +277,25 @@ pub mod instant {
         }
     }
 
+    /// A duration in the one unit people read it in.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Elapsed {
+        Minutes(i64),
+        Hours(i64),
+        Days(i64),
+    }
+
+    /// `secs` (0 if negative) in minutes up to 90 minutes, in hours up to
+    /// 48 hours, then in days, rounded down: how old a cached file is.
+    pub fn elapsed(secs: i64) -> Elapsed {
+        let secs = secs.max(0);
+        match secs {
+            0..=5_399 => Elapsed::Minutes(secs / 60),
+            5_400..=172_799 => Elapsed::Hours(secs / 3600),
+            _ => Elapsed::Days(secs / 86_400),
+        }
+    }
+
     /// Parses RFC 3339 (with any offset) into unix seconds.
     pub fn parse(s: &str) -> Result<i64, CredentialError> {
         OffsetDateTime::parse(s, &Rfc3339)
