@@ -1,11 +1,16 @@
 //! A payload argument, as people give one: the text itself (`HC1:…`,
-//! `HCN1:…`), a text file holding it, or a PNG/JPEG image of its QR code.
+//! `HCN1:…`, `shc:/…`), a text file holding it (or a `.smart-health-card`
+//! file), or a PNG/JPEG image of its QR code.
 
 use crate::args::read_bounded;
 use std::path::Path;
 use thiserror::Error;
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 use wallet_core::wire::qr;
+
+/// Longest SMART Health Card text read from a file (chunks, or a
+/// `.smart-health-card` file).
+const MAX_CARD_TEXT: usize = 4 * wallet_core::shc::MAX_JWS;
 
 #[derive(Debug, Error)]
 pub enum InputError {
@@ -15,8 +20,12 @@ pub enum InputError {
     Read { path: String, cause: std::io::Error },
     #[error("{path}: {cause}")]
     Image { path: String, cause: qr::QrError },
-    #[error("{path}: payload text is {len} bytes, more than the {MAX_PAYLOAD_TEXT} allowed")]
-    TextTooLong { path: String, len: usize },
+    #[error("{path}: payload text is {len} bytes, more than the {max} allowed")]
+    TextTooLong {
+        path: String,
+        len: usize,
+        max: usize,
+    },
     #[error("{0}: no such file")]
     NoSuchFile(String),
 }
@@ -46,11 +55,24 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             })?;
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
+            // A SMART Health Card: `shc:/` text (chunks one per line), a
+            // bare JWS, or a `.smart-health-card` file.
+            if wallet_core::shc::card::is_card(text) {
+                if text.len() > MAX_CARD_TEXT {
+                    return Err(InputError::TextTooLong {
+                        path: arg.into(),
+                        len: text.len(),
+                        max: MAX_CARD_TEXT,
+                    });
+                }
+                return Ok(text.to_string());
+            }
             if text.starts_with("HC") {
                 if text.len() > MAX_PAYLOAD_TEXT {
                     return Err(InputError::TextTooLong {
                         path: arg.into(),
                         len: text.len(),
+                        max: MAX_PAYLOAD_TEXT,
                     });
                 }
                 return Ok(text.to_string());
@@ -62,10 +84,10 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
         });
     }
     let lower = arg.to_ascii_lowercase();
-    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt"]
+    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt", ".smart-health-card"]
         .iter()
         .any(|e| lower.ends_with(e))
-        || (arg.contains('/') && !arg.starts_with("HC"));
+        || (arg.contains('/') && !arg.starts_with("HC") && !wallet_core::shc::card::is_card(arg));
     if looks_like_path {
         return Err(InputError::NoSuchFile(arg.into()));
     }

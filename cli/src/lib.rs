@@ -3,7 +3,8 @@
 //! `--anchor` mean ([`args`]), how a payload argument is read (text, a text
 //! file or a QR image: [`input`]), the issuer over HTTP as a sync
 //! [`Source`](wallet_core::checkpoint::sync::Source) ([`http`]), and the
-//! `dsc` command that trusts EU certificates and signed DSC lists ([`dsc`]).
+//! `dsc` command that trusts EU certificates and signed DSC lists ([`dsc`]),
+//! and the commands that trust SMART Health Card issuers ([`shc`]).
 //!
 //! It is not for decisions: verifying, syncing and checking are
 //! wallet-core's, so a browser shell gets the same behaviour from it.
@@ -13,6 +14,7 @@ pub mod args;
 pub mod dsc;
 pub mod http;
 pub mod input;
+pub mod shc;
 
 use std::path::Path;
 use thiserror::Error;

@@ -722,3 +722,173 @@ fn an_error_chain_prints_each_cause_once() {
     );
     assert_eq!(err.matches("is malformed").count(), 1, "{err}");
 }
+
+/// The SMART Health Cards spec's example card `n`, its QR text in a file
+/// (chunks one per line, last first: the order they were scanned in).
+fn shc_card(cwd: &Path, n: usize) -> String {
+    let examples = e2e_tests::interop().join("shc/examples");
+    let mut parts = Vec::new();
+    for k in 0.. {
+        let p = examples.join(format!("example-0{n}-f-qr-code-numeric-value-{k}.txt"));
+        let Ok(text) = std::fs::read_to_string(p) else {
+            break;
+        };
+        parts.push(text.trim().to_string());
+    }
+    parts.reverse();
+    let file = format!("card-{n}.txt");
+    std::fs::write(cwd.join(&file), parts.join("\n")).unwrap();
+    file
+}
+
+#[test]
+fn a_smart_health_card_checks_offline_once_its_issuer_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
+    let jwks = well_known.join("jwks.json");
+    let crl = well_known.join("crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json");
+    let iss = "https://spec.smarthealth.cards/examples/issuer";
+    // Card 00's last dose (2022-09-05) still counts under the default
+    // rules (365 days) on this day.
+    let at = "2023-07-01T00:00:00Z";
+    let check = |file: &str, json: bool| {
+        let mut args = vec![
+            "check",
+            file,
+            "--profile",
+            "transport",
+            "--at",
+            at,
+            "--store",
+            store,
+        ];
+        if json {
+            args.push("--json");
+        }
+        e2e_tests::run_without_network("verifier", &args, cwd)
+            .unwrap_or_else(|| run("verifier", &args, cwd))
+    };
+    let card0 = shc_card(cwd, 0);
+    let out = check(&card0, false);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("issuer {iss} is not trusted here")),
+        "{}",
+        stdout(&out)
+    );
+
+    // A key set with a private key in it is refused, and nothing is trusted.
+    let mut leaked: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&jwks).unwrap()).unwrap();
+    for k in leaked["keys"].as_array_mut().unwrap() {
+        k["d"] = serde_json::json!("c2VjcmV0");
+    }
+    std::fs::write(cwd.join("leaked.json"), leaked.to_string()).unwrap();
+    let out = run(
+        "verifier",
+        &["shc-issuer", iss, "--jwks", "leaked.json", "--store", store],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("private key"), "{}", stderr(&out));
+
+    let out = run(
+        "verifier",
+        &[
+            "shc-issuer",
+            iss,
+            "--jwks",
+            jwks.to_str().unwrap(),
+            "--crl",
+            crl.to_str().unwrap(),
+            "--name",
+            "SMART example issuer",
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("trusted SMART Health Card issuer SMART example issuer"));
+    assert!(
+        stdout(&out).contains("CRL ctr 1 with 4 revoked"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Offline: card 00 is a completed vaccination; 03 is revoked; 02 (a
+    // lab panel, its three chunks out of order) holds no code the rules list.
+    let out = check(&card0, false);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.starts_with("==== VALID ===="), "{text}");
+    assert!(text.contains("name:          John B. Anyperson"), "{text}");
+    assert!(text.contains("date of birth: 1951-01-20"), "{text}");
+    assert!(text.contains("kind:          vaccination"), "{text}");
+    assert!(
+        text.contains(&format!("signed by:     SMART example issuer ({iss})")),
+        "{text}"
+    );
+    let out = check(&shc_card(cwd, 3), true);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["reasons"][0]["reason"], "revoked-by-issuer", "{v}");
+    assert_eq!(v["holder"]["name"], "Johnny Revoked");
+    let out = check(&shc_card(cwd, 2), false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("not recognised: no vaccine or test code"),
+        "{}",
+        stdout(&out)
+    );
+
+    // decode shows the card without judging it.
+    let out = run("verifier", &["decode", &card0, "--json"], cwd);
+    let d: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(d["format"], "smart-health-card");
+    assert_eq!(d["fhir"]["immunizations"][2]["vaccine"][0]["code"], "229");
+
+    // A directory in the VCI snapshot format trusts the same issuer.
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&jwks).unwrap()).unwrap();
+    let snapshot = serde_json::json!({"issuerInfo": [
+        {"issuer": {"iss": iss, "name": "Examples"}, "keys": keys["keys"], "crls": []}]});
+    std::fs::create_dir_all(cwd.join("dir")).unwrap();
+    std::fs::write(cwd.join("dir/vci_snapshot.json"), snapshot.to_string()).unwrap();
+    let out = run("verifier", &["shc-directory", "dir", "--store", store], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 issuers trusted (2 keys)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_smart_health_card_examples_behave_as_expected() {
+    let dir = e2e_tests::interop().join("shc");
+    let out = run(
+        "verifier",
+        &[
+            "shc-conformance",
+            dir.to_str().unwrap(),
+            "--at",
+            "2023-07-01T00:00:00Z",
+        ],
+        &e2e_tests::root(),
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    for n in 0..3 {
+        assert!(text.contains(&format!("example-0{n}: valid\n")), "{text}");
+    }
+    assert!(
+        text.contains("example-03: revoked: revoked (on the revocation list"),
+        "{text}"
+    );
+    let last = text.lines().last().unwrap_or_default();
+    assert_eq!(last, "conformance: 21/21 as expected", "{text}");
+}

@@ -145,3 +145,78 @@ pub fn describe_text(d: &Decoded) -> String {
     out.push_str("(signature not checked: decode shows content only)\n");
     out
 }
+
+/// A SMART Health Card as JSON: its header, claims and what its FHIR
+/// bundle says (nothing here is trusted: no signature is checked).
+pub fn describe_shc(c: &wallet_core::shc::card::Card) -> Json {
+    let summary = match wallet_core::shc::fhir::summarise(&c.claims.bundle) {
+        Ok(s) => serde_json::to_value(s).unwrap_or(Json::Null),
+        Err(e) => serde_json::json!({"error": e.to_string()}),
+    };
+    serde_json::json!({
+        "format": "smart-health-card",
+        "header": {"alg": "ES256", "zip": "DEF", "kid": c.jws.kid},
+        "claims": {
+            "iss": c.claims.iss,
+            "nbf": c.claims.nbf,
+            "exp": c.claims.exp,
+            "rid": c.claims.rid,
+            "fhirVersion": c.claims.fhir_version,
+        },
+        "fhir": summary,
+        "signature_hex": hex::encode(&c.jws.signature),
+    })
+}
+
+/// [`describe_shc`] for people.
+pub fn describe_shc_text(c: &wallet_core::shc::card::Card) -> String {
+    use wallet_core::credential::instant;
+    let mut out = String::from("format:   SMART Health Card (JWS ES256, zip DEF)\n");
+    out.push_str(&format!("kid:      {}\n", c.jws.kid));
+    out.push_str(&format!("iss:      {}\n", c.claims.iss));
+    out.push_str(&format!(
+        "nbf:      {}\n",
+        instant::format(c.claims.nbf.floor() as i64)
+    ));
+    if let Some(exp) = c.claims.exp {
+        out.push_str(&format!(
+            "exp:      {}\n",
+            instant::format(exp.floor() as i64)
+        ));
+    }
+    if let Some(rid) = &c.claims.rid {
+        out.push_str(&format!("rid:      {rid}\n"));
+    }
+    match wallet_core::shc::fhir::summarise(&c.claims.bundle) {
+        Ok(s) => {
+            if let Some(p) = &s.patient {
+                out.push_str(&format!("patient:  {} (born {})\n", p.name, p.birth_date));
+            }
+            for i in &s.immunizations {
+                let codes: Vec<String> = i
+                    .vaccine
+                    .iter()
+                    .map(|c| format!("{} {}", c.system, c.code))
+                    .collect();
+                out.push_str(&format!(
+                    "immunization: {} {} on {}{}{}\n",
+                    i.status,
+                    codes.join(", "),
+                    i.date
+                        .map_or("?".into(), wallet_core::credential::day::format),
+                    i.lot
+                        .as_ref()
+                        .map_or(String::new(), |l| format!(", lot {l}")),
+                    i.performer
+                        .as_ref()
+                        .map_or(String::new(), |p| format!(", by {p}")),
+                ));
+            }
+            if !s.observations.is_empty() {
+                out.push_str(&format!("observations: {}\n", s.observations.len()));
+            }
+        }
+        Err(e) => out.push_str(&format!("fhir:     {e}\n")),
+    }
+    out
+}

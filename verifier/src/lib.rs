@@ -10,5 +10,6 @@
 pub mod conformance;
 pub mod gate;
 pub mod inspect;
+pub mod shc_conformance;
 pub mod station;
 pub mod watch;

@@ -6,7 +6,7 @@ use health_cli::args::{anchor_from_arg, fingerprint, parse_at};
 use health_cli::input::payload_from_arg;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier::{conformance, gate, inspect, station, watch};
+use verifier::{conformance, gate, inspect, shc_conformance, station, watch};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 
 #[derive(Parser)]
@@ -65,7 +65,7 @@ enum Command {
     /// With --batch: one payload per line in, one JSON verdict per line out
     /// (exit 0 all valid, 1 any invalid), a throughput summary on stderr.
     Check {
-        /// Payload text (HC1:… or HCN1:…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:… or shc:/…), or a PNG/JPEG image or text file holding one.
         #[arg(required_unless_present = "batch", conflicts_with = "batch")]
         input: Option<String>,
         /// Read payloads one per line from FILE, or from standard input with "-".
@@ -122,7 +122,7 @@ enum Command {
     },
     /// Print what a payload contains (headers, CWT claims, payload) without judging trust.
     Decode {
-        /// Payload text (HC1:… or HCN1:…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:… or shc:/…), or a PNG/JPEG image or text file holding one.
         input: String,
         /// Machine-readable JSON on stdout.
         #[arg(long)]
@@ -137,6 +137,46 @@ enum Command {
         /// [default: the eu-dcc-schema folder beside DIR].
         #[arg(long)]
         schemas: Option<PathBuf>,
+    },
+    /// Trust one SMART Health Card issuer locally: its key set (JWKS) and
+    /// any CRLs, from files or URLs. A key with a private part, of another
+    /// type, curve, alg or use, or whose kid is not its RFC 7638 thumbprint
+    /// is refused and reported; the rest are trusted.
+    ShcIssuer {
+        /// The issuer's iss, as its cards name it (an https URL).
+        iss: String,
+        /// The issuer's key set (e.g. <iss>/.well-known/jwks.json).
+        #[arg(long, value_name = "FILE|URL")]
+        jwks: String,
+        /// A CRL for one of its keys (e.g. <iss>/.well-known/crl/<kid>.json); repeatable.
+        #[arg(long, value_name = "FILE|URL")]
+        crl: Vec<String>,
+        /// The issuer's name for people [default: the iss].
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Trust the SMART Health Card issuers of a directory in the VCI
+    /// snapshot format (issuerInfo: iss, name, keys, CRLs), replacing the
+    /// directory held; `sync` refreshes it from the same place.
+    ShcDirectory {
+        /// A file, a folder holding vci_snapshot.json, or an http(s) URL.
+        source: String,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Run the SMART Health Cards spec's example cards against the example
+    /// issuer's key set and CRLs, and report what is not as expected.
+    ShcConformance {
+        /// Folder with examples/ and issuer/.well-known/ (e.g. ../shared/interop/shc).
+        dir: PathBuf,
+        /// The iss the issuer/ folder stands for.
+        #[arg(long, default_value = shc_conformance::EXAMPLE_ISS)]
+        iss: String,
+        /// Check as of this time (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -226,7 +266,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
             }
-            Ok(if report.refused.is_empty() {
+            // The SMART Health Card directory, from where it was imported.
+            let mut directory_failed = false;
+            match health_cli::shc::refresh_directory(&cache) {
+                Ok(Some((line, _))) => print!("{line}"),
+                Ok(None) => {}
+                Err(e) => {
+                    directory_failed = true;
+                    eprintln!("refused the SMART Health Card directory ({e}); kept the one held");
+                }
+            }
+            Ok(if report.refused.is_empty() && !directory_failed {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)
@@ -368,6 +418,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Decode { input, json } => {
             let text = payload_from_arg(&input)?;
+            if wallet_core::shc::card::is_card(&text) {
+                let card = match wallet_core::shc::card::decode(&text) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: cannot decode: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+                if json {
+                    let described = inspect::describe_shc(&card);
+                    println!("{}", serde_json::to_string_pretty(&described)?);
+                } else {
+                    print!("{}", inspect::describe_shc_text(&card));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let decoded = match wallet_core::decode(&text) {
                 Ok(d) => d,
                 Err(e) => {
@@ -384,6 +450,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print!("{}", inspect::describe_text(&decoded));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::ShcIssuer {
+            iss,
+            jwks,
+            crl,
+            name,
+            store,
+        } => {
+            let cache = cache(store)?;
+            let (report, refused) =
+                health_cli::shc::trust_issuer(&cache, &iss, name.as_deref(), &jwks, &crl)?;
+            print!("{report}");
+            for r in &refused {
+                eprintln!("refused {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ShcDirectory { source, store } => {
+            let cache = cache(store)?;
+            let (report, refused) = health_cli::shc::import_directory(&cache, &source)?;
+            print!("{report}");
+            for r in &refused {
+                eprintln!("refused {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ShcConformance { dir, iss, at } => {
+            if !dir.is_dir() {
+                anyhow::bail!("{} is not a folder", dir.display());
+            }
+            let now = parse_at(at.as_deref())?
+                .unwrap_or_else(time::OffsetDateTime::now_utc)
+                .unix_timestamp();
+            let report = shc_conformance::run(&dir, &iss, now)?;
+            print!("{}", report.describe());
+            Ok(if report.as_expected == report.total {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Conformance { dir, schemas } => {
             if !dir.is_dir() {

@@ -70,6 +70,9 @@ pub fn render_verdict(v: &Verdict, colour: bool) -> String {
             let _ = writeln!(out, "valid until:   {}", instant::format(u));
         }
     }
+    if let Some(by) = &v.signed_by {
+        let _ = writeln!(out, "signed by:     {by}");
+    }
     let _ = writeln!(out, "checked for:   {}", v.profile);
     for r in &v.reasons {
         let _ = writeln!(out, "  - {r}");

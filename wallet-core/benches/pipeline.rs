@@ -5,7 +5,10 @@
 //!   (the call the pipeline makes), nothing else;
 //! - `pipeline_native`: payload text → verdict (prefix, base45, inflate,
 //!   COSE, key lookup, signature, claims, credential, time checks);
-//! - `pipeline_eu_es256`: the same for an EU-profile credential signed with ES256.
+//! - `pipeline_eu_es256`: the same for an EU-profile credential signed with ES256;
+//! - `pipeline_shc`: the SMART Health Cards spec's example card 00 (from
+//!   `../shared/interop/shc`): `shc:/` digits, JWS, raw inflate, claims,
+//!   issuer and key lookup, ES256, times, CRL, FHIR bundle.
 //!
 //! After criterion's own report it prints each as operations per second and
 //! the ratio pipeline / raw verify (time per operation), from this run's
@@ -16,6 +19,8 @@ mod common;
 use criterion::{black_box, Criterion};
 use time::OffsetDateTime;
 use wallet_core::keys::PublicKey;
+use wallet_core::shc::card;
+use wallet_core::shc::issuers::{issuer_from_parts, ShcTrust};
 use wallet_core::wire::cose::CoseSign1;
 use wallet_core::wire::envelope;
 use wallet_core::{issue, samples, verify, KeySet, Profile};
@@ -47,6 +52,43 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline_eu_es256", |b| {
         b.iter(|| verify(black_box(&eu_text), &eu_keys, now).valid)
     });
+    let (shc_text, shc_trust) = shc_example();
+    let shc_now = 1_687_450_766;
+    assert!(shc_verify(&shc_text, &shc_trust, shc_now), "the example card verifies");
+    c.bench_function("pipeline_shc", |b| {
+        b.iter(|| shc_verify(black_box(&shc_text), &shc_trust, shc_now))
+    });
+}
+
+fn shc_verify(text: &str, trust: &ShcTrust, now: i64) -> bool {
+    card::decode(text).is_ok_and(|c| card::verify(&c, trust, now).valid)
+}
+
+/// The spec's example card 00 and its issuer's keys and CRL.
+fn shc_example() -> (String, ShcTrust) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/shc");
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).expect("the interop data");
+    let jwks: serde_json::Value =
+        serde_json::from_str(&read("issuer/.well-known/jwks.json")).expect("JSON");
+    let crl: serde_json::Value = serde_json::from_str(&read(
+        "issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json",
+    ))
+    .expect("JSON");
+    let (issuer, _) = issuer_from_parts(
+        "https://spec.smarthealth.cards/examples/issuer",
+        None,
+        jwks["keys"].as_array().expect("keys"),
+        &[crl],
+    )
+    .expect("the example issuer");
+    let mut trust = ShcTrust::default();
+    trust.insert(issuer);
+    (
+        read("examples/example-00-f-qr-code-numeric-value-0.txt")
+            .trim()
+            .to_string(),
+        trust,
+    )
 }
 
 fn main() {
@@ -58,6 +100,7 @@ fn main() {
         "ed25519_verify_raw",
         "pipeline_native",
         "pipeline_eu_es256",
+        "pipeline_shc",
     ];
     if let Some(means) = common::means(&dir, &names) {
         println!("\nsummary (this run, mean time per operation):");
@@ -67,6 +110,11 @@ fn main() {
         println!(
             "  pipeline_native / ed25519_verify_raw = {:.2}",
             means[2] / means[1]
+        );
+        println!(
+            "  pipeline_shc / pipeline_native = {:.2}, pipeline_shc / pipeline_eu_es256 = {:.2}",
+            means[4] / means[2],
+            means[4] / means[3]
         );
     }
 }

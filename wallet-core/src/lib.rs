@@ -20,6 +20,9 @@
 //!   Certificates, and looking keys up by key identifier.
 //! - [`mod@verify`]: payload text + trusted keys + `now` → the signature and
 //!   time checks, with every [`Reason`] it fails; and issuing (signing).
+//! - [`shc`]: SMART Health Cards: the `shc:/` text, the JWS, issuer keys
+//!   (JWKS), CRLs, issuer directories and the FHIR bundle, read into the
+//!   same credential model.
 //! - [`signed`]: the signed files: trust list, revocations, rules, exposures.
 //! - [`storage`]: named files replaced whole and atomically, in a folder on
 //!   disk or in memory (a browser saves them in its own database).
@@ -51,6 +54,7 @@ pub mod keys;
 pub mod message;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
+pub mod shc;
 pub mod signed;
 pub mod storage;
 pub mod verify;

@@ -320,6 +320,9 @@ pub fn reason(r: &Reason, lang: Lang) -> String {
         Reason::Malformed { what } => format!("码无法读取：{what}"),
         Reason::MissingKid => "码无法读取：缺少密钥标识（kid）".into(),
         Reason::UnknownKey { kid } => format!("签发方密钥 {kid} 不受信任（未知签发方）"),
+        Reason::UnknownIssuer { iss } => format!("SMART 健康卡签发方 {iss} 不受信任"),
+        Reason::RevokedByIssuer { iss } => format!("已吊销（在 {iss} 的吊销列表中）"),
+        Reason::NotRecognised { what } => format!("无法识别卡中内容：{what}"),
         Reason::AlgorithmNotAllowed { kid, used, bound } => {
             format!("密钥 {kid} 不允许使用算法 {used}（绑定为 {bound}）")
         }

@@ -11,7 +11,7 @@
 //! other code takes the single path.
 
 use crate::checkpoint::check::{
-    check_decoded, check_verified, malformed_verdict, CheckError, Checkpoint, Verdict,
+    check_decoded, check_shc, check_verified, malformed_verdict, CheckError, Checkpoint, Verdict,
 };
 use crate::keys::lookup::KeyLookup;
 use crate::keys::{Algorithm, IssuerKey, PublicKey};
@@ -197,7 +197,11 @@ fn check_chunk<S: AsRef<str>>(
     decoded
         .into_iter()
         .zip(verified)
-        .map(|(d, key)| match (d, key) {
+        .zip(texts)
+        .map(|((d, key), text)| match (d, key) {
+            (Err(_), _) if crate::shc::numeric::is_shc(text.as_ref()) => {
+                check_shc(text.as_ref(), checkpoint, profile, now)
+            }
             (Err(what), _) => Ok(malformed_verdict(what, checkpoint, profile, now)),
             (Ok(d), Some(key)) => {
                 let v = verify_signed(&d, key, now);

@@ -9,6 +9,10 @@
 //! rules.cose         the signed rule set, as downloaded
 //! exposures.cose     the signed exposure list, as downloaded (wallets)
 //! dsc/<kid>.pem      EU DSC certificates trusted locally
+//! shc/directory.json SMART Health Card issuers, the directory as received
+//! shc/directory-source.txt  where it came from (a URL or a path)
+//! shc/issuer-<h>.json one SHC issuer trusted locally (`shc-issuer`), in the
+//!                    directory format; <h>: the first 8 bytes of SHA-256(iss), hex
 //! ```
 //!
 //! Every file is replaced atomically (see [`Storage::write`]), so a crash
@@ -26,6 +30,10 @@ use crate::checkpoint::check::Checkpoint;
 use crate::keys::dsc;
 use crate::keys::dsc_list::{read_dsc_list, ListKey, ListedCertificate, MAX_DSC_LIST};
 use crate::keys::{IssuerKey, PublicKey};
+use crate::shc::issuers::{
+    directory_entry, issuer_from_parts, read_directory, Directory, ShcIssuer,
+};
+use crate::shc::{ShcError, MAX_ISSUER_FILE};
 use crate::signed::exposures::ExposureList;
 use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
 use crate::signed::handover::AnchorSet;
@@ -35,6 +43,7 @@ use crate::signed::trust::{TrustChange, TrustStore};
 use crate::storage::{Folder, Storage, StorageError};
 use crate::wire::cbor::{self, Value};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use thiserror::Error;
@@ -49,6 +58,10 @@ pub const DSC_DIR: &str = "dsc";
 pub const DSC_LIST_FILE: &str = "dsc-list.txt";
 /// The key DSC lists must be signed with, pinned at the first import.
 pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
+/// SMART Health Card issuers: the directory and those trusted one by one.
+pub const SHC_DIR: &str = "shc";
+pub const SHC_DIRECTORY_FILE: &str = "shc/directory.json";
+pub const SHC_DIRECTORY_SOURCE_FILE: &str = "shc/directory-source.txt";
 /// The ETag of each synced file's copy held, for conditional requests.
 pub const ETAGS_FILE: &str = "etags.txt";
 /// Longest ETag kept.
@@ -89,6 +102,8 @@ pub enum CacheError {
     DscList(#[from] crate::keys::dsc_list::DscListError),
     #[error("profile name {0:?} is not 1 to {MAX_PROFILE_NAME} letters, digits, '-' or '_'")]
     BadProfileName(String),
+    #[error(transparent)]
+    Shc(#[from] crate::shc::ShcError),
     #[error("no checkpoint profile given: pass --profile NAME, or set this device's once with `init --profile NAME` or `profile NAME`")]
     NoProfile,
 }
@@ -381,7 +396,100 @@ impl Cache {
         for key in self.dsc_list_keys()? {
             store.add_local_key(key);
         }
+        for issuer in self.shc_issuers()? {
+            store.add_shc_issuer(issuer);
+        }
         Ok(store)
+    }
+
+    /// The SMART Health Card issuers held: the directory's, then those
+    /// trusted one by one (their names win). Keys refused at import are
+    /// refused again here and left out.
+    pub fn shc_issuers(&self) -> Result<Vec<ShcIssuer>, CacheError> {
+        let mut out = Vec::new();
+        let mut files = vec![SHC_DIRECTORY_FILE.to_string()];
+        let mut local: Vec<String> = self
+            .store
+            .list(SHC_DIR)?
+            .into_iter()
+            .filter(|n| n.starts_with("issuer-") && n.ends_with(".json"))
+            .map(|n| format!("{SHC_DIR}/{n}"))
+            .collect();
+        local.sort();
+        files.extend(local);
+        for name in files {
+            let Some(bytes) = self.store.read(&name, MAX_ISSUER_FILE as u64)? else {
+                continue;
+            };
+            let dir = read_directory(&bytes).map_err(|e| CacheError::BadKey {
+                path: self.path(&name),
+                why: e.to_string(),
+            })?;
+            out.extend(dir.issuers);
+        }
+        Ok(out)
+    }
+
+    /// Trusts one SMART Health Card issuer locally: its JWKS and any CRLs,
+    /// as received. Returns the issuer and every key or CRL refused (and
+    /// why); an issuer with no usable key is refused whole.
+    pub fn add_shc_issuer(
+        &self,
+        iss: &str,
+        name: Option<&str>,
+        jwks: &[u8],
+        crls: &[Vec<u8>],
+    ) -> Result<(ShcIssuer, Vec<String>), CacheError> {
+        let doc = crate::shc::json(jwks, MAX_ISSUER_FILE, "the key set").map_err(ShcError::Jwks)?;
+        let keys = doc
+            .get("keys")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(|| ShcError::Jwks("not {\"keys\": [...]}".into()))?;
+        let crls = crls
+            .iter()
+            .map(|b| crate::shc::json(b, MAX_ISSUER_FILE, "the CRL").map_err(ShcError::Crl))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (issuer, problems) = issuer_from_parts(iss, name, keys, &crls)?;
+        if issuer.keys.is_empty() {
+            return Err(ShcError::Jwks(format!(
+                "no usable key for {iss}: {}",
+                problems.join("; ")
+            ))
+            .into());
+        }
+        let entry = directory_entry(iss, name, keys, &crls);
+        let file = format!(
+            "{SHC_DIR}/issuer-{}.json",
+            hex::encode(&Sha256::digest(iss.as_bytes())[..8])
+        );
+        self.write(&file, entry.to_string().as_bytes())?;
+        Ok((issuer, problems))
+    }
+
+    /// Replaces the SMART Health Card issuer directory with `bytes` (the
+    /// VCI snapshot format), recording where it came from. A directory that
+    /// cannot be read changes nothing.
+    pub fn import_shc_directory(
+        &self,
+        bytes: &[u8],
+        source: &str,
+    ) -> Result<Directory, CacheError> {
+        let dir = read_directory(bytes)?;
+        self.write(SHC_DIRECTORY_FILE, bytes)?;
+        self.write(
+            SHC_DIRECTORY_SOURCE_FILE,
+            format!("{}\n", source.trim()).as_bytes(),
+        )?;
+        Ok(dir)
+    }
+
+    /// Where the directory held came from, if one was imported.
+    pub fn shc_directory_source(&self) -> Result<Option<String>, CacheError> {
+        Ok(self
+            .store
+            .read(SHC_DIRECTORY_SOURCE_FILE, 4096)?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .filter(|s| !s.is_empty()))
     }
 
     /// Verifies a downloaded trust list and, if it is newer, stores it. A

@@ -7,6 +7,7 @@
 //! that needs the whole credential uses [`crate::verify::verify_decoded`].
 
 use crate::credential::{instant, CredentialKind, PartialDate};
+use crate::shc;
 use crate::signed::file::{FileType, Header};
 use crate::signed::revocation::RevocationList;
 use crate::signed::rules::{RuleSet, RulesError};
@@ -71,6 +72,10 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Who signed it, once the signature held: the SMART Health Card
+    /// issuer's name and `iss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
 }
 
 fn serialize_instant<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
@@ -115,10 +120,69 @@ pub fn check(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
+    if shc::numeric::is_shc(text) {
+        return check_shc(text, checkpoint, profile, now);
+    }
     match decode(text) {
         Ok(decoded) => check_decoded(&decoded, checkpoint, profile, now),
         Err(e) => Ok(malformed_verdict(e.to_string(), checkpoint, profile, now)),
     }
+}
+
+/// Checks a SMART Health Card's `shc:/` text (one code, or every chunk of
+/// one): its signature against its issuer's trusted keys, its times, the
+/// issuer's CRL, then the FHIR bundle read with the rule set's code table
+/// and the profile's rules, as for our own codes.
+pub fn check_shc(
+    text: &str,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Result<Verdict, CheckError> {
+    checkpoint.rules.profile(profile)?;
+    let card = match shc::card::decode(text) {
+        Ok(c) => c,
+        Err(e) => return Ok(malformed_verdict(e.to_string(), checkpoint, profile, now)),
+    };
+    let secs = now.unix_timestamp();
+    let v = shc::card::verify(&card, checkpoint.trust.shc(), secs);
+    let mut verdict = Verdict::red(v.reasons, checkpoint, profile, now);
+    if !v.signed {
+        return Ok(verdict);
+    }
+    verdict.signed_by = v.issuer.map(|name| {
+        if name == v.iss {
+            name
+        } else {
+            format!("{name} ({})", v.iss)
+        }
+    });
+    let Some(summary) = v.summary else {
+        return Ok(verdict);
+    };
+    verdict.holder = summary.patient.as_ref().map(|p| HolderView {
+        name: p.name.clone(),
+        dob: p.birth_date,
+    });
+    match card.credential(&summary, &checkpoint.rules.rules.fhir) {
+        Err(reason) => verdict.reasons.push(reason),
+        Ok(credential) => {
+            let outcome = checkpoint.rules.evaluate(profile, &credential, secs)?;
+            for r in outcome.reasons {
+                if !verdict.reasons.contains(&r) {
+                    verdict.reasons.push(r);
+                }
+            }
+            verdict.valid_until = [Some(credential.expires_at), outcome.valid_until]
+                .into_iter()
+                .flatten()
+                .min()
+                .filter(|t| *t < shc::card::NO_EXPIRY);
+            verdict.kind = Some(credential.kind());
+        }
+    }
+    verdict.valid = verdict.reasons.is_empty();
+    Ok(verdict)
 }
 
 /// The verdict for text that is not a credential at all.
@@ -147,6 +211,7 @@ impl Verdict {
             valid_until: None,
             reasons,
             warnings: checkpoint.warnings(now.unix_timestamp()),
+            signed_by: None,
         }
     }
 }

@@ -8,6 +8,8 @@
 //!   "type": "rules",
 //!   "defaults": kind_rules,
 //!   "profiles": { + tstr => profile },      ; names: lowercase letters, digits, '-'
+//!   ? "fhir": { ? "vaccines": [* {"system", "code", "doses", ? "name"}],
+//!               ? "tests": [* {"system", "code", "type": "naat" / "rat", ? "name"}] },
 //! }
 //! kind_rules = {
 //!   ? "test": { "naat_max_hours": uint, "rat_max_hours": uint },
@@ -27,6 +29,7 @@
 
 use crate::credential::{instant, Body, Credential, CredentialKind, TestResult, TestType};
 use crate::keys::SigningKey;
+use crate::shc::codes::FhirCodes;
 use crate::signed::file::{self as signed, FileType, Header, SignedFileError};
 use crate::signed::trust::TrustStore;
 use crate::verify::Reason;
@@ -102,6 +105,10 @@ pub struct CheckProfile {
 pub struct Rules {
     pub defaults: KindRules,
     pub profiles: BTreeMap<String, CheckProfile>,
+    /// Which FHIR vaccine and test codes count in a SMART Health Card
+    /// (none: such cards are read, but never as a vaccination or a test).
+    #[serde(default, skip_serializing_if = "FhirCodes::is_empty")]
+    pub fhir: FhirCodes,
 }
 
 impl Default for Rules {
@@ -160,6 +167,7 @@ impl Default for Rules {
                 }),
             },
             profiles,
+            fhir: FhirCodes::covid19(),
         }
     }
 }
@@ -228,6 +236,7 @@ impl Rules {
         };
         let d = &self.defaults;
         check_kind("defaults", &d.test, &d.vaccination, &d.recovery)?;
+        self.fhir.validate().map_err(RulesError::Invalid)?;
         for (name, p) in &self.profiles {
             if name.is_empty()
                 || name.len() > 64
@@ -318,11 +327,11 @@ impl RuleSet {
         };
         let defaults = field(Value::serialized(&self.rules.defaults))?;
         let profiles = field(Value::serialized(&self.rules.profiles))?;
-        Ok(signed::sign(
-            &self.header(),
-            vec![("defaults", defaults), ("profiles", profiles)],
-            key,
-        ))
+        let mut body = vec![("defaults", defaults), ("profiles", profiles)];
+        if !self.rules.fhir.is_empty() {
+            body.push(("fhir", field(Value::serialized(&self.rules.fhir))?));
+        }
+        Ok(signed::sign(&self.header(), body, key))
     }
 
     /// Checks and reads a signed rule set.

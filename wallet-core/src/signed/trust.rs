@@ -32,6 +32,7 @@ use crate::credential::CredentialKind;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
 use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, SigningKey};
+use crate::shc::issuers::{ShcIssuer, ShcTrust};
 use crate::signed::file::MAX_SIGNED_FILE;
 use crate::signed::file::{self as signed, Body, FileType, Header, Opened, SignedFileError};
 use crate::signed::handover::{AnchorSet, MAX_HANDOVER, MAX_HANDOVERS};
@@ -493,6 +494,8 @@ pub struct TrustStore {
     list_signer: Vec<u8>,
     local: Vec<IssuerKey>,
     index: KeySet,
+    /// SMART Health Card issuers trusted here (a directory, or one by one).
+    shc: ShcTrust,
 }
 
 impl TrustStore {
@@ -509,6 +512,7 @@ impl TrustStore {
             list_signer: Vec::new(),
             local: Vec::new(),
             index: KeySet::new(),
+            shc: ShcTrust::default(),
         }
     }
 
@@ -585,6 +589,16 @@ impl TrustStore {
             self.local.push(key);
             self.reindex();
         }
+    }
+
+    /// Trusts an SMART Health Card issuer (merged with one already held).
+    pub fn add_shc_issuer(&mut self, issuer: ShcIssuer) {
+        self.shc.insert(issuer);
+    }
+
+    /// The SMART Health Card issuers trusted here.
+    pub fn shc(&self) -> &ShcTrust {
+        &self.shc
     }
 
     pub fn local_keys(&self) -> &[IssuerKey] {

@@ -27,6 +27,12 @@ pub enum Reason {
     MissingKid,
     /// No trusted key has this identifier.
     UnknownKey { kid: String },
+    /// A SMART Health Card from an issuer not trusted here.
+    UnknownIssuer { iss: String },
+    /// A SMART Health Card whose `rid` its issuer's CRL lists.
+    RevokedByIssuer { iss: String },
+    /// A SMART Health Card holding nothing the rules recognise.
+    NotRecognised { what: String },
     /// The header names an algorithm the key is not bound to.
     AlgorithmNotAllowed {
         kid: String,
@@ -65,6 +71,13 @@ impl fmt::Display for Reason {
             Reason::Malformed { what } => write!(f, "malformed: {what}"),
             Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
             Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
+            Reason::UnknownIssuer { iss } => {
+                write!(f, "SMART Health Card issuer {iss} is not trusted here")
+            }
+            Reason::RevokedByIssuer { iss } => {
+                write!(f, "revoked (on the revocation list of {iss})")
+            }
+            Reason::NotRecognised { what } => write!(f, "not recognised: {what}"),
             Reason::AlgorithmNotAllowed { kid, used, bound } => {
                 write!(
                     f,

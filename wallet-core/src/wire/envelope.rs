@@ -207,6 +207,21 @@ pub fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
     })
 }
 
+/// Inflates a raw DEFLATE stream (RFC 1951, no zlib header: a SMART Health
+/// Card's `zip: DEF` payload) with the same bounds as [`decompress`].
+pub fn decompress_raw(data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
+    thread_local! {
+        static INFLATE: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(false));
+    }
+    INFLATE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut d) => {
+            d.reset(false);
+            inflate(&mut d, data, max)
+        }
+        Err(_) => inflate(&mut Decompress::new(false), data, max),
+    })
+}
+
 fn inflate(d: &mut Decompress, data: &[u8], max: usize) -> Result<Vec<u8>, EnvelopeError> {
     let mut out: Vec<u8> = Vec::with_capacity((data.len() * 4).clamp(256, max.max(256)));
     loop {

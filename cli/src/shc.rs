@@ -1,0 +1,113 @@
+//! `shc-issuer` and `shc-directory`: trust SMART Health Card issuers, one
+//! at a time (its JWKS and CRLs, from files or URLs) or as a directory in
+//! the VCI snapshot format (a file, a folder holding `vci_snapshot.json`,
+//! or a URL). The directory's source is remembered, so `sync` refreshes
+//! it; a directory or key set that cannot be read changes nothing.
+
+use crate::args::read_bounded;
+use crate::http::{agent, get};
+use std::fmt::Write as _;
+use std::path::Path;
+use thiserror::Error;
+use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::shc::MAX_ISSUER_FILE;
+
+/// The file a directory folder holds.
+pub const SNAPSHOT_FILE: &str = "vci_snapshot.json";
+
+#[derive(Debug, Error)]
+pub enum ShcCommandError {
+    #[error("{place}: {why}")]
+    Fetch { place: String, why: String },
+    #[error("{place}: {cause}")]
+    Refused { place: String, cause: CacheError },
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// The bytes of a file or an http(s) URL, at most [`MAX_ISSUER_FILE`]; a
+/// folder stands for its `vci_snapshot.json`.
+pub fn fetch(source: &str) -> Result<Vec<u8>, ShcCommandError> {
+    let fail = |why: String| ShcCommandError::Fetch {
+        place: source.to_string(),
+        why,
+    };
+    if source.starts_with("http://") || source.starts_with("https://") {
+        return get(&agent(), source, MAX_ISSUER_FILE)
+            .map_err(|e| fail(e.why))?
+            .ok_or_else(|| fail("not found (404)".into()));
+    }
+    let mut path = Path::new(source).to_path_buf();
+    if path.is_dir() {
+        path = path.join(SNAPSHOT_FILE);
+    }
+    read_bounded(&path, MAX_ISSUER_FILE as u64)
+        .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?
+        .ok_or_else(|| fail(format!("more than {MAX_ISSUER_FILE} bytes")))
+}
+
+/// Trusts one issuer; returns the report (stdout) and the refusals (one
+/// line each, for stderr).
+pub fn trust_issuer(
+    cache: &Cache,
+    iss: &str,
+    name: Option<&str>,
+    jwks: &str,
+    crls: &[String],
+) -> Result<(String, Vec<String>), ShcCommandError> {
+    let key_set = fetch(jwks)?;
+    let crl_bytes = crls
+        .iter()
+        .map(|c| fetch(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (issuer, problems) = cache
+        .add_shc_issuer(iss, name, &key_set, &crl_bytes)
+        .map_err(|cause| ShcCommandError::Refused {
+            place: jwks.to_string(),
+            cause,
+        })?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "trusted SMART Health Card issuer {} ({})",
+        issuer.name, issuer.iss
+    );
+    for k in &issuer.keys {
+        let crl = issuer.crl(&k.kid).map_or(String::from("no CRL"), |c| {
+            format!("CRL ctr {} with {} revoked", c.ctr, c.len())
+        });
+        let _ = writeln!(out, "  key {}: {crl}", k.kid);
+    }
+    Ok((out, problems))
+}
+
+/// Imports a directory, replacing the one held; returns the report and
+/// the refusals.
+pub fn import_directory(
+    cache: &Cache,
+    source: &str,
+) -> Result<(String, Vec<String>), ShcCommandError> {
+    let bytes = fetch(source)?;
+    let dir = cache
+        .import_shc_directory(&bytes, source)
+        .map_err(|cause| ShcCommandError::Refused {
+            place: source.to_string(),
+            cause,
+        })?;
+    let keys: usize = dir.issuers.iter().map(|i| i.keys.len()).sum();
+    let out = format!(
+        "SMART Health Card directory from {source}: {} issuers trusted ({keys} keys); {} entries refused\n",
+        dir.issuers.len(),
+        dir.problems.len()
+    );
+    Ok((out, dir.problems))
+}
+
+/// Refreshes the directory from the source it was imported from, if one
+/// was; `None` when there is none.
+pub fn refresh_directory(cache: &Cache) -> Result<Option<(String, Vec<String>)>, ShcCommandError> {
+    match cache.shc_directory_source()? {
+        Some(source) => import_directory(cache, &source).map(Some),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,185 @@
+//! Which FHIR codes count, as rule-set data (the rules file's `"fhir"`
+//! member, see spec/rules.md): the vaccine codes (CVX, SNOMED CT, ICD-11 or
+//! any other system) with the doses that complete a series, and the test
+//! codes (LOINC) with the type of test they are. The code here only reads
+//! what the table says; an authority adds a vaccine by publishing rules.
+
+use crate::credential::TestType;
+use serde::{Deserialize, Serialize};
+
+/// A vaccine code that counts, and how many doses complete its series.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaccineCode {
+    pub system: String,
+    pub code: String,
+    /// Doses that complete the primary series (1 to 9).
+    pub doses: u8,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+}
+
+/// A test code that counts, and the type of test it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCode {
+    pub system: String,
+    pub code: String,
+    #[serde(rename = "type")]
+    pub test_type: TestType,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+}
+
+/// The codes a rule set recognises.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FhirCodes {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vaccines: Vec<VaccineCode>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestCode>,
+}
+
+/// The code systems the default table uses.
+pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
+pub const LOINC: &str = "http://loinc.org";
+
+impl FhirCodes {
+    pub fn is_empty(&self) -> bool {
+        self.vaccines.is_empty() && self.tests.is_empty()
+    }
+
+    pub fn vaccine(&self, system: &str, code: &str) -> Option<&VaccineCode> {
+        self.vaccines
+            .iter()
+            .find(|v| v.system == system && v.code == code)
+    }
+
+    pub fn test(&self, system: &str, code: &str) -> Option<&TestCode> {
+        self.tests
+            .iter()
+            .find(|t| t.system == system && t.code == code)
+    }
+
+    /// Checks sizes and numbers.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.vaccines.len() + self.tests.len() > 4096 {
+            return Err("fhir: more than 4096 codes".into());
+        }
+        for v in &self.vaccines {
+            if !(1..=9).contains(&v.doses) {
+                return Err(format!(
+                    "fhir.vaccines: {} {} has doses {}, outside 1..=9",
+                    v.system, v.code, v.doses
+                ));
+            }
+        }
+        let all = self
+            .vaccines
+            .iter()
+            .map(|v| (&v.system, &v.code))
+            .chain(self.tests.iter().map(|t| (&t.system, &t.code)));
+        for (system, code) in all {
+            if system.is_empty() || code.is_empty() || system.len() > 200 || code.len() > 64 {
+                return Err(format!(
+                    "fhir: code {system:?} {code:?} needs a system (at most 200 characters) and a code (at most 64)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The COVID-19 codes of the default rule set: CVX vaccine codes
+    /// (CDC's table) with their primary series, and LOINC SARS-CoV-2 tests.
+    pub fn covid19() -> FhirCodes {
+        let v = |code: &str, doses: u8, name: &str| VaccineCode {
+            system: CVX.into(),
+            code: code.into(),
+            doses,
+            name: name.into(),
+        };
+        let t = |code: &str, test_type: TestType, name: &str| TestCode {
+            system: LOINC.into(),
+            code: code.into(),
+            test_type,
+            name: name.into(),
+        };
+        FhirCodes {
+            vaccines: vec![
+                v("207", 2, "Moderna COVID-19 (mRNA, 100 mcg)"),
+                v("208", 2, "Pfizer-BioNTech COVID-19 (mRNA, 30 mcg)"),
+                v("210", 2, "AstraZeneca COVID-19 (viral vector)"),
+                v("211", 2, "Novavax COVID-19 (protein subunit)"),
+                v("212", 1, "Janssen COVID-19 (viral vector)"),
+                v(
+                    "217",
+                    2,
+                    "Pfizer-BioNTech COVID-19 (mRNA, 30 mcg, tris-sucrose)",
+                ),
+                v(
+                    "218",
+                    2,
+                    "Pfizer-BioNTech COVID-19 (mRNA, 10 mcg, ages 5-11)",
+                ),
+                v(
+                    "219",
+                    3,
+                    "Pfizer-BioNTech COVID-19 (mRNA, 3 mcg, ages 6 months-4)",
+                ),
+                v("221", 2, "Moderna COVID-19 (mRNA, 50 mcg)"),
+                v("228", 2, "Moderna COVID-19 (mRNA, 25 mcg, ages 6 months-5)"),
+                v("229", 1, "Moderna COVID-19 bivalent (mRNA, 50 mcg)"),
+                v("300", 1, "Pfizer-BioNTech COVID-19 bivalent (mRNA, 30 mcg)"),
+            ],
+            tests: vec![
+                t(
+                    "94500-6",
+                    TestType::Naat,
+                    "SARS-CoV-2 RNA, NAA with probe (respiratory)",
+                ),
+                t("94309-2", TestType::Naat, "SARS-CoV-2 RNA, NAA with probe"),
+                t(
+                    "94759-8",
+                    TestType::Naat,
+                    "SARS-CoV-2 RNA, NAA with probe (nasopharynx)",
+                ),
+                t(
+                    "94845-5",
+                    TestType::Naat,
+                    "SARS-CoV-2 RNA, NAA with probe (saliva)",
+                ),
+                t(
+                    "95406-5",
+                    TestType::Naat,
+                    "SARS-CoV-2 RNA, NAA with probe (nose)",
+                ),
+                t(
+                    "94533-7",
+                    TestType::Naat,
+                    "SARS-CoV-2 N gene, NAA with probe",
+                ),
+                t(
+                    "94558-4",
+                    TestType::Rat,
+                    "SARS-CoV-2 antigen, immunoassay (respiratory)",
+                ),
+                t(
+                    "95209-3",
+                    TestType::Rat,
+                    "SARS-CoV-2 antigen, rapid immunoassay (respiratory)",
+                ),
+                t(
+                    "96119-3",
+                    TestType::Rat,
+                    "SARS-CoV-2 antigen, immunoassay (upper respiratory)",
+                ),
+                t(
+                    "97097-0",
+                    TestType::Rat,
+                    "SARS-CoV-2 antigen, rapid immunoassay (upper respiratory)",
+                ),
+            ],
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The SHC issuers a checkpoint trusts: each `iss` with its keys and CRLs.
+//! They come one at a time (`verifier shc-issuer <iss> --jwks …`) or as a
+//! directory in the VCI snapshot format:
+//!
+//! ```json
+//! {"issuerInfo": [
+//!   {"issuer": {"iss": "https://…", "name": "…"}, "keys": [JWK, …], "crls": [CRL, …]}
+//! ]}
+//! ```
+//!
+//! A card counts only when its `iss` is trusted and its `kid` is one of that
+//! issuer's keys: a key listed under one issuer never vouches for another.
+
+use super::crl::Crl;
+use super::jwk::{parse_keys, ShcKey};
+use super::{json, ShcError, MAX_ISSUER_FILE};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// Longest `iss` accepted.
+pub const MAX_ISS: usize = 255;
+/// Most issuers a directory may list.
+pub const MAX_ISSUERS: usize = 10_000;
+
+/// One trusted issuer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShcIssuer {
+    pub iss: String,
+    /// Its name for people (the directory's, or the `iss` when none).
+    pub name: String,
+    pub keys: Vec<ShcKey>,
+    /// At most one per key: the highest `ctr` seen.
+    pub crls: Vec<Crl>,
+}
+
+impl ShcIssuer {
+    pub fn key(&self, kid: &str) -> Option<&ShcKey> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    pub fn crl(&self, kid: &str) -> Option<&Crl> {
+        self.crls.iter().find(|c| c.kid == kid)
+    }
+
+    /// Adds a CRL for one of this issuer's keys, unless one with a higher
+    /// or equal `ctr` is held. A CRL for a key the issuer does not have is
+    /// refused.
+    pub fn add_crl(&mut self, crl: Crl) -> Result<(), ShcError> {
+        if self.key(&crl.kid).is_none() {
+            return Err(ShcError::Crl(format!(
+                "for key {}, which {} does not have",
+                crl.kid, self.iss
+            )));
+        }
+        match self.crls.iter_mut().find(|c| c.kid == crl.kid) {
+            Some(held) if held.ctr >= crl.ctr => {}
+            Some(held) => *held = crl,
+            None => self.crls.push(crl),
+        }
+        Ok(())
+    }
+}
+
+/// Checks an issuer identifier: an https URL with no trailing '/'.
+pub fn check_iss(iss: &str) -> Result<(), ShcError> {
+    let ok = iss.len() <= MAX_ISS
+        && iss.starts_with("https://")
+        && iss.len() > "https://".len()
+        && !iss.ends_with('/')
+        && iss.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(ShcError::Directory(format!(
+            "iss {:?} is not an https URL without a trailing '/' (at most {MAX_ISS} characters)",
+            iss.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+/// An issuer built from its key set and CRLs, with every key or CRL that
+/// was refused and why.
+pub fn issuer_from_parts(
+    iss: &str,
+    name: Option<&str>,
+    keys: &[Json],
+    crls: &[Json],
+) -> Result<(ShcIssuer, Vec<String>), ShcError> {
+    check_iss(iss)?;
+    let mut problems = Vec::new();
+    let mut issuer = ShcIssuer {
+        iss: iss.to_string(),
+        name: name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(iss)
+            .chars()
+            .take(200)
+            .collect(),
+        keys: Vec::new(),
+        crls: Vec::new(),
+    };
+    for key in parse_keys(keys, iss)? {
+        match key {
+            Ok(k) if issuer.key(&k.kid).is_none() => issuer.keys.push(k),
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{iss}: {e}")),
+        }
+    }
+    for crl in crls {
+        if let Err(e) = Crl::from_json(crl).and_then(|c| issuer.add_crl(c)) {
+            problems.push(format!("{iss}: {e}"));
+        }
+    }
+    Ok((issuer, problems))
+}
+
+/// A directory read: the usable issuers, and what was refused and why.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    pub issuers: Vec<ShcIssuer>,
+    pub problems: Vec<String>,
+}
+
+/// Reads a directory in the VCI snapshot format (see the module docs).
+pub fn read_directory(bytes: &[u8]) -> Result<Directory, ShcError> {
+    let doc = json(bytes, MAX_ISSUER_FILE, "the directory").map_err(ShcError::Directory)?;
+    let Some(list) = doc.get("issuerInfo").and_then(Json::as_array) else {
+        let hint = if doc.get("participating_issuers").is_some() {
+            ": this is a list of issuers without their keys; give the snapshot that carries \
+             them (vci_snapshot.json), or trust each issuer with shc-issuer"
+        } else {
+            ""
+        };
+        return Err(ShcError::Directory(format!(
+            "no \"issuerInfo\" array{hint}"
+        )));
+    };
+    if list.len() > MAX_ISSUERS {
+        return Err(ShcError::Directory(format!(
+            "{} issuers, more than the {MAX_ISSUERS} allowed",
+            list.len()
+        )));
+    }
+    let mut out = Directory::default();
+    let empty = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let info = entry.get("issuer");
+        let Some(iss) = info.and_then(|v| v.get("iss")).and_then(Json::as_str) else {
+            out.problems.push(format!("issuerInfo[{i}]: no issuer.iss"));
+            continue;
+        };
+        let name = info.and_then(|v| v.get("name")).and_then(Json::as_str);
+        let keys = entry.get("keys").and_then(Json::as_array).unwrap_or(&empty);
+        let crls = entry.get("crls").and_then(Json::as_array).unwrap_or(&empty);
+        match issuer_from_parts(iss, name, keys, crls) {
+            Ok((issuer, problems)) => {
+                out.problems.extend(problems);
+                if issuer.keys.is_empty() {
+                    out.problems
+                        .push(format!("{iss}: no usable key, so not trusted"));
+                } else {
+                    out.issuers.push(issuer);
+                }
+            }
+            Err(e) => out.problems.push(format!("issuerInfo[{i}]: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+/// One issuer in the directory format, as the cache keeps an issuer
+/// trusted locally: `keys` and `crls` exactly as given.
+pub fn directory_entry(iss: &str, name: Option<&str>, keys: &[Json], crls: &[Json]) -> Json {
+    let mut issuer = serde_json::Map::new();
+    issuer.insert("iss".into(), Json::String(iss.to_string()));
+    if let Some(n) = name {
+        issuer.insert("name".into(), Json::String(n.to_string()));
+    }
+    serde_json::json!({
+        "issuerInfo": [{"issuer": Json::Object(issuer), "keys": keys, "crls": crls}]
+    })
+}
+
+/// Every trusted SHC issuer, by `iss`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShcTrust {
+    by_iss: BTreeMap<String, ShcIssuer>,
+}
+
+impl ShcTrust {
+    /// Adds an issuer; one already held gains its keys and newer CRLs (a
+    /// later name wins: local entries are added after the directory).
+    pub fn insert(&mut self, issuer: ShcIssuer) {
+        match self.by_iss.get_mut(&issuer.iss) {
+            None => {
+                self.by_iss.insert(issuer.iss.clone(), issuer);
+            }
+            Some(held) => {
+                held.name = issuer.name;
+                for k in issuer.keys {
+                    if held.key(&k.kid).is_none() {
+                        held.keys.push(k);
+                    }
+                }
+                for c in issuer.crls {
+                    // The key is there: it was checked against this issuer.
+                    let _ = held.add_crl(c);
+                }
+            }
+        }
+    }
+
+    pub fn issuer(&self, iss: &str) -> Option<&ShcIssuer> {
+        self.by_iss.get(iss)
+    }
+
+    pub fn issuers(&self) -> impl Iterator<Item = &ShcIssuer> {
+        self.by_iss.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_iss.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_iss.is_empty()
+    }
+}
