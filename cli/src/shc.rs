@@ -111,3 +111,20 @@ pub fn refresh_directory(cache: &Cache) -> Result<Option<(String, Vec<String>)>,
         None => Ok(None),
     }
 }
+
+/// [`refresh_directory`] as `sync` reports it: a line on stdout, or the
+/// refusal on stderr. False when the directory could not be refreshed
+/// (the one held is kept).
+pub fn refresh_and_report(cache: &Cache) -> bool {
+    match refresh_directory(cache) {
+        Ok(Some((line, _))) => {
+            print!("{line}");
+            true
+        }
+        Ok(None) => true,
+        Err(e) => {
+            eprintln!("refused the SMART Health Card directory ({e}); kept the one held");
+            false
+        }
+    }
+}

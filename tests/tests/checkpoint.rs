@@ -892,3 +892,53 @@ fn the_smart_health_card_examples_behave_as_expected() {
     let last = text.lines().last().unwrap_or_default();
     assert_eq!(last, "conformance: 21/21 as expected", "{text}");
 }
+
+#[test]
+fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let _ = synced_station(cwd);
+    let w = cwd.join("wallet");
+    let w = w.to_str().unwrap();
+    let wallet = |args: &[&str]| {
+        let mut all = vec!["--wallet", w, "--at", "2023-07-01T00:00:00Z"];
+        all.extend_from_slice(args);
+        e2e_tests::run_without_network("wallet", &all, cwd)
+            .unwrap_or_else(|| run("wallet", &all, cwd))
+    };
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    ok(wallet(&[
+        "init",
+        "--anchor",
+        "anchor.pem",
+        "--profile",
+        "transport",
+    ]));
+    ok(wallet(&["sync", "--from-dir", "usb"]));
+    let jwks = e2e_tests::interop().join("shc/issuer/.well-known/jwks.json");
+    let card = shc_card(cwd, 0);
+    // Not yet trusted: refused as from an unknown issuer.
+    let out = wallet(&["add", &card]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not trusted here"),
+        "{}",
+        stderr(&out)
+    );
+    let iss = "https://spec.smarthealth.cards/examples/issuer";
+    ok(wallet(&[
+        "shc-issuer",
+        iss,
+        "--jwks",
+        jwks.to_str().unwrap(),
+    ]));
+    let added = ok(wallet(&["add", &card]));
+    assert!(added.contains("vaccination"), "{added}");
+    let list = ok(wallet(&["list", "--json"]));
+    assert!(list.contains("John B. Anyperson"), "{list}");
+    let shown = ok(wallet(&["show", "--best"]));
+    assert!(shown.contains("John B. Anyperson"), "{shown}");
+}

@@ -267,16 +267,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("refused {r}; kept the copy held");
             }
             // The SMART Health Card directory, from where it was imported.
-            let mut directory_failed = false;
-            match health_cli::shc::refresh_directory(&cache) {
-                Ok(Some((line, _))) => print!("{line}"),
-                Ok(None) => {}
-                Err(e) => {
-                    directory_failed = true;
-                    eprintln!("refused the SMART Health Card directory ({e}); kept the one held");
-                }
-            }
-            Ok(if report.refused.is_empty() && !directory_failed {
+            let directory_ok = health_cli::shc::refresh_and_report(&cache);
+            Ok(if report.refused.is_empty() && directory_ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)

@@ -54,7 +54,10 @@ fn benches(c: &mut Criterion) {
     });
     let (shc_text, shc_trust) = shc_example();
     let shc_now = 1_687_450_766;
-    assert!(shc_verify(&shc_text, &shc_trust, shc_now), "the example card verifies");
+    assert!(
+        shc_verify(&shc_text, &shc_trust, shc_now),
+        "the example card verifies"
+    );
     c.bench_function("pipeline_shc", |b| {
         b.iter(|| shc_verify(black_box(&shc_text), &shc_trust, shc_now))
     });

@@ -71,11 +71,29 @@ enum Command {
     /// they signed can be added and shown as valid: certificate files (PEM,
     /// PEM bundles, or base64 DER) and a national backend's signed DSC list.
     Dsc(health_cli::dsc::DscArgs),
+    /// Trust one SMART Health Card issuer, as `verifier shc-issuer` does, so
+    /// its cards can be added and shown as valid: its key set and any CRLs.
+    ShcIssuer {
+        /// The issuer's iss, as its cards name it (an https URL).
+        iss: String,
+        #[arg(long, value_name = "FILE|URL")]
+        jwks: String,
+        #[arg(long, value_name = "FILE|URL")]
+        crl: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Trust the SMART Health Card issuers of a directory (VCI snapshot
+    /// format), as `verifier shc-directory` does; `sync` refreshes it.
+    ShcDirectory {
+        /// A file, a folder holding vci_snapshot.json, or an http(s) URL.
+        source: String,
+    },
     /// Add a credential: payload text, an image or text file holding one, or
     /// a retrieval code fetched from the issuer (--code with --from). It is
     /// verified against the synced trust list first. Exit 1 if refused.
     Add {
-        /// Payload text (HC1:… / HCN1:…), or a PNG/JPEG image or text file
+        /// Payload text (HC1:… / HCN1:… / shc:/…), or a PNG/JPEG image or text file
         #[arg(required_unless_present = "code", conflicts_with = "code")]
         input: Option<String>,
         /// The one-time retrieval code the lab gave (XXXX-XXXX-XXXX)
@@ -312,13 +330,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
             }
-            Ok(if report.refused.is_empty() {
+            let directory_ok = health_cli::shc::refresh_and_report(&ctx.cache);
+            Ok(if report.refused.is_empty() && directory_ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)
             })
         }
         Command::Dsc(args) => Ok(health_cli::dsc::run(&ctx.cache, &args)?),
+        Command::ShcIssuer {
+            iss,
+            jwks,
+            crl,
+            name,
+        } => {
+            let (report, refused) =
+                health_cli::shc::trust_issuer(&ctx.cache, &iss, name.as_deref(), &jwks, &crl)?;
+            print!("{report}");
+            for r in &refused {
+                eprintln!("refused {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ShcDirectory { source } => {
+            let (report, refused) = health_cli::shc::import_directory(&ctx.cache, &source)?;
+            print!("{report}");
+            for r in &refused {
+                eprintln!("refused {r}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Add {
             input,
             code,

@@ -15,8 +15,9 @@
 
 use super::files::{read_json, reasons_text, write_json, WalletError};
 use super::visits::VisitLog;
-use crate::checkpoint::check::{check_verified, Checkpoint, Verdict};
+use crate::checkpoint::check::{check_shc, check_verified, Checkpoint, Verdict};
 use crate::credential::{instant, Credential, CredentialKind};
+use crate::shc;
 use crate::storage::{Folder, Storage};
 use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
 use serde::{Deserialize, Serialize};
@@ -217,21 +218,37 @@ impl Wallet {
         checkpoint: Option<&Checkpoint>,
         now: OffsetDateTime,
     ) -> Result<Added, WalletError> {
-        let payload = payload.trim();
-        let decoded = decode(payload).map_err(|e| WalletError::Malformed(e.to_string()))?;
+        let given = payload.trim();
+        // A SMART Health Card is kept as one `shc:/` text, however it came
+        // (chunks, a bare JWS, a file), so it shows as one QR code.
+        let canonical;
+        let payload = if shc::card::is_card(given) && !given.starts_with("HC") {
+            let card =
+                shc::card::decode(given).map_err(|e| WalletError::Malformed(e.to_string()))?;
+            canonical = shc::numeric::encode(&card.jws.text);
+            canonical.as_str()
+        } else {
+            given
+        };
+        let opened = Opened::open(payload).map_err(WalletError::Malformed)?;
         let (credential, verified, reasons) = match checkpoint {
             Some(cp) => {
-                let v = verify_decoded(&decoded, &cp.trust, now);
-                let Some(c) = v.credential else {
-                    return Err(WalletError::Untrusted(reasons_text(&v.reasons)));
+                let (c, v) = opened.verified(cp, now);
+                let Some(c) = c else {
+                    // Signed, but nothing in it this wallet can read.
+                    let unreadable = v.reasons.iter().any(|r| {
+                        matches!(r, Reason::NotRecognised { .. } | Reason::Malformed { .. })
+                    });
+                    return Err(if unreadable {
+                        WalletError::Malformed(reasons_text(&v.reasons))
+                    } else {
+                        WalletError::Untrusted(reasons_text(&v.reasons))
+                    });
                 };
-                let reasons = with_revocation(v.reasons, &c.id, &decoded, cp);
-                (c, true, reasons)
+                (c, true, v.reasons)
             }
             None => {
-                let c = decoded
-                    .credential()
-                    .map_err(|e| WalletError::Malformed(e.to_string()))?;
+                let c = opened.credential(None).map_err(WalletError::Malformed)?;
                 (c, false, Vec::new())
             }
         };
@@ -312,23 +329,21 @@ impl Wallet {
         let secs = now.unix_timestamp();
         let mut out = Vec::new();
         for s in file.credentials {
-            let Ok(decoded) = decode(&s.payload) else {
+            let Ok(opened) = Opened::open(&s.payload) else {
                 continue; // stored only after decoding; cannot happen unless edited by hand
             };
-            let Ok(credential) = decoded.credential() else {
+            let Ok(credential) = opened.credential(checkpoint) else {
                 continue;
             };
             let mut status = own_status(&credential, secs);
             let verification = checkpoint.map(|cp| {
-                let v = verify_decoded(&decoded, &cp.trust, now);
-                let trouble: Vec<String> =
-                    with_revocation(v.reasons.clone(), &credential.id, &decoded, cp)
-                        .iter()
-                        .filter(|r| {
-                            !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. })
-                        })
-                        .map(ToString::to_string)
-                        .collect();
+                let (_, v) = opened.verified(cp, now);
+                let trouble: Vec<String> = v
+                    .reasons
+                    .iter()
+                    .filter(|r| !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. }))
+                    .map(ToString::to_string)
+                    .collect();
                 if !trouble.is_empty() {
                     status = Status::Invalid { reasons: trouble };
                 }
@@ -345,7 +360,7 @@ impl Wallet {
             };
             out.push(Entry {
                 held,
-                decoded,
+                opened,
                 verification,
             });
         }
@@ -370,9 +385,13 @@ impl Wallet {
             let Some(verification) = entry.verification else {
                 continue;
             };
-            let Ok(verdict) =
-                check_verified(&entry.decoded, verification, checkpoint, profile, now)
-            else {
+            let verdict = match &entry.opened {
+                Opened::Cose(decoded) => {
+                    check_verified(decoded, verification, checkpoint, profile, now)
+                }
+                Opened::Shc(_) => check_shc(&entry.held.payload, checkpoint, profile, now),
+            };
+            let Ok(verdict) = verdict else {
                 continue;
             };
             let better = verdict.valid
@@ -402,25 +421,99 @@ impl Wallet {
 /// A stored credential, decoded once.
 struct Entry {
     held: Held,
-    decoded: Decoded,
+    opened: Opened,
     verification: Option<Verification>,
 }
 
-/// `reasons`, plus "revoked" when the credential is on the synced list.
-fn with_revocation(
-    mut reasons: Vec<Reason>,
-    id: &str,
-    decoded: &Decoded,
-    checkpoint: &Checkpoint,
-) -> Vec<Reason> {
-    if let Some(by) = checkpoint.revocations.check(id, &decoded.cose) {
-        reasons.push(Reason::Revoked { by });
+/// A held code, decoded: ours or an EU DCC (COSE), or a SMART Health Card.
+enum Opened {
+    Cose(Box<Decoded>),
+    Shc(Box<shc::card::Card>),
+}
+
+impl Opened {
+    fn open(payload: &str) -> Result<Opened, String> {
+        if shc::numeric::is_shc(payload) {
+            return shc::card::decode(payload)
+                .map(|c| Opened::Shc(Box::new(c)))
+                .map_err(|e| e.to_string());
+        }
+        decode(payload)
+            .map(|d| Opened::Cose(Box::new(d)))
+            .map_err(|e| e.to_string())
     }
-    reasons
+
+    /// The credential it says it is (not yet trusted). A card is read with
+    /// the synced rules' code table, or the default one before a sync.
+    fn credential(&self, checkpoint: Option<&Checkpoint>) -> Result<Credential, String> {
+        match self {
+            Opened::Cose(d) => d.credential().map_err(|e| e.to_string()),
+            Opened::Shc(card) => {
+                let summary =
+                    shc::fhir::summarise(&card.claims.bundle).map_err(|e| e.to_string())?;
+                let default;
+                let codes = match checkpoint {
+                    Some(cp) => &cp.rules.rules.fhir,
+                    None => {
+                        default = crate::signed::rules::Rules::default().fhir;
+                        &default
+                    }
+                };
+                card.credential(&summary, codes).map_err(|r| r.to_string())
+            }
+        }
+    }
+
+    /// The signature, time and revocation checks against the synced files:
+    /// the credential once the signature held, and every reason.
+    fn verified(&self, cp: &Checkpoint, now: OffsetDateTime) -> (Option<Credential>, Verification) {
+        match self {
+            Opened::Cose(decoded) => {
+                let mut v = verify_decoded(decoded, &cp.trust, now);
+                let c = v.credential.clone();
+                if let Some(c) = &c {
+                    if let Some(by) = cp.revocations.check(&c.id, &decoded.cose) {
+                        v.reasons.push(Reason::Revoked { by });
+                    }
+                }
+                (c, v)
+            }
+            Opened::Shc(card) => {
+                let sv = shc::card::verify(card, cp.trust.shc(), now.unix_timestamp());
+                let mut reasons = sv.reasons;
+                let c = match (sv.signed, &sv.summary) {
+                    (true, Some(summary)) => match card.credential(summary, &cp.rules.rules.fhir) {
+                        Ok(c) => Some(c),
+                        Err(r) => {
+                            reasons.push(r);
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+                let v = Verification {
+                    valid: reasons.is_empty(),
+                    profile: None,
+                    kid: Some(sv.kid),
+                    credential: c.clone(),
+                    reasons,
+                    key_not_after: None,
+                };
+                (c, v)
+            }
+        }
+    }
+
+    fn id(&self) -> Option<String> {
+        match self {
+            Opened::Cose(d) => d.credential().ok().map(|c| c.id),
+            Opened::Shc(card) => Some(card.id()),
+        }
+    }
 }
 
 fn id_of(payload: &str) -> Option<String> {
-    decode(payload).ok()?.credential().ok().map(|c| c.id)
+    Opened::open(payload).ok()?.id()
 }
 
 fn find(file: &MemberFile, member: &str, id: &str) -> Result<usize, WalletError> {

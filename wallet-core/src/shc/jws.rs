@@ -1,12 +1,11 @@
 //! The compact JWS of a card: `b64url(header).b64url(payload).b64url(sig)`.
 //! The header must say `"alg": "ES256"` and `"zip": "DEF"` and name the
 //! key (`kid`); the payload is raw DEFLATE, inflated within
-//! [`MAX_PAYLOAD`](super::MAX_PAYLOAD); the signature is the 64-byte
+//! [`MAX_PAYLOAD`]; the signature is the 64-byte
 //! `r‖s` of JWS ES256 (RFC 7518 §3.4), never a DER structure.
 
 use super::{b64url, json, ShcError, MAX_JWS, MAX_KID, MAX_PAYLOAD};
 use crate::wire::envelope::{decompress_raw, EnvelopeError};
-
 
 /// A parsed, not yet trusted, card token.
 #[derive(Clone, Debug)]

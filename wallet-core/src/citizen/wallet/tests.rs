@@ -222,3 +222,100 @@ fn a_wallet_in_memory_comes_back_from_its_saved_files() {
     assert_eq!(w.visit_log().visits(now).unwrap().len(), 1);
     assert_eq!(w.storage().locate(""), std::path::PathBuf::from("memory:"));
 }
+
+/// The SMART Health Cards spec's example card `n` (chunks joined by new
+/// lines, last first) and a checkpoint trusting the example issuer.
+fn shc_example(n: usize) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/shc");
+    let mut parts = Vec::new();
+    for k in 0.. {
+        let p = dir.join(format!(
+            "examples/example-0{n}-f-qr-code-numeric-value-{k}.txt"
+        ));
+        let Ok(t) = std::fs::read_to_string(p) else {
+            break;
+        };
+        parts.push(t.trim().to_string());
+    }
+    parts.reverse();
+    parts.join("\n")
+}
+
+fn shc_checkpoint() -> Checkpoint {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/shc");
+    let jwks: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("issuer/.well-known/jwks.json")).unwrap(),
+    )
+    .unwrap();
+    let crl: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.join("issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (issuer, _) = shc::issuers::issuer_from_parts(
+        "https://spec.smarthealth.cards/examples/issuer",
+        Some("Examples"),
+        jwks["keys"].as_array().unwrap(),
+        &[crl],
+    )
+    .unwrap();
+    let mut cp = samples::checkpoint();
+    cp.trust.add_shc_issuer(issuer);
+    cp
+}
+
+#[test]
+fn a_smart_health_card_is_added_shown_and_chosen_like_our_own() {
+    let (_d, w) = wallet();
+    let cp = shc_checkpoint();
+    let now = at(1_688_169_600); // 2023-07-01
+    let added = w
+        .add(DEFAULT_MEMBER, &shc_example(0), Some(&cp), now)
+        .unwrap();
+    assert_eq!(added.kind, CredentialKind::Vaccination);
+    assert!(added.verified && added.reasons.is_empty(), "{added:?}");
+    assert_eq!(added.id, "MKyCxh7p6uQ");
+    // Kept as one shc:/ text, and not added twice.
+    let held = w.payload(DEFAULT_MEMBER, "MKyCxh7p6uQ").unwrap();
+    assert!(held.starts_with("shc:/") && !held.contains('\n'));
+    assert!(matches!(
+        w.add(DEFAULT_MEMBER, &held, Some(&cp), now),
+        Err(WalletError::Duplicate { .. })
+    ));
+    let list = w.list(Some(&cp), now).unwrap();
+    assert_eq!(list[0].holder.as_deref(), Some("John B. Anyperson"));
+    assert!(
+        matches!(list[0].status, Status::Valid { .. }),
+        "{:?}",
+        list[0].status
+    );
+    let choice = w.best(DEFAULT_MEMBER, &cp, "transport", now).unwrap();
+    let best = choice.best().expect("the card counts for transport");
+    assert!(best.verdict.valid, "{:?}", best.verdict.reasons);
+    assert_eq!(
+        best.verdict.signed_by.as_deref(),
+        Some("Examples (https://spec.smarthealth.cards/examples/issuer)")
+    );
+    // The revoked card is kept with its reason; the lab panel cannot be
+    // read as anything and is refused saying so; an unknown issuer's is
+    // refused as untrusted.
+    let revoked = w.add("pa", &shc_example(3), Some(&cp), now).unwrap();
+    assert!(
+        matches!(revoked.reasons[..], [Reason::RevokedByIssuer { .. }]),
+        "{revoked:?}"
+    );
+    let panel = w.add("pa", &shc_example(2), Some(&cp), now).unwrap_err();
+    assert!(
+        matches!(panel, WalletError::Malformed(ref m) if m.contains("not recognised")),
+        "{panel}"
+    );
+    let untrusted = w
+        .add("pa", &shc_example(1), Some(&samples::checkpoint()), now)
+        .unwrap_err();
+    assert!(
+        matches!(untrusted, WalletError::Untrusted(_)),
+        "{untrusted}"
+    );
+}
