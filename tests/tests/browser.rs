@@ -261,6 +261,29 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "codes": codes,
         "images": {"valid": media.join("valid.png")},
     });
+    // The SMART Health Cards example issuer as a directory (VCI snapshot
+    // format), and its example card 00.
+    let shc = e2e_tests::interop().join("shc");
+    let read_json = |rel: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(shc.join(rel)).unwrap()).unwrap()
+    };
+    let jwks = read_json("issuer/.well-known/jwks.json");
+    let crl = read_json("issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json");
+    let snapshot = serde_json::json!({"issuerInfo": [{
+        "issuer": {"iss": "https://spec.smarthealth.cards/examples/issuer", "name": "SMART example issuer"},
+        "keys": jwks["keys"], "crls": [crl]}]});
+    let directory = media.join("vci_snapshot.json");
+    std::fs::write(&directory, snapshot.to_string()).unwrap();
+    let shc_card =
+        std::fs::read_to_string(shc.join("examples/example-03-f-qr-code-numeric-value-0.txt"))
+            .unwrap()
+            .trim()
+            .to_string();
+    let mut config = config;
+    config["shc"] = serde_json::json!({
+        "directory": directory, "card": shc_card, "holder": "Johnny Revoked",
+        "issuer": "SMART example issuer",
+    });
     let config_path = cwd.join("browser.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
 
@@ -322,7 +345,8 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
                 || name.ends_with(".state")
                 || name.ends_with(".pem")
                 || name.ends_with("profile.txt")
-                || name.contains("etag"));
+                || name.contains("etag")
+                || name.starts_with("cache/shc/directory"));
         assert!(allowed, "the checkpoint keeps {name}: {held:?}");
     }
     assert!(held.contains(&"cache/trust-list.cose"), "{held:?}");

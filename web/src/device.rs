@@ -251,6 +251,25 @@ impl Device {
         answer(result)
     }
 
+    /// Trusts the SMART Health Card issuers of a directory file (the VCI
+    /// snapshot format), replacing the directory held:
+    /// `{"ok": {"issuers", "keys", "refused": [..]}}`.
+    pub fn trust_shc_directory(&self, bytes: Vec<u8>, source: &str) -> String {
+        let result = self
+            .cache
+            .import_shc_directory(&bytes, source)
+            .map_err(chain)
+            .map(|dir| {
+                json!({
+                    "issuers": dir.issuers.len(),
+                    "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
+                    "refused": dir.problems,
+                })
+            });
+        self.loaded.replace(None);
+        answer(result)
+    }
+
     /// The verdict card for a scanned code, in `lang`.
     pub fn check(&self, text: &str, now: f64, lang: &str) -> String {
         answer(self.card(text, at(now), Lang::parse(lang)))
@@ -478,6 +497,7 @@ impl Device {
             "stale": stale,
             "ready": ready,
             "summary": summary.join(" · "),
+            "shc_issuers": trust.shc().issuers().map(|i| i.name.clone()).collect::<Vec<_>>(),
         }))
     }
 
@@ -503,6 +523,7 @@ impl Device {
             "profile": v.profile,
             "reasons": v.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
             "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
+            "signed_by": v.signed_by,
         }))
     }
 

@@ -82,6 +82,27 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("dob_unknown", "not given in the code", "码中未提供"),
     ("kind", "Kind", "类型"),
     ("valid_until", "Valid until", "有效期至"),
+    ("signed_by", "Signed by", "签发方"),
+    (
+        "shc_issuers",
+        "SMART Health Card issuers",
+        "SMART 健康卡签发方",
+    ),
+    (
+        "shc_directory",
+        "Load a directory of issuers (VCI snapshot, JSON)",
+        "载入签发方目录（VCI 快照，JSON）",
+    ),
+    (
+        "shc_loaded",
+        "{0} issuers trusted ({1} keys); {2} entries refused",
+        "已信任 {0} 个签发方（{1} 个密钥）；拒绝 {2} 项",
+    ),
+    (
+        "shc_none",
+        "No SMART Health Card issuers trusted",
+        "尚未信任任何 SMART 健康卡签发方",
+    ),
     ("checked_for", "Checked for", "核验场景"),
     (
         "match_id",

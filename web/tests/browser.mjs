@@ -178,6 +178,19 @@ async function lastTiming(page) {
   await nextPerson(page);
   await page.click('#lang');
   note('the checkpoint speaks Chinese when switched');
+  // A SMART Health Card, once its issuers' directory is loaded in settings.
+  await openSettings();
+  await page.setInputFiles('#shc-directory', config.shc.directory);
+  await page.waitForSelector('#shc-loaded', { timeout });
+  await page.waitForSelector(`#shc-issuers:has-text("${config.shc.issuer}")`, { timeout });
+  await shot(page, 'verify-settings-shc');
+  await page.click('#close-settings');
+  await page.fill('#paste-text', config.shc.card);
+  await page.click('#paste-check');
+  await expectCard(page, false, ['INVALID', config.shc.holder, `Signed by: ${config.shc.issuer}`, 'revoked']);
+  await shot(page, 'verify-shc-revoked');
+  await nextPerson(page);
+  note('a SMART Health Card was checked against its issuer loaded from a directory file, and its revocation shown');
   results.timings.wasmCheckMs = await page.evaluate((t) => window.__benchCheck(t, 200), config.codes.valid);
   // The shell is cached by the service worker before the network goes.
   await page.evaluate(() => navigator.serviceWorker.ready);

@@ -134,8 +134,29 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
   address.value = issuerBase(issuerKey);
   const syncButton = w('button', 'sync', { id: 'sync', class: 'primary', type: 'button' });
   const report = el('div', { id: 'sync-report' });
+  // SMART Health Card issuers: a directory file (VCI snapshot) loaded here.
+  const shcList = el('div', { id: 'shc-issuers' });
+  const shcFile = el('input', { id: 'shc-directory', type: 'file', accept: '.json,application/json' });
+  const shcReport = el('div', { id: 'shc-report' });
   container.replaceChildren(w('h2', 'anchor'), state, pinArea, w('label', 'issuer_url', { for: 'issuer' }), address,
-    el('div', { class: 'row' }, syncButton), report);
+    el('div', { class: 'row' }, syncButton), report,
+    w('h2', 'shc_issuers'), shcList, w('label', 'shc_directory', { for: 'shc-directory' }), shcFile, shcReport);
+  shcFile.onchange = async () => {
+    const f = shcFile.files[0];
+    if (!f) return;
+    try {
+      const r = ok(device.trust_shc_directory(new Uint8Array(await f.arrayBuffer()), f.name));
+      await save();
+      shcReport.replaceChildren(el('div', { class: 'banner ok', id: 'shc-loaded' },
+        t('shc_loaded', r.issuers, r.keys, r.refused.length)),
+        ...r.refused.slice(0, 20).map((x) => el('div', { class: 'banner bad' }, x)));
+    } catch (e) {
+      shcReport.replaceChildren(el('div', { class: 'banner bad', id: 'shc-failed' }, e.message));
+    }
+    shcFile.value = '';
+    refresh();
+    changed();
+  };
 
   function refresh() {
     const s = ok(device.status(now(), lang));
@@ -144,6 +165,9 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
         el('div', { class: 'fingerprint' }, a.fingerprint)))
       : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
     pinArea.classList.toggle('hidden', s.anchors.length > 0);
+    shcList.replaceChildren(...(s.shc_issuers?.length
+      ? s.shc_issuers.map((n) => el('div', { class: 'fact' }, n))
+      : [el('div', { class: 'fact' }, t('shc_none'))]));
     return s;
   }
 

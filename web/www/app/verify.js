@@ -42,6 +42,7 @@ function showVerdict(card, t0) {
   if (card.dob) facts.push(el('div', { class: 'fact' }, `${t('dob')}: ${card.dob}`));
   if (card.kind) facts.push(el('div', { class: 'fact' }, `${t('kind')}: ${card.kind}`));
   if (card.valid_until) facts.push(el('div', { class: 'fact' }, `${t('valid_until')}: ${card.valid_until}`));
+  if (card.signed_by) facts.push(el('div', { class: 'fact', id: 'v-signed-by' }, `${t('signed_by')}: ${card.signed_by}`));
   if (card.valid && card.name) facts.push(el('div', { class: 'fact' }, t('match_id')));
   v.replaceChildren(...[
     el('div', { class: 'symbol', 'aria-hidden': 'true' }, card.symbol),
