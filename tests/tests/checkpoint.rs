@@ -865,6 +865,11 @@ fn a_smart_health_card_checks_offline_once_its_issuer_is_trusted() {
         "{}",
         stdout(&out)
     );
+    let status = stdout(&run("verifier", &["status", "--store", store], cwd));
+    assert!(
+        status.contains("SMART Health Card issuers: 1 (2 keys), directory from dir"),
+        "{status}"
+    );
 }
 
 #[test]

@@ -154,6 +154,18 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
         rules.map(|(r, _)| r.header()),
         format!(", profiles: {profiles}"),
     );
+    let shc = trust.shc();
+    if !shc.is_empty() {
+        let keys: usize = shc.issuers().map(|i| i.keys.len()).sum();
+        let source = cache
+            .shc_directory_source()?
+            .map_or(String::new(), |s| format!(", directory from {s}"));
+        let _ = writeln!(
+            out,
+            "SMART Health Card issuers: {} ({keys} keys){source}",
+            shc.len()
+        );
+    }
     Ok(out)
 }
 
