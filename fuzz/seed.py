@@ -103,6 +103,24 @@ for path in sorted(glob.glob(os.path.join(ROOT, "..", "shared", "interop", "eu-d
 certs = [{"kid": "", "rawData": base64.b64encode(hashlib.sha256(c.encode()).digest()).decode(), "country": c} for c in sorted(seen)[:2]]
 put("dsc_list", "AAAA\n" + json.dumps({"certificates": certs}))
 
+# SMART Health Cards: the spec's example cards in each form, the example
+# issuer's key set and CRL, and a directory of it (target shc).
+SHC = os.path.join(ROOT, "..", "shared", "interop", "shc")
+for path in sorted(glob.glob(os.path.join(SHC, "examples", "example-0*"))):
+    if path.endswith((".txt", ".smart-health-card")):
+        put("shc", open(path, "rb").read())
+chunks = sorted(glob.glob(os.path.join(SHC, "examples", "example-02-f-qr-code-numeric-value-*.txt")))
+put("shc", "\n".join(open(p).read().strip() for p in reversed(chunks)))
+wk = os.path.join(SHC, "issuer", ".well-known")
+jwks = open(os.path.join(wk, "jwks.json"), "rb").read()
+put("shc", jwks)
+crls = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(wk, "crl", "*.json")))]
+for c in crls:
+    put("shc", json.dumps(c))
+put("shc", json.dumps({"issuerInfo": [{"issuer": {"iss": "https://spec.smarthealth.cards/examples/issuer",
+                                                  "name": "Examples"},
+                                       "keys": json.loads(jwks)["keys"], "crls": crls}]}))
+
 # QR images of a payload, PNG, rendered by the issuer.
 if len(sys.argv) > 1:
     with tempfile.TemporaryDirectory() as tmp:
