@@ -845,6 +845,26 @@ fn a_smart_health_card_checks_offline_once_its_issuer_is_trusted() {
         stdout(&out)
     );
 
+    // A photo of the card's QR code checks the same (the QR text is read
+    // from the image, as for HC1: codes).
+    let text = std::fs::read_to_string(cwd.join(&card0)).unwrap();
+    let symbol =
+        wallet_core::wire::qr::Symbol::new(text.trim(), wallet_core::wire::qr::Level::L).unwrap();
+    std::fs::write(cwd.join("card-0.png"), symbol.to_png(4).unwrap()).unwrap();
+    let out = check("card-0.png", false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("John B. Anyperson"),
+        "{}",
+        stdout(&out)
+    );
+
     // decode shows the card without judging it.
     let out = run("verifier", &["decode", &card0, "--json"], cwd);
     let d: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
