@@ -1,5 +1,6 @@
 //! `verifier check --batch`: one payload per line in (a scanner at a gate,
-//! or a file), one JSON verdict per line out, in input order.
+//! or a file), one JSON verdict per line out, in input order. The chunks of
+//! a chunked SMART Health Card, a line each, get one verdict for the card.
 //!
 //! A reader thread hands over lines as they arrive; the checker takes all
 //! that are waiting (up to [`CHUNK`]) and checks them together with batch
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use time::OffsetDateTime;
 use wallet_core::checkpoint::check::{CheckError, Checkpoint};
+use wallet_core::shc::numeric::Collector;
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 
 /// Most lines checked together.
@@ -108,15 +110,24 @@ pub fn run(
     std::thread::scope(|scope| -> Result<(), GateError> {
         scope.spawn(move || {
             let mut input = input;
+            // The chunks of a SMART Health Card (one line each) are one code.
+            let mut cards = Collector::new();
             loop {
                 match read_line(&mut input) {
                     Ok(Some(line)) if line.is_empty() => continue,
                     Ok(Some(line)) => {
-                        if tx.send(Ok(line)).is_err() {
-                            return;
+                        for code in cards.push(line) {
+                            if tx.send(Ok(code)).is_err() {
+                                return;
+                            }
                         }
                     }
-                    Ok(None) => return,
+                    Ok(None) => {
+                        if let Some(code) = cards.finish() {
+                            let _ = tx.send(Ok(code));
+                        }
+                        return;
+                    }
                     Err(e) => {
                         let _ = tx.send(Err(e));
                         return;
@@ -219,5 +230,46 @@ mod tests {
         assert_eq!(first.len(), MAX_PAYLOAD_TEXT + 1);
         assert_eq!(read_line(&mut input).unwrap().unwrap(), "next");
         assert_eq!(read_line(&mut input).unwrap(), None);
+    }
+
+    #[test]
+    fn the_chunks_of_a_smart_health_card_get_one_verdict() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/shc");
+        let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
+        let jwks: serde_json::Value =
+            serde_json::from_str(&read("issuer/.well-known/jwks.json")).unwrap();
+        let (issuer, _) = wallet_core::shc::issuers::issuer_from_parts(
+            "https://spec.smarthealth.cards/examples/issuer",
+            None,
+            jwks["keys"].as_array().unwrap(),
+            &[],
+        )
+        .unwrap();
+        let mut cp = samples::checkpoint();
+        cp.trust.add_shc_issuer(issuer);
+        let card = |n: usize, k: usize| {
+            read(&format!(
+                "examples/example-0{n}-f-qr-code-numeric-value-{k}.txt"
+            ))
+            .trim()
+            .to_string()
+        };
+        let input = [card(0, 0), card(2, 1), card(2, 0), card(2, 2), card(1, 0)].join("\n");
+        let mut out = Vec::new();
+        let at = || OffsetDateTime::from_unix_timestamp(1_688_169_600).unwrap();
+        let s = run(input.as_bytes(), &mut out, &cp, "transport", at, 2).unwrap();
+        assert_eq!((s.checked, s.valid), (3, 2));
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // Card 02 (a lab panel) is whole and signed, but not a test the rules list.
+        assert_eq!(
+            lines[1]["reasons"][0]["reason"], "not-recognised",
+            "{}",
+            lines[1]
+        );
+        assert_eq!(lines[2]["holder"]["name"], "John B. Anyperson");
     }
 }

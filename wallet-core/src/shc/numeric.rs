@@ -212,3 +212,63 @@ pub fn read(text: &str) -> Result<String, ShcError> {
         None => assemble(&chunks),
     }
 }
+
+/// Groups a stream of scanned texts (one QR each, as a gate's scanner
+/// types them) into codes: the chunks of one card come out as one text,
+/// joined by new lines, once every chunk is in; anything else comes out as
+/// it went in. An incomplete card is let out, to be refused as such, when
+/// something else arrives, a chunk of a card of another size comes, or
+/// the stream ends.
+#[derive(Debug, Default)]
+pub struct Collector {
+    pending: Vec<(Chunk, String)>,
+}
+
+impl Collector {
+    pub fn new() -> Collector {
+        Collector::default()
+    }
+
+    /// The texts ready after `text` (none while a card is incomplete).
+    pub fn push(&mut self, text: String) -> Vec<String> {
+        let mut out = Vec::new();
+        let chunk = match parse(&text) {
+            Ok(Scanned::Chunk(c)) => Some(c),
+            _ => None,
+        };
+        let Some(chunk) = chunk else {
+            out.extend(self.finish());
+            out.push(text);
+            return out;
+        };
+        let other_card = self
+            .pending
+            .first()
+            .is_some_and(|(c, _)| c.total != chunk.total)
+            || self
+                .pending
+                .iter()
+                .any(|(c, _)| c.index == chunk.index && c.part != chunk.part)
+            || self.pending.len() >= MAX_CHUNKS;
+        if other_card {
+            out.extend(self.finish());
+        }
+        if !self.pending.iter().any(|(c, _)| c.index == chunk.index) {
+            self.pending.push((chunk, text));
+        }
+        let total = self.pending[0].0.total;
+        if self.pending.len() == total {
+            out.extend(self.finish());
+        }
+        out
+    }
+
+    /// The incomplete card held, if any (at the end of the stream).
+    pub fn finish(&mut self) -> Option<String> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let texts: Vec<String> = self.pending.drain(..).map(|(_, t)| t).collect();
+        Some(texts.join("\n"))
+    }
+}

@@ -511,3 +511,36 @@ fn the_jws_parser_names_its_refusals() {
         .to_string()
         .contains("allowed"));
 }
+
+#[test]
+fn a_scanned_stream_gives_each_chunked_card_once_it_is_whole() {
+    let qr = example_qr(2);
+    let chunks: Vec<String> = qr.lines().map(str::to_string).collect();
+    let mut c = numeric::Collector::new();
+    let mut out = Vec::new();
+    for t in [
+        "HC1:first".to_string(),
+        chunks[2].clone(),
+        chunks[0].clone(),
+        chunks[0].clone(),
+    ] {
+        out.extend(c.push(t));
+    }
+    assert_eq!(out, ["HC1:first"]);
+    out.extend(c.push(chunks[1].clone()));
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        numeric::read(&out[1]).unwrap(),
+        read("examples/example-02-d-jws.txt").trim()
+    );
+    // An incomplete card comes out when something else arrives, and reads
+    // as incomplete.
+    assert!(c.push(chunks[0].clone()).is_empty());
+    let next = c.push("HCN1:x".to_string());
+    assert_eq!(next.len(), 2);
+    assert!(numeric::read(&next[0])
+        .unwrap_err()
+        .to_string()
+        .contains("missing"));
+    assert_eq!(c.finish(), None);
+}
