@@ -279,9 +279,21 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
             .unwrap()
             .trim()
             .to_string();
+    // Card 02's three parts, in the order they will be scanned.
+    let chunks: Vec<String> = [2, 0, 1]
+        .iter()
+        .map(|k| {
+            let rel = format!("examples/example-02-f-qr-code-numeric-value-{k}.txt");
+            std::fs::read_to_string(shc.join(rel))
+                .unwrap()
+                .trim()
+                .to_string()
+        })
+        .collect();
     let mut config = config;
     config["shc"] = serde_json::json!({
         "directory": directory, "card": shc_card, "holder": "Johnny Revoked",
+        "chunks": chunks,
         "issuer": "SMART example issuer",
     });
     let config_path = cwd.join("browser.json");

@@ -18,6 +18,7 @@ use wallet_core::citizen::wallet::{Held, Wallet};
 use wallet_core::credential::Body;
 use wallet_core::keys::{kid_for_spki, PublicKey};
 use wallet_core::message::error_chain;
+use wallet_core::shc::numeric::{self, Collector};
 use wallet_core::signed::file::{Header, SignedFileError};
 use wallet_core::storage::Memory;
 use wallet_core::Checkpoint;
@@ -110,6 +111,8 @@ pub struct Device {
     loaded: RefCell<Option<Rc<Checkpoint>>>,
     /// How times are shown: the device's offset from UTC.
     local: Cell<Local>,
+    /// The chunks of a chunked SMART Health Card scanned so far.
+    chunks: RefCell<Collector>,
 }
 
 impl Default for Device {
@@ -133,6 +136,7 @@ impl Device {
             fetched: RefCell::new(HashMap::new()),
             loaded: RefCell::new(None),
             local: Cell::new(Local::default()),
+            chunks: RefCell::new(Collector::new()),
         }
     }
 
@@ -270,9 +274,29 @@ impl Device {
         answer(result)
     }
 
-    /// The verdict card for a scanned code, in `lang`.
+    /// The verdict card for a scanned code, in `lang`. One chunk of a
+    /// chunked SMART Health Card gives `{"ok": {"pending": true, "message"}}`
+    /// until every chunk is scanned (in any order); then the card's verdict.
     pub fn check(&self, text: &str, now: f64, lang: &str) -> String {
-        answer(self.card(text, at(now), Lang::parse(lang)))
+        let lang = Lang::parse(lang);
+        let text = text.trim();
+        let is_chunk = matches!(numeric::parse(text), Ok(numeric::Scanned::Chunk(_)));
+        if !is_chunk {
+            // Someone else's code: the parts of an earlier card are dropped.
+            self.chunks.borrow_mut().finish();
+            return answer(self.card(text, at(now), lang));
+        }
+        let ready = self.chunks.borrow_mut().push(text.to_string());
+        match ready.last() {
+            Some(card) => answer(self.card(card, at(now), lang)),
+            None => {
+                let (have, total) = self.chunks.borrow().pending().unwrap_or((0, 0));
+                let message = lang::word("shc_chunks", lang)
+                    .replace("{0}", &have.to_string())
+                    .replace("{1}", &total.to_string());
+                answer::<Value>(Ok(json!({"pending": true, "message": message})))
+            }
+        }
     }
 
     /// Where to fetch a retrieval code's credential, below the issuer's

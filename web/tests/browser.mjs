@@ -191,6 +191,20 @@ async function lastTiming(page) {
   await shot(page, 'verify-shc-revoked');
   await nextPerson(page);
   note('a SMART Health Card was checked against its issuer loaded from a directory file, and its revocation shown');
+  // A chunked card, its parts scanned out of order: one verdict once all are in.
+  const [first, ...rest] = config.shc.chunks;
+  await page.fill('#paste-text', first);
+  await page.click('#paste-check');
+  await page.waitForSelector('#chunks', { timeout });
+  note(`one part of a chunked card: ${await page.locator('#chunks').innerText()}`);
+  for (const c of rest) {
+    await page.fill('#paste-text', c);
+    await page.click('#paste-check');
+  }
+  await expectCard(page, false, ['INVALID', 'not recognised', `Signed by: ${config.shc.issuer}`]);
+  if (await page.locator('#chunks').count()) throw new Error('the parts notice stayed after the verdict');
+  await nextPerson(page);
+  note('the parts of a chunked card, scanned out of order, gave one verdict');
   results.timings.wasmCheckMs = await page.evaluate((t) => window.__benchCheck(t, 200), config.codes.valid);
   // The shell is cached by the service worker before the network goes.
   await page.evaluate(() => navigator.serviceWorker.ready);

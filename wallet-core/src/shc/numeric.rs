@@ -263,6 +263,13 @@ impl Collector {
         out
     }
 
+    /// How many chunks of how many the incomplete card held has.
+    pub fn pending(&self) -> Option<(usize, usize)> {
+        self.pending
+            .first()
+            .map(|(c, _)| (self.pending.len(), c.total))
+    }
+
     /// The incomplete card held, if any (at the end of the stream).
     pub fn finish(&mut self) -> Option<String> {
         if self.pending.is_empty() {

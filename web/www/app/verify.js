@@ -71,7 +71,15 @@ function checkText(text, t0 = performance.now(), fromCamera = false) {
   lastText = text;
   try {
     if (camera) camera.paused = true;
-    showVerdict(ok(device.check(text.trim(), now(), lang)), t0);
+    const card = ok(device.check(text.trim(), now(), lang));
+    // One part of a chunked card: say so and go on scanning for the rest.
+    if (card.pending) {
+      notice('info', card.message, 'chunks');
+      if (camera) camera.paused = false;
+      return;
+    }
+    document.getElementById('chunks')?.remove();
+    showVerdict(card, t0);
   } catch (e) {
     if (camera) camera.paused = false;
     notice('bad', e.message, 'check-error');
