@@ -103,6 +103,16 @@ const WORDS: &[(&str, &str, &str)] = &[
         "No SMART Health Card issuers trusted",
         "尚未信任任何 SMART 健康卡签发方",
     ),
+    (
+        "no_code_in_image",
+        "No code found in the image",
+        "图片中未找到码",
+    ),
+    (
+        "shc_chunks",
+        "Part {0} of {1} of a SMART Health Card scanned: scan the other parts",
+        "已扫描 SMART 健康卡第 {0}/{1} 部分：请扫描其余部分",
+    ),
     ("checked_for", "Checked for", "核验场景"),
     (
         "match_id",
@@ -463,6 +473,45 @@ mod tests {
         assert_eq!(choose(&tags(&["de", "en-GB", "zh"])), Lang::En);
         assert_eq!(choose(&tags(&["fr"])), Lang::En);
         assert_eq!(choose(&[]), Lang::En);
+    }
+
+    #[test]
+    fn every_word_the_module_and_the_pages_ask_for_is_in_the_table() {
+        let sources = [
+            include_str!("device.rs"),
+            include_str!("../www/app/common.js"),
+            include_str!("../www/app/verify.js"),
+            include_str!("../www/app/wallet.js"),
+        ];
+        let known = |k: &str| WORDS.iter().any(|w| w.0 == k);
+        let mut asked = Vec::new();
+        for src in sources {
+            // word("key" in Rust; t('key' and w('tag', 'key' in the pages.
+            for (open, close) in [("word(\"", '"'), ("t('", '\''), ("w('", '\'')] {
+                for (i, _) in src.match_indices(open) {
+                    // A call of its own, not the end of another name (createElement(').
+                    let before = src[..i].chars().last().unwrap_or(' ');
+                    if before.is_alphanumeric() || before == '_' || before == '.' {
+                        continue;
+                    }
+                    let mut rest = &src[i + open.len()..];
+                    if open == "w('" {
+                        let Some(j) = rest.find("', '") else { continue };
+                        rest = &rest[j + 4..];
+                    }
+                    let key: String = rest.chars().take_while(|c| *c != close).collect();
+                    if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !key.is_empty() {
+                        asked.push(key);
+                    }
+                }
+            }
+        }
+        assert!(asked.len() > 30, "{asked:?}");
+        let missing: Vec<&String> = asked.iter().filter(|k| !known(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "words asked for but not in the table: {missing:?}"
+        );
     }
 
     #[test]

@@ -196,7 +196,9 @@ async function lastTiming(page) {
   await page.fill('#paste-text', first);
   await page.click('#paste-check');
   await page.waitForSelector('#chunks', { timeout });
-  note(`one part of a chunked card: ${await page.locator('#chunks').innerText()}`);
+  const part = await page.locator('#chunks').innerText();
+  if (!part.includes('1 of 3')) throw new Error(`the parts notice says ${part}`);
+  note(`one part of a chunked card: ${part}`);
   for (const c of rest) {
     await page.fill('#paste-text', c);
     await page.click('#paste-check');
