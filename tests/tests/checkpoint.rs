@@ -865,6 +865,17 @@ fn a_smart_health_card_checks_offline_once_its_issuer_is_trusted() {
         stdout(&out)
     );
 
+    // The card as a .smart-health-card file checks the same.
+    let file = e2e_tests::interop().join("shc/examples/example-00-e-file.smart-health-card");
+    let out = check(file.to_str().unwrap(), false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
     // decode shows the card without judging it.
     let out = run("verifier", &["decode", &card0, "--json"], cwd);
     let d: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();

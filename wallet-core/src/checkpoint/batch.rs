@@ -199,7 +199,7 @@ fn check_chunk<S: AsRef<str>>(
         .zip(verified)
         .zip(texts)
         .map(|((d, key), text)| match (d, key) {
-            (Err(_), _) if crate::shc::numeric::is_shc(text.as_ref()) => {
+            (Err(_), _) if crate::shc::card::is_card(text.as_ref()) => {
                 check_shc(text.as_ref(), checkpoint, profile, now)
             }
             (Err(what), _) => Ok(malformed_verdict(what, checkpoint, profile, now)),

@@ -120,7 +120,7 @@ pub fn check(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
-    if shc::numeric::is_shc(text) {
+    if shc::card::is_card(text) {
         return check_shc(text, checkpoint, profile, now);
     }
     match decode(text) {
@@ -129,8 +129,8 @@ pub fn check(
     }
 }
 
-/// Checks a SMART Health Card's `shc:/` text (one code, or every chunk of
-/// one): its signature against its issuer's trusted keys, its times, the
+/// Checks a SMART Health Card (its `shc:/` text, whole or every chunk, a
+/// bare JWS, or a `.smart-health-card` file): its signature against its issuer's trusted keys, its times, the
 /// issuer's CRL, then the FHIR bundle read with the rule set's code table
 /// and the profile's rules, as for our own codes.
 pub fn check_shc(
