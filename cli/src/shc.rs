@@ -8,9 +8,53 @@ use crate::args::read_bounded;
 use crate::http::{agent, get};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::ExitCode;
 use thiserror::Error;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::shc::MAX_ISSUER_FILE;
+
+/// `shc-issuer`'s arguments, the same for the verifier and the wallet.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IssuerArgs {
+    /// The issuer's iss, as its cards name it (an https URL).
+    pub iss: String,
+    /// The issuer's key set (e.g. <iss>/.well-known/jwks.json).
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: String,
+    /// A CRL for one of its keys (e.g. <iss>/.well-known/crl/<kid>.json); repeatable.
+    #[arg(long, value_name = "FILE|URL")]
+    pub crl: Vec<String>,
+    /// The issuer's name for people [default: the iss].
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `shc-issuer`: the report on stdout, each refused key or CRL on stderr.
+pub fn run_issuer(cache: &Cache, args: &IssuerArgs) -> Result<ExitCode, ShcCommandError> {
+    let (report, refused) = trust_issuer(
+        cache,
+        &args.iss,
+        args.name.as_deref(),
+        &args.jwks,
+        &args.crl,
+    )?;
+    print_report(&report, &refused);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shc-directory SOURCE`: as [`run_issuer`], for a directory.
+pub fn run_directory(cache: &Cache, source: &str) -> Result<ExitCode, ShcCommandError> {
+    let (report, refused) = import_directory(cache, source)?;
+    print_report(&report, &refused);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &str, refused: &[String]) {
+    print!("{report}");
+    for r in refused {
+        eprintln!("refused {r}");
+    }
+}
 
 /// The file a directory folder holds.
 pub const SNAPSHOT_FILE: &str = "vci_snapshot.json";

@@ -143,17 +143,8 @@ enum Command {
     /// type, curve, alg or use, or whose kid is not its RFC 7638 thumbprint
     /// is refused and reported; the rest are trusted.
     ShcIssuer {
-        /// The issuer's iss, as its cards name it (an https URL).
-        iss: String,
-        /// The issuer's key set (e.g. <iss>/.well-known/jwks.json).
-        #[arg(long, value_name = "FILE|URL")]
-        jwks: String,
-        /// A CRL for one of its keys (e.g. <iss>/.well-known/crl/<kid>.json); repeatable.
-        #[arg(long, value_name = "FILE|URL")]
-        crl: Vec<String>,
-        /// The issuer's name for people [default: the iss].
-        #[arg(long)]
-        name: Option<String>,
+        #[command(flatten)]
+        args: health_cli::shc::IssuerArgs,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -443,30 +434,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::ShcIssuer {
-            iss,
-            jwks,
-            crl,
-            name,
-            store,
-        } => {
-            let cache = cache(store)?;
-            let (report, refused) =
-                health_cli::shc::trust_issuer(&cache, &iss, name.as_deref(), &jwks, &crl)?;
-            print!("{report}");
-            for r in &refused {
-                eprintln!("refused {r}");
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::ShcIssuer { args, store } => {
+            Ok(health_cli::shc::run_issuer(&cache(store)?, &args)?)
         }
         Command::ShcDirectory { source, store } => {
-            let cache = cache(store)?;
-            let (report, refused) = health_cli::shc::import_directory(&cache, &source)?;
-            print!("{report}");
-            for r in &refused {
-                eprintln!("refused {r}");
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(health_cli::shc::run_directory(&cache(store)?, &source)?)
         }
         Command::ShcConformance { dir, iss, at } => {
             if !dir.is_dir() {

@@ -73,16 +73,7 @@ enum Command {
     Dsc(health_cli::dsc::DscArgs),
     /// Trust one SMART Health Card issuer, as `verifier shc-issuer` does, so
     /// its cards can be added and shown as valid: its key set and any CRLs.
-    ShcIssuer {
-        /// The issuer's iss, as its cards name it (an https URL).
-        iss: String,
-        #[arg(long, value_name = "FILE|URL")]
-        jwks: String,
-        #[arg(long, value_name = "FILE|URL")]
-        crl: Vec<String>,
-        #[arg(long)]
-        name: Option<String>,
-    },
+    ShcIssuer(health_cli::shc::IssuerArgs),
     /// Trust the SMART Health Card issuers of a directory (VCI snapshot
     /// format), as `verifier shc-directory` does; `sync` refreshes it.
     ShcDirectory {
@@ -338,27 +329,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Dsc(args) => Ok(health_cli::dsc::run(&ctx.cache, &args)?),
-        Command::ShcIssuer {
-            iss,
-            jwks,
-            crl,
-            name,
-        } => {
-            let (report, refused) =
-                health_cli::shc::trust_issuer(&ctx.cache, &iss, name.as_deref(), &jwks, &crl)?;
-            print!("{report}");
-            for r in &refused {
-                eprintln!("refused {r}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::ShcIssuer(args) => Ok(health_cli::shc::run_issuer(&ctx.cache, &args)?),
         Command::ShcDirectory { source } => {
-            let (report, refused) = health_cli::shc::import_directory(&ctx.cache, &source)?;
-            print!("{report}");
-            for r in &refused {
-                eprintln!("refused {r}");
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(health_cli::shc::run_directory(&ctx.cache, &source)?)
         }
         Command::Add {
             input,
