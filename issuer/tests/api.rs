@@ -722,6 +722,48 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
     );
 }
 
+#[tokio::test]
+async fn guesses_count_against_the_address_a_trusted_proxy_forwarded_for() {
+    let guess = |i: usize, forwarded: &str| {
+        Request::get(format!("/v1/retrieve/AAAA-BBBB-{i:04}"))
+            .header("x-forwarded-for", forwarded)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // Behind a trusted proxy (the peer, 192.0.2.7): one client's wrong
+    // codes do not lock out another behind the same proxy.
+    let behind = app_with(
+        &Db::Sqlite,
+        Limits {
+            trusted_proxies: vec!["192.0.2.0/24".parse().unwrap()],
+            ..Limits::default()
+        },
+    )
+    .await;
+    for i in 0..10 {
+        let r = call(&behind.router, guess(i, "203.0.113.5")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+    let r = call(&behind.router, guess(10, "203.0.113.5")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // A client cannot escape by prepending an address of its own.
+    let r = call(&behind.router, guess(11, "198.51.100.1, 203.0.113.5")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = call(&behind.router, guess(12, "203.0.113.6")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // With no trusted proxy the header is ignored: a client changing it
+    // still counts as its own address.
+    let app = app(&Db::Sqlite).await;
+    let mut last = StatusCode::OK;
+    for i in 0..11 {
+        last = call(&app.router, guess(i, &format!("203.0.113.{i}")))
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
 /// The citizen fetch's status once it is `want`, or the last one after 5 s.
 async fn fetch_until(r: &Router, code: &str, want: StatusCode) -> StatusCode {
     let mut tries = 0;

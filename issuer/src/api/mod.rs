@@ -20,6 +20,7 @@ mod admin;
 mod apps;
 mod auth;
 mod buckets;
+pub mod client;
 mod credentials;
 mod error;
 mod files;

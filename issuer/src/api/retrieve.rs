@@ -1,13 +1,15 @@
 //! `GET /v1/retrieve/{code}[?format=json|png|svg]`: the citizen's one-time
 //! fetch. A code works from its first use for the grace period, then is
 //! spent; wrong, spent, expired and revoked codes all get the same 404, and
-//! wrong ones count against the client address's guesses.
+//! wrong ones count against the client address's guesses (the peer, or the
+//! address a trusted proxy forwarded for: [`super::client`]).
 
+use super::client::client_ip;
 use super::error::{Answer, ApiError};
 use super::state::Shared;
 use crate::codes;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,10 +25,11 @@ pub(super) struct RetrieveQuery {
 pub(super) async fn retrieve(
     State(state): Shared,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<RetrieveQuery>,
 ) -> Answer {
-    let ip = client.ip();
+    let ip = client_ip(client.ip(), &headers, &state.limits.trusted_proxies);
     if let Some(wait) = state.guesses.wait(&ip) {
         state.metrics.rate_limited.fetch_add(1, Relaxed);
         return Err(ApiError::retry_after(

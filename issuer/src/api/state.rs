@@ -3,6 +3,7 @@
 //! queues behind the retrieval path.
 
 use super::buckets::Buckets;
+use super::client::Cidr;
 use super::lookups::{record_retrievals, Lookups, MARKS_QUEUED};
 use crate::metrics::Metrics;
 use crate::service::{Issuer, IssuerError};
@@ -33,6 +34,9 @@ pub struct Limits {
     pub retrieval_grace: i64,
     /// Signing threads per bulk upload.
     pub bulk_threads: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the client for the
+    /// per-address limits (`--trusted-proxy`); none: the header is ignored.
+    pub trusted_proxies: Vec<Cidr>,
     /// First retrievals waiting to be recorded. When it is full a fetch
     /// gets 503: a credential is handed out only once its first retrieval
     /// is on its way to the database, so the code cannot work again later.
@@ -51,6 +55,7 @@ impl Default for Limits {
             retrieval_grace: 15 * 60,
             bulk_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             marks_queued: MARKS_QUEUED,
+            trusted_proxies: Vec::new(),
         }
     }
 }

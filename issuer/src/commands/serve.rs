@@ -5,6 +5,7 @@ use super::logging::{say, warn, LogFormat};
 use super::{now, open, runtime, Place};
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use issuer::api::client::Cidr;
 use issuer::api::{self, AppState, Limits};
 use issuer::service::SignedFile;
 use std::sync::Arc;
@@ -26,6 +27,11 @@ pub struct ServeArgs {
     /// Wrong retrieval codes per minute per client address (burst 10); beyond, 429
     #[arg(long, default_value_t = Limits::default().guesses_per_minute)]
     guesses_per_minute: f64,
+    /// A reverse proxy (address or block, e.g. 10.0.0.0/8; repeatable)
+    /// whose X-Forwarded-For names the client for the per-address limits.
+    /// Without one the header is ignored
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxy: Vec<Cidr>,
     /// Seconds between checks for files published elsewhere and new tokens
     #[arg(long, default_value_t = 5)]
     poll_seconds: u64,
@@ -50,6 +56,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             max_in_flight: args.max_in_flight,
             lab_per_second: args.lab_rate,
             guesses_per_minute: args.guesses_per_minute,
+            trusted_proxies: args.trusted_proxy.clone(),
             ..Limits::default()
         };
         let (state, flusher) = AppState::new(issuer.clone(), limits, Arc::new(now)).await?;
