@@ -18,10 +18,10 @@ use wallet_core::shc::MAX_ISSUER_FILE;
 pub struct IssuerArgs {
     /// The issuer's iss, as its cards name it (an https URL).
     pub iss: String,
-    /// The issuer's key set (e.g. <iss>/.well-known/jwks.json).
+    /// The issuer's key set (e.g. ISS/.well-known/jwks.json).
     #[arg(long, value_name = "FILE|URL")]
     pub jwks: String,
-    /// A CRL for one of its keys (e.g. <iss>/.well-known/crl/<kid>.json); repeatable.
+    /// A CRL for one of its keys (e.g. ISS/.well-known/crl/KID.json); repeatable.
     #[arg(long, value_name = "FILE|URL")]
     pub crl: Vec<String>,
     /// The issuer's name for people [default: the iss].
