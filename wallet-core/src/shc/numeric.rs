@@ -152,7 +152,12 @@ pub fn assemble(chunks: &[Chunk]) -> Result<String, ShcError> {
                 c.total
             )));
         }
-        let slot = &mut slots[c.index - 1];
+        let Some(slot) = c.index.checked_sub(1).and_then(|i| slots.get_mut(i)) else {
+            return Err(ShcError::Chunks(format!(
+                "chunk {} of {total} (chunks are numbered from 1)",
+                c.index
+            )));
+        };
         match slot {
             Some(held) if *held != c.part => {
                 return Err(ShcError::Chunks(format!(

@@ -415,6 +415,15 @@ fn chunks_are_joined_in_index_order_whatever_order_they_come_in() {
         .unwrap_err()
         .to_string()
         .contains("two different"));
+    // Chunks built by hand with impossible numbers are refused, not a panic.
+    for (index, total) in [(0, 2), (3, 2)] {
+        let odd = [Chunk {
+            index,
+            total,
+            part: "a".into(),
+        }];
+        assert!(numeric::assemble(&odd).is_err(), "{index}/{total}");
+    }
 }
 
 #[test]
