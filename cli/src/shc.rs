@@ -111,11 +111,12 @@ pub fn trust_issuer(
             cause,
         })?;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "trusted SMART Health Card issuer {} ({})",
-        issuer.name, issuer.iss
-    );
+    let who = if issuer.name == issuer.iss {
+        issuer.iss.clone()
+    } else {
+        format!("{} ({})", issuer.name, issuer.iss)
+    };
+    let _ = writeln!(out, "trusted SMART Health Card issuer {who}");
     for k in &issuer.keys {
         let crl = issuer.crl(&k.kid).map_or(String::from("no CRL"), |c| {
             format!("CRL ctr {} with {} revoked", c.ctr, c.len())
