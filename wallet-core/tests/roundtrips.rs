@@ -7,8 +7,8 @@ use wallet_core::wire::cbor::{self, Value};
 use wallet_core::wire::envelope::{self, Profile, MAX_DECOMPRESSED};
 
 /// CBOR values as credentials carry them: integers, byte and text strings,
-/// booleans, null, arrays, maps with text or integer keys, and tags, nested
-/// a few levels.
+/// booleans, null, arrays, maps with text or integer keys, and tags (but
+/// the bignum tags), nested a few levels.
 fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         any::<i64>().prop_map(Value::from),
@@ -27,7 +27,14 @@ fn value() -> impl Strategy<Value = Value> {
             proptest::collection::btree_map(-100i64..100, inner.clone(), 0..6).prop_map(|m| {
                 Value::Map(m.into_iter().map(|(k, v)| (Value::from(k), v)).collect())
             }),
-            (0u64..300, inner).prop_map(|(t, v)| Value::Tag(t, Box::new(v))),
+            // Tags 2 and 3 are bignums (RFC 8949 §3.4.3): a small one reads
+            // back as the integer it stands for, an equal value written
+            // another way, so they are not round trips.
+            (
+                (0u64..300).prop_filter("not a bignum tag", |t| *t != 2 && *t != 3),
+                inner
+            )
+                .prop_map(|(t, v)| Value::Tag(t, Box::new(v))),
         ]
     })
 }
