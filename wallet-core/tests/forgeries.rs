@@ -12,28 +12,18 @@
 //! FORGERY_MUTATIONS=1000000 cargo test --release -p wallet-core --test forgeries -- --nocapture
 //! ```
 
+mod support {
+    pub mod campaign;
+}
+
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use support::campaign::{report, Count, Rng};
 use time::OffsetDateTime;
 use wallet_core::wire::cbor::{self, Value};
 use wallet_core::wire::cose::{CoseSign1, Headers};
 use wallet_core::wire::envelope::{self, Profile};
 use wallet_core::{issue, samples, verify, Credential, KeySet, SigningKey};
-
-/// A small deterministic generator (xorshift64*), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// One valid credential as issued, and what verifying it gives.
 struct Original {
@@ -345,15 +335,6 @@ const CLASSES: [(&str, Mutate); 14] = [
     }),
 ];
 
-#[derive(Default)]
-struct Count {
-    mutations: u64,
-    refused: u64,
-    original: u64,
-    forgeries: u64,
-    panics: u64,
-}
-
 #[test]
 fn no_mutated_credential_is_accepted_and_none_crashes() {
     let total: u64 = std::env::var("FORGERY_MUTATIONS")
@@ -403,29 +384,7 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    eprintln!(
-        "| mutation class | mutations | refused | original verdict | forgeries accepted | panics |"
-    );
-    eprintln!("|---|---:|---:|---:|---:|---:|");
-    let mut sum = Count::default();
-    for (name, c) in &counts {
-        eprintln!(
-            "| {name} | {} | {} | {} | {} | {} |",
-            c.mutations, c.refused, c.original, c.forgeries, c.panics
-        );
-        if *name == CONTROL {
-            continue;
-        }
-        sum.mutations += c.mutations;
-        sum.refused += c.refused;
-        sum.original += c.original;
-        sum.forgeries += c.forgeries;
-        sum.panics += c.panics;
-    }
-    eprintln!(
-        "| all mutations | {} | {} | {} | **{}** | **{}** |",
-        sum.mutations, sum.refused, sum.original, sum.forgeries, sum.panics
-    );
+    let sum = report(&counts, CONTROL, "original verdict");
     eprintln!(
         "{made} mutations (and {} control checks) of {} credentials in {elapsed:.1} s",
         counts[CONTROL].mutations,

@@ -11,10 +11,15 @@
 //! FORGERY_MUTATIONS=1000000 cargo test --release -p wallet-core --test shc_forgeries -- --nocapture
 //! ```
 
+mod support {
+    pub mod campaign;
+}
+
 use base64::Engine as _;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use support::campaign::{report, Count, Rng};
 use wallet_core::shc::card::{self, HEALTH_CARD};
 use wallet_core::shc::issuers::{issuer_from_parts, ShcTrust};
 use wallet_core::shc::jwk::thumbprint;
@@ -26,20 +31,6 @@ const ISS_A: &str = "https://a.example.org/shc";
 const ISS_B: &str = "https://b.example.org/shc";
 /// When the example cards (issued 2023-06-22) are checked.
 const NOW: i64 = 1_687_450_800;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -296,15 +287,6 @@ const CLASSES: &[(&str, Mutation)] = &[
     ("re-signed by an unknown key", resigned_unknown),
 ];
 
-#[derive(Default)]
-struct Count {
-    mutations: u64,
-    refused: u64,
-    original: u64,
-    forgeries: u64,
-    panics: u64,
-}
-
 #[test]
 fn no_mutated_smart_health_card_is_accepted_and_none_crashes() {
     let total: u64 = std::env::var("FORGERY_MUTATIONS")
@@ -362,29 +344,7 @@ fn no_mutated_smart_health_card_is_accepted_and_none_crashes() {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    eprintln!(
-        "| mutation class | mutations | refused | original card | forgeries accepted | panics |"
-    );
-    eprintln!("|---|---:|---:|---:|---:|---:|");
-    let mut sum = Count::default();
-    for (name, c) in &counts {
-        eprintln!(
-            "| {name} | {} | {} | {} | {} | {} |",
-            c.mutations, c.refused, c.original, c.forgeries, c.panics
-        );
-        if *name == CONTROL {
-            continue;
-        }
-        sum.mutations += c.mutations;
-        sum.refused += c.refused;
-        sum.original += c.original;
-        sum.forgeries += c.forgeries;
-        sum.panics += c.panics;
-    }
-    eprintln!(
-        "| all mutations | {} | {} | {} | **{}** | **{}** |",
-        sum.mutations, sum.refused, sum.original, sum.forgeries, sum.panics
-    );
+    let sum = report(&counts, CONTROL, "original card");
     eprintln!("{made} mutations of {} cards in {elapsed:.1} s", all.len());
     assert!(
         examples.is_empty(),

@@ -1,0 +1,62 @@
+//! What the forgery campaigns share (`forgeries` for our codes and EU DCCs,
+//! `shc_forgeries` for SMART Health Cards): a repeatable generator, the
+//! count per mutation class, and the table they print.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+/// A small deterministic generator (xorshift64*), so a failure replays.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// What the mutations of one class came to.
+#[derive(Default)]
+pub struct Count {
+    pub mutations: u64,
+    pub refused: u64,
+    pub original: u64,
+    pub forgeries: u64,
+    pub panics: u64,
+}
+
+/// Prints the table of `counts` (the `control` class is shown but not
+/// summed) with `original` as the third column's heading, and returns
+/// the sum over the mutation classes.
+pub fn report(counts: &BTreeMap<&str, Count>, control: &str, original: &str) -> Count {
+    eprintln!(
+        "| mutation class | mutations | refused | {original} | forgeries accepted | panics |"
+    );
+    eprintln!("|---|---:|---:|---:|---:|---:|");
+    let mut sum = Count::default();
+    for (name, c) in counts {
+        eprintln!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            c.mutations, c.refused, c.original, c.forgeries, c.panics
+        );
+        if *name == control {
+            continue;
+        }
+        sum.mutations += c.mutations;
+        sum.refused += c.refused;
+        sum.original += c.original;
+        sum.forgeries += c.forgeries;
+        sum.panics += c.panics;
+    }
+    eprintln!(
+        "| all mutations | {} | {} | {} | **{}** | **{}** |",
+        sum.mutations, sum.refused, sum.original, sum.forgeries, sum.panics
+    );
+    sum
+}
