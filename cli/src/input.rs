@@ -55,24 +55,20 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             })?;
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
-            // A SMART Health Card: `shc:/` text (chunks one per line), a
-            // bare JWS, or a `.smart-health-card` file.
-            if wallet_core::shc::card::is_card(text) {
-                if text.len() > MAX_CARD_TEXT {
+            // Our codes and EU DCCs (`HC…`), or a SMART Health Card: `shc:/`
+            // text (chunks one per line), a bare JWS, or a
+            // `.smart-health-card` file, which may be longer.
+            let max = if wallet_core::shc::card::is_card(text) {
+                Some(MAX_CARD_TEXT)
+            } else {
+                text.starts_with("HC").then_some(MAX_PAYLOAD_TEXT)
+            };
+            if let Some(max) = max {
+                if text.len() > max {
                     return Err(InputError::TextTooLong {
                         path: arg.into(),
                         len: text.len(),
-                        max: MAX_CARD_TEXT,
-                    });
-                }
-                return Ok(text.to_string());
-            }
-            if text.starts_with("HC") {
-                if text.len() > MAX_PAYLOAD_TEXT {
-                    return Err(InputError::TextTooLong {
-                        path: arg.into(),
-                        len: text.len(),
-                        max: MAX_PAYLOAD_TEXT,
+                        max,
                     });
                 }
                 return Ok(text.to_string());
