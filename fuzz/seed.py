@@ -2,7 +2,7 @@
 """Writes the fuzz targets' seed corpus (fuzz/corpus/<target>/) from the
 spec's vectors and the public EU certificates, so every run starts from
 real inputs at each layer: payload text, zlib stream, COSE, CBOR, signed
-files, certificates, DSC lists and QR images. Run from the repository root:
+files, certificates, DSC lists, a wallet's files and QR images. Run from the repository root:
     python3 fuzz/seed.py [path/to/issuer-binary]
 (the issuer binary renders the QR image seeds; without it they are skipped).
 """
@@ -120,6 +120,20 @@ for c in crls:
 put("shc", json.dumps({"issuerInfo": [{"issuer": {"iss": "https://spec.smarthealth.cards/examples/issuer",
                                                   "name": "Examples"},
                                        "keys": json.loads(jwks)["keys"], "crls": crls}]}))
+
+# A wallet's files for wallet_store: the first byte says where the member
+# file ends (of 255) and the visit log begins.
+payloads = [json.load(open(p))["payload"] for p in
+            sorted(glob.glob(os.path.join(ROOT, "spec", "vectors", "*.json")))
+            if "payload" in json.load(open(p))]
+member = json.dumps({"format": 1, "member": "me", "credentials": [
+    {"payload": pl, "added_at": "2026-11-01T08:00:00Z"} for pl in payloads[:4]]}).encode()
+log = json.dumps({"format": 1, "retention_days": 14, "visits": [
+    {"venue": "CD-METRO-L2-017", "name": "Metro Line 2", "area": "Chengdu",
+     "at": "2026-11-01T09:30:00Z"}]}).encode()
+put("wallet_store", bytes([round(255 * len(member) / (len(member) + len(log)))]) + member + log)
+put("wallet_store", bytes([255]) + member)
+put("wallet_store", bytes([0]) + log)
 
 # QR images of a payload, PNG, rendered by the issuer.
 if len(sys.argv) > 1:

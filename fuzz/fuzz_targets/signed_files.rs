@@ -1,4 +1,4 @@
-//! Trust list, revocation list, delta and rules parsing on arbitrary payloads.
+//! Trust list, revocation list, delta, rules and exposure list parsing on arbitrary payloads.
 //! A fuzzer cannot forge a signature, so the target signs whatever payload it
 //! is given with the sample anchor: everything behind the signature check
 //! (field readers, entries, rules) sees arbitrary CBOR. The raw bytes are
@@ -8,6 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use wallet_core::wire::cose::{CoseSign1, Headers};
 use wallet_core::signed::handover::AnchorSet;
+use wallet_core::signed::exposures::ExposureList;
 use wallet_core::signed::revocation::{RevocationDelta, RevocationList};
 use std::sync::OnceLock;
 use wallet_core::{samples, RuleSet, SigningKey, TrustList, TrustStore};
@@ -31,6 +32,9 @@ fuzz_target!(|data: &[u8]| {
         let mut anchors = AnchorSet::new(vec![samples::anchor()]);
         let _ = anchors.apply(&[bytes.to_vec()]);
         let _ = RevocationList::open(bytes, trust);
+        if let Ok((list, _)) = ExposureList::open(bytes, trust) {
+            let _ = list.matcher();
+        }
         if let Ok(delta) = RevocationDelta::open(bytes, trust) {
             let _ = samples::revocations().apply(&delta);
         }
