@@ -6,7 +6,7 @@ mod commands;
 use clap::{Parser, Subcommand};
 use commands::logging::{self, LogFormat};
 use commands::{
-    anchor, exposures, import, init, issue, keys, revoke, serve, stats, tokens, trust_list,
+    anchor, check, exposures, import, init, issue, keys, revoke, serve, stats, tokens, trust_list,
 };
 use std::process::ExitCode;
 
@@ -52,6 +52,11 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Sign one credential and print its payload text on stdout.
     Issue(issue::IssueArgs),
+    /// Prove the database consistent (after a crash, say): every signed
+    /// file opens in order, every credential is signed by a key a published
+    /// trust list holds, one credential per sample. Reads only; exit 0
+    /// consistent, 1 not (each problem named), 2 error.
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +67,11 @@ fn main() -> ExitCode {
         _ => logging::init(LogFormat::Text, "warn"),
     }
     let result = match cli.command {
+        Command::Check(args) => match check::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Init(args) => init::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Anchor(args) => anchor::run(args),

@@ -8,6 +8,7 @@
 //! [`logging`]).
 
 pub mod anchor;
+pub mod check;
 pub mod exposures;
 pub mod import;
 pub mod init;

@@ -119,6 +119,21 @@ impl Issuer {
         created: i64,
         use_from: i64,
     ) -> Result<bool, IssuerError> {
+        self.add_key_retiring(key, file, uses, created, use_from, &[])
+            .await
+    }
+
+    /// Records a new key and retires `retire` (kid, from, not after) in
+    /// one transaction.
+    async fn add_key_retiring(
+        &self,
+        key: &SigningKey,
+        file: &str,
+        uses: Vec<KeyUse>,
+        created: i64,
+        use_from: i64,
+        retire: &[(String, i64, i64)],
+    ) -> Result<bool, IssuerError> {
         let row = KeyRow {
             kid: hex::encode(key.kid()),
             alg: key.algorithm().to_string(),
@@ -132,7 +147,7 @@ impl Issuer {
             retired_at: None,
             not_after: use_from + KEY_SIGNING_PERIOD + MAX_CREDENTIAL_LIFETIME,
         };
-        Ok(self.store.add_key(&row).await?)
+        Ok(self.store.rotate_key(&row, retire).await?)
     }
 
     /// The key that signs new credentials of `alg` at `now`: among the keys
@@ -255,12 +270,15 @@ impl Issuer {
             .into_iter()
             .filter(|k| k.alg == "EdDSA" && k.retired_at.is_none())
             .collect();
-        self.add_key_row(&key, &file, KeyUse::ALL.to_vec(), now, use_from)
+        let retire: Vec<(String, i64, i64)> = retiring
+            .iter()
+            .map(|k| {
+                let not_after = k.not_after.min(use_from + MAX_CREDENTIAL_LIFETIME);
+                (k.kid.clone(), use_from, not_after)
+            })
+            .collect();
+        self.add_key_retiring(&key, &file, KeyUse::ALL.to_vec(), now, use_from, &retire)
             .await?;
-        for k in &retiring {
-            let not_after = k.not_after.min(use_from + MAX_CREDENTIAL_LIFETIME);
-            self.store.retire_key(&k.kid, use_from, not_after).await?;
-        }
         self.refresh(now).await?;
         let listed = self
             .snapshot()

@@ -10,6 +10,7 @@
 //! exposure windows ([`exposures`]); API tokens ([`tokens`]).
 
 pub mod anchor;
+pub mod check;
 pub mod exposures;
 pub mod folder;
 pub mod issue;

@@ -12,12 +12,14 @@
 //! exposure windows); the rows are plain data (`rows.rs`), the migrations
 //! are embedded from `issuer/migrations/` (`migrations.rs`).
 
+mod check;
 mod credentials;
 mod migrations;
 mod published;
 mod rows;
 mod tokens;
 
+pub use check::{RowCounts, StoredCredential};
 pub use migrations::MIGRATIONS;
 pub use rows::{
     CredentialRow, Existing, ExposureRow, HandoverRow, KeyRow, NewCredential, NewRevocation,

@@ -233,6 +233,19 @@ impl Store {
 
     /// Adds a key; false if its kid is already recorded.
     pub async fn add_key(&self, k: &KeyRow) -> Result<bool, StoreError> {
+        self.rotate_key(k, &[]).await
+    }
+
+    /// Adds a key and retires others (kid, from, new end of verification)
+    /// in one transaction: a rotation cut short leaves both or neither, so
+    /// there is never a second current key of one algorithm. False if the
+    /// new key's kid was already recorded (the retirements apply anyway).
+    pub async fn rotate_key(
+        &self,
+        k: &KeyRow,
+        retire: &[(String, i64, i64)],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "INSERT INTO signing_keys (kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (kid) DO NOTHING",
@@ -248,20 +261,18 @@ impl Store {
         .bind(k.use_from)
         .bind(k.retired_at)
         .bind(k.not_after)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        for (kid, at, not_after) in retire {
+            sqlx::query("UPDATE signing_keys SET retired_at = $1, not_after = $2 WHERE kid = $3")
+                .bind(*at)
+                .bind(*not_after)
+                .bind(kid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Retires a key from `at` and shortens its verification window.
-    pub async fn retire_key(&self, kid: &str, at: i64, not_after: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE signing_keys SET retired_at = $1, not_after = $2 WHERE kid = $3")
-            .bind(at)
-            .bind(not_after)
-            .bind(kid)
-            .execute(&self.write)
-            .await?;
-        Ok(())
     }
 
     /// Stores exposure windows.
