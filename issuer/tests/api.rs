@@ -689,6 +689,49 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
         "{metrics}"
     );
 
+    // One submission signed at a time at most: a second is shed with 503
+    // while other requests are served.
+    let app = app_with(
+        &Db::Sqlite,
+        Limits {
+            max_submissions: 1,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let slow_body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|c| (c, rx))
+    }));
+    let router = app.router.clone();
+    let lab = app.lab.clone();
+    let slow = tokio::spawn(async move {
+        call(
+            &router,
+            post("/v1/credentials", Some(&lab), "application/json", slow_body),
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = post(
+        "/v1/credentials",
+        Some(&app.lab),
+        "application/json",
+        test_result("SECOND", "Li Hua").to_string(),
+    );
+    let shed = call(&app.router, second).await;
+    assert_eq!(shed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(shed.header(header::RETRY_AFTER), "1");
+    assert_eq!(
+        call(&app.router, get("/v1/trust-list")).await.status,
+        StatusCode::OK
+    );
+    tx.send(Ok(test_result("SLOW", "Li Hua").to_string().into()))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(slow.await.unwrap().status, StatusCode::CREATED);
+
     // A lab over its rate gets 429.
     let app = app_with(
         &Db::Sqlite,

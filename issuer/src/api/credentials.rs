@@ -22,6 +22,13 @@ use tokio::sync::mpsc;
 use wallet_core::Algorithm;
 
 pub(super) async fn issue_one(State(state): Shared, caller: Caller, body: Body) -> Answer {
+    let Ok(_permit) = state.submissions.clone().try_acquire_owned() else {
+        return Err(ApiError::shed(
+            &state.metrics,
+            1,
+            "too many submissions at once; try again shortly",
+        ));
+    };
     let bytes = json_body(&state, body).await?;
     let now = state.now();
     let text = std::str::from_utf8(&bytes)

@@ -21,6 +21,11 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Bulk uploads at once; more get 503.
     pub max_bulk: usize,
+    /// Single submissions being signed and stored at once; more get 503.
+    /// Each waits for a database write, so beyond what the database
+    /// commits in a few milliseconds a submission would only wait longer:
+    /// it is told to come back instead, and those taken stay fast.
+    pub max_submissions: usize,
     /// Largest JSON request body.
     pub json_body: usize,
     /// Largest bulk upload.
@@ -48,6 +53,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 4096,
             max_bulk: 2,
+            max_submissions: 16,
             json_body: 64 * 1024,
             bulk_body: 1 << 30,
             lab_per_second: 500.0,
@@ -76,6 +82,7 @@ pub struct AppState {
     pub(super) labs: Buckets<String>,
     pub(super) in_flight: Arc<Semaphore>,
     pub(super) bulk: Arc<Semaphore>,
+    pub(super) submissions: Arc<Semaphore>,
     /// First retrievals to record: (code key, when).
     pub(super) marks: mpsc::Sender<(i64, i64)>,
     /// Tells the task recording them to record what is queued and stop.
@@ -107,6 +114,7 @@ impl AppState {
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
+            submissions: Arc::new(Semaphore::new(limits.max_submissions.max(1))),
             tokens: RwLock::new(tokens),
             issuer: issuer.clone(),
             limits,

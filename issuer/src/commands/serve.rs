@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Requests handled at once; beyond this, 503 with Retry-After
     #[arg(long, default_value_t = Limits::default().max_in_flight)]
     max_in_flight: usize,
+    /// Single lab submissions (POST /v1/credentials) signed and stored at
+    /// once; beyond, 503 with Retry-After, so those taken stay fast
+    #[arg(long, default_value_t = Limits::default().max_submissions)]
+    max_submissions_in_flight: usize,
     /// Requests per second per lab token (burst twice that); beyond, 429
     #[arg(long, default_value_t = Limits::default().lab_per_second)]
     lab_rate: f64,
@@ -45,8 +49,12 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
-    if args.max_in_flight == 0 || args.lab_rate <= 0.0 || args.guesses_per_minute <= 0.0 {
-        bail!("--max-in-flight, --lab-rate and --guesses-per-minute must be above 0");
+    if args.max_in_flight == 0
+        || args.max_submissions_in_flight == 0
+        || args.lab_rate <= 0.0
+        || args.guesses_per_minute <= 0.0
+    {
+        bail!("--max-in-flight, --max-submissions-in-flight, --lab-rate and --guesses-per-minute must be above 0");
     }
     let place = args.place;
     let rt = runtime()?;
@@ -54,6 +62,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let issuer = Arc::new(open(&place, true, now()).await?);
         let limits = Limits {
             max_in_flight: args.max_in_flight,
+            max_submissions: args.max_submissions_in_flight,
             lab_per_second: args.lab_rate,
             guesses_per_minute: args.guesses_per_minute,
             trusted_proxies: args.trusted_proxy.clone(),
