@@ -22,7 +22,12 @@ use tokio::sync::mpsc;
 use wallet_core::Algorithm;
 
 pub(super) async fn issue_one(State(state): Shared, caller: Caller, body: Body) -> Answer {
-    let Ok(_permit) = state.submissions.clone().try_acquire_owned() else {
+    let permit = tokio::time::timeout(
+        super::limits::QUEUE_WAIT,
+        state.submissions.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(_permit)) = permit else {
         return Err(ApiError::shed(
             &state.metrics,
             1,

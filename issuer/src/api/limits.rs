@@ -17,6 +17,12 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// How long a request may wait for a place among those in flight (or a
+/// submission among those being signed and stored) before it is shed: a burst is smoothed over, but what is taken never waits
+/// long, and a surge is told to come back (503, Retry-After) instead of
+/// joining a queue.
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Reads a JSON body up to the limit.
 pub(super) async fn json_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
     let limit = state.limits.json_body;
@@ -40,13 +46,14 @@ pub(super) async fn measure(
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let index = route_index(method == Method::POST, route.unwrap_or(""));
-    let response = match state.in_flight.clone().try_acquire_owned() {
-        Ok(permit) => {
+    let permit = tokio::time::timeout(QUEUE_WAIT, state.in_flight.clone().acquire_owned()).await;
+    let response = match permit {
+        Ok(Ok(permit)) => {
             let r = next.run(req).await;
             drop(permit);
             r
         }
-        Err(_) => ApiError::shed(
+        Ok(Err(_)) | Err(_) => ApiError::shed(
             &state.metrics,
             1,
             "too many requests in flight; try again shortly",

@@ -123,6 +123,17 @@ impl AppState {
             marks_closing: Arc::new(Notify::new()),
             apps: std::sync::OnceLock::new(),
         });
+        issuer.store.checkpoint_in_background().await?;
+        let checkpoints = issuer.store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                if let Err(e) = checkpoints.checkpoint().await {
+                    tracing::warn!("checkpointing the database: {e}");
+                }
+            }
+        });
         let flusher = record_retrievals(issuer, rx, state.marks_closing.clone());
         Ok((state, flusher))
     }

@@ -200,6 +200,31 @@ impl Store {
         Ok(())
     }
 
+    /// For a serving process on SQLite: the writer no longer copies the
+    /// WAL into the database at the commit that fills it (a pause of tens
+    /// of milliseconds for whichever request made that commit); instead
+    /// call [`Store::checkpoint`] every so often, off the request path. A
+    /// no-op on PostgreSQL.
+    pub async fn checkpoint_in_background(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                .execute(&self.write)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Copies what it can of the WAL into the database without waiting for
+    /// (or blocking) readers or the writer (SQLite's PASSIVE checkpoint).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.read)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Bind parameter `n` (1-based): `$n` on PostgreSQL, `?` on SQLite,
     /// where numbered names cost a scan of every parameter per bind (the
     /// statements here bind them in order).
