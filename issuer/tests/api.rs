@@ -92,6 +92,30 @@ struct App {
 
 const NOW: &str = "2026-11-20T10:00:00Z";
 
+/// A submission whose body arrives only when the sender sends it (and is
+/// dropped): it holds its place in the service meanwhile.
+fn slow_submission(
+    app: &App,
+) -> (
+    tokio::sync::mpsc::Sender<Result<axum::body::Bytes, std::io::Error>>,
+    tokio::task::JoinHandle<Reply>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let slow_body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|c| (c, rx))
+    }));
+    let router = app.router.clone();
+    let lab = app.lab.clone();
+    let slow = tokio::spawn(async move {
+        call(
+            &router,
+            post("/v1/credentials", Some(&lab), "application/json", slow_body),
+        )
+        .await
+    });
+    (tx, slow)
+}
+
 async fn app_with(db: &Db, limits: Limits) -> App {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("issuer-data");
@@ -657,19 +681,7 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
         },
     )
     .await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
-    let slow_body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|c| (c, rx))
-    }));
-    let router = app.router.clone();
-    let lab = app.lab.clone();
-    let slow = tokio::spawn(async move {
-        call(
-            &router,
-            post("/v1/credentials", Some(&lab), "application/json", slow_body),
-        )
-        .await
-    });
+    let (tx, slow) = slow_submission(&app);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let shed = call(&app.router, get("/v1/trust-list")).await;
     assert_eq!(shed.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -699,19 +711,7 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
         },
     )
     .await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
-    let slow_body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|c| (c, rx))
-    }));
-    let router = app.router.clone();
-    let lab = app.lab.clone();
-    let slow = tokio::spawn(async move {
-        call(
-            &router,
-            post("/v1/credentials", Some(&lab), "application/json", slow_body),
-        )
-        .await
-    });
+    let (tx, slow) = slow_submission(&app);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let second = post(
         "/v1/credentials",

@@ -14,7 +14,7 @@
 //! The kill points come from a seed printed at the start (CRASH_SEED=N to
 //! repeat a run); each test prints how many kills landed mid-work.
 
-use e2e_tests::{bin_dir, stderr, stdout, test_result};
+use e2e_tests::{bin_dir, start_serving, stderr, stdout, test_result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -125,27 +125,12 @@ fn consistent(cwd: &Path, db: &Db, after: &str) {
 
 /// `issuer serve` on a free port; the child and its URL.
 fn serve(cwd: &Path, db: &Db) -> (Child, String) {
-    let mut child = issuer_cmd(
+    let cmd = issuer_cmd(
         cwd,
         db,
         &["serve", "--listen", "127.0.0.1:0", "--poll-seconds", "1"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let url = loop {
-        let Some(Ok(line)) = lines.next() else {
-            panic!("issuer serve ended: {seen:?}")
-        };
-        if let Some(rest) = line.strip_prefix("issuer listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-        seen.push(line);
-    };
-    std::thread::spawn(move || for _ in lines {});
+    );
+    let (child, url, _) = start_serving(cmd);
     (child, url)
 }
 

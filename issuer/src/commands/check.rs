@@ -5,10 +5,9 @@
 //! holds, 1 when something does not (named on stdout), 2 on an error.
 
 use super::{now, runtime, Place};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use issuer::service::check::{check_store, CheckReport};
-use issuer::store::{Store, SQLITE_FILE};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -23,18 +22,10 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Result<bool> {
     let place = args.place;
     let report = runtime()?.block_on(async {
-        let store = match &place.database_url {
-            Some(url) => Store::open(url).await?,
-            None => {
-                if !place.data.join(SQLITE_FILE).exists() {
-                    bail!("no database in {}: run `issuer init`", place.data.display());
-                }
-                Store::open_data_dir(&place.data).await?
-            }
-        };
+        let store = place.open_store().await?;
         let report = check_store(&store, &place.data, now()).await;
         store.close().await;
-        Ok(report?)
+        anyhow::Ok(report?)
     })?;
     if args.json {
         println!("{}", to_json(&report));

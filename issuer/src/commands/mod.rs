@@ -40,6 +40,20 @@ pub struct Place {
 }
 
 impl Place {
+    /// The database alone (no keys, nothing published), for commands that
+    /// only read it; the SQLite file must exist already.
+    pub async fn open_store(&self) -> Result<issuer::store::Store> {
+        Ok(match &self.database_url {
+            Some(url) => issuer::store::Store::open(url).await?,
+            None => {
+                if !self.data.join(issuer::store::SQLITE_FILE).exists() {
+                    bail!("no database in {}: run `issuer init`", self.data.display());
+                }
+                issuer::store::Store::open_data_dir(&self.data).await?
+            }
+        })
+    }
+
     /// The database actually used, for messages (its password hidden).
     pub fn database(&self) -> String {
         service::describe_database(&self.data, self.database_url.as_deref())

@@ -3,9 +3,8 @@
 //! it never waits on a running import or service.
 
 use super::{runtime, Place};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
-use issuer::store::{Store, SQLITE_FILE};
 
 #[derive(Args)]
 pub struct StatsArgs {
@@ -19,15 +18,7 @@ pub struct StatsArgs {
 pub fn run(args: StatsArgs) -> Result<()> {
     let place = args.place;
     runtime()?.block_on(async {
-        let store = match &place.database_url {
-            Some(url) => Store::open(url).await?,
-            None => {
-                if !place.data.join(SQLITE_FILE).exists() {
-                    bail!("no database in {}: run `issuer init`", place.data.display());
-                }
-                Store::open_data_dir(&place.data).await?
-            }
-        };
+        let store = place.open_store().await?;
         let labs = match args.lab {
             Some(l) => vec![l],
             None => store.labs().await?,

@@ -106,26 +106,15 @@ impl Issuer {
             if key.algorithm() != alg {
                 return Err(file_err(&path, format!("holds a {} key", key.algorithm())));
             }
-            self.add_key_row(&key, file, uses, now, now).await?;
+            self.add_key_retiring(&key, file, uses, now, now, &[])
+                .await?;
         }
         Ok(())
     }
 
-    pub(super) async fn add_key_row(
-        &self,
-        key: &SigningKey,
-        file: &str,
-        uses: Vec<KeyUse>,
-        created: i64,
-        use_from: i64,
-    ) -> Result<bool, IssuerError> {
-        self.add_key_retiring(key, file, uses, created, use_from, &[])
-            .await
-    }
-
     /// Records a new key and retires `retire` (kid, from, not after) in
     /// one transaction.
-    async fn add_key_retiring(
+    pub(super) async fn add_key_retiring(
         &self,
         key: &SigningKey,
         file: &str,
