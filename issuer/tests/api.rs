@@ -1538,3 +1538,58 @@ async fn the_anchor_is_offered_and_the_browser_apps_served_from_their_folder() {
     }
     app.issuer.store.close().await;
 }
+
+/// Single submissions sent at once share commits; each sample still has
+/// one credential, and a sample sent twice at the same instant gets the
+/// same credential and code both times. On SQLite and PostgreSQL.
+#[tokio::test]
+async fn concurrent_submissions_store_one_credential_per_sample() {
+    for db in databases().await {
+        let app = app(&db).await;
+        let mut sent = Vec::new();
+        for i in 0..60 {
+            let (router, lab) = (app.router.clone(), app.lab.clone());
+            sent.push(tokio::spawn(async move {
+                let body = test_result(&format!("C-{}", i % 30), "Li Hua").to_string();
+                let r = call(
+                    &router,
+                    post("/v1/credentials", Some(&lab), "application/json", body),
+                )
+                .await;
+                (
+                    i % 30,
+                    r.status,
+                    serde_json::from_slice::<Value>(&r.body).unwrap(),
+                )
+            }));
+        }
+        let mut by_sample: std::collections::HashMap<usize, Vec<(String, String)>> =
+            std::collections::HashMap::new();
+        let mut created = 0;
+        for s in sent {
+            let (sample, status, body) = s.await.unwrap();
+            assert!(
+                status == StatusCode::CREATED || status == StatusCode::OK,
+                "{db:?}: {status} {body}"
+            );
+            created += usize::from(status == StatusCode::CREATED);
+            by_sample.entry(sample).or_default().push((
+                body["id"].as_str().unwrap().to_string(),
+                body["retrieval_code"].as_str().unwrap().to_string(),
+            ));
+        }
+        assert_eq!(created, 30, "{db:?}: one credential created per sample");
+        for (sample, answers) in &by_sample {
+            assert_eq!(answers.len(), 2);
+            assert_eq!(
+                answers[0], answers[1],
+                "{db:?}: sample C-{sample} got two credentials"
+            );
+        }
+        assert_eq!(
+            app.issuer.store.count_credentials().await.unwrap(),
+            30,
+            "{db:?}"
+        );
+    }
+}

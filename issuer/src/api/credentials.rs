@@ -40,10 +40,17 @@ pub(super) async fn issue_one(State(state): Shared, caller: Caller, body: Body) 
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;
     let submission = SubmissionJson::parse(text, now, new_id(now))
         .map_err(|why| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why))?;
-    let issued = state
-        .issuer
-        .issue(&caller.lab, &submission, Algorithm::EdDsa, now)
-        .await?;
+    // Signed here; stored with whatever other submissions are waiting.
+    let signer = state.issuer.signer(Algorithm::EdDsa, now)?;
+    let (row, code) = state.issuer.sign(&caller.lab, &submission, &signer)?;
+    let (answer, stored) = tokio::sync::oneshot::channel();
+    let pending = super::commits::Pending { row, code, answer };
+    let lost = || ApiError::internal("storing a submission", "the storing task stopped");
+    state.commits.send(pending).await.map_err(|_| lost())?;
+    let issued = stored
+        .await
+        .map_err(|_| lost())?
+        .map_err(|e| ApiError::internal("storing a submission", e))?;
     let status = if issued.created {
         state.metrics.credentials_issued.fetch_add(1, Relaxed);
         StatusCode::CREATED

@@ -21,6 +21,7 @@ mod apps;
 mod auth;
 mod buckets;
 pub mod client;
+mod commits;
 mod credentials;
 mod error;
 mod files;

@@ -53,7 +53,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 4096,
             max_bulk: 2,
-            max_submissions: 16,
+            max_submissions: 64,
             json_body: 64 * 1024,
             bulk_body: 1 << 30,
             lab_per_second: 500.0,
@@ -83,6 +83,8 @@ pub struct AppState {
     pub(super) in_flight: Arc<Semaphore>,
     pub(super) bulk: Arc<Semaphore>,
     pub(super) submissions: Arc<Semaphore>,
+    /// Signed single submissions, to the task that stores them together.
+    pub(super) commits: mpsc::Sender<super::commits::Pending>,
     /// First retrievals to record: (code key, when).
     pub(super) marks: mpsc::Sender<(i64, i64)>,
     /// Tells the task recording them to record what is queued and stop.
@@ -104,6 +106,9 @@ impl AppState {
         let (marks, rx) = mpsc::channel::<(i64, i64)>(limits.marks_queued.max(1));
         let tokens = load_tokens(&issuer).await?;
         let (lookups, workers) = Lookups::start(issuer.clone());
+        let (commits, committer) =
+            super::commits::start(issuer.clone(), limits.max_submissions.max(1) * 4);
+        tokio::spawn(committer);
         for w in workers {
             tokio::spawn(w);
         }
@@ -115,6 +120,7 @@ impl AppState {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
             submissions: Arc::new(Semaphore::new(limits.max_submissions.max(1))),
+            commits,
             tokens: RwLock::new(tokens),
             issuer: issuer.clone(),
             limits,
