@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// How long a request may wait for a place among those in flight (or a
-/// submission among those being signed and stored) before it is shed: a burst is smoothed over, but what is taken never waits
-/// long, and a surge is told to come back (503, Retry-After) instead of
-/// joining a queue.
+/// submission among those being signed and stored) before it is shed: a
+/// burst is smoothed over, but what is taken never waits long, and a surge
+/// is told to come back (503, Retry-After) instead of joining a queue.
 pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Reads a JSON body up to the limit.
