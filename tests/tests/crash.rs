@@ -14,7 +14,7 @@
 //! The kill points come from a seed printed at the start (CRASH_SEED=N to
 //! repeat a run); each test prints how many kills landed mid-work.
 
-use e2e_tests::{bin_dir, start_serving, stderr, stdout, test_result};
+use e2e_tests::{bin_dir, start_serving, stats_counts, stderr, stdout, test_result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -169,16 +169,10 @@ fn timed(mut cmd: Command) -> Duration {
 }
 
 fn stored(cwd: &Path, db: &Db, lab: &str) -> (u64, u64) {
-    let text = ok(issuer(cwd, db, &["stats", "--lab", lab]), "issuer stats");
-    // "Lab A: 3000 credentials for 3000 sample ids"
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let before = |word: &str| {
-        let at = words.iter().position(|w| *w == word);
-        at.and_then(|i| words.get(i.checked_sub(1)?))
-            .and_then(|w| w.parse().ok())
-            .unwrap_or(0)
-    };
-    (before("credentials"), before("sample"))
+    stats_counts(&ok(
+        issuer(cwd, db, &["stats", "--lab", lab]),
+        "issuer stats",
+    ))
 }
 
 /// What a bulk upload answered: each line's (sample id, credential id,

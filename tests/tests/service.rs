@@ -337,11 +337,7 @@ fn an_import_killed_halfway_and_run_again_stores_every_line_once() {
         // Reads beside the writer (WAL): never blocks the import.
         let out = run("issuer", &["stats", "--lab", "mass-test"], cwd);
         assert!(out.status.success(), "{}", stderr(&out));
-        stdout(&out)
-            .split_whitespace()
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        e2e_tests::stats_counts(&stdout(&out)).0
     };
     let started = std::time::Instant::now();
     while stored() < 5_000 {

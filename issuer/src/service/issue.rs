@@ -168,7 +168,8 @@ impl Issuer {
         ))
     }
 
-    /// Stores signed credentials of one lab in one transaction. A sample id
+    /// Stores signed credentials, of one lab or several (the group commit
+    /// of single submissions), in one transaction. A (lab, sample id)
     /// stored before (or earlier in `signed`) gives back the credential
     /// stored first. Output is in input order.
     pub async fn store_signed(

@@ -562,11 +562,7 @@ fn main() -> ExitCode {
         let Ok(text) = run(&["stats", "--lab", &format!("lab-{lab:02}")]) else {
             return fail("issuer stats failed");
         };
-        stored += text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
+        stored += e2e_tests::stats_counts(&text).0;
     }
     let expected = accepted.len() as u64 + codes_needed as u64;
     if stored < expected {
