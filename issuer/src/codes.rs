@@ -49,36 +49,72 @@ impl CodeKey {
     /// Loads `code-secret` from the data folder, creating it (0600) if absent.
     pub fn load_or_create(data: &Path) -> Result<CodeKey, CodeError> {
         let path = data.join(SECRET_FILE);
-        let err = |why: String| CodeError::Secret {
-            path: path.display().to_string(),
-            why,
-        };
         if path.exists() {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let mode = fs::metadata(&path)
-                    .map_err(|e| err(e.to_string()))?
-                    .permissions()
-                    .mode();
-                if mode & 0o077 != 0 {
-                    return Err(err(format!(
+            return CodeKey::load(&path);
+        }
+        fs::create_dir_all(data).map_err(|e| secret_err(&path, e))?;
+        let mut bytes = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        let key = CodeKey(bytes);
+        key.write(&path)?;
+        Ok(key)
+    }
+
+    /// Reads a code secret file (64 hex digits), refusing one other users
+    /// can read.
+    pub fn load(path: &Path) -> Result<CodeKey, CodeError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path)
+                .map_err(|e| secret_err(path, e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(secret_err(
+                    path,
+                    format!(
                         "readable by other users (mode {:o}); run: chmod 600 {}",
                         mode & 0o777,
                         path.display()
-                    )));
-                }
+                    ),
+                ));
             }
-            let text = fs::read_to_string(&path).map_err(|e| err(e.to_string()))?;
-            let bytes = hex::decode(text.trim())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| err("expected 64 hex digits".into()))?;
-            return Ok(CodeKey(bytes));
         }
-        fs::create_dir_all(data).map_err(|e| err(e.to_string()))?;
-        let mut bytes = [0u8; 32];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        let text = fs::read_to_string(path).map_err(|e| secret_err(path, e))?;
+        let bytes = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| secret_err(path, "expected 64 hex digits"))?;
+        Ok(CodeKey(bytes))
+    }
+
+    /// Puts the secret read from `from` (another node's `code-secret`) in
+    /// the data folder, so this node's codes are that node's. Refuses when
+    /// the folder already holds a different secret.
+    pub fn install(data: &Path, from: &Path) -> Result<CodeKey, CodeError> {
+        let key = CodeKey::load(from)?;
+        let path = data.join(SECRET_FILE);
+        if path.exists() {
+            let held = CodeKey::load(&path)?;
+            if held.check_value() != key.check_value() {
+                return Err(secret_err(
+                    &path,
+                    format!(
+                        "holds another secret than {}; a node's codes must be the other nodes': remove it only if this node has issued nothing",
+                        from.display()
+                    ),
+                ));
+            }
+            return Ok(held);
+        }
+        fs::create_dir_all(data).map_err(|e| secret_err(&path, e))?;
+        key.write(&path)?;
+        Ok(key)
+    }
+
+    /// Writes the secret with mode 0600, atomically.
+    fn write(&self, path: &Path) -> Result<(), CodeError> {
         let tmp = path.with_extension("tmp");
         let _ = fs::remove_file(&tmp);
         let mut options = fs::OpenOptions::new();
@@ -88,12 +124,22 @@ impl CodeKey {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options.open(&tmp).map_err(|e| err(e.to_string()))?;
-        f.write_all(format!("{}\n", hex::encode(bytes)).as_bytes())
+        let mut f = options.open(&tmp).map_err(|e| secret_err(&tmp, e))?;
+        f.write_all(format!("{}\n", hex::encode(self.0)).as_bytes())
             .and_then(|_| f.sync_all())
-            .map_err(|e| err(e.to_string()))?;
-        fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
-        Ok(CodeKey(bytes))
+            .map_err(|e| secret_err(&tmp, e))?;
+        fs::rename(&tmp, path).map_err(|e| secret_err(path, e))
+    }
+
+    /// A value that tells secrets apart without giving one away: HMAC of a
+    /// fixed text, 16 bytes in hex. Nodes on one database compare it.
+    pub fn check_value(&self) -> String {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
+        };
+        mac.update(b"issuer code-secret check v1");
+        hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
     /// The retrieval code of a credential.
@@ -115,6 +161,13 @@ impl CodeKey {
         }
         let s: String = chars.iter().map(|&b| b as char).collect();
         format!("{}-{}-{}", &s[0..4], &s[4..8], &s[8..12])
+    }
+}
+
+fn secret_err(path: &Path, why: impl ToString) -> CodeError {
+    CodeError::Secret {
+        path: path.display().to_string(),
+        why: why.to_string(),
     }
 }
 
@@ -172,6 +225,45 @@ mod tests {
         assert_eq!(a.len(), 14);
         assert_eq!(a.matches('-').count(), 2);
         assert!(!a.contains(['I', 'L', 'O', 'U']));
+    }
+
+    /// A joining node takes another node's secret (same codes), refuses
+    /// a copy others can read, and never overwrites a different secret.
+    #[test]
+    fn a_secret_installed_from_another_node_gives_its_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+        let a = CodeKey::load_or_create(&first).unwrap();
+        let from = first.join(SECRET_FILE);
+        let b = CodeKey::install(&second, &from).unwrap();
+        assert_eq!(a.code("id-1"), b.code("id-1"));
+        assert_eq!(a.check_value(), b.check_value());
+        assert_eq!(
+            CodeKey::load_or_create(&second).unwrap().code("id-1"),
+            a.code("id-1")
+        );
+
+        let other = dir.path().join("c");
+        let c = CodeKey::load_or_create(&other).unwrap();
+        assert_ne!(c.check_value(), a.check_value());
+        let err = CodeKey::install(&other, &from).unwrap_err().to_string();
+        assert!(err.contains("holds another secret"), "{err}");
+        assert_eq!(
+            CodeKey::load_or_create(&other).unwrap().code("x"),
+            c.code("x")
+        );
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let loose = dir.path().join("copied-secret");
+            std::fs::copy(&from, &loose).unwrap();
+            std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let err = CodeKey::install(&dir.path().join("d"), &loose)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("chmod 600"), "{err}");
+        }
     }
 
     #[test]

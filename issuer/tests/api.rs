@@ -158,6 +158,57 @@ async fn app(db: &Db) -> App {
     app_with(db, Limits::default()).await
 }
 
+/// The app's database URL (its SQLite file when it has no other).
+fn database_url(app: &App) -> String {
+    app.url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            app.data.join(issuer::store::SQLITE_FILE).display()
+        )
+    })
+}
+
+/// A further node on the app's database, made as `issuer init --join`
+/// does: the anchor's public half and the code secret copied from the
+/// first node, its own signing key, no anchor key.
+fn join_folder(app: &App, name: &str) -> std::path::PathBuf {
+    use issuer::service::{folder, ConfigChange};
+    let dir = app._dir.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let anchor = issuer::service::read_anchor_public(&app.data).unwrap();
+    folder::write_anchor_public(&dir, &anchor.key).unwrap();
+    issuer::codes::CodeKey::install(&dir, &app.data.join(issuer::codes::SECRET_FILE)).unwrap();
+    let change = ConfigChange {
+        node: Some(name.into()),
+        joined: true,
+        ..ConfigChange::default()
+    };
+    issuer::service::init_data_with(&dir, &change).unwrap();
+    dir
+}
+
+async fn join(app: &App, name: &str) -> Issuer {
+    let dir = join_folder(app, name);
+    Issuer::open(&dir, Some(&database_url(app)), t(NOW))
+        .await
+        .unwrap()
+}
+
+/// A node's service on the same clock and tokens as the app's.
+async fn serve_node(app: &App, node: Arc<Issuer>) -> Router {
+    let c = app.clock.clone();
+    let (state, flusher) = AppState::new(
+        node,
+        Limits::default(),
+        Arc::new(move || c.load(Ordering::SeqCst)),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(flusher);
+    state.reload_tokens().await.unwrap();
+    api::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 8], 5555))))
+}
+
 struct Reply {
     status: StatusCode,
     headers: axum::http::HeaderMap,
@@ -1440,17 +1491,7 @@ async fn two_nodes_rotating_the_anchor_at_once_store_one_handover() {
         let now = t(NOW);
         let a = keystore::load(&app.data.join(keystore::ANCHOR_KEY_FILE)).unwrap();
         let first = IssuerKey::from_public_key(a.public_key(), "anchor");
-        let other = app._dir.path().join("node-2");
-        issuer::service::init_data(&other).unwrap();
-        std::fs::remove_file(other.join(keystore::ANCHOR_KEY_FILE)).unwrap();
-        issuer::service::folder::write_anchor_public(&other, &a.public_key()).unwrap();
-        let url = app.url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                app.data.join(issuer::store::SQLITE_FILE).display()
-            )
-        });
-        let node = Issuer::open(&other, Some(&url), now).await.unwrap();
+        let node = join(&app, "node-2").await;
         let new_key = || SigningKey::generate(Algorithm::EdDsa, &mut rand_core::OsRng).unwrap();
         let (b, c) = (new_key(), new_key());
         let (one, two) = tokio::join!(
@@ -1592,4 +1633,289 @@ async fn concurrent_submissions_store_one_credential_per_sample() {
             "{db:?}"
         );
     }
+}
+
+/// Two nodes on one database: the joining node signs only once the anchor
+/// (on the first node) lists its key, and then only with its own key; the
+/// same sample sent to both at once is one credential with one code; a
+/// code from either node is answered by the other; a revocation made on
+/// one reaches the other's list; both serve the same bytes and ETag; a
+/// rotation on one leaves the other's key alone. On SQLite and PostgreSQL.
+#[tokio::test]
+async fn two_nodes_on_one_database_act_as_one_issuer() {
+    use issuer::service::IssuerError;
+    use wallet_core::Algorithm;
+    for db in databases().await {
+        let app = app(&db).await;
+        let now = t(NOW);
+        let b = Arc::new(join(&app, "node-b").await);
+        assert_eq!(b.node(), "node-b");
+        let b_key = issuer::keystore::load(
+            &app._dir
+                .path()
+                .join("node-b")
+                .join(issuer::keystore::SIGNING_KEY_FILE),
+        )
+        .unwrap();
+        let b_kid = hex::encode(b_key.kid());
+        let a_kid = app.issuer.signer(Algorithm::EdDsa, now).unwrap().kid;
+        assert_ne!(a_kid, b_kid);
+        // Not listed yet: node B refuses to sign rather than sign with A's key.
+        match b.signer(Algorithm::EdDsa, now) {
+            Err(IssuerError::NoSigner { .. }) => {}
+            other => panic!(
+                "{db:?}: node B signed before it was listed: {:?}",
+                other.map(|s| s.kid)
+            ),
+        }
+        // A (with the anchor) sees B's key and lists it; B loads the list.
+        assert!(app.issuer.poll(now + 1).await.unwrap(), "{db:?}");
+        b.poll(now + 1).await.unwrap();
+        assert_eq!(
+            b.signer(Algorithm::EdDsa, now + 1).unwrap().kid,
+            b_kid,
+            "{db:?}"
+        );
+        assert_eq!(
+            app.issuer.signer(Algorithm::EdDsa, now + 1).unwrap().kid,
+            a_kid
+        );
+        app.clock.store(now + 2, Ordering::SeqCst);
+        let b_router = serve_node(&app, b.clone()).await;
+
+        // The same 30 samples, each to both nodes at once.
+        let mut sent = Vec::new();
+        for i in 0..60 {
+            let router = if i % 2 == 0 {
+                app.router.clone()
+            } else {
+                b_router.clone()
+            };
+            let lab = app.lab.clone();
+            sent.push(tokio::spawn(async move {
+                let body = test_result(&format!("N-{}", i / 2), "Li Hua").to_string();
+                let r = call(
+                    &router,
+                    post("/v1/credentials", Some(&lab), "application/json", body),
+                )
+                .await;
+                (
+                    i / 2,
+                    r.status,
+                    serde_json::from_slice::<Value>(&r.body).unwrap(),
+                )
+            }));
+        }
+        let mut answers: std::collections::HashMap<usize, Vec<Value>> = Default::default();
+        let mut created = 0;
+        for s in sent {
+            let (sample, status, body) = s.await.unwrap();
+            assert!(
+                status == StatusCode::CREATED || status == StatusCode::OK,
+                "{db:?}: {status} {body}"
+            );
+            created += usize::from(status == StatusCode::CREATED);
+            answers.entry(sample).or_default().push(body);
+        }
+        assert_eq!(
+            created, 30,
+            "{db:?}: one credential per sample across nodes"
+        );
+        assert_eq!(app.issuer.store.count_credentials().await.unwrap(), 30);
+        let mut kids = std::collections::HashSet::new();
+        for (sample, a) in &answers {
+            assert_eq!(a[0]["id"], a[1]["id"], "{db:?}: N-{sample}");
+            assert_eq!(
+                a[0]["retrieval_code"], a[1]["retrieval_code"],
+                "{db:?}: N-{sample}"
+            );
+        }
+        for row in app.issuer.store.credentials_after("", 100).await.unwrap() {
+            kids.insert(row.kid.clone());
+        }
+        assert!(
+            kids.is_subset(&[a_kid.clone(), b_kid.clone()].into()),
+            "{db:?}: {kids:?}"
+        );
+
+        // Each node answers the other's codes, once.
+        let (first, second) = (&answers[&0][0], &answers[&1][0]);
+        for (code, router) in [
+            (&first["retrieval_code"], &b_router),
+            (&second["retrieval_code"], &app.router),
+        ] {
+            let r = call(
+                router,
+                get(&format!("/v1/retrieve/{}", code.as_str().unwrap())),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{db:?}");
+        }
+
+        // A revocation made on B is published, and A serves it after a poll.
+        let id = second["id"].as_str().unwrap().to_string();
+        b.revoke(&[issuer::service::RevokeTarget::Id(id)], "test", now + 3)
+            .await
+            .unwrap();
+        app.issuer.poll(now + 3).await.unwrap();
+        for path in [
+            "/v1/trust-list",
+            "/v1/revocations",
+            "/v1/rules",
+            "/v1/exposures",
+        ] {
+            let (x, y) = (
+                call(&app.router, get(path)).await,
+                call(&b_router, get(path)).await,
+            );
+            assert_eq!(x.status, StatusCode::OK, "{db:?} {path}");
+            assert_eq!(x.body, y.body, "{db:?}: {path} differs between nodes");
+            assert_eq!(
+                x.header(header::ETAG),
+                y.header(header::ETAG),
+                "{db:?} {path}"
+            );
+        }
+        let revocations = call(&app.router, get("/v1/revocations")).await;
+        let trust = checkpoint_trust(&app, &call(&b_router, get("/v1/trust-list")).await.body);
+        let list = RevocationList::open(&revocations.body, &trust).unwrap();
+        let stored = app.issuer.store.revocations().await.unwrap().len();
+        assert!(stored > 0, "{db:?}");
+        assert_eq!(list.len(), stored, "{db:?}");
+
+        // B rotates its key: A keeps signing with its own.
+        b.rotate(0, now + 4).await.unwrap();
+        app.issuer.poll(now + 5).await.unwrap();
+        b.poll(now + 5).await.unwrap();
+        assert_eq!(
+            app.issuer.signer(Algorithm::EdDsa, now + 5).unwrap().kid,
+            a_kid,
+            "{db:?}"
+        );
+        assert_ne!(
+            b.signer(Algorithm::EdDsa, now + 5).unwrap().kid,
+            b_kid,
+            "{db:?}"
+        );
+        let keys = app.issuer.store.keys().await.unwrap();
+        assert!(
+            keys.iter()
+                .any(|k| k.kid == a_kid && k.retired_at.is_none()),
+            "{db:?}"
+        );
+        b.store.close().await;
+        app.issuer.store.close().await;
+    }
+}
+
+/// A node whose code secret is not the others' is refused (its codes would
+/// differ), and so is a folder using another node's name.
+#[tokio::test]
+async fn a_node_with_another_secret_or_name_is_refused() {
+    use issuer::service::ConfigChange;
+    for db in databases().await {
+        let app = app(&db).await;
+        let now = t(NOW);
+        let url = database_url(&app);
+        let dir = join_folder(&app, "node-b");
+        std::fs::remove_file(dir.join(issuer::codes::SECRET_FILE)).unwrap();
+        issuer::codes::CodeKey::load_or_create(&dir).unwrap();
+        let err = Issuer::open(&dir, Some(&url), now)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("code secret the other nodes"), "{db:?}: {err}");
+
+        let b = join(&app, "node-c").await;
+        drop(b);
+        let twin = app._dir.path().join("twin");
+        std::fs::create_dir_all(&twin).unwrap();
+        let anchor = issuer::service::read_anchor_public(&app.data).unwrap();
+        issuer::service::folder::write_anchor_public(&twin, &anchor.key).unwrap();
+        issuer::codes::CodeKey::install(&twin, &app.data.join(issuer::codes::SECRET_FILE)).unwrap();
+        let change = ConfigChange {
+            node: Some("node-c".into()),
+            joined: true,
+            ..Default::default()
+        };
+        issuer::service::init_data_with(&twin, &change).unwrap();
+        let err = Issuer::open(&twin, Some(&url), now)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("another data folder using this node's name"),
+            "{db:?}: {err}"
+        );
+
+        // A joined folder without the shared database is refused, not given a new one.
+        let err = Issuer::open(&twin, None, now)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("--database-url"), "{err}");
+        app.issuer.store.close().await;
+    }
+}
+
+/// The authority's name and country come from the folder's config.json
+/// (`issuer init --authority-name --country`) and reach the trust list;
+/// changing them re-signs it.
+#[tokio::test]
+async fn the_authority_is_named_by_its_configuration() {
+    use issuer::service::ConfigChange;
+    let app = app(&Db::Sqlite).await;
+    let now = t(NOW);
+    let labels = |issuer: &Issuer| -> Vec<(String, String)> {
+        let snap = issuer.snapshot();
+        snap.trust
+            .list()
+            .unwrap()
+            .keys
+            .iter()
+            .map(|k| (k.key.label.clone(), k.country.clone()))
+            .collect()
+    };
+    assert_eq!(
+        labels(&app.issuer),
+        [("Health Commission (EdDSA)".to_string(), "CN".to_string())]
+    );
+    let before = app.issuer.snapshot().trust_list.as_ref().unwrap().version;
+    app.issuer.store.close().await;
+    let change = ConfigChange {
+        authority_name: Some("Sichuan Provincial Health Commission".into()),
+        country: Some("cn".into()),
+        ..Default::default()
+    };
+    issuer::service::init_data_with(&app.data, &change).unwrap();
+    let reopened = Issuer::open(&app.data, None, now + 10).await.unwrap();
+    assert_eq!(
+        labels(&reopened),
+        [(
+            "Sichuan Provincial Health Commission (EdDSA)".to_string(),
+            "CN".to_string()
+        )]
+    );
+    assert!(reopened.snapshot().trust_list.as_ref().unwrap().version > before);
+    for (bad, why) in [("C", "country"), ("CHN", "country"), ("", "authority")] {
+        let change = if why == "country" {
+            ConfigChange {
+                country: Some(bad.into()),
+                ..Default::default()
+            }
+        } else {
+            ConfigChange {
+                authority_name: Some(bad.into()),
+                ..Default::default()
+            }
+        };
+        let err = issuer::service::init_data_with(&app.data, &change)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{bad}: {err}");
+    }
+    reopened.store.close().await;
 }

@@ -155,6 +155,12 @@ impl Issuer {
 
 #[cfg(test)]
 mod tests {
+    /// A folder, made.
+    fn other_dir(path: &std::path::Path) -> std::path::PathBuf {
+        std::fs::create_dir_all(path).unwrap();
+        path.to_path_buf()
+    }
+
     use super::*;
     use crate::keystore;
     use crate::service::init_data;
@@ -242,9 +248,10 @@ mod tests {
         // Another node, its data folder still pinning the first anchor,
         // on the same database: it follows the chain too.
         let other = dir.path().join("node-2");
+        super::folder::write_anchor_public(&other_dir(&other), &first.key).unwrap();
+        crate::codes::CodeKey::install(&other, &data.join(crate::codes::SECRET_FILE)).unwrap();
         init_data(&other).unwrap();
-        std::fs::remove_file(other.join(keystore::ANCHOR_KEY_FILE)).unwrap();
-        super::folder::write_anchor_public(&other, &first.key).unwrap();
+        assert!(!other.join(keystore::ANCHOR_KEY_FILE).exists());
         let url = format!(
             "sqlite://{}",
             data.join(crate::store::SQLITE_FILE).display()

@@ -8,15 +8,16 @@
 //! - every other signed file opens with a key a stored trust list lets sign
 //!   it, and versions never go backwards in time;
 //! - signing keys: each kid matches its key, at most one key of an
-//!   algorithm is current, and the key a published list holds for signing
-//!   now has its private key in this folder;
+//!   algorithm is current on each node, and the key a published list holds
+//!   for signing now, if it is this folder's node's, has its private key
+//!   in this folder;
 //! - every credential decodes, is signed by the stored key its row names,
 //!   that key is in some published trust list, and its expiry is the row's;
 //! - one credential per (lab, sample id) and per retrieval code, no
 //!   retrieval mark or revocation pointing at nothing;
 //! - the latest revocation list holds every stored revocation.
 
-use super::folder::read_anchor_public;
+use super::folder::{read_anchor_public, FolderConfig, CONFIG_FILE};
 use super::keys::{alg_of, listed};
 use super::IssuerError;
 use crate::store::{KeyRow, Store};
@@ -181,7 +182,8 @@ pub async fn check_store(store: &Store, data: &Path, now: i64) -> Result<CheckRe
     let keys = store.keys().await?;
     let mut k = Finding::new("signing keys");
     let mut key_set = KeySet::new();
-    let mut current: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    // At most one current key per algorithm on each node.
+    let mut current: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for row in &keys {
         k.checked += 1;
         match listed(row) {
@@ -192,13 +194,21 @@ pub async fn check_store(store: &Store, data: &Path, now: i64) -> Result<CheckRe
             k.fail(format!("{}: algorithm {:?}", row.kid, row.alg));
         }
         if row.retired_at.is_none() {
-            current.entry(&row.alg).or_default().push(&row.kid);
+            current
+                .entry((&row.node, &row.alg))
+                .or_default()
+                .push(&row.kid);
         }
     }
-    for (alg, kids) in &current {
+    for ((node, alg), kids) in &current {
         if kids.len() > 1 {
+            let on = if node.is_empty() {
+                String::new()
+            } else {
+                format!(" on node {node}")
+            };
             k.fail(format!(
-                "{} {alg} keys are current ({}): a rotation retires the others",
+                "{} {alg} keys are current{on} ({}): a rotation retires the others",
                 kids.len(),
                 kids.join(", ")
             ));
@@ -206,7 +216,15 @@ pub async fn check_store(store: &Store, data: &Path, now: i64) -> Result<CheckRe
     }
     if let Some(list) = stores.last().and_then(|s| s.list()) {
         let in_list: HashSet<String> = list.keys.iter().map(|k| hex::encode(&k.key.kid)).collect();
-        for row in signing_now(&keys, &in_list, now) {
+        // This folder's node (keys recorded before nodes have none): the
+        // other nodes' private keys are in their folders.
+        let node = if data.join(CONFIG_FILE).exists() {
+            Some(FolderConfig::load(data)?.node)
+        } else {
+            None
+        };
+        let here = |row: &&KeyRow| row.node.is_empty() || Some(&row.node) == node.as_ref();
+        for row in signing_now(&keys, &in_list, now).filter(here) {
             if !data.join(&row.key_file).exists() {
                 k.fail(format!(
                     "{}: the published trust list holds it for signing now, but its private key {} is not in {}",
@@ -453,7 +471,7 @@ mod tests {
         .await;
 
         // A rotation that stopped after adding its key, before retiring the old.
-        sql(&data, "INSERT INTO signing_keys SELECT 'ab' || kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after FROM signing_keys").await;
+        sql(&data, "INSERT INTO signing_keys SELECT 'ab' || kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after, node FROM signing_keys").await;
         let found = failures(&issuer, &data).await;
         assert_eq!(
             found.iter().map(|f| f.0).collect::<Vec<_>>(),

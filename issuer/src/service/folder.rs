@@ -26,6 +26,138 @@ pub const KEYS_DIR: &str = "keys";
 /// the hand-over is stored, and moved to `anchor-key.pem` once it is.
 pub const NEXT_ANCHOR_KEY_FILE: &str = "anchor-key.next.pem";
 
+/// The data folder's settings (JSON): who the authority is, as the trust
+/// list names it, and which node this folder is on a shared database.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// The authority's name before anyone configured one.
+pub const DEFAULT_AUTHORITY_NAME: &str = "Health Commission";
+/// The authority's country (ISO 3166-1 alpha-2) before anyone configured one.
+pub const DEFAULT_COUNTRY: &str = "CN";
+
+/// `config.json` in the data folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FolderConfig {
+    /// The authority's name: each of this node's keys is listed as
+    /// "<name> (<algorithm>)".
+    pub authority_name: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    /// This node's name, unique among the nodes on one database: it owns
+    /// the keys whose private halves are in this folder.
+    pub node: String,
+    /// Whether this folder joined another node's database (`init --join`):
+    /// then it must always be given that database, never its own SQLite.
+    #[serde(default)]
+    pub joined: bool,
+}
+
+/// What `init` may set in `config.json`; `None` keeps what is there.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigChange {
+    pub authority_name: Option<String>,
+    pub country: Option<String>,
+    pub node: Option<String>,
+    pub joined: bool,
+}
+
+impl FolderConfig {
+    /// Reads `config.json`, or the defaults (with a new node name) when
+    /// the folder has none yet.
+    pub fn load(data: &Path) -> Result<FolderConfig, IssuerError> {
+        let path = data.join(CONFIG_FILE);
+        if !path.exists() {
+            return Ok(FolderConfig {
+                authority_name: DEFAULT_AUTHORITY_NAME.into(),
+                country: DEFAULT_COUNTRY.into(),
+                node: new_node_name(),
+                joined: false,
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+        let config: FolderConfig = serde_json::from_str(&text).map_err(|e| file_err(&path, e))?;
+        config.validate().map_err(|e| file_err(&path, e))?;
+        Ok(config)
+    }
+
+    /// Applies `change` and writes the file (atomically) if anything is
+    /// new, including a first node name. Refuses to rename a node.
+    pub fn update(data: &Path, change: &ConfigChange) -> Result<FolderConfig, IssuerError> {
+        let path = data.join(CONFIG_FILE);
+        let existed = path.exists();
+        let old = FolderConfig::load(data)?;
+        let mut new = old.clone();
+        if let Some(n) = &change.authority_name {
+            new.authority_name = n.trim().to_string();
+        }
+        if let Some(c) = &change.country {
+            new.country = c.trim().to_ascii_uppercase();
+        }
+        if let Some(n) = &change.node {
+            if existed && *n != old.node {
+                return Err(file_err(
+                    &path,
+                    format!(
+                        "this folder is node {:?}; a node keeps its name (its keys are recorded under it)",
+                        old.node
+                    ),
+                ));
+            }
+            new.node = n.clone();
+        }
+        new.joined |= change.joined;
+        new.validate().map_err(IssuerError::Invalid)?;
+        if existed && new == old {
+            return Ok(new);
+        }
+        std::fs::create_dir_all(data).map_err(|e| file_err(data, e))?;
+        let mut text = serde_json::to_string_pretty(&new).map_err(|e| file_err(&path, e))?;
+        text.push('\n');
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| file_err(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| file_err(&path, e))?;
+        Ok(new)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let name = self.authority_name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(format!(
+                "authority name {:?}: give 1 to 100 printable characters",
+                self.authority_name
+            ));
+        }
+        let c = self.country.as_bytes();
+        if c.len() != 2 || !c.iter().all(u8::is_ascii_uppercase) {
+            return Err(format!(
+                "country {:?}: give an ISO 3166-1 alpha-2 code, two letters such as CN",
+                self.country
+            ));
+        }
+        let n = self.node.as_bytes();
+        if n.is_empty()
+            || n.len() > 40
+            || !n
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return Err(format!(
+                "node name {:?}: give 1 to 40 letters, digits, '-', '_' or '.'",
+                self.node
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A node name for a folder that was given none: "node-" and 8 random hex digits.
+fn new_node_name() -> String {
+    let mut bytes = [0u8; 4];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    format!("node-{}", hex::encode(bytes))
+}
+
 /// What `init` made, for the message the command prints.
 #[derive(Debug, Default)]
 pub struct InitReport {
@@ -38,9 +170,16 @@ pub struct InitReport {
 
 /// Creates what a data folder needs and is missing: the Ed25519 signing
 /// key, the trust anchor (unless its public half is there without the
-/// private one: then the anchor is kept offline) and the code secret.
+/// private one: then the anchor is kept offline), the code secret and
+/// `config.json` (a node name, the authority's name and country).
 pub fn init_data(data: &Path) -> Result<InitReport, IssuerError> {
+    init_data_with(data, &ConfigChange::default())
+}
+
+/// [`init_data`], setting what `change` gives in `config.json`.
+pub fn init_data_with(data: &Path, change: &ConfigChange) -> Result<InitReport, IssuerError> {
     let created_folder = !data.exists();
+    FolderConfig::update(data, change)?;
     let (signing, created_signing_key) = keystore::load_or_create(data)?;
     let anchor_file = data.join(keystore::ANCHOR_KEY_FILE);
     let public_file = data.join(ANCHOR_PUBLIC_FILE);
@@ -120,14 +259,22 @@ impl Issuer {
         } else {
             None
         };
+        let config = FolderConfig::load(data)?;
+        if config.joined && database_url.is_none() {
+            return Err(file_err(
+                &data.join(CONFIG_FILE),
+                "this node joined a shared database: give it with --database-url (or ISSUER_DATABASE_URL)",
+            ));
+        }
         let base = vec![read_anchor_public(data)?];
         let issuer = Issuer {
             codes: CodeKey::load_or_create(data)?,
             anchors: RwLock::new(AnchorSet::new(base.clone())),
             base_anchors: base,
             anchor_key: RwLock::new(anchor_key),
-            country: "CN".into(),
-            label: "Health Commission".into(),
+            country: config.country,
+            label: config.authority_name,
+            node: config.node,
             store,
             data: data.to_path_buf(),
             snapshot: RwLock::new(Arc::new(Snapshot {
@@ -143,11 +290,35 @@ impl Issuer {
             private_keys: Mutex::new(HashMap::new()),
             publishing: tokio::sync::Mutex::new(()),
         };
+        issuer.join_database(now).await?;
         issuer.register_folder_keys(now).await?;
         issuer.refresh(now).await?;
         Ok(issuer)
     }
 }
+
+impl Issuer {
+    /// Records this node on the database and checks it shares the other
+    /// nodes' code secret (the first node's secret sets the check value).
+    pub(super) async fn join_database(&self, now: i64) -> Result<(), IssuerError> {
+        self.store.node_seen(&self.node, now).await?;
+        let mine = self.codes.check_value();
+        let agreed = self
+            .store
+            .setting_or_insert(CODE_SECRET_CHECK, &mine)
+            .await?;
+        if agreed != mine {
+            return Err(file_err(
+                &self.data.join(crate::codes::SECRET_FILE),
+                "is not the code secret the other nodes on this database use, so this node's retrieval codes would not be theirs: copy code-secret from a working node (issuer init --join --code-secret FILE)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The setting every node's code secret must match (see `0006_nodes.sql`).
+const CODE_SECRET_CHECK: &str = "code_secret_check";
 
 /// The private key of the current anchor in the data folder, if there is
 /// one: `anchor-key.pem`, or `anchor-key.next.pem` once its hand-over is

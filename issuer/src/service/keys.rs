@@ -109,7 +109,48 @@ impl Issuer {
             self.add_key_retiring(&key, file, uses, now, now, &[])
                 .await?;
         }
+        self.own_folder_keys(now).await
+    }
+
+    /// Makes the database agree with the folder on which keys are this
+    /// node's: keys recorded before nodes existed are claimed when their
+    /// private half is here; this node's keys carry the authority's name
+    /// and country from `config.json`. Refuses a database that says this
+    /// node holds a key that could still sign and that the folder lacks:
+    /// another folder uses this node's name.
+    async fn own_folder_keys(&self, now: i64) -> Result<(), IssuerError> {
+        for row in self.store.keys().await? {
+            let mine = if row.node.is_empty() {
+                self.holds(&row) && self.store.claim_key(&row.kid, &self.node).await?
+            } else {
+                row.node == self.node
+            };
+            if !mine {
+                continue;
+            }
+            if row.retired_at.is_none_or(|r| r > now) && !self.holds(&row) {
+                return Err(file_err(
+                    &self.data.join(&row.key_file),
+                    format!(
+                        "does not hold key {}, which the database records as node {:?}'s: is another data folder using this node's name? Give each node its own folder (issuer init --join)",
+                        row.kid, self.node
+                    ),
+                ));
+            }
+            let label = format!("{} ({})", self.label, row.alg);
+            if row.label != label || row.country != self.country {
+                self.store
+                    .set_key_identity(&row.kid, &label, &self.country)
+                    .await?;
+            }
+        }
         Ok(())
+    }
+
+    /// Whether this folder holds the private half of a recorded key.
+    fn holds(&self, row: &KeyRow) -> bool {
+        let path = self.data.join(&row.key_file);
+        path.exists() && keystore::load(&path).is_ok_and(|k| hex::encode(k.kid()) == row.kid)
     }
 
     /// Records a new key and retires `retire` (kid, from, not after) in
@@ -135,6 +176,7 @@ impl Issuer {
             use_from,
             retired_at: None,
             not_after: use_from + KEY_SIGNING_PERIOD + MAX_CREDENTIAL_LIFETIME,
+            node: self.node.clone(),
         };
         Ok(self.store.rotate_key(&row, retire).await?)
     }
@@ -182,9 +224,11 @@ impl Issuer {
                     .collect()
             })
             .unwrap_or_default();
+        // Only this node's keys: the others' private halves are in their
+        // folders.
         let chosen = keys
             .iter()
-            .filter(|k| alg_of(&k.alg) == Some(alg))
+            .filter(|k| k.node == self.node && alg_of(&k.alg) == Some(alg))
             .filter(|k| k.use_from <= now && k.not_after > now && listed.contains(&k.kid))
             // A key retired in favour of one not yet listed keeps signing.
             .max_by_key(|k| {
@@ -200,7 +244,10 @@ impl Issuer {
                     "the published trust list lets none of this issuer's keys sign {} files (a key gets that use when it is created: issuer keys rotate)",
                     u.name()
                 )
-            } else if keys.iter().any(|k| alg_of(&k.alg) == Some(alg)) {
+            } else if keys
+                .iter()
+                .any(|k| k.node == self.node && alg_of(&k.alg) == Some(alg))
+            {
                 if self.anchor_online() {
                     "its first use has not come yet".to_string()
                 } else {
@@ -240,7 +287,7 @@ impl Issuer {
         Ok(key)
     }
 
-    /// Rotates the Ed25519 signing key: a new key, listed now, used from
+    /// Rotates this node's Ed25519 signing key: a new key, listed now, used from
     /// `now + use_after`; the current key signs until then and stays
     /// verifiable for the longest credential after.
     pub async fn rotate(&self, use_after: i64, now: i64) -> Result<RotateReport, IssuerError> {
@@ -257,7 +304,7 @@ impl Issuer {
             .keys()
             .await?
             .into_iter()
-            .filter(|k| k.alg == "EdDSA" && k.retired_at.is_none())
+            .filter(|k| k.node == self.node && k.alg == "EdDSA" && k.retired_at.is_none())
             .collect();
         let retire: Vec<(String, i64, i64)> = retiring
             .iter()

@@ -21,7 +21,10 @@ pub mod revoke;
 pub mod tokens;
 
 pub use anchor::AnchorRotation;
-pub use folder::{describe_database, init_data, read_anchor_public, InitReport};
+pub use folder::{
+    describe_database, init_data, init_data_with, read_anchor_public, ConfigChange, FolderConfig,
+    InitReport,
+};
 pub use issue::{Issued, Submission, SubmissionJson};
 pub use keys::{RotateReport, Signer};
 pub use published::{SignedFile, Snapshot};
@@ -87,6 +90,9 @@ pub struct Issuer {
     anchor_key: RwLock<Option<Arc<SigningKey>>>,
     country: String,
     label: String,
+    /// This node's name (`config.json`): it signs only with keys recorded
+    /// under it.
+    node: String,
     snapshot: RwLock<Arc<Snapshot>>,
     deltas: Mutex<HashMap<(u64, u64), Arc<SignedFile>>>,
     private_keys: Mutex<HashMap<String, Arc<SigningKey>>>,
@@ -97,6 +103,11 @@ pub struct Issuer {
 impl Issuer {
     pub fn codes(&self) -> &CodeKey {
         &self.codes
+    }
+
+    /// This node's name on the database.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// The anchors a device pinned to this issuer trusts now: the data

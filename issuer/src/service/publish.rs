@@ -42,11 +42,27 @@ pub(super) fn signed_trust_list(
     }
 }
 
-/// What identifies a listed key's entry, to tell whether a list is current.
-pub(super) fn entry_id(k: &ListedKey) -> (Vec<u8>, Option<i64>, Option<i64>, Vec<&'static str>) {
+/// What a listed key's entry says, to tell whether a list is current.
+type EntryId<'a> = (
+    &'a [u8],
+    Option<i64>,
+    Option<i64>,
+    Vec<&'static str>,
+    &'a str,
+    &'a str,
+);
+
+pub(super) fn entry_id(k: &ListedKey) -> EntryId<'_> {
     let mut uses: Vec<&'static str> = k.uses.iter().map(|u| u.name()).collect();
     uses.sort_unstable();
-    (k.key.kid.clone(), k.key.not_before, k.key.not_after, uses)
+    (
+        &k.key.kid,
+        k.key.not_before,
+        k.key.not_after,
+        uses,
+        &k.key.label,
+        &k.country,
+    )
 }
 
 impl Issuer {
@@ -338,7 +354,9 @@ impl Issuer {
         Ok(version)
     }
 
-    /// Reloads when another process or instance published something.
+    /// Reloads when another process or node published something, and
+    /// (with the anchor here) re-signs the trust list when another node's
+    /// keys changed.
     pub async fn poll(&self, now: i64) -> Result<bool, IssuerError> {
         let versions = self.store.file_versions().await?;
         let snap = self.snapshot();
@@ -355,10 +373,12 @@ impl Issuer {
             Some(f) => snap.trust_list.is_some() && stale(f),
             None => false,
         });
-        if changed || due {
+        // A node that joined, rotated or was renamed: the anchor lists it.
+        let keys_changed = self.anchor_online() && self.store.keys().await? != snap.keys;
+        if changed || due || keys_changed {
             self.refresh(now).await?;
         }
-        Ok(changed)
+        Ok(changed || keys_changed)
     }
 }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 5] = [
+pub const MIGRATIONS: [(i64, &str, &str); 6] = [
     (
         1,
         "issuer",
@@ -32,6 +32,7 @@ pub const MIGRATIONS: [(i64, &str, &str); 5] = [
         "anchor_handovers",
         include_str!("../../migrations/0005_anchor_handovers.sql"),
     ),
+    (6, "nodes", include_str!("../../migrations/0006_nodes.sql")),
 ];
 
 #[derive(Debug)]

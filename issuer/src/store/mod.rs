@@ -15,12 +15,14 @@
 mod check;
 mod credentials;
 mod migrations;
+mod nodes;
 mod published;
 mod rows;
 mod tokens;
 
 pub use check::{RowCounts, StoredCredential};
 pub use migrations::MIGRATIONS;
+pub use nodes::NodeRow;
 pub use rows::{
     CredentialRow, Existing, ExposureRow, HandoverRow, KeyRow, NewCredential, NewRevocation,
     Retrieved, RevocationRow, StoredFile, TokenRow,

@@ -207,7 +207,7 @@ impl Store {
 
     pub async fn keys(&self) -> Result<Vec<KeyRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after \
+            "SELECT kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after, node \
              FROM signing_keys ORDER BY use_from, kid",
         )
         .fetch_all(&self.write)
@@ -226,6 +226,7 @@ impl Store {
                     use_from: r.try_get(8)?,
                     retired_at: r.try_get(9)?,
                     not_after: r.try_get(10)?,
+                    node: r.try_get(11)?,
                 })
             })
             .collect()
@@ -247,8 +248,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (kid) DO NOTHING",
+            "INSERT INTO signing_keys (kid, alg, public_key, key_file, label, country, uses, created_at, use_from, retired_at, not_after, node) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (kid) DO NOTHING",
         )
         .bind(&k.kid)
         .bind(&k.alg)
@@ -261,6 +262,7 @@ impl Store {
         .bind(k.use_from)
         .bind(k.retired_at)
         .bind(k.not_after)
+        .bind(&k.node)
         .execute(&mut *tx)
         .await?;
         for (kid, at, not_after) in retire {

@@ -124,4 +124,6 @@ pub struct KeyRow {
     pub use_from: i64,
     pub retired_at: Option<i64>,
     pub not_after: i64,
+    /// The node whose data folder holds the private key ('' until claimed).
+    pub node: String,
 }
