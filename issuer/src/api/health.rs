@@ -1,4 +1,5 @@
-//! `GET /healthz` (the database answers, and the versions served),
+//! `GET /healthz` (the database answers and this node can sign, its name
+//! and signing key, and the versions served),
 //! `GET /metrics` (Prometheus text) and `GET /openapi.json`.
 
 use super::state::Shared;
@@ -9,6 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
+use wallet_core::Algorithm;
 
 /// The OpenAPI document.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -20,8 +22,18 @@ pub(super) async fn healthz(State(state): Shared) -> Response {
     if let Err(e) = &db {
         tracing::warn!(error = %e, "health check: the database does not answer");
     }
+    // A node whose key no published list holds yet (it just joined) cannot
+    // issue: a load balancer sends it nothing until it can.
+    let signer = state.issuer.signer(Algorithm::EdDsa, state.now());
+    let status = match (&db, &signer) {
+        (Err(_), _) => "database unavailable".to_string(),
+        (Ok(_), Err(e)) => format!("cannot sign: {e}"),
+        (Ok(_), Ok(_)) => "ok".to_string(),
+    };
     let body = json!({
-        "status": if db.is_ok() { "ok" } else { "database unavailable" },
+        "status": status,
+        "node": state.issuer.node(),
+        "signing_kid": signer.as_ref().ok().map(|s| s.kid.clone()),
         "database": match state.issuer.store.backend() {
             Backend::Postgres => "postgres",
             Backend::Sqlite => "sqlite",
@@ -31,13 +43,13 @@ pub(super) async fn healthz(State(state): Shared) -> Response {
         "rules": version(&snap.rules),
         "exposures": version(&snap.exposures),
     });
-    let status = if db.is_ok() {
+    let code = if db.is_ok() && signer.is_ok() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
-    (status, no_store, axum::Json(body)).into_response()
+    (code, no_store, axum::Json(body)).into_response()
 }
 
 pub(super) async fn metrics(State(state): Shared) -> Response {

@@ -45,14 +45,24 @@ pub fn run(args: InitArgs) -> Result<()> {
     if args.join {
         prepare_join(&args)?;
     }
+    let rt = runtime()?;
+    let (mut authority_name, mut country) = (args.authority_name.clone(), args.country.clone());
+    if args.join && !place.data.join(service::folder::CONFIG_FILE).exists() {
+        // The authority the other nodes' keys name, unless told otherwise.
+        let store = rt.block_on(place.open_store())?;
+        if let Some((name, cc)) = rt.block_on(service::folder::authority_in(&store))? {
+            authority_name.get_or_insert(name);
+            country.get_or_insert(cc);
+        }
+        rt.block_on(store.close());
+    }
     let change = ConfigChange {
-        authority_name: args.authority_name.clone(),
-        country: args.country.clone(),
+        authority_name,
+        country,
         node: args.node.clone(),
         joined: args.join,
     };
     let report = service::init_data_with(&place.data, &change)?;
-    let rt = runtime()?;
     let opened = rt.block_on(Issuer::open(
         &place.data,
         place.database_url.as_deref(),
@@ -68,6 +78,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         Err(e) => return Err(e.into()),
     };
     let state = |created: bool| if created { "created" } else { "kept" };
+    let anchor_state = if args.join && !report.created_anchor {
+        "pinned"
+    } else {
+        state(report.created_anchor)
+    };
     let snap = issuer.snapshot();
     say(&format!(
         "{}: node {}, Ed25519 signing key {} (kid {}), trust anchor {} (kid {}), database {}, trust list version {}",
@@ -75,7 +90,7 @@ pub fn run(args: InitArgs) -> Result<()> {
         issuer.node(),
         state(report.created_signing_key),
         report.signing_kid,
-        state(report.created_anchor),
+        anchor_state,
         report.anchor_kid,
         place.database(),
         snap.trust_list

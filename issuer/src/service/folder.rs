@@ -151,6 +151,18 @@ impl FolderConfig {
     }
 }
 
+/// The authority's name and country as the database's newest key names
+/// them ("<name> (<algorithm>)"): what a joining node takes by default, so
+/// every node's keys name the same authority.
+pub async fn authority_in(store: &Store) -> Result<Option<(String, String)>, IssuerError> {
+    let keys = store.keys().await?;
+    Ok(keys.iter().max_by_key(|k| k.created_at).map(|k| {
+        let suffix = format!(" ({})", k.alg);
+        let name = k.label.strip_suffix(&suffix).unwrap_or(&k.label);
+        (name.to_string(), k.country.clone())
+    }))
+}
+
 /// A node name for a folder that was given none: "node-" and 8 random hex digits.
 fn new_node_name() -> String {
     let mut bytes = [0u8; 4];
