@@ -40,7 +40,7 @@ pub const DEFAULT_COUNTRY: &str = "CN";
 #[serde(deny_unknown_fields)]
 pub struct FolderConfig {
     /// The authority's name: each of this node's keys is listed as
-    /// "<name> (<algorithm>)".
+    /// "NAME (ALGORITHM)".
     pub authority_name: String,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: String,
@@ -152,7 +152,7 @@ impl FolderConfig {
 }
 
 /// The authority's name and country as the database's newest key names
-/// them ("<name> (<algorithm>)"): what a joining node takes by default, so
+/// them ("NAME (ALGORITHM)"): what a joining node takes by default, so
 /// every node's keys name the same authority.
 pub async fn authority_in(store: &Store) -> Result<Option<(String, String)>, IssuerError> {
     let keys = store.keys().await?;
