@@ -6,7 +6,8 @@
 -- proves it (the key file in its folder holds that kid).
 ALTER TABLE signing_keys ADD COLUMN node TEXT NOT NULL DEFAULT '';
 
--- The nodes that opened this database, by the name in their data folder.
+-- The nodes that opened this database, by the name in their data folder:
+-- when each first did (joined_at) and last did (last_seen).
 CREATE TABLE nodes (
     name TEXT PRIMARY KEY,
     joined_at BIGINT NOT NULL,

@@ -335,6 +335,17 @@ fn two_nodes_behind_haproxy_lose_nothing_when_one_is_killed() {
         "the joining node takes the authority's name: {config}"
     );
     assert!(said.contains("node node-b"), "{said}");
+    // A new folder on this database without --join would make a second
+    // anchor: refused, saying how to join.
+    let c_dir = cwd.join("node-c");
+    let refused = issuer(cwd, &db, &["init", "--data", c_dir.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("init --join"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!c_dir.exists(), "a refused init left a folder");
 
     let mut a = Node {
         name: "node-a",

@@ -46,8 +46,27 @@ pub fn run(args: InitArgs) -> Result<()> {
         prepare_join(&args)?;
     }
     let rt = runtime()?;
+    let new_folder = !place.data.join(service::folder::CONFIG_FILE).exists();
+    let keyless = !place.data.join(issuer::keystore::SIGNING_KEY_FILE).exists();
+    if !args.join && new_folder && keyless && place.database_url.is_some() {
+        // A new folder on a database some issuer uses already would make a
+        // second anchor: it is meant to join instead.
+        let store = rt.block_on(place.open_store())?;
+        let nodes = rt.block_on(store.nodes())?;
+        let keys = rt.block_on(store.keys())?;
+        rt.block_on(store.close());
+        if !nodes.is_empty() || !keys.is_empty() {
+            let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+            bail!(
+                "the database {} already holds an issuer (nodes: {}): to add {} as a further node, run issuer init --join --anchor anchor.pem --code-secret FILE (docs/nodes.md)",
+                place.database(),
+                if names.is_empty() { "one from before nodes were named".to_string() } else { names.join(", ") },
+                place.data.display()
+            );
+        }
+    }
     let (mut authority_name, mut country) = (args.authority_name.clone(), args.country.clone());
-    if args.join && !place.data.join(service::folder::CONFIG_FILE).exists() {
+    if args.join && new_folder {
         // The authority the other nodes' keys name, unless told otherwise.
         let store = rt.block_on(place.open_store())?;
         if let Some((name, cc)) = rt.block_on(service::folder::authority_in(&store))? {

@@ -313,7 +313,6 @@ impl Issuer {
     /// Records this node on the database and checks it shares the other
     /// nodes' code secret (the first node's secret sets the check value).
     pub(super) async fn join_database(&self, now: i64) -> Result<(), IssuerError> {
-        self.store.node_seen(&self.node, now).await?;
         let mine = self.codes.check_value();
         let agreed = self
             .store
@@ -325,6 +324,7 @@ impl Issuer {
                 "is not the code secret the other nodes on this database use, so this node's retrieval codes would not be theirs: copy code-secret from a working node (issuer init --join --code-secret FILE)",
             ));
         }
+        self.store.node_seen(&self.node, now).await?;
         Ok(())
     }
 }
