@@ -271,7 +271,9 @@ impl Issuer {
         } else {
             None
         };
-        let config = FolderConfig::load(data)?;
+        // Written on first use, so the node keeps the name its keys are
+        // recorded under.
+        let config = FolderConfig::update(data, &ConfigChange::default())?;
         if config.joined && database_url.is_none() {
             return Err(file_err(
                 &data.join(CONFIG_FILE),

@@ -121,14 +121,14 @@ impl Issuer {
     async fn own_folder_keys(&self, now: i64) -> Result<(), IssuerError> {
         for row in self.store.keys().await? {
             let mine = if row.node.is_empty() {
-                self.holds(&row) && self.store.claim_key(&row.kid, &self.node).await?
+                self.holds(&row)? && self.store.claim_key(&row.kid, &self.node).await?
             } else {
                 row.node == self.node
             };
             if !mine {
                 continue;
             }
-            if row.retired_at.is_none_or(|r| r > now) && !self.holds(&row) {
+            if row.retired_at.is_none_or(|r| r > now) && !self.holds(&row)? {
                 return Err(file_err(
                     &self.data.join(&row.key_file),
                     format!(
@@ -147,10 +147,15 @@ impl Issuer {
         Ok(())
     }
 
-    /// Whether this folder holds the private half of a recorded key.
-    fn holds(&self, row: &KeyRow) -> bool {
+    /// Whether this folder holds the private half of a recorded key; an
+    /// error for a key file that is there but cannot be read (say, one
+    /// other users can read: the message gives the chmod).
+    fn holds(&self, row: &KeyRow) -> Result<bool, IssuerError> {
         let path = self.data.join(&row.key_file);
-        path.exists() && keystore::load(&path).is_ok_and(|k| hex::encode(k.kid()) == row.kid)
+        if !path.exists() {
+            return Ok(false);
+        }
+        Ok(hex::encode(keystore::load(&path)?.kid()) == row.kid)
     }
 
     /// Records a new key and retires `retire` (kid, from, not after) in
