@@ -1752,12 +1752,28 @@ async fn two_nodes_on_one_database_act_as_one_issuer() {
             assert_eq!(r.status, StatusCode::OK, "{db:?}");
         }
 
-        // A revocation made on B is published, and A serves it after a poll.
+        // A revocation and an exposure made on B are published, and A
+        // serves them after a poll.
         let id = second["id"].as_str().unwrap().to_string();
         b.revoke(&[issuer::service::RevokeTarget::Id(id)], "test", now + 3)
             .await
             .unwrap();
+        let exposure = wallet_core::signed::exposures::Exposure {
+            venue: "CD-NODE-B".into(),
+            from: now - 3600,
+            until: now - 1800,
+            advice: None,
+        };
+        b.add_exposures(vec![exposure.clone()], "ops", now + 3)
+            .await
+            .unwrap();
         app.issuer.poll(now + 3).await.unwrap();
+        let served = call(&app.router, get("/v1/exposures")).await;
+        let (held, _) = ExposureList::open(&served.body, &app.issuer.snapshot().trust).unwrap();
+        assert!(
+            held.exposures.contains(&exposure),
+            "{db:?}: node A serves B's exposure"
+        );
         for path in [
             "/v1/trust-list",
             "/v1/revocations",

@@ -554,6 +554,13 @@ fn two_nodes_behind_haproxy_lose_nothing_when_one_is_killed() {
             &format!("verifier sync from {from}"),
         );
     }
+    // Each then syncs from the other node: no rollback, no conflict.
+    for (store, from) in [("via-proxy", b.url()), ("via-b", a.url())] {
+        ok(
+            v(&["sync", "--from", &from, "--store", store]),
+            &format!("verifier sync of {store} from {from}, after another node"),
+        );
+    }
     for file in [
         "trust-list.cose",
         "rules.cose",
