@@ -172,8 +172,13 @@ fn database_url(app: &App) -> String {
 /// does: the anchor's public half and the code secret copied from the
 /// first node, its own signing key, no anchor key.
 fn join_folder(app: &App, name: &str) -> std::path::PathBuf {
+    join_folder_as(app, name, name)
+}
+
+/// [`join_folder`] in folder `dir`, as node `name`.
+fn join_folder_as(app: &App, dir: &str, name: &str) -> std::path::PathBuf {
     use issuer::service::{folder, ConfigChange};
-    let dir = app._dir.path().join(name);
+    let dir = app._dir.path().join(dir);
     std::fs::create_dir_all(&dir).unwrap();
     let anchor = issuer::service::read_anchor_public(&app.data).unwrap();
     folder::write_anchor_public(&dir, &anchor.key).unwrap();
@@ -1580,6 +1585,60 @@ async fn the_anchor_is_offered_and_the_browser_apps_served_from_their_folder() {
     app.issuer.store.close().await;
 }
 
+/// Sends each of 30 samples (PREFIX-0 …) twice at the same instant, the
+/// i-th request to `routers[i % routers.len()]`. Asserts that exactly one
+/// of each pair created the credential and that both answers carry its id
+/// and code; returns the answers by sample.
+async fn send_each_sample_twice(
+    routers: &[Router],
+    lab: &str,
+    prefix: &str,
+    db: &Db,
+) -> std::collections::HashMap<usize, Vec<Value>> {
+    let mut sent = Vec::new();
+    for i in 0..60 {
+        let router = routers[i % routers.len()].clone();
+        let (lab, sample) = (lab.to_string(), format!("{prefix}-{}", i / 2));
+        sent.push(tokio::spawn(async move {
+            let body = test_result(&sample, "Li Hua").to_string();
+            let r = call(
+                &router,
+                post("/v1/credentials", Some(&lab), "application/json", body),
+            )
+            .await;
+            (
+                i / 2,
+                r.status,
+                serde_json::from_slice::<Value>(&r.body).unwrap(),
+            )
+        }));
+    }
+    let mut answers: std::collections::HashMap<usize, Vec<Value>> = Default::default();
+    let mut created = 0;
+    for s in sent {
+        let (sample, status, body) = s.await.unwrap();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{db:?}: {status} {body}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+        answers.entry(sample).or_default().push(body);
+    }
+    assert_eq!(created, 30, "{db:?}: one credential created per sample");
+    for (sample, a) in &answers {
+        assert_eq!(a.len(), 2);
+        assert_eq!(
+            a[0]["id"], a[1]["id"],
+            "{db:?}: {prefix}-{sample} got two credentials"
+        );
+        assert_eq!(
+            a[0]["retrieval_code"], a[1]["retrieval_code"],
+            "{db:?}: {prefix}-{sample}"
+        );
+    }
+    answers
+}
+
 /// Single submissions sent at once share commits; each sample still has
 /// one credential, and a sample sent twice at the same instant gets the
 /// same credential and code both times. On SQLite and PostgreSQL.
@@ -1587,46 +1646,9 @@ async fn the_anchor_is_offered_and_the_browser_apps_served_from_their_folder() {
 async fn concurrent_submissions_store_one_credential_per_sample() {
     for db in databases().await {
         let app = app(&db).await;
-        let mut sent = Vec::new();
-        for i in 0..60 {
-            let (router, lab) = (app.router.clone(), app.lab.clone());
-            sent.push(tokio::spawn(async move {
-                let body = test_result(&format!("C-{}", i % 30), "Li Hua").to_string();
-                let r = call(
-                    &router,
-                    post("/v1/credentials", Some(&lab), "application/json", body),
-                )
-                .await;
-                (
-                    i % 30,
-                    r.status,
-                    serde_json::from_slice::<Value>(&r.body).unwrap(),
-                )
-            }));
-        }
-        let mut by_sample: std::collections::HashMap<usize, Vec<(String, String)>> =
-            std::collections::HashMap::new();
-        let mut created = 0;
-        for s in sent {
-            let (sample, status, body) = s.await.unwrap();
-            assert!(
-                status == StatusCode::CREATED || status == StatusCode::OK,
-                "{db:?}: {status} {body}"
-            );
-            created += usize::from(status == StatusCode::CREATED);
-            by_sample.entry(sample).or_default().push((
-                body["id"].as_str().unwrap().to_string(),
-                body["retrieval_code"].as_str().unwrap().to_string(),
-            ));
-        }
-        assert_eq!(created, 30, "{db:?}: one credential created per sample");
-        for (sample, answers) in &by_sample {
-            assert_eq!(answers.len(), 2);
-            assert_eq!(
-                answers[0], answers[1],
-                "{db:?}: sample C-{sample} got two credentials"
-            );
-        }
+        let answers =
+            send_each_sample_twice(std::slice::from_ref(&app.router), &app.lab, "C", &db).await;
+        assert_eq!(answers.len(), 30, "{db:?}");
         assert_eq!(
             app.issuer.store.count_credentials().await.unwrap(),
             30,
@@ -1684,52 +1706,11 @@ async fn two_nodes_on_one_database_act_as_one_issuer() {
         let b_router = serve_node(&app, b.clone()).await;
 
         // The same 30 samples, each to both nodes at once.
-        let mut sent = Vec::new();
-        for i in 0..60 {
-            let router = if i % 2 == 0 {
-                app.router.clone()
-            } else {
-                b_router.clone()
-            };
-            let lab = app.lab.clone();
-            sent.push(tokio::spawn(async move {
-                let body = test_result(&format!("N-{}", i / 2), "Li Hua").to_string();
-                let r = call(
-                    &router,
-                    post("/v1/credentials", Some(&lab), "application/json", body),
-                )
+        let answers =
+            send_each_sample_twice(&[app.router.clone(), b_router.clone()], &app.lab, "N", &db)
                 .await;
-                (
-                    i / 2,
-                    r.status,
-                    serde_json::from_slice::<Value>(&r.body).unwrap(),
-                )
-            }));
-        }
-        let mut answers: std::collections::HashMap<usize, Vec<Value>> = Default::default();
-        let mut created = 0;
-        for s in sent {
-            let (sample, status, body) = s.await.unwrap();
-            assert!(
-                status == StatusCode::CREATED || status == StatusCode::OK,
-                "{db:?}: {status} {body}"
-            );
-            created += usize::from(status == StatusCode::CREATED);
-            answers.entry(sample).or_default().push(body);
-        }
-        assert_eq!(
-            created, 30,
-            "{db:?}: one credential per sample across nodes"
-        );
         assert_eq!(app.issuer.store.count_credentials().await.unwrap(), 30);
         let mut kids = std::collections::HashSet::new();
-        for (sample, a) in &answers {
-            assert_eq!(a[0]["id"], a[1]["id"], "{db:?}: N-{sample}");
-            assert_eq!(
-                a[0]["retrieval_code"], a[1]["retrieval_code"],
-                "{db:?}: N-{sample}"
-            );
-        }
         for row in app.issuer.store.credentials_after("", 100).await.unwrap() {
             kids.insert(row.kid.clone());
         }
@@ -1828,7 +1809,6 @@ async fn two_nodes_on_one_database_act_as_one_issuer() {
 /// differ), and so is a folder using another node's name.
 #[tokio::test]
 async fn a_node_with_another_secret_or_name_is_refused() {
-    use issuer::service::ConfigChange;
     for db in databases().await {
         let app = app(&db).await;
         let now = t(NOW);
@@ -1845,17 +1825,7 @@ async fn a_node_with_another_secret_or_name_is_refused() {
 
         let b = join(&app, "node-c").await;
         drop(b);
-        let twin = app._dir.path().join("twin");
-        std::fs::create_dir_all(&twin).unwrap();
-        let anchor = issuer::service::read_anchor_public(&app.data).unwrap();
-        issuer::service::folder::write_anchor_public(&twin, &anchor.key).unwrap();
-        issuer::codes::CodeKey::install(&twin, &app.data.join(issuer::codes::SECRET_FILE)).unwrap();
-        let change = ConfigChange {
-            node: Some("node-c".into()),
-            joined: true,
-            ..Default::default()
-        };
-        issuer::service::init_data_with(&twin, &change).unwrap();
+        let twin = join_folder_as(&app, "twin", "node-c");
         let err = Issuer::open(&twin, Some(&url), now)
             .await
             .err()

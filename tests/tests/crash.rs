@@ -14,8 +14,7 @@
 //! The kill points come from a seed printed at the start (CRASH_SEED=N to
 //! repeat a run); each test prints how many kills landed mid-work.
 
-use e2e_tests::{bin_dir, start_serving, stats_counts, stderr, stdout, test_result};
-use std::io::{BufRead, BufReader};
+use e2e_tests::{bin_dir, bulk, start_serving, stats_counts, stderr, stdout, test_result};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -175,47 +174,6 @@ fn stored(cwd: &Path, db: &Db, lab: &str) -> (u64, u64) {
     ))
 }
 
-/// What a bulk upload answered: each line's (sample id, credential id,
-/// retrieval code) received, and whether the summary came (it finished).
-struct Answered {
-    lines: Vec<(String, String, String)>,
-    finished: bool,
-}
-
-/// POSTs an NDJSON bulk upload and reads the answer as it streams, until
-/// it ends or the connection breaks (the service was killed).
-fn bulk(url: &str, token: &str, body: &str) -> Answered {
-    let mut answered = Answered {
-        lines: Vec::new(),
-        finished: false,
-    };
-    let response = match ureq::post(&format!("{url}/v1/credentials/bulk"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/x-ndjson")
-        .timeout(Duration::from_secs(600))
-        .send_string(body)
-    {
-        Ok(r) => r,
-        Err(_) => return answered,
-    };
-    for line in BufReader::new(response.into_reader()).lines() {
-        let Ok(line) = line else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            break;
-        };
-        if v.get("summary").is_some() {
-            answered.finished = true;
-        } else if let (Some(s), Some(id), Some(code)) = (
-            v["sample_id"].as_str(),
-            v["id"].as_str(),
-            v["retrieval_code"].as_str(),
-        ) {
-            answered.lines.push((s.into(), id.into(), code.into()));
-        }
-    }
-    answered
-}
-
 fn verifier_sync(cwd: &Path, url: &str, when: &str) {
     let out = Command::new(bin_dir().join("verifier"))
         .args(["sync", "--from", url, "--store", "checkpoint"])
@@ -273,7 +231,7 @@ fn an_issuer_killed_during_bulk_uploads_stores_every_line_once() {
         // How long one upload takes, left alone (round 0, not killed).
         let (child, url) = serve(cwd, &db);
         let start = Instant::now();
-        let whole = bulk(&url, &token, &body(0));
+        let whole = bulk(&url, &token, &body(0), None);
         let took = start.elapsed();
         assert!(
             whole.finished && whole.lines.len() == LINES,
@@ -288,7 +246,7 @@ fn an_issuer_killed_during_bulk_uploads_stores_every_line_once() {
             let (child, url) = serve(cwd, &db);
             verifier_sync(cwd, &url, &format!("after restart {round}"));
             let (u, t, b) = (url.clone(), token.clone(), text.clone());
-            let upload = std::thread::spawn(move || bulk(&u, &t, &b));
+            let upload = std::thread::spawn(move || bulk(&u, &t, &b, None));
             if round % 2 == 1 {
                 // At a random instant of the upload...
                 std::thread::sleep(points.within(took));
@@ -317,7 +275,7 @@ fn an_issuer_killed_during_bulk_uploads_stores_every_line_once() {
             // Restarted, the lab sends the whole file again: every line gets
             // one credential, and each answer it had before the kill stands.
             let (child, url) = serve(cwd, &db);
-            let after = bulk(&url, &token, &text);
+            let after = bulk(&url, &token, &text, None);
             verifier_sync(cwd, &url, &format!("after upload {round}"));
             kill(child);
             assert!(

@@ -20,9 +20,9 @@
 //! psql) and haproxy; skipped without them, except under CI.
 
 use e2e_tests::{
-    bin_dir, root, run_without_network, start_serving, stats_counts, stderr, stdout, test_result,
+    bin_dir, bulk, root, run_without_network, start_serving, stats_counts, stderr, stdout,
+    test_result,
 };
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -210,52 +210,6 @@ fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < end, "after {secs} s: {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// What a bulk upload answered before it ended or its node died.
-struct Answered {
-    served_by: String,
-    lines: Vec<(String, String, String)>,
-    finished: bool,
-}
-
-/// POSTs the NDJSON upload; says which node serves it as soon as the
-/// answer starts, then reads the answer as it streams.
-fn bulk(url: &str, token: &str, body: &str, started: Option<mpsc::Sender<String>>) -> Answered {
-    let mut out = Answered {
-        served_by: String::new(),
-        lines: Vec::new(),
-        finished: false,
-    };
-    let response = match ureq::post(&format!("{url}/v1/credentials/bulk"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", "application/x-ndjson")
-        .timeout(Duration::from_secs(600))
-        .send_string(body)
-    {
-        Ok(r) => r,
-        Err(_) => return out,
-    };
-    out.served_by = response.header("x-served-by").unwrap_or("").to_string();
-    if let Some(tx) = started {
-        let _ = tx.send(out.served_by.clone());
-    }
-    for line in BufReader::new(response.into_reader()).lines() {
-        let Ok(line) = line else { break };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-            break;
-        };
-        if v.get("summary").is_some() {
-            out.finished = true;
-        } else if let (Some(s), Some(id), Some(code)) = (
-            v["sample_id"].as_str(),
-            v["id"].as_str(),
-            v["retrieval_code"].as_str(),
-        ) {
-            out.lines.push((s.into(), id.into(), code.into()));
-        }
-    }
-    out
 }
 
 fn stored(cwd: &Path, db: &str, data: &Path) -> (u64, u64) {
