@@ -14,7 +14,7 @@
 //! The kill points come from a seed printed at the start (CRASH_SEED=N to
 //! repeat a run); each test prints how many kills landed mid-work.
 
-use e2e_tests::{bin_dir, bulk, start_serving, stats_counts, stderr, stdout, test_result};
+use e2e_tests::{bin_dir, bulk, ok, start_serving, stats_counts, stderr, stdout, test_result};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -97,17 +97,6 @@ fn issuer_cmd(cwd: &Path, db: &Db, args: &[&str]) -> Command {
 
 fn issuer(cwd: &Path, db: &Db, args: &[&str]) -> Output {
     issuer_cmd(cwd, db, args).output().unwrap()
-}
-
-fn ok(o: Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
 }
 
 /// `issuer check` must say the database is consistent.

@@ -20,7 +20,7 @@
 //! psql) and haproxy; skipped without them, except under CI.
 
 use e2e_tests::{
-    bin_dir, bulk, root, run_without_network, start_serving, stats_counts, stderr, stdout,
+    bin_dir, bulk, ok, root, run_without_network, start_serving, stats_counts, stderr, stdout,
     test_result,
 };
 use std::net::TcpListener;
@@ -81,17 +81,6 @@ fn issuer(cwd: &Path, db: &str, args: &[&str]) -> Output {
         .env("ISSUER_DATABASE_URL", db)
         .output()
         .unwrap()
-}
-
-fn ok(o: Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
 }
 
 /// A node: its folder, the address it listens on (kept across restarts:
