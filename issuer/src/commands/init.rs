@@ -8,7 +8,7 @@ use super::{now, runtime, Place};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use issuer::codes::CodeKey;
-use issuer::service::{self, ConfigChange, Issuer, IssuerError};
+use issuer::service::{self, ConfigChange, Issuer};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -82,20 +82,11 @@ pub fn run(args: InitArgs) -> Result<()> {
         joined: args.join,
     };
     let report = service::init_data_with(&place.data, &change)?;
-    let opened = rt.block_on(Issuer::open(
+    let issuer = rt.block_on(Issuer::open(
         &place.data,
         place.database_url.as_deref(),
         now(),
-    ));
-    let issuer = match opened {
-        Ok(i) => i,
-        Err(e @ IssuerError::Published { .. }) if !args.join && report.created_anchor => {
-            return Err(e).context(
-                "this database belongs to an issuer with another anchor: to add this folder as a node of it, use issuer init --join --anchor FILE --code-secret FILE",
-            )
-        }
-        Err(e) => return Err(e.into()),
-    };
+    ))?;
     let state = |created: bool| if created { "created" } else { "kept" };
     let anchor_state = if args.join && !report.created_anchor {
         "pinned"
