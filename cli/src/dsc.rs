@@ -24,6 +24,8 @@ pub enum DscError {
     List { place: String, cause: CacheError },
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Output(#[from] wallet_core::message::OutputError),
 }
 
 /// The command's arguments, the same for `verifier dsc` and `wallet dsc`.
@@ -104,12 +106,12 @@ pub fn trust_dsc(
             match result {
                 Ok(key) => {
                     outcome.trusted += 1;
-                    println!(
+                    wallet_core::outln!(
                         "trusted {} key {} ({})",
                         key.algorithm,
                         hex::encode(&key.kid),
                         key.label
-                    );
+                    )?;
                 }
                 Err(why) => {
                     outcome.skipped += 1;
@@ -170,11 +172,11 @@ pub fn trust_dsc(
                 ),
             }
         }
-        println!(
+        wallet_core::outln!(
             "trusted {trusted} of {} certificates in the DSC list {place} ({} skipped)",
             listed.len(),
             listed.len() - trusted
-        );
+        )?;
         outcome.trusted += trusted;
         outcome.skipped += listed.len() - trusted;
     }

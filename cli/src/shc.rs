@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use thiserror::Error;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::message::OutputError;
 use wallet_core::shc::MAX_ISSUER_FILE;
 
 /// `shc-issuer`'s arguments, the same for the verifier and the wallet.
@@ -38,22 +39,23 @@ pub fn run_issuer(cache: &Cache, args: &IssuerArgs) -> Result<ExitCode, ShcComma
         &args.jwks,
         &args.crl,
     )?;
-    print_report(&report, &refused);
+    print_report(&report, &refused)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `shc-directory SOURCE`: as [`run_issuer`], for a directory.
 pub fn run_directory(cache: &Cache, source: &str) -> Result<ExitCode, ShcCommandError> {
     let (report, refused) = import_directory(cache, source)?;
-    print_report(&report, &refused);
+    print_report(&report, &refused)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(report: &str, refused: &[String]) {
-    print!("{report}");
+fn print_report(report: &str, refused: &[String]) -> Result<(), OutputError> {
+    wallet_core::out!("{report}")?;
     for r in refused {
         eprintln!("refused {r}");
     }
+    Ok(())
 }
 
 /// The file a directory folder holds.
@@ -67,6 +69,8 @@ pub enum ShcCommandError {
     Refused { place: String, cause: CacheError },
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// The bytes of a file or an http(s) URL, at most [`MAX_ISSUER_FILE`]; a
@@ -160,10 +164,10 @@ pub fn refresh_directory(cache: &Cache) -> Result<Option<(String, Vec<String>)>,
 /// [`refresh_directory`] as `sync` reports it: a line on stdout, or the
 /// refusal on stderr. False when the directory could not be refreshed
 /// (the one held is kept).
-pub fn refresh_and_report(cache: &Cache) -> bool {
-    match refresh_directory(cache) {
+pub fn refresh_and_report(cache: &Cache) -> Result<bool, OutputError> {
+    Ok(match refresh_directory(cache) {
         Ok(Some((line, _))) => {
-            print!("{line}");
+            wallet_core::out!("{line}")?;
             true
         }
         Ok(None) => true,
@@ -171,5 +175,5 @@ pub fn refresh_and_report(cache: &Cache) -> bool {
             eprintln!("refused the SMART Health Card directory ({e}); kept the one held");
             false
         }
-    }
+    })
 }

@@ -223,7 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cache = cache(store)?;
             match name {
                 None => match cache.profile()? {
-                    Some(p) => println!("{p}"),
+                    Some(p) => wallet_core::outln!("{p}")?,
                     None => {
                         eprintln!("no profile set; set one with: verifier profile NAME");
                         return Ok(ExitCode::from(2));
@@ -253,12 +253,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cache = cache(store)?;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
             let report = health_cli::sync_from(&cache, from.as_deref(), from_dir.as_deref(), now)?;
-            print!("{}", report.describe());
+            wallet_core::out!("{}", report.describe())?;
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
             }
             // The SMART Health Card directory, from where it was imported.
-            let directory_ok = health_cli::shc::refresh_and_report(&cache);
+            let directory_ok = health_cli::shc::refresh_and_report(&cache)?;
             Ok(if report.refused.is_empty() && directory_ok {
                 ExitCode::SUCCESS
             } else {
@@ -313,9 +313,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("warning: {w}");
             }
             if json {
-                println!("{}", serde_json::to_string(&verdict)?);
+                wallet_core::outln!("{}", serde_json::to_string(&verdict)?)?;
             } else {
-                print!("{}", station::render_verdict(&verdict, colour()));
+                wallet_core::out!("{}", station::render_verdict(&verdict, colour()))?;
             }
             Ok(if verdict.valid {
                 ExitCode::SUCCESS
@@ -375,28 +375,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 )
                                 .map_err(|e| e.to_string())
                             });
-                    let mut out = std::io::stdout().lock();
-                    use std::io::Write as _;
                     match (verdict, json) {
-                        (Ok(v), true) => {
-                            writeln!(out, "{}", serde_json::json!({"file": name, "verdict": v}))?
+                        (Ok(v), true) => wallet_core::outln!(
+                            "{}",
+                            serde_json::json!({"file": name, "verdict": v})
+                        )?,
+                        (Err(e), true) => wallet_core::outln!(
+                            "{}",
+                            serde_json::json!({"file": name, "error": e})
+                        )?,
+                        (Ok(v), false) => wallet_core::out!(
+                            "-- {name}\n{}",
+                            station::render_verdict(&v, colour())
+                        )?,
+                        (Err(e), false) => {
+                            wallet_core::outln!("-- {name}\ncould not read a code: {e}")?
                         }
-                        (Err(e), true) => {
-                            writeln!(out, "{}", serde_json::json!({"file": name, "error": e}))?
-                        }
-                        (Ok(v), false) => {
-                            write!(out, "-- {name}\n{}", station::render_verdict(&v, colour()))?
-                        }
-                        (Err(e), false) => writeln!(out, "-- {name}\ncould not read a code: {e}")?,
                     }
-                    out.flush()?;
+                }
+                // Whoever read the verdicts has gone: nobody would see more.
+                if wallet_core::message::stdout_closed() {
+                    eprintln!("standard output was closed; stopped watching");
+                    return Ok(ExitCode::SUCCESS);
                 }
             }
         }
         Command::Dsc { args, store } => Ok(health_cli::dsc::run(&cache(store)?, &args)?),
         Command::Status { store } => {
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            print!("{}", station::status(&cache(store)?, now)?);
+            wallet_core::out!("{}", station::status(&cache(store)?, now)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Decode { input, json } => {
@@ -411,9 +418,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 if json {
                     let described = inspect::describe_shc(&card);
-                    println!("{}", serde_json::to_string_pretty(&described)?);
+                    wallet_core::outln!("{}", serde_json::to_string_pretty(&described)?)?;
                 } else {
-                    print!("{}", inspect::describe_shc_text(&card));
+                    wallet_core::out!("{}", inspect::describe_shc_text(&card))?;
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -425,12 +432,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             if json {
-                println!(
+                wallet_core::outln!(
                     "{}",
                     serde_json::to_string_pretty(&inspect::describe(&decoded))?
-                );
+                )?;
             } else {
-                print!("{}", inspect::describe_text(&decoded));
+                wallet_core::out!("{}", inspect::describe_text(&decoded))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -448,7 +455,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(time::OffsetDateTime::now_utc)
                 .unix_timestamp();
             let report = shc_conformance::run(&dir, &iss, now)?;
-            print!("{}", report.describe());
+            wallet_core::out!("{}", report.describe())?;
             Ok(if report.as_expected == report.total {
                 ExitCode::SUCCESS
             } else {
@@ -477,7 +484,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .as_ref()
                     .map(|l| format!(" [known upstream issue {l}]"))
                     .unwrap_or_default();
-                println!(
+                wallet_core::outln!(
                     "{}: {}: expected {}, got {}: {}{}",
                     m.file.display(),
                     m.flag,
@@ -485,7 +492,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     !m.expected,
                     m.detail,
                     known
-                );
+                )?;
             }
             eprintln!(
                 "checked {} flags in {} cases; {} flags not testable (their input is absent from the file)",
@@ -502,7 +509,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     list.join(", ")
                 );
             }
-            println!("{}", report.summary());
+            wallet_core::outln!("{}", report.summary())?;
             Ok(if !report.checked_anything() {
                 ExitCode::from(2)
             } else if report.as_expected + report.known_issues == report.total {

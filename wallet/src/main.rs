@@ -293,7 +293,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile { name } => match name {
             None => match ctx.cache.profile()? {
                 Some(p) => {
-                    println!("{p}");
+                    wallet_core::outln!("{p}")?;
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
@@ -317,11 +317,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 from_dir.as_deref(),
                 ctx.now.unix_timestamp(),
             )?;
-            print!("{}", report.describe());
+            wallet_core::out!("{}", report.describe())?;
             for r in &report.refused {
                 eprintln!("refused {r}; kept the copy held");
             }
-            let directory_ok = health_cli::shc::refresh_and_report(&ctx.cache);
+            let directory_ok = health_cli::shc::refresh_and_report(&ctx.cache)?;
             Ok(if report.refused.is_empty() && directory_ok {
                 ExitCode::SUCCESS
             } else {
@@ -343,7 +343,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (member, payload) = ctx.locate(member.as_deref(), &id)?;
             let held = ctx.held(&member, &payload)?;
             let removed = ctx.wallet.remove(&member, &held.id)?;
-            println!("removed {removed} from {member}");
+            wallet_core::outln!("removed {removed} from {member}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::List { member, json } => {
@@ -356,11 +356,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("note: nothing synced, so statuses are by each code's own dates only");
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&held)?);
+                wallet_core::outln!("{}", serde_json::to_string_pretty(&held)?)?;
             } else if held.is_empty() {
                 eprintln!("no credentials yet: wallet add <code or image>");
             } else {
-                print!("{}", render::table(&held, ctx.secs()));
+                wallet_core::out!("{}", render::table(&held, ctx.secs()))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -421,12 +421,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let text = payload_from_arg(&input)?;
             let visit = ctx.wallet.visit_log().checkin(&text, &cp, ctx.now)?;
             let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
-            println!(
+            wallet_core::outln!(
                 "checked in at {} ({}) on {}",
                 visit.name,
                 visit.area,
                 render::minutes(visit.at)
-            );
+            )?;
             eprintln!("kept on this device only, and deleted after {days} days");
             Ok(ExitCode::SUCCESS)
         }
@@ -434,10 +434,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let visits = ctx.wallet.visit_log().visits(ctx.now)?;
             let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&visits)?);
+                wallet_core::outln!("{}", serde_json::to_string_pretty(&visits)?)?;
             } else {
                 for v in &visits {
-                    println!("{}", render::visit_line(v));
+                    wallet_core::outln!("{}", render::visit_line(v))?;
                 }
             }
             eprintln!("{} visit(s) in the last {days} days", visits.len());
@@ -447,15 +447,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             match days {
                 Some(d) => {
                     let deleted = ctx.wallet.visit_log().set_retention_days(d, ctx.now)?;
-                    println!("visits are kept {d} days");
+                    wallet_core::outln!("visits are kept {d} days")?;
                     if deleted > 0 {
                         eprintln!("deleted {deleted} older visit(s)");
                     }
                 }
-                None => println!(
+                None => wallet_core::outln!(
                     "visits are kept {} days",
                     ctx.wallet.visit_log().retention_days(ctx.now)?
-                ),
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -477,7 +477,7 @@ fn add(
     };
     let cp = ctx.checkpoint()?;
     let added = ctx.wallet.add(member, &text, cp.as_ref(), ctx.now)?;
-    println!("added {} ({}) for {member}", added.id, added.kind);
+    wallet_core::outln!("added {} ({}) for {member}", added.id, added.kind)?;
     if !added.verified {
         eprintln!(
             "warning: not verified, as no trust list is synced on this device: run `wallet init` and `wallet sync` once while online"
@@ -501,9 +501,9 @@ fn show(ctx: &Ctx, held: &Held, png: Option<&Path>, svg: Option<&Path>) -> Resul
         eprintln!("wrote {}", path.display());
     }
     if png.is_none() && svg.is_none() {
-        print!("{}", render::beside(&symbol.to_terminal(), &lines));
+        wallet_core::out!("{}", render::beside(&symbol.to_terminal(), &lines))?;
     } else {
-        println!("{}", lines.join("\n"));
+        wallet_core::outln!("{}", lines.join("\n"))?;
     }
     Ok(match held.status {
         Status::Invalid { .. } => ExitCode::from(1),
@@ -599,7 +599,7 @@ fn exposure(ctx: &Ctx, from: &str, json: bool) -> Result<ExitCode> {
     let found = ctx.wallet.visit_log().exposures(&list, ctx.now)?;
     let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
     if json {
-        println!(
+        wallet_core::outln!(
             "{}",
             serde_json::json!({
                 "exposed": !found.is_empty(),
@@ -608,17 +608,17 @@ fn exposure(ctx: &Ctx, from: &str, json: bool) -> Result<ExitCode> {
                 "visits_checked": visits.len(),
                 "matches": found,
             })
-        );
+        )?;
     } else if found.is_empty() {
-        println!(
+        wallet_core::outln!(
             "no exposure: none of your {} visit(s) in the last {days} days is in the {} window(s) of exposure list version {}",
             visits.len(),
             list.exposures.len(),
             list.version
-        );
+        )?;
     } else {
         for f in &found {
-            println!("{}", render::found_line(f));
+            wallet_core::outln!("{}", render::found_line(f))?;
         }
     }
     eprintln!("checked on this device only; nothing was sent");

@@ -79,7 +79,7 @@ pub fn run(args: AnchorArgs) -> Result<()> {
     };
     let kid = wallet_core::keys::kid_for_spki(&public.spki_der());
     say(&format!("trust anchor kid {}", hex::encode(kid)));
-    print!("{}", public.to_pem());
+    wallet_core::out!("{}", public.to_pem())?;
     Ok(())
 }
 
@@ -153,7 +153,7 @@ fn rotate(
                 data.display()
             ));
         }
-        print!("{}", next.public_key().to_pem());
+        wallet_core::out!("{}", next.public_key().to_pem())?;
         Ok(())
     })
 }

@@ -28,26 +28,28 @@ pub fn run(args: CheckArgs) -> Result<bool> {
         anyhow::Ok(report?)
     })?;
     if args.json {
-        println!("{}", to_json(&report));
+        wallet_core::outln!("{}", to_json(&report))?;
     } else {
         for f in &report.findings {
             let verdict = if f.failed == 0 { "ok" } else { "FAILED" };
-            println!(
+            wallet_core::outln!(
                 "{:<36} {:>9} checked  {:>6} wrong  {verdict}",
-                f.check, f.checked, f.failed
-            );
+                f.check,
+                f.checked,
+                f.failed
+            )?;
             for p in &f.problems {
-                println!("    {p}");
+                wallet_core::outln!("    {p}")?;
             }
         }
-        println!(
+        wallet_core::outln!(
             "{}",
             if report.consistent() {
                 "the database is consistent"
             } else {
                 "the database is NOT consistent"
             }
-        );
+        )?;
     }
     Ok(report.consistent())
 }

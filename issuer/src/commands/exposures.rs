@@ -75,7 +75,7 @@ pub fn run(args: ExposuresArgs) -> Result<()> {
                 .exposures(now() - EXPOSURE_PUBLISHED_FOR)
                 .await?;
             for r in &rows {
-                println!("{}", serde_json::to_string(&r.exposure)?);
+                wallet_core::outln!("{}", serde_json::to_string(&r.exposure)?)?;
             }
             say(&format!("{} exposure window(s) published", rows.len()));
             Ok(())

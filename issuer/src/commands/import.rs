@@ -177,10 +177,13 @@ pub fn run(args: ImportArgs) -> Result<()> {
         "credential ids and retrieval codes: {} (keep it private: hand each citizen their code)",
         codes_path.display()
     ));
-    println!(
+    wallet_core::outln!(
         "{{\"lines\":{},\"issued\":{},\"duplicates\":{},\"rejected\":{}}}",
-        summary.lines, summary.issued, summary.duplicates, summary.rejected
-    );
+        summary.lines,
+        summary.issued,
+        summary.duplicates,
+        summary.rejected
+    )?;
     Ok(())
 }
 

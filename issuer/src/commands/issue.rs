@@ -126,6 +126,6 @@ pub fn run(args: IssueArgs) -> Result<()> {
             issued.sample_id, issued.id, issued.retrieval_code
         ));
     }
-    println!("{}", issued.payload);
+    wallet_core::outln!("{}", issued.payload)?;
     Ok(())
 }

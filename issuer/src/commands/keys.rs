@@ -57,7 +57,7 @@ pub fn run(args: KeysArgs) -> Result<()> {
                         place.data.display()
                     ));
                 }
-                println!("{}", r.kid);
+                wallet_core::outln!("{}", r.kid)?;
                 Ok(())
             })
         }
@@ -68,9 +68,9 @@ pub fn run(args: KeysArgs) -> Result<()> {
                     .list()
                     .is_some_and(|l| l.keys.iter().any(|k| hex::encode(&k.key.kid) == kid))
             };
-            println!("kid\talg\tuse_from\tretired_at\tnot_after\tlisted\tfile");
+            wallet_core::outln!("kid\talg\tuse_from\tretired_at\tnot_after\tlisted\tfile")?;
             for k in &snap.keys {
-                println!(
+                wallet_core::outln!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     k.kid,
                     k.alg,
@@ -79,7 +79,7 @@ pub fn run(args: KeysArgs) -> Result<()> {
                     instant::format(k.not_after),
                     if listed(&k.kid) { "yes" } else { "no" },
                     k.key_file
-                );
+                )?;
             }
             Ok(())
         }),

@@ -25,7 +25,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
         };
         for lab in labs {
             let (credentials, samples) = store.count_samples(&lab).await?;
-            println!("{lab}: {credentials} credentials for {samples} sample ids");
+            wallet_core::outln!("{lab}: {credentials} credentials for {samples} sample ids")?;
         }
         store.close().await;
         Ok(())

@@ -53,21 +53,21 @@ pub fn run(args: TokensArgs) -> Result<()> {
                     "{} token {id} for {lab:?}; it is shown once, keep it secret",
                     if admin { "admin" } else { "lab" }
                 ));
-                println!("{token}");
+                wallet_core::outln!("{token}")?;
                 Ok(())
             })
         }
         TokensCommand::List { place } => with_issuer(&place, false, async |issuer| {
-            println!("id\tlab\trole\tcreated_at\trevoked_at");
+            wallet_core::outln!("id\tlab\trole\tcreated_at\trevoked_at")?;
             for t in issuer.store.tokens().await? {
-                println!(
+                wallet_core::outln!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.id,
                     t.lab,
                     t.role,
                     instant::format(t.created_at),
                     t.revoked_at.map_or("-".into(), instant::format)
-                );
+                )?;
             }
             Ok(())
         }),
