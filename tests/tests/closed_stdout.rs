@@ -2,18 +2,16 @@
 //! stops reading) ends its output and exits with its own code: no panic,
 //! no "failed printing to stdout" backtrace.
 
-use e2e_tests::{bin_dir, ok, run, stderr};
+use e2e_tests::{command, ok, run, stderr};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs a binary with its standard output a pipe whose reading end is
 /// already closed, so its first write fails with a broken pipe.
 fn run_with_stdout_closed(bin: &str, args: &[&str], cwd: &Path) -> Output {
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader);
-    Command::new(bin_dir().join(bin))
-        .args(args)
-        .current_dir(cwd)
+    command(bin, args, cwd)
         .stdout(writer)
         .output()
         .unwrap_or_else(|e| panic!("running {bin}: {e}"))
