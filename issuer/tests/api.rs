@@ -1146,6 +1146,118 @@ async fn the_service_answers_on_a_real_port() {
     }
 }
 
+/// Sends a GET on `conn` (kept alive) and reads the whole answer.
+async fn get_on(conn: &mut tokio::net::TcpStream, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut buf).await.unwrap();
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_string)
+                })
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+        if n == 0 {
+            return text;
+        }
+    }
+}
+
+/// The accept loop's bounds: one connection past --max-connections is told
+/// 503 with Retry-After (before its request is read) and closed; a
+/// connection idle past its limit is closed, and makes room.
+#[tokio::test]
+async fn connections_past_the_limit_are_refused_and_idle_ones_closed() {
+    use tokio::io::AsyncReadExt;
+    let app = app(&Db::Sqlite).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let idle = std::time::Duration::from_millis(600);
+    let (state, flusher) = AppState::new(
+        app.issuer.clone(),
+        Limits {
+            max_connections: 2,
+            idle,
+            ..Limits::default()
+        },
+        Arc::new(move || t(NOW)),
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(
+        listener,
+        state,
+        flusher,
+        std::time::Duration::from_secs(1),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(get_on(&mut first, "/v1/trust-list")
+        .await
+        .starts_with("HTTP/1.1 200"));
+    assert!(get_on(&mut second, "/v1/trust-list")
+        .await
+        .starts_with("HTTP/1.1 200"));
+
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let refused = get_on(&mut third, "/v1/trust-list").await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("retry-after: 1\r\n"), "{refused}");
+    assert!(refused.contains("connection: close\r\n"), "{refused}");
+    let mut rest = Vec::new();
+    third.read_to_end(&mut rest).await.unwrap();
+    assert!(
+        rest.is_empty(),
+        "the refused connection is closed after its answer"
+    );
+
+    // Idle past the limit: closed by the service, which then has room.
+    tokio::time::sleep(idle * 2).await;
+    for conn in [&mut first, &mut second] {
+        let mut b = [0u8; 16];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), conn.read(&mut b))
+            .await
+            .expect("an idle connection is closed")
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+    }
+    let mut fourth = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(get_on(&mut fourth, "/v1/trust-list")
+        .await
+        .starts_with("HTTP/1.1 200"));
+    let metrics = get_on(&mut fourth, "/metrics").await;
+    assert!(
+        metrics.contains("issuer_requests_shed_total 1\n"),
+        "{metrics}"
+    );
+    drop(fourth);
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("the service stops once its connections have closed")
+        .unwrap()
+        .unwrap();
+}
+
 #[tokio::test]
 async fn exposures_are_published_signed_and_age_out() {
     for db in databases().await {

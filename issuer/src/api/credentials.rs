@@ -22,12 +22,7 @@ use tokio::sync::mpsc;
 use wallet_core::Algorithm;
 
 pub(super) async fn issue_one(State(state): Shared, caller: Caller, body: Body) -> Answer {
-    let permit = tokio::time::timeout(
-        super::limits::QUEUE_WAIT,
-        state.submissions.clone().acquire_owned(),
-    )
-    .await;
-    let Ok(Ok(_permit)) = permit else {
+    let Some(_permit) = super::limits::place(&state, &state.submissions).await else {
         return Err(ApiError::shed(
             &state.metrics,
             1,

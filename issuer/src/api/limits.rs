@@ -7,7 +7,7 @@
 //! status and the latency.
 
 use super::error::ApiError;
-use super::state::AppState;
+use super::state::{AppState, Overload};
 use crate::metrics::route_index;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -15,13 +15,52 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a request may wait for a place among those in flight (or a
 /// submission among those being signed and stored) before it is shed: a
 /// burst is smoothed over, but what is taken never waits long, and a surge
 /// is told to come back (503, Retry-After) instead of joining a queue.
-pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+pub const QUEUE_WAIT: Duration = Duration::from_millis(20);
+
+/// The wait while the service is shedding (a request was shed within
+/// [`SHEDDING`]): under a surge, a request that would be shed is told so
+/// almost at once instead of holding its connection for [`QUEUE_WAIT`]
+/// first, and one that is taken has waited less. The surge drill
+/// (tests/src/bin/surge/) measured it: see BENCHMARKS.md.
+pub const SHEDDING_WAIT: Duration = Duration::from_millis(2);
+
+/// How recent a shed must be for the service to count as shedding.
+pub const SHEDDING: Duration = Duration::from_millis(100);
+
+/// How long a request without a place waits for one.
+fn queue_wait(overload: &Overload) -> Duration {
+    if overload.shed_within(SHEDDING) {
+        SHEDDING_WAIT
+    } else {
+        QUEUE_WAIT
+    }
+}
+
+/// A place among `places` (requests in flight, submissions being signed),
+/// waited for at most [`QUEUE_WAIT`], or [`SHEDDING_WAIT`] while the
+/// service is shedding; None (and the shed recorded) when none came.
+pub(super) async fn place(
+    state: &AppState,
+    places: &Arc<Semaphore>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(p) = places.clone().try_acquire_owned() {
+        return Some(p);
+    }
+    match tokio::time::timeout(queue_wait(&state.overload), places.clone().acquire_owned()).await {
+        Ok(Ok(p)) => Some(p),
+        Ok(Err(_)) | Err(_) => {
+            state.overload.shed();
+            None
+        }
+    }
+}
 
 /// Reads a JSON body up to the limit.
 pub(super) async fn json_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
@@ -46,14 +85,13 @@ pub(super) async fn measure(
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let index = route_index(method == Method::POST, route.unwrap_or(""));
-    let permit = tokio::time::timeout(QUEUE_WAIT, state.in_flight.clone().acquire_owned()).await;
-    let response = match permit {
-        Ok(Ok(permit)) => {
+    let response = match place(&state, &state.in_flight).await {
+        Some(permit) => {
             let r = next.run(req).await;
             drop(permit);
             r
         }
-        Ok(Err(_)) | Err(_) => ApiError::shed(
+        None => ApiError::shed(
             &state.metrics,
             1,
             "too many requests in flight; try again shortly",
@@ -72,4 +110,17 @@ pub(super) async fn measure(
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_waits_less_for_a_place_while_the_service_sheds() {
+        let overload = Overload::default();
+        assert_eq!(queue_wait(&overload), QUEUE_WAIT);
+        overload.shed();
+        assert_eq!(queue_wait(&overload), SHEDDING_WAIT);
+    }
 }

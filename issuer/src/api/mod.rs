@@ -2,10 +2,13 @@
 //!
 //! Published files come from memory with ETag and Cache-Control, so a web
 //! cache can stand in front. Everything else is bounded: request bodies,
-//! requests in flight (beyond which new ones get 503 with Retry-After
-//! instead of queueing until the process falls over), requests per lab
+//! connections open, requests in flight (beyond which new ones get 503
+//! with Retry-After instead of queueing until the process falls over;
+//! while it sheds, a request waits for a place 2 ms, not 20), requests per lab
 //! token, and failed retrieval-code guesses per client address (429).
 //!
+//! `connections.rs` is the accept loop: idle connections closed, and open
+//! ones bounded (one more is answered 503 with Retry-After at once).
 //! `state.rs` is what handlers share ([`AppState`], [`Limits`]), `error.rs`
 //! the one error type every route answers with ([`ApiError`]), `auth.rs`
 //! the caller from its bearer token ([`Caller`]), `buckets.rs` the rate
@@ -22,6 +25,7 @@ mod auth;
 mod buckets;
 pub mod client;
 mod commits;
+pub mod connections;
 mod credentials;
 mod error;
 mod files;
@@ -41,7 +45,6 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,10 +115,7 @@ pub async fn serve(
             }
         }
     });
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    connections::serve(listener, router(state.clone()), state, shutdown).await;
     // First retrievals still queued are recorded before the store closes.
     closing.notify_one();
     if marks.await.is_err() {

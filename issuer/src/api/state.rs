@@ -11,7 +11,9 @@ use crate::store::TokenRow;
 use axum::extract::State;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Limits a deployment tunes (`issuer serve` flags).
@@ -46,6 +48,13 @@ pub struct Limits {
     /// gets 503: a credential is handed out only once its first retrieval
     /// is on its way to the database, so the code cannot work again later.
     pub marks_queued: usize,
+    /// Connections open at once; one more is answered 503 and closed
+    /// (`issuer serve --max-connections`; by default under the open-file
+    /// limit, see `connections::connections_allowed`).
+    pub max_connections: usize,
+    /// A connection with no request head under way for this long is
+    /// closed (idle after an answer, or a head sent byte by byte).
+    pub idle: Duration,
 }
 
 impl Default for Limits {
@@ -62,6 +71,44 @@ impl Default for Limits {
             bulk_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             marks_queued: MARKS_QUEUED,
             trusted_proxies: Vec::new(),
+            max_connections: 16_384,
+            idle: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Whether the service has been shedding: when a request last found no
+/// place in time (see `limits::place`).
+pub struct Overload {
+    start: Instant,
+    /// Milliseconds from `start` to the last shed, plus one (0: never).
+    last_shed: AtomicU64,
+}
+
+impl Default for Overload {
+    fn default() -> Self {
+        Overload {
+            start: Instant::now(),
+            last_shed: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Overload {
+    /// A request was shed now.
+    pub fn shed(&self) {
+        let ms = self.start.elapsed().as_millis() as u64 + 1;
+        self.last_shed.store(ms, Relaxed);
+    }
+
+    /// Whether one was shed within `window`.
+    pub fn shed_within(&self, window: Duration) -> bool {
+        match self.last_shed.load(Relaxed) {
+            0 => false,
+            at => {
+                let now = self.start.elapsed().as_millis() as u64 + 1;
+                now.saturating_sub(at) <= window.as_millis() as u64
+            }
         }
     }
 }
@@ -81,6 +128,8 @@ pub struct AppState {
     /// Requests per lab token.
     pub(super) labs: Buckets<String>,
     pub(super) in_flight: Arc<Semaphore>,
+    /// When a request was last shed for want of a place.
+    pub(super) overload: Overload,
     pub(super) bulk: Arc<Semaphore>,
     pub(super) submissions: Arc<Semaphore>,
     /// Signed single submissions, to the task that stores them together.
@@ -118,6 +167,7 @@ impl AppState {
             guesses: Buckets::new(limits.guesses_per_minute / 60.0, 10.0),
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            overload: Overload::default(),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
             submissions: Arc::new(Semaphore::new(limits.max_submissions.max(1))),
             commits,
@@ -168,4 +218,20 @@ async fn load_tokens(issuer: &Issuer) -> Result<HashMap<String, TokenRow>, Issue
         .filter(|t| t.revoked_at.is_none())
         .map(|t| (t.id.clone(), t))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_is_a_shed_within_the_window() {
+        let o = Overload::default();
+        assert!(!o.shed_within(Duration::from_secs(3600)));
+        o.shed();
+        assert!(o.shed_within(Duration::from_millis(100)));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(!o.shed_within(Duration::from_millis(10)));
+        assert!(o.shed_within(Duration::from_secs(3600)));
+    }
 }

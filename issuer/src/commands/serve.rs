@@ -21,6 +21,12 @@ pub struct ServeArgs {
     /// Requests handled at once; beyond this, 503 with Retry-After
     #[arg(long, default_value_t = Limits::default().max_in_flight)]
     max_in_flight: usize,
+    /// Connections open at once; one more is answered 503 with Retry-After
+    /// and closed [default: the open-file limit less 512, at most 16384].
+    /// Idle ones close after 20 s; while requests are being shed, new
+    /// connections are refused the same way
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// Single lab submissions (POST /v1/credentials) signed and stored at
     /// once; beyond, 503 with Retry-After, so those taken stay fast
     #[arg(long, default_value_t = Limits::default().max_submissions)]
@@ -50,11 +56,12 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> Result<()> {
     if args.max_in_flight == 0
+        || args.max_connections == Some(0)
         || args.max_submissions_in_flight == 0
         || args.lab_rate <= 0.0
         || args.guesses_per_minute <= 0.0
     {
-        bail!("--max-in-flight, --max-submissions-in-flight, --lab-rate and --guesses-per-minute must be above 0");
+        bail!("--max-in-flight, --max-connections, --max-submissions-in-flight, --lab-rate and --guesses-per-minute must be above 0");
     }
     let place = args.place;
     let rt = runtime()?;
@@ -66,6 +73,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
             lab_per_second: args.lab_rate,
             guesses_per_minute: args.guesses_per_minute,
             trusted_proxies: args.trusted_proxy.clone(),
+            max_connections: args.max_connections.unwrap_or_else(|| {
+                api::connections::connections_allowed(512).min(Limits::default().max_connections)
+            }),
             ..Limits::default()
         };
         let (state, flusher) = AppState::new(issuer.clone(), limits, Arc::new(now)).await?;
