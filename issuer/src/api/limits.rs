@@ -24,19 +24,20 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// is told to come back (503, Retry-After) instead of joining a queue.
 pub const QUEUE_WAIT: Duration = Duration::from_millis(20);
 
-/// The wait while the service is shedding (a request was shed within
-/// [`SHEDDING`]): under a surge, a request that would be shed is told so
-/// almost at once instead of holding its connection for [`QUEUE_WAIT`]
-/// first, and one that is taken has waited less. The surge drill
+/// The wait while the service is shedding ([`SHEDDING`] requests or more
+/// shed within `Overload::WINDOW`, 100 ms): under a surge, a request that
+/// would be shed is told so almost at once instead of holding its
+/// connection for [`QUEUE_WAIT`] first, and one that is taken has waited
+/// less; a burst's few sheds leave the wait as it is. The surge drill
 /// (tests/src/bin/surge/) measured it: see BENCHMARKS.md.
 pub const SHEDDING_WAIT: Duration = Duration::from_millis(2);
 
-/// How recent a shed must be for the service to count as shedding.
-pub const SHEDDING: Duration = Duration::from_millis(100);
+/// Requests shed within a window for the service to count as shedding.
+pub const SHEDDING: u64 = 32;
 
 /// How long a request without a place waits for one.
 fn queue_wait(overload: &Overload) -> Duration {
-    if overload.shed_within(SHEDDING) {
+    if overload.shedding(SHEDDING) {
         SHEDDING_WAIT
     } else {
         QUEUE_WAIT
@@ -121,6 +122,10 @@ mod tests {
         let overload = Overload::default();
         assert_eq!(queue_wait(&overload), QUEUE_WAIT);
         overload.shed();
+        assert_eq!(queue_wait(&overload), QUEUE_WAIT, "one shed is a burst");
+        for _ in 1..SHEDDING {
+            overload.shed();
+        }
         assert_eq!(queue_wait(&overload), SHEDDING_WAIT);
     }
 }

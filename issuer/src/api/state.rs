@@ -77,39 +77,76 @@ impl Default for Limits {
     }
 }
 
-/// Whether the service has been shedding: when a request last found no
-/// place in time (see `limits::place`).
+/// Whether the service is shedding: requests that found no place in time
+/// (see `limits::place`), counted in windows of [`Overload::WINDOW`]. A
+/// burst sheds a few; a surge sheds hundreds a window.
 pub struct Overload {
     start: Instant,
-    /// Milliseconds from `start` to the last shed, plus one (0: never).
-    last_shed: AtomicU64,
+    /// When the current window began, in milliseconds from `start`.
+    window: AtomicU64,
+    /// Requests shed in the current window.
+    sheds: AtomicU64,
+    /// Requests shed in the window before, if it ended less than a window
+    /// before the current one began.
+    before: AtomicU64,
 }
 
 impl Default for Overload {
     fn default() -> Self {
         Overload {
             start: Instant::now(),
-            last_shed: AtomicU64::new(0),
+            window: AtomicU64::new(0),
+            sheds: AtomicU64::new(0),
+            before: AtomicU64::new(0),
         }
     }
 }
 
 impl Overload {
-    /// A request was shed now.
-    pub fn shed(&self) {
-        let ms = self.start.elapsed().as_millis() as u64 + 1;
-        self.last_shed.store(ms, Relaxed);
+    /// The window sheds are counted in.
+    pub const WINDOW: Duration = Duration::from_millis(100);
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
     }
 
-    /// Whether one was shed within `window`.
-    pub fn shed_within(&self, window: Duration) -> bool {
-        match self.last_shed.load(Relaxed) {
-            0 => false,
-            at => {
-                let now = self.start.elapsed().as_millis() as u64 + 1;
-                now.saturating_sub(at) <= window.as_millis() as u64
-            }
+    /// A request was shed now.
+    pub fn shed(&self) {
+        let now = self.now_ms();
+        let window = Self::WINDOW.as_millis() as u64;
+        let began = self.window.load(Relaxed);
+        if now.saturating_sub(began) >= window
+            && self
+                .window
+                .compare_exchange(began, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            let last = self.sheds.swap(0, Relaxed);
+            let adjacent = now.saturating_sub(began) < 2 * window;
+            self.before.store(if adjacent { last } else { 0 }, Relaxed);
         }
+        self.sheds.fetch_add(1, Relaxed);
+    }
+
+    /// Whether at least `many` requests were shed in the current window,
+    /// or in the one before while the current one is young.
+    pub fn shedding(&self, many: u64) -> bool {
+        let window = Self::WINDOW.as_millis() as u64;
+        let age = self.now_ms().saturating_sub(self.window.load(Relaxed));
+        if age >= 2 * window {
+            return false;
+        }
+        let current = if age < window {
+            self.sheds.load(Relaxed)
+        } else {
+            0
+        };
+        let before = if age < window {
+            self.before.load(Relaxed)
+        } else {
+            self.sheds.load(Relaxed)
+        };
+        current.max(before) >= many
     }
 }
 
@@ -128,7 +165,7 @@ pub struct AppState {
     /// Requests per lab token.
     pub(super) labs: Buckets<String>,
     pub(super) in_flight: Arc<Semaphore>,
-    /// When a request was last shed for want of a place.
+    /// How many requests were shed lately for want of a place.
     pub(super) overload: Overload,
     pub(super) bulk: Arc<Semaphore>,
     pub(super) submissions: Arc<Semaphore>,
@@ -225,13 +262,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn overload_is_a_shed_within_the_window() {
+    fn shedding_is_many_sheds_in_a_window_not_one() {
         let o = Overload::default();
-        assert!(!o.shed_within(Duration::from_secs(3600)));
+        assert!(!o.shedding(1));
+        for _ in 0..31 {
+            o.shed();
+        }
+        assert!(!o.shedding(32), "a burst's few sheds");
         o.shed();
-        assert!(o.shed_within(Duration::from_millis(100)));
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(!o.shed_within(Duration::from_millis(10)));
-        assert!(o.shed_within(Duration::from_secs(3600)));
+        assert!(o.shedding(32), "a surge's many");
+        std::thread::sleep(Overload::WINDOW * 2 + Duration::from_millis(20));
+        assert!(!o.shedding(1), "over once the sheds stop");
     }
 }

@@ -199,9 +199,14 @@ fn start(
             "1000000",
             "--max-in-flight",
             &in_flight.to_string(),
-            "--max-connections",
-            &max_connections.to_string(),
         ])
+        // 0: the service's own default (and a service from before the flag).
+        .args(
+            (max_connections > 0)
+                .then(|| ["--max-connections".to_string(), max_connections.to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .current_dir(cwd)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -586,6 +591,7 @@ fn main() -> ExitCode {
     let in_flight: usize = env_or("SURGE_IN_FLIGHT", 64);
     // Above what the crowd opens (2 x SURGE_MAX_WAITING): the bound is
     // tested on its own (issuer/tests/api.rs); here it is not what sheds.
+    // 0 passes no --max-connections at all.
     let max_connections: usize = env_or("SURGE_MAX_CONNECTIONS", 2048);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let issuer = std::env::var_os("SURGE_ISSUER")
