@@ -1055,29 +1055,40 @@ async fn an_offline_anchor_signs_the_list_before_a_rotated_key_is_used() {
     issuer.store.close().await;
 }
 
+/// The service's accept loop (`api::serve`, as `issuer serve` runs it) on a
+/// port of its own, for `app`'s issuer with `limits`: its address, what
+/// stops it, and its task.
+async fn serve_on_a_port(
+    app: &App,
+    limits: Limits,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (state, flusher) = AppState::new(app.issuer.clone(), limits, Arc::new(move || t(NOW)))
+        .await
+        .unwrap();
+    let server = tokio::spawn(api::serve(
+        listener,
+        state,
+        flusher,
+        std::time::Duration::from_secs(1),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (addr, stop, server)
+}
+
 #[tokio::test]
 async fn the_service_answers_on_a_real_port() {
     for db in databases().await {
         let app = app(&db).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (state, flusher) = AppState::new(
-            app.issuer.clone(),
-            Limits::default(),
-            Arc::new(move || t(NOW)),
-        )
-        .await
-        .unwrap();
-        let server = tokio::spawn(api::serve(
-            listener,
-            state,
-            flusher,
-            std::time::Duration::from_secs(1),
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let (addr, stop, server) = serve_on_a_port(&app, Limits::default()).await;
         let base = format!("http://{addr}");
         let lab = app.lab.clone();
         let (issued, trust_list, status, codes) = tokio::task::spawn_blocking(move || {
@@ -1185,30 +1196,13 @@ async fn get_on(conn: &mut tokio::net::TcpStream, path: &str) -> String {
 async fn connections_past_the_limit_are_refused_and_idle_ones_closed() {
     use tokio::io::AsyncReadExt;
     let app = app(&Db::Sqlite).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let idle = std::time::Duration::from_millis(600);
-    let (state, flusher) = AppState::new(
-        app.issuer.clone(),
-        Limits {
-            max_connections: 2,
-            idle,
-            ..Limits::default()
-        },
-        Arc::new(move || t(NOW)),
-    )
-    .await
-    .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(api::serve(
-        listener,
-        state,
-        flusher,
-        std::time::Duration::from_secs(1),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let limits = Limits {
+        max_connections: 2,
+        idle,
+        ..Limits::default()
+    };
+    let (addr, stop, server) = serve_on_a_port(&app, limits).await;
     let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
     assert!(get_on(&mut first, "/v1/trust-list")

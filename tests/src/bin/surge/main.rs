@@ -234,17 +234,23 @@ fn start(
     Ok(Service { child, url, pid })
 }
 
+/// The `word`th word (from 0) of the first line of `file` that starts
+/// with `label`, as a number (Linux /proc files); None where it cannot be
+/// read.
+fn proc_value(file: &str, label: &str, word: usize) -> Option<f64> {
+    std::fs::read_to_string(file)
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(label))?
+        .split_whitespace()
+        .nth(word)?
+        .parse()
+        .ok()
+}
+
 /// Resident memory of a process, in MiB (Linux).
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    proc_value(&format!("/proc/{pid}/status"), "VmRSS:", 1).map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// When the drill's samples were taken: an hour before `now`, RFC 3339.
@@ -395,15 +401,7 @@ enum Load {
 /// it the proxy queues); never more than the open files this process may
 /// have (the service has as many) allow.
 fn max_waiting() -> usize {
-    let soft = std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|l| {
-            l.lines()
-                .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3))
-                .and_then(|n| n.parse::<usize>().ok())
-        })
-        .unwrap_or(1024);
+    let soft = proc_value("/proc/self/limits", "Max open files", 3).map_or(1024, |n| n as usize);
     let files = soft.saturating_sub(256) / 2;
     env_or("SURGE_MAX_WAITING", 512usize).clamp(1, files.max(1))
 }
@@ -746,21 +744,28 @@ fn main() -> ExitCode {
     let mut broken = Vec::new();
     let mut missed: Vec<String> = Vec::new();
 
+    // One phase, measured (how busy each side's CPUs were, the peak
+    // memory) and put in the table: its two tallies, that peak and the CPUs.
+    let mut measured = |name: &str, submit: Load, fetch: Load, secs: f64| {
+        let m = meter(service.pid);
+        let (s, f) = phase(&rt, &drill, submit, fetch, secs);
+        let busy = m.busy();
+        let rss = peak_now(&peak);
+        for (what, load, t) in [("submit", submit, &s), ("fetch", fetch, &f)] {
+            let offered = match load {
+                Load::Open(rate) => Some(rate),
+                Load::Closed(_) => None,
+            };
+            table.push(row(name, what, secs, offered, t, rss, busy));
+        }
+        (s, f, rss, busy)
+    };
+
     // 1. Capacity.
-    let m = meter(service.pid);
-    let (s, f) = phase(
-        &rt,
-        &drill,
-        Load::Closed(in_flight / 4),
-        Load::Closed(in_flight / 4),
-        seconds,
-    );
-    let busy = m.busy();
-    let rss = peak_now(&peak);
+    let clients = Load::Closed(in_flight / 4);
+    let (s, f, _, busy) = measured("capacity", clients, clients, seconds);
     let cap_s = s.accepted.load(Ordering::Relaxed) as f64 / seconds;
     let cap_f = f.accepted.load(Ordering::Relaxed) as f64 / seconds;
-    table.push(row("capacity", "submit", seconds, None, &s, rss, busy));
-    table.push(row("capacity", "fetch", seconds, None, &f, rss, busy));
     if let Some(b) = busy.0 {
         if b < 90.0 {
             missed.push(format!(
@@ -773,36 +778,12 @@ fn main() -> ExitCode {
     }
 
     // 2. Surge.
-    let surge = (cap_s * factor, cap_f * factor);
-    let m = meter(service.pid);
-    let (s, f) = phase(
-        &rt,
-        &drill,
-        Load::Open(surge.0),
-        Load::Open(surge.1),
+    let (s, f, surge_rss, _) = measured(
+        &format!("surge {factor}x"),
+        Load::Open(cap_s * factor),
+        Load::Open(cap_f * factor),
         seconds,
     );
-    let busy = m.busy();
-    let surge_rss = peak_now(&peak);
-    let name = format!("surge {factor}x");
-    table.push(row(
-        &name,
-        "submit",
-        seconds,
-        Some(surge.0),
-        &s,
-        surge_rss,
-        busy,
-    ));
-    table.push(row(
-        &name,
-        "fetch",
-        seconds,
-        Some(surge.1),
-        &f,
-        surge_rss,
-        busy,
-    ));
     let reached = (
         s.sent.load(Ordering::Relaxed) as f64 / seconds / cap_s,
         f.sent.load(Ordering::Relaxed) as f64 / seconds / cap_f,
@@ -842,58 +823,10 @@ fn main() -> ExitCode {
     std::thread::sleep(Duration::from_secs(2));
     // The first half drains what is left (reported); in the second, the
     // service must take everything.
-    let calm = (cap_s / 2.0, cap_f / 2.0);
-    let m = meter(service.pid);
-    let (s, f) = phase(
-        &rt,
-        &drill,
-        Load::Open(calm.0),
-        Load::Open(calm.1),
-        seconds / 2.0,
-    );
-    let busy = m.busy();
-    let drain_rss = peak_now(&peak);
+    let (calm_s, calm_f) = (Load::Open(cap_s / 2.0), Load::Open(cap_f / 2.0));
     let half = seconds / 2.0;
-    table.push(row(
-        "drain 0.5x",
-        "submit",
-        half,
-        Some(calm.0),
-        &s,
-        drain_rss,
-        busy,
-    ));
-    table.push(row(
-        "drain 0.5x",
-        "fetch",
-        half,
-        Some(calm.1),
-        &f,
-        drain_rss,
-        busy,
-    ));
-    let m = meter(service.pid);
-    let (s, f) = phase(&rt, &drill, Load::Open(calm.0), Load::Open(calm.1), half);
-    let busy = m.busy();
-    let calm_rss = peak_now(&peak);
-    table.push(row(
-        "recovery 0.5x",
-        "submit",
-        half,
-        Some(calm.0),
-        &s,
-        calm_rss,
-        busy,
-    ));
-    table.push(row(
-        "recovery 0.5x",
-        "fetch",
-        half,
-        Some(calm.1),
-        &f,
-        calm_rss,
-        busy,
-    ));
+    measured("drain 0.5x", calm_s, calm_f, half);
+    let (s, f, _, _) = measured("recovery 0.5x", calm_s, calm_f, half);
     for (what, t) in [("submit", &s), ("fetch", &f)] {
         let refused = t.sent.load(Ordering::Relaxed) - t.accepted.load(Ordering::Relaxed);
         if refused > 0 {
