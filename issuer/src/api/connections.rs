@@ -108,8 +108,9 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(state.limits.idle)
         .keep_alive(true);
+    // Refusals are logged once, then at most every 10 s with a count.
     let mut refused_since_said = 0u64;
-    let mut said = Instant::now();
+    let mut said: Option<Instant> = None;
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
@@ -124,14 +125,14 @@ pub async fn serve(
         if open.count.load(Relaxed) >= state.limits.max_connections {
             state.metrics.shed.fetch_add(1, Relaxed);
             refused_since_said += 1;
-            if said.elapsed() >= Duration::from_secs(10) {
+            if said.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
                 tracing::warn!(
                     refused = refused_since_said,
                     max_connections = state.limits.max_connections,
                     "refusing new connections with 503 and Retry-After: --max-connections are open"
                 );
                 refused_since_said = 0;
-                said = Instant::now();
+                said = Some(Instant::now());
             }
             // The answer goes out now, whatever else is waiting to run: a
             // new connection's send buffer is empty, so it fits.
