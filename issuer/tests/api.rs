@@ -1191,7 +1191,8 @@ async fn get_on(conn: &mut tokio::net::TcpStream, path: &str) -> String {
 
 /// The accept loop's bounds: one connection past --max-connections is told
 /// 503 with Retry-After (before its request is read) and closed; a
-/// connection idle past its limit is closed, and makes room.
+/// connection idle past its limit is closed, and makes room; so is one
+/// whose request head stalls.
 #[tokio::test]
 async fn connections_past_the_limit_are_refused_and_idle_ones_closed() {
     use tokio::io::AsyncReadExt;
@@ -1244,6 +1245,24 @@ async fn connections_past_the_limit_are_refused_and_idle_ones_closed() {
         "{metrics}"
     );
     drop(fourth);
+
+    // A request head that stops coming (a byte at a time, then nothing) is
+    // closed once the same limit has passed: it holds no descriptor.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut slow, b"GET /v1/trust-list HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(idle * 5, slow.read_to_end(&mut rest))
+        .await
+        .expect("a stalled request head is closed")
+        .unwrap_or(0);
+    assert!(
+        !String::from_utf8_lossy(&rest).contains(" 200 "),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+
     stop.send(()).unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(10), server)
         .await
