@@ -129,7 +129,7 @@ pub async fn serve(
                 tracing::warn!(
                     refused = refused_since_said,
                     max_connections = state.limits.max_connections,
-                    "refusing new connections with 503 and Retry-After: --max-connections are open"
+                    "refusing new connections with 503 and Retry-After: all the connections --max-connections allows are open"
                 );
                 refused_since_said = 0;
                 said = Some(Instant::now());
