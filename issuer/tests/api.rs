@@ -742,6 +742,19 @@ async fn guesses_are_rate_limited_and_overload_is_shed() {
     let shed = call(&app.router, get("/v1/trust-list")).await;
     assert_eq!(shed.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(shed.header(header::RETRY_AFTER), "1");
+    // Health checks and metrics have a lane of their own: a load balancer
+    // does not mark a busy node down.
+    let health = call(&app.router, get("/healthz")).await;
+    assert_eq!(
+        health.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&health.body)
+    );
+    assert_eq!(
+        call(&app.router, get("/metrics")).await.status,
+        StatusCode::OK
+    );
     tx.send(Ok(test_result("SLOW", "Li Hua").to_string().into()))
         .await
         .unwrap();

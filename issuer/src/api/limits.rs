@@ -35,6 +35,17 @@ pub const SHEDDING_WAIT: Duration = Duration::from_millis(2);
 /// Requests shed within a window for the service to count as shedding.
 pub const SHEDDING: u64 = 32;
 
+/// Health checks and metric scrapes in flight at once, in a lane of their
+/// own: a load balancer's `/healthz` is answered while the request limit
+/// is full, so a node under a surge is not marked down for being busy, and
+/// a crowd of probes cannot take the places of the requests it serves.
+pub const PROBES_IN_FLIGHT: usize = 8;
+
+/// The routes that take the probes' lane.
+fn is_probe(route: Option<&str>) -> bool {
+    matches!(route, Some("/healthz" | "/metrics"))
+}
+
 /// How long a request without a place waits for one.
 fn queue_wait(overload: &Overload) -> Duration {
     if overload.shedding(SHEDDING) {
@@ -86,7 +97,12 @@ pub(super) async fn measure(
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map(MatchedPath::as_str);
     let index = route_index(method == Method::POST, route.unwrap_or(""));
-    let response = match place(&state, &state.in_flight).await {
+    let places = if is_probe(route) {
+        &state.probes
+    } else {
+        &state.in_flight
+    };
+    let response = match place(&state, places).await {
         Some(permit) => {
             let r = next.run(req).await;
             drop(permit);
@@ -127,5 +143,20 @@ mod tests {
             overload.shed();
         }
         assert_eq!(queue_wait(&overload), SHEDDING_WAIT);
+    }
+
+    #[test]
+    fn only_health_checks_and_metrics_take_the_probes_lane() {
+        assert!(is_probe(Some("/healthz")));
+        assert!(is_probe(Some("/metrics")));
+        for other in [
+            "/v1/credentials",
+            "/v1/trust-list",
+            "/healthz/",
+            "/openapi.json",
+        ] {
+            assert!(!is_probe(Some(other)), "{other}");
+        }
+        assert!(!is_probe(None));
     }
 }

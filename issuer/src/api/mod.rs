@@ -4,7 +4,8 @@
 //! cache can stand in front. Everything else is bounded: request bodies,
 //! connections open, requests in flight (beyond which new ones get 503
 //! with Retry-After instead of queueing until the process falls over;
-//! while it sheds, a request waits for a place 2 ms, not 20), requests per lab
+//! while it sheds, a request waits for a place 2 ms, not 20; `/healthz` and
+//! `/metrics` have a few places of their own), requests per lab
 //! token, and failed retrieval-code guesses per client address (429).
 //!
 //! `connections.rs` is the accept loop: idle connections closed, and open

@@ -165,6 +165,8 @@ pub struct AppState {
     /// Requests per lab token.
     pub(super) labs: Buckets<String>,
     pub(super) in_flight: Arc<Semaphore>,
+    /// Health checks and metric scrapes in flight: a lane of their own.
+    pub(super) probes: Arc<Semaphore>,
     /// How many requests were shed lately for want of a place.
     pub(super) overload: Overload,
     pub(super) bulk: Arc<Semaphore>,
@@ -204,6 +206,7 @@ impl AppState {
             guesses: Buckets::new(limits.guesses_per_minute / 60.0, 10.0),
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            probes: Arc::new(Semaphore::new(super::limits::PROBES_IN_FLIGHT)),
             overload: Overload::default(),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
             submissions: Arc::new(Semaphore::new(limits.max_submissions.max(1))),

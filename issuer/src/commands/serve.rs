@@ -19,12 +19,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// Requests handled at once; beyond this, 503 with Retry-After
+    /// (/healthz and /metrics have 8 places of their own besides)
     #[arg(long, default_value_t = Limits::default().max_in_flight)]
     max_in_flight: usize,
     /// Connections open at once; one more is answered 503 with Retry-After
     /// and closed [default: the open-file limit less 512, at most 16384].
-    /// Idle ones close after 20 s; while requests are being shed, new
-    /// connections are refused the same way
+    /// Idle ones close after 20 s
     #[arg(long)]
     max_connections: Option<usize>,
     /// Single lab submissions (POST /v1/credentials) signed and stored at
