@@ -127,3 +127,44 @@ fn an_offline_anchor_rotates_by_path_and_a_retired_one_cannot() {
         "no key file is left behind"
     );
 }
+
+#[test]
+fn commands_on_an_issuer_refuse_a_folder_that_is_not_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    std::fs::create_dir(cwd.join("empty")).unwrap();
+    // A mistyped --data (or none, away from the data folder) must not get
+    // an issuer of its own: a token or a revocation made there reaches no one.
+    for data in ["issuer-data", "missing", "empty"] {
+        for command in [
+            &["tokens", "create", "--lab", "Lab A"][..],
+            &["tokens", "list"],
+            &["revoke", "ABCD", "--reason", "typo"],
+            &["keys", "rotate"],
+            &["keys", "list"],
+            &["exposures", "list"],
+        ] {
+            let mut args = command.to_vec();
+            args.extend(["--data", data]);
+            let out = run("issuer", &args, cwd);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("is not an issuer data folder")
+                    && stderr(&out).contains("issuer init"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+            assert!(stdout(&out).is_empty(), "{args:?}");
+        }
+    }
+    assert!(!cwd.join("issuer-data").exists());
+    assert!(!cwd.join("missing").exists());
+    assert_eq!(std::fs::read_dir(cwd.join("empty")).unwrap().count(), 0);
+
+    // Once made, the same commands work on it.
+    assert!(run("issuer", &["init"], cwd).status.success());
+    let listed = run("issuer", &["keys", "list"], cwd);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let token = run("issuer", &["tokens", "create", "--lab", "Lab A"], cwd);
+    assert!(token.status.success(), "{}", stderr(&token));
+}

@@ -122,7 +122,7 @@ fn rotate(
         );
     }
     let current = keystore::load(&current_file)?;
-    with_issuer(&place, false, async |issuer| {
+    with_issuer(&place, async |issuer| {
         // Checked again when the hand-over is stored; here so that a key
         // that cannot rotate leaves no next key file behind.
         issuer

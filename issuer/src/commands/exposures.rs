@@ -63,13 +63,13 @@ pub fn run(args: ExposuresArgs) -> Result<()> {
                 until: time("--until", &until)?,
                 advice,
             };
-            with_issuer(&place, false, async |issuer| {
+            with_issuer(&place, async |issuer| {
                 let version = issuer.add_exposures(vec![exposure], CLI_LAB, now()).await?;
                 say(&format!("exposure list version {version} published"));
                 Ok(())
             })
         }
-        ExposuresCommand::List { place } => with_issuer(&place, false, async |issuer| {
+        ExposuresCommand::List { place } => with_issuer(&place, async |issuer| {
             let rows = issuer
                 .store
                 .exposures(now() - EXPOSURE_PUBLISHED_FOR)

@@ -36,7 +36,7 @@ pub fn run(args: KeysArgs) -> Result<()> {
     match args.command {
         KeysCommand::Rotate { place, use_after } => {
             let use_after = duration("--use-after", &use_after)?;
-            with_issuer(&place, false, async |issuer| {
+            with_issuer(&place, async |issuer| {
                 let r = issuer.rotate(use_after, now()).await?;
                 say(&format!(
                     "new signing key {} in {} (0600), signs from {}; retiring {}",
@@ -61,7 +61,7 @@ pub fn run(args: KeysArgs) -> Result<()> {
                 Ok(())
             })
         }
-        KeysCommand::List { place } => with_issuer(&place, false, async |issuer| {
+        KeysCommand::List { place } => with_issuer(&place, async |issuer| {
             let snap = issuer.snapshot();
             let listed = |kid: &str| {
                 snap.trust

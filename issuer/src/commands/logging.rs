@@ -15,6 +15,7 @@
 
 use clap::ValueEnum;
 use std::fmt;
+use std::io::Write as _;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
@@ -36,7 +37,11 @@ pub enum LogFormat {
 pub fn init(format: LogFormat, default: &str) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).unwrap_or_else(|e| {
-            eprintln!("warning: RUST_LOG={spec:?} is not a log filter ({e}); using {default:?}");
+            // Written before the logger is up; a closed stderr is no reason to stop.
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: RUST_LOG={spec:?} is not a log filter ({e}); using {default:?}"
+            );
             EnvFilter::new(default)
         }),
         _ => EnvFilter::new(default),

@@ -110,15 +110,23 @@ pub async fn open(place: &Place, announce: bool, now: i64) -> Result<Issuer> {
     Ok(Issuer::open(&place.data, place.database_url.as_deref(), now).await?)
 }
 
-/// Runs `job` on a new runtime, closing the issuer's store after it.
-pub fn with_issuer<T>(
-    place: &Place,
-    announce: bool,
-    job: impl AsyncFnOnce(&Issuer) -> Result<T>,
-) -> Result<T> {
+/// Runs `job` on the issuer of an existing data folder, on a new runtime,
+/// closing the issuer's store after it. A folder that is not one is
+/// refused, not made: a mistyped `--data` would otherwise get a new issuer
+/// of its own, and a revocation or a token made there would reach no one.
+pub fn with_issuer<T>(place: &Place, job: impl AsyncFnOnce(&Issuer) -> Result<T>) -> Result<T> {
+    if !service::is_data_folder(&place.data) {
+        bail!(
+            "{} is not an issuer data folder (no {} or {}): name yours with --data, or make one \
+             with `issuer init`",
+            place.data.display(),
+            service::folder::CONFIG_FILE,
+            issuer::keystore::SIGNING_KEY_FILE
+        );
+    }
     let rt = runtime()?;
     rt.block_on(async {
-        let issuer = open(place, announce, now()).await?;
+        let issuer = open(place, false, now()).await?;
         let result = job(&issuer).await;
         issuer.store.close().await;
         result

@@ -30,7 +30,7 @@ pub fn run(args: RevokeArgs) -> Result<()> {
             }
         })
         .collect();
-    with_issuer(&args.place, false, async |issuer| {
+    with_issuer(&args.place, async |issuer| {
         let r = issuer.revoke(&targets, &args.reason, now()).await?;
         say(&format!(
             "revocation list version {} published: {} entr{} added, {} in all",

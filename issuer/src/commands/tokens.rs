@@ -47,7 +47,7 @@ pub fn run(args: TokensArgs) -> Result<()> {
             if lab.is_empty() || lab.len() > 100 || lab.chars().any(char::is_control) {
                 bail!("--lab: 1 to 100 printable characters");
             }
-            with_issuer(&place, false, async |issuer| {
+            with_issuer(&place, async |issuer| {
                 let (id, token) = issuer.create_token(&lab, admin, now()).await?;
                 say(&format!(
                     "{} token {id} for {lab:?}; it is shown once, keep it secret",
@@ -57,7 +57,7 @@ pub fn run(args: TokensArgs) -> Result<()> {
                 Ok(())
             })
         }
-        TokensCommand::List { place } => with_issuer(&place, false, async |issuer| {
+        TokensCommand::List { place } => with_issuer(&place, async |issuer| {
             wallet_core::outln!("id\tlab\trole\tcreated_at\trevoked_at")?;
             for t in issuer.store.tokens().await? {
                 wallet_core::outln!(
@@ -75,7 +75,7 @@ pub fn run(args: TokensArgs) -> Result<()> {
             // The id, or the whole token: only its id part is used.
             let id = id.strip_prefix("hct_").unwrap_or(&id);
             let id = id.split('_').next().unwrap_or(id).to_string();
-            with_issuer(&place, false, async |issuer| {
+            with_issuer(&place, async |issuer| {
                 if !issuer.store.revoke_token(&id, now()).await? {
                     bail!("no live token {id}");
                 }

@@ -42,7 +42,7 @@ pub fn run(args: TrustListArgs) -> Result<()> {
         bail!("--valid-for: at least 1h");
     }
     let anchor = keystore::load(&anchor_key)?;
-    with_issuer(&place, false, async |issuer| {
+    with_issuer(&place, async |issuer| {
         let version = issuer.sign_trust_list(&anchor, valid_for, now()).await?;
         let snap = issuer.snapshot();
         let keys = snap.trust.list().map_or(0, |l| l.keys.len());

@@ -180,6 +180,13 @@ pub struct InitReport {
     pub anchor_kid: String,
 }
 
+/// Whether `data` is an issuer's data folder already (its `config.json`
+/// or its signing key is there), for commands that work on an issuer and
+/// must not make a new one where a mistyped `--data` points.
+pub fn is_data_folder(data: &Path) -> bool {
+    data.join(CONFIG_FILE).is_file() || data.join(keystore::SIGNING_KEY_FILE).is_file()
+}
+
 /// Creates what a data folder needs and is missing: the Ed25519 signing
 /// key, the trust anchor (unless its public half is there without the
 /// private one: then the anchor is kept offline), the code secret and

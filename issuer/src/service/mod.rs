@@ -22,8 +22,8 @@ pub mod tokens;
 
 pub use anchor::AnchorRotation;
 pub use folder::{
-    describe_database, init_data, init_data_with, read_anchor_public, ConfigChange, FolderConfig,
-    InitReport,
+    describe_database, init_data, init_data_with, is_data_folder, read_anchor_public, ConfigChange,
+    FolderConfig, InitReport,
 };
 pub use issue::{Issued, Submission, SubmissionJson};
 pub use keys::{RotateReport, Signer};
