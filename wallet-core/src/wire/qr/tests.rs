@@ -189,3 +189,22 @@ fn too_many_pixels_are_refused_before_decoding() {
         ))
     );
 }
+
+#[cfg(feature = "qr-scan")]
+#[test]
+fn the_frame_that_sent_rqrr_searching_reads_as_no_code() {
+    // The fuzzer's input (fuzz/fuzz_targets/qr_luma.rs: two bytes of width,
+    // then the pixels) on which rqrr's search for an alignment pattern ran
+    // for 3 seconds (third_party/rqrr/PATCHED.md). It is in the fuzz corpus
+    // too, where fuzz/ci.sh fails on a run over 10 seconds.
+    use read::{read_luma_with, Engine};
+    let input = include_bytes!("testdata/rqrr-alignment-search.frame");
+    let w = u32::from(u16::from_le_bytes([input[0], input[1]]) % 512);
+    let h = (input.len() as u32 - 2) / w;
+    let plane = &input[2..2 + (w * h) as usize];
+    assert_eq!(
+        read_luma_with(Engine::Rqrr, w, h, plane),
+        Err(QrError::NotFound)
+    );
+    assert_eq!(read_luma(w, h, plane), Err(QrError::NotFound));
+}
