@@ -35,12 +35,6 @@ pub const SHEDDING_WAIT: Duration = Duration::from_millis(2);
 /// Requests shed within a window for the service to count as shedding.
 pub const SHEDDING: u64 = 32;
 
-/// Health checks and metric scrapes in flight at once, in a lane of their
-/// own: a load balancer's `/healthz` is answered while the request limit
-/// is full, so a node under a surge is not marked down for being busy, and
-/// a crowd of probes cannot take the places of the requests it serves.
-pub const PROBES_IN_FLIGHT: usize = 8;
-
 /// The routes that take the probes' lane.
 fn is_probe(route: Option<&str>) -> bool {
     matches!(route, Some("/healthz" | "/metrics"))

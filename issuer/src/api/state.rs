@@ -150,6 +150,13 @@ impl Overload {
     }
 }
 
+/// Health checks and metric scrapes in flight at once, in a lane of their
+/// own (`limits::measure` puts them there): a load balancer's `/healthz` is
+/// answered while the request limit is full, so a node under a surge is not
+/// marked down for being busy, and a crowd of probes cannot take the places
+/// of the requests it serves.
+pub const PROBES_IN_FLIGHT: usize = 8;
+
 /// What every handler extracts first: the shared state.
 pub type Shared = State<Arc<AppState>>;
 
@@ -206,7 +213,7 @@ impl AppState {
             guesses: Buckets::new(limits.guesses_per_minute / 60.0, 10.0),
             labs: Buckets::new(limits.lab_per_second, limits.lab_per_second * 2.0),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
-            probes: Arc::new(Semaphore::new(super::limits::PROBES_IN_FLIGHT)),
+            probes: Arc::new(Semaphore::new(PROBES_IN_FLIGHT)),
             overload: Overload::default(),
             bulk: Arc::new(Semaphore::new(limits.max_bulk)),
             submissions: Arc::new(Semaphore::new(limits.max_submissions.max(1))),
