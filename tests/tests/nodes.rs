@@ -195,12 +195,18 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Polls until `f` holds, or fails saying `what` after `secs`.
-fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+/// Polls every 100 ms until `f` holds, or fails saying `what` after `secs`.
+fn eventually(secs: u64, what: &str, f: impl FnMut() -> bool) {
+    poll(secs, Duration::from_millis(100), what, f);
+}
+
+/// Polls with `pause` between tries until `f` holds, or fails saying
+/// `what` after `secs`.
+fn poll(secs: u64, pause: Duration, what: &str, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + Duration::from_secs(secs);
     while !f() {
         assert!(Instant::now() < end, "after {secs} s: {what}");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(pause);
     }
 }
 
@@ -351,13 +357,12 @@ fn two_nodes_behind_haproxy_lose_nothing_when_one_is_killed() {
         .expect("the upload's answer starts");
     // The kill lands as soon as lines are seen stored: polled without a
     // pause, as the whole upload takes a second or two.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while stored(cwd, &db, &a_dir).0 == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "after 120 s: lines of the upload are stored"
-        );
-    }
+    poll(
+        120,
+        Duration::ZERO,
+        "lines of the upload are stored",
+        || stored(cwd, &db, &a_dir).0 > 0,
+    );
     let (killed, alive) = if served_by == "node-a" {
         (&mut a, &mut b)
     } else {
