@@ -21,13 +21,16 @@ const timeout = 20000;
 
 let current = null;
 let expectingTrap = false;
+// The failure is printed last, after the page's text: a CI log's tail then
+// shows what failed and where, not only the page.
 process.on('uncaughtException', async (e) => {
-  process.stderr.write(`browser: FAILED: ${e.stack || e}\n`);
   if (current) {
     await current.screenshot({ path: path.join(config.shots, 'failure.png') }).catch(() => {});
     const text = await current.locator('body').innerText().catch(() => '');
     process.stderr.write(`browser: the page said:\n${text}\n`);
   }
+  const after = results.checks.length ? results.checks[results.checks.length - 1] : 'the start';
+  process.stderr.write(`browser: FAILED after "${after}": ${e.stack || e}\n`);
   process.exit(1);
 });
 
@@ -221,13 +224,20 @@ async function lastTiming(page) {
   await page.reload();
   await page.waitForSelector('#update button', { timeout });
   await shot(page, 'verify-update-offered');
+  // The button's reload comes only once the new worker has activated (it
+  // deletes the old cache first), so the page it was pressed on stays a
+  // moment: wait for the new page's load, not for a selector the old page
+  // still matches (reading from the old page as it goes fails).
+  const before = await page.evaluate(() => performance.timeOrigin);
+  const reloaded = page.waitForEvent('load', { timeout });
   await page.click('#update button');
+  await reloaded;
   await page.waitForSelector('body[data-ready="true"]', { timeout });
-  const version = await page.evaluate(async () => {
-    const keys = await caches.keys();
-    return keys.join(',');
-  });
-  if (!version.endsWith('-next')) throw new Error(`after the reload the cache is ${version}`);
+  const after = await page.evaluate(async () => ({ origin: performance.timeOrigin, caches: await caches.keys() }));
+  if (after.origin === before) throw new Error('the page was not reloaded after the update was taken');
+  if (after.caches.length !== 1 || !after.caches[0].endsWith('-next')) {
+    throw new Error(`after the reload the caches are ${after.caches.join(', ')}: only the new version's should be left`);
+  }
   note('a new version was offered with a reload button and taken only when pressed');
   await context.close();
 }
