@@ -5,7 +5,7 @@
 //! used are skipped and reported, one line each on stderr; the rest are
 //! trusted.
 
-use crate::http::{agent, check_url, get};
+use crate::http::{agent, check_trust_url, get};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use thiserror::Error;
@@ -136,7 +136,7 @@ pub fn trust_dsc(
             None => None,
         };
         let bytes = if place.starts_with("http://") || place.starts_with("https://") {
-            check_url(place).map_err(|e| DscError::Read {
+            check_trust_url(place).map_err(|e| DscError::Read {
                 path: place.into(),
                 why: e.why,
             })?;

@@ -28,6 +28,55 @@ pub fn check_url(url: &str) -> Result<(), SourceError> {
     }
 }
 
+/// Refuses a URL a *trust source* (an SHC key set, CRL or directory, an EU
+/// DSC list) may not come from: only https, since anyone on the path of
+/// plain http could add issuers or hide revocations. http is allowed only
+/// to this machine (loopback: `localhost`, `127.0.0.0/8`, `[::1]`), for
+/// tests. The issuer's own signed files are another matter: they are
+/// verified against the pinned anchor, so they may come over http.
+pub fn check_trust_url(url: &str) -> Result<(), SourceError> {
+    let refuse = |why: &str| SourceError {
+        place: url.to_string(),
+        why: why.into(),
+    };
+    if let Some(rest) = url.strip_prefix("https://") {
+        return if host_of(rest).is_empty() {
+            Err(refuse("no host in the URL"))
+        } else {
+            Ok(())
+        };
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(refuse("expected an https:// URL"));
+    };
+    if is_loopback(host_of(rest)) {
+        Ok(())
+    } else {
+        Err(refuse(
+            "a trust source must come over https (plain http lets anyone on the path \
+             add issuers or hide revocations; it is allowed only to this machine, for tests)",
+        ))
+    }
+}
+
+/// The host of what follows `scheme://`: no user, port, path or query.
+fn host_of(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    if let Some(v6) = host_port.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
+    host_port.split(':').next().unwrap_or("")
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
+        return true;
+    }
+    host.parse::<std::net::Ipv4Addr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// GETs `url` with `agent`: the body (at most `max` bytes), `None` on 404.
 /// Another status is an error naming it, with the issuer's own reason when
 /// it sent one (a JSON `{"error": …}` body).
@@ -181,5 +230,35 @@ mod tests {
             1,
             "the URL is named once: {e}"
         );
+    }
+
+    #[test]
+    fn trust_sources_come_over_https_or_from_this_machine() {
+        for ok in [
+            "https://issuer.example/.well-known/jwks.json",
+            "https://spec.smarthealth.cards/examples/issuer",
+            "http://127.0.0.1:8080/jwks.json",
+            "http://127.1.2.3/x",
+            "http://localhost:9/x",
+            "http://LOCALHOST/x",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(check_trust_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://issuer.example/.well-known/jwks.json",
+            "http://127.0.0.1.evil.example/x",
+            "http://localhost.evil.example/x",
+            "http://user@evil.example/x",
+            "http://evil.example/127.0.0.1",
+            "http://128.0.0.1/x",
+            "http://[::2]/x",
+            "ftp://issuer.example/x",
+            "https://",
+        ] {
+            assert!(check_trust_url(bad).is_err(), "{bad}");
+        }
+        let why = check_trust_url("http://issuer.example/x").unwrap_err().why;
+        assert!(why.contains("https"), "{why}");
     }
 }

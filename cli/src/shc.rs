@@ -5,7 +5,7 @@
 //! it; a directory or key set that cannot be read changes nothing.
 
 use crate::args::read_bounded;
-use crate::http::{agent, get};
+use crate::http::{agent, check_trust_url, get};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,6 +13,7 @@ use thiserror::Error;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::message::OutputError;
 use wallet_core::shc::MAX_ISSUER_FILE;
+use wallet_core::text::Shown;
 
 /// `shc-issuer`'s arguments, the same for the verifier and the wallet.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,8 +41,22 @@ pub fn run_issuer(cache: &Cache, args: &IssuerArgs) -> Result<ExitCode, ShcComma
         &args.crl,
     )?;
     print_report(&report, &refused)?;
-    Ok(ExitCode::SUCCESS)
+    // A key whose CRL could not be read is held but refuses its cards:
+    // the command did not do what was asked.
+    Ok(if report.contains(CRL_UNAVAILABLE) {
+        eprintln!(
+            "error: a key's revocation list is unavailable, so its cards are refused; \
+             give its current, readable CRL with --crl"
+        );
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
+
+/// What the report says of a key whose cards are refused for want of a
+/// readable, current CRL.
+const CRL_UNAVAILABLE: &str = "CRL UNAVAILABLE";
 
 /// `shc-directory SOURCE`: as [`run_issuer`], for a directory.
 pub fn run_directory(cache: &Cache, source: &str) -> Result<ExitCode, ShcCommandError> {
@@ -51,9 +66,11 @@ pub fn run_directory(cache: &Cache, source: &str) -> Result<ExitCode, ShcCommand
 }
 
 fn print_report(report: &str, refused: &[String]) -> Result<(), OutputError> {
+    // Built from checked text: an https iss, thumbprint kids, a name
+    // free of control characters (issuers::issuer_from_parts).
     wallet_core::out!("{report}")?;
     for r in refused {
-        eprintln!("refused {r}");
+        eprintln!("refused {}", Shown(r));
     }
     Ok(())
 }
@@ -81,6 +98,7 @@ pub fn fetch(source: &str) -> Result<Vec<u8>, ShcCommandError> {
         why,
     };
     if source.starts_with("http://") || source.starts_with("https://") {
+        check_trust_url(source).map_err(|e| fail(e.why))?;
         return get(&agent(), source, MAX_ISSUER_FILE)
             .map_err(|e| fail(e.why))?
             .ok_or_else(|| fail("not found (404)".into()));
@@ -122,9 +140,11 @@ pub fn trust_issuer(
     };
     let _ = writeln!(out, "trusted SMART Health Card issuer {who}");
     for k in &issuer.keys {
-        let crl = issuer.crl(&k.kid).map_or(String::from("no CRL"), |c| {
-            format!("CRL ctr {} with {} revoked", c.ctr, c.len())
-        });
+        let crl = match issuer.crl_for(&k.kid) {
+            Ok(None) => String::from("no CRL"),
+            Ok(Some(c)) => format!("CRL ctr {} with {} revoked", c.ctr, c.len()),
+            Err(why) => format!("{CRL_UNAVAILABLE} ({why}): its cards are refused"),
+        };
         let _ = writeln!(out, "  key {}: {crl}", k.kid);
     }
     Ok((out, problems))

@@ -151,7 +151,10 @@ pub fn run(
                 profile,
                 clock(),
                 threads,
-                |v| (v.valid, serde_json::to_string(&v).unwrap_or_default()),
+                |v| {
+                    let json = serde_json::to_string(&v).unwrap_or_default();
+                    (v.valid, wallet_core::text::json_safe(json))
+                },
             )?;
             for (valid, json) in &verdicts {
                 writeln!(output, "{json}").map_err(GateError::Write)?;
@@ -238,11 +241,16 @@ mod tests {
         let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
         let jwks: serde_json::Value =
             serde_json::from_str(&read("issuer/.well-known/jwks.json")).unwrap();
+        // The key declares crlVersion 1: without its CRL its cards are refused.
+        let crl: serde_json::Value = serde_json::from_str(&read(
+            "issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json",
+        ))
+        .unwrap();
         let (issuer, _) = wallet_core::shc::issuers::issuer_from_parts(
             "https://spec.smarthealth.cards/examples/issuer",
             None,
             jwks["keys"].as_array().unwrap(),
-            &[],
+            &[crl],
         )
         .unwrap();
         let mut cp = samples::checkpoint();

@@ -3,6 +3,7 @@
 use serde_json::{json, Value as Json};
 use wallet_core::credential::dcc;
 use wallet_core::credential::instant;
+use wallet_core::text::{json_safe, Shown};
 use wallet_core::wire::cbor::Value;
 use wallet_core::{Decoded, Profile};
 
@@ -108,7 +109,7 @@ pub fn describe_text(d: &Decoded) -> String {
             .unwrap_or_else(|| "none".into())
     ));
     if let Some(iss) = &d.claims.iss {
-        out.push_str(&format!("issuer:       {iss}\n"));
+        out.push_str(&format!("issuer:       {}\n", Shown(iss)));
     }
     for (name, t) in [
         ("issued at", d.claims.iat),
@@ -130,13 +131,13 @@ pub fn describe_text(d: &Decoded) -> String {
         Some(e) => {
             out.push_str(&format!(
                 "not a readable credential: {}\n",
-                e.as_str().unwrap_or("")
+                Shown(e.as_str().unwrap_or(""))
             ));
             ("raw payload", &j["payload"])
         }
     };
     out.push_str(&format!("{label}:\n"));
-    let pretty = serde_json::to_string_pretty(shown).unwrap_or_default();
+    let pretty = json_safe(serde_json::to_string_pretty(shown).unwrap_or_default());
     for line in pretty.lines() {
         out.push_str("  ");
         out.push_str(line);
@@ -172,8 +173,8 @@ pub fn describe_shc(c: &wallet_core::shc::card::Card) -> Json {
 pub fn describe_shc_text(c: &wallet_core::shc::card::Card) -> String {
     use wallet_core::credential::instant;
     let mut out = String::from("format:   SMART Health Card (JWS ES256, zip DEF)\n");
-    out.push_str(&format!("kid:      {}\n", c.jws.kid));
-    out.push_str(&format!("iss:      {}\n", c.claims.iss));
+    out.push_str(&format!("kid:      {}\n", Shown(&c.jws.kid)));
+    out.push_str(&format!("iss:      {}\n", Shown(&c.claims.iss)));
     out.push_str(&format!(
         "nbf:      {}\n",
         instant::format(c.claims.nbf.floor() as i64)
@@ -185,38 +186,42 @@ pub fn describe_shc_text(c: &wallet_core::shc::card::Card) -> String {
         ));
     }
     if let Some(rid) = &c.claims.rid {
-        out.push_str(&format!("rid:      {rid}\n"));
+        out.push_str(&format!("rid:      {}\n", Shown(rid)));
     }
     match wallet_core::shc::fhir::summarise(&c.claims.bundle) {
         Ok(s) => {
             if let Some(p) = &s.patient {
-                out.push_str(&format!("patient:  {} (born {})\n", p.name, p.birth_date));
+                out.push_str(&format!(
+                    "patient:  {} (born {})\n",
+                    Shown(&p.name),
+                    p.birth_date
+                ));
             }
             for i in &s.immunizations {
                 let codes: Vec<String> = i
                     .vaccine
                     .iter()
-                    .map(|c| format!("{} {}", c.system, c.code))
+                    .map(|c| format!("{} {}", Shown(&c.system), Shown(&c.code)))
                     .collect();
                 out.push_str(&format!(
                     "immunization: {} {} on {}{}{}\n",
-                    i.status,
+                    Shown(&i.status),
                     codes.join(", "),
                     i.date
                         .map_or("?".into(), wallet_core::credential::day::format),
                     i.lot
                         .as_ref()
-                        .map_or(String::new(), |l| format!(", lot {l}")),
+                        .map_or(String::new(), |l| format!(", lot {}", Shown(l))),
                     i.performer
                         .as_ref()
-                        .map_or(String::new(), |p| format!(", by {p}")),
+                        .map_or(String::new(), |p| format!(", by {}", Shown(p))),
                 ));
             }
             if !s.observations.is_empty() {
                 out.push_str(&format!("observations: {}\n", s.observations.len()));
             }
         }
-        Err(e) => out.push_str(&format!("fhir:     {e}\n")),
+        Err(e) => out.push_str(&format!("fhir:     {}\n", Shown(&e.to_string()))),
     }
     out
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, shc_conformance, station, watch};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::text::{json_safe, Shown};
 
 #[derive(Parser)]
 #[command(
@@ -313,7 +314,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("warning: {w}");
             }
             if json {
-                wallet_core::outln!("{}", serde_json::to_string(&verdict)?)?;
+                wallet_core::outln!("{}", json_safe(serde_json::to_string(&verdict)?))?;
             } else {
                 wallet_core::out!("{}", station::render_verdict(&verdict, colour()))?;
             }
@@ -378,19 +379,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     match (verdict, json) {
                         (Ok(v), true) => wallet_core::outln!(
                             "{}",
-                            serde_json::json!({"file": name, "verdict": v})
+                            json_safe(serde_json::json!({"file": name, "verdict": v}).to_string())
                         )?,
                         (Err(e), true) => wallet_core::outln!(
                             "{}",
-                            serde_json::json!({"file": name, "error": e})
+                            json_safe(serde_json::json!({"file": name, "error": e}).to_string())
                         )?,
                         (Ok(v), false) => wallet_core::out!(
-                            "-- {name}\n{}",
+                            "-- {}\n{}",
+                            Shown(&name),
                             station::render_verdict(&v, colour())
                         )?,
-                        (Err(e), false) => {
-                            wallet_core::outln!("-- {name}\ncould not read a code: {e}")?
-                        }
+                        (Err(e), false) => wallet_core::outln!(
+                            "-- {}\ncould not read a code: {}",
+                            Shown(&name),
+                            Shown(&e)
+                        )?,
                     }
                 }
                 // Whoever read the verdicts has gone: nobody would see more.
@@ -412,13 +416,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let card = match wallet_core::shc::card::decode(&text) {
                     Ok(c) => c,
                     Err(e) => {
-                        eprintln!("error: cannot decode: {e}");
+                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
                         return Ok(ExitCode::from(2));
                     }
                 };
                 if json {
                     let described = inspect::describe_shc(&card);
-                    wallet_core::outln!("{}", serde_json::to_string_pretty(&described)?)?;
+                    wallet_core::outln!(
+                        "{}",
+                        json_safe(serde_json::to_string_pretty(&described)?)
+                    )?;
                 } else {
                     wallet_core::out!("{}", inspect::describe_shc_text(&card))?;
                 }
@@ -434,7 +441,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 wallet_core::outln!(
                     "{}",
-                    serde_json::to_string_pretty(&inspect::describe(&decoded))?
+                    json_safe(serde_json::to_string_pretty(&inspect::describe(&decoded))?)
                 )?;
             } else {
                 wallet_core::out!("{}", inspect::describe_text(&decoded))?;

@@ -10,6 +10,7 @@ use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::check::Verdict;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::Header;
+use wallet_core::text::Shown;
 
 #[derive(Debug, Error)]
 pub enum StationError {
@@ -55,7 +56,7 @@ pub fn render_verdict(v: &Verdict, colour: bool) -> String {
         let _ = writeln!(out, "==== {word} ====");
     }
     if let Some(h) = &v.holder {
-        let _ = writeln!(out, "name:          {}", h.name);
+        let _ = writeln!(out, "name:          {}", Shown(&h.name));
         if h.dob.is_unknown() {
             let _ = writeln!(out, "date of birth: not given in the code");
         } else {
@@ -71,9 +72,9 @@ pub fn render_verdict(v: &Verdict, colour: bool) -> String {
         }
     }
     if let Some(by) = &v.signed_by {
-        let _ = writeln!(out, "signed by:     {by}");
+        let _ = writeln!(out, "signed by:     {}", Shown(by));
     }
-    let _ = writeln!(out, "checked for:   {}", v.profile);
+    let _ = writeln!(out, "checked for:   {}", Shown(&v.profile));
     for r in &v.reasons {
         let _ = writeln!(out, "  - {r}");
     }

@@ -30,6 +30,8 @@
 //!   cache of signed files, and syncing them.
 //! - [`citizen`]: the wallet store per family member, the visit log and
 //!   exposure matching, and printable sheets.
+//! - [`text`]: the one policy for hostile text (control and bidi
+//!   characters): refused in a credential, escaped wherever it is named.
 //! - [`message`]: an error and its causes as one line, each cause once.
 //!
 //! Cargo features keep a build to what it needs (a browser carries no image
@@ -57,6 +59,7 @@ pub mod samples;
 pub mod shc;
 pub mod signed;
 pub mod storage;
+pub mod text;
 pub mod verify;
 pub mod wire;
 

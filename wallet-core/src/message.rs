@@ -13,8 +13,13 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// `error: cause: cause…`, each cause's text once.
+/// `error: cause: cause…`, each cause's text once, with any control or bidi
+/// character an input put in it escaped ([`crate::text::escape`]).
 pub fn error_chain(error: &(dyn Error + 'static)) -> String {
+    crate::text::escape(&chain(error)).into_owned()
+}
+
+fn chain(error: &(dyn Error + 'static)) -> String {
     let mut line = error.to_string();
     let mut next = error.source();
     while let Some(cause) = next {

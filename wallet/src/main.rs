@@ -208,6 +208,12 @@ struct Ctx {
 
 impl Ctx {
     /// The synced files, or None when nothing is synced yet.
+    /// The profile the wallet judges its codes by: the one set with
+    /// `init --profile` or `profile`, else the synced rules' default.
+    fn profile(&self) -> Result<Option<String>> {
+        Ok(self.cache.profile()?)
+    }
+
     fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         match self.cache.load() {
             Ok(cp) => Ok(Some(cp)),
@@ -253,8 +259,9 @@ impl Ctx {
     /// A held credential with its status.
     fn held(&self, member: &str, payload: &str) -> Result<Held> {
         let cp = self.checkpoint()?;
+        let profile = self.profile()?;
         self.wallet
-            .member_credentials(member, cp.as_ref(), self.now)?
+            .member_credentials(member, cp.as_ref(), profile.as_deref(), self.now)?
             .into_iter()
             .find(|h| h.payload == payload)
             .ok_or_else(|| anyhow!("{member}'s credential changed while reading it; try again"))
@@ -348,15 +355,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::List { member, json } => {
             let cp = ctx.checkpoint()?;
+            let profile = ctx.profile()?;
             let held = match &member {
-                Some(m) => ctx.wallet.member_credentials(m, cp.as_ref(), ctx.now)?,
-                None => ctx.wallet.list(cp.as_ref(), ctx.now)?,
+                Some(m) => {
+                    ctx.wallet
+                        .member_credentials(m, cp.as_ref(), profile.as_deref(), ctx.now)?
+                }
+                None => ctx.wallet.list(cp.as_ref(), profile.as_deref(), ctx.now)?,
             };
-            if cp.is_none() {
-                eprintln!("note: nothing synced, so statuses are by each code's own dates only");
+            match (&cp, held.first().and_then(|h| h.profile.as_deref())) {
+                (None, _) => eprintln!(
+                    "note: this wallet is not set up, so no code is checked: \
+                     wallet init --anchor FILE, then wallet sync --from URL"
+                ),
+                (Some(_), Some(p)) => eprintln!("standing for checkpoint profile {p}"),
+                (Some(_), None) => {}
             }
             if json {
-                wallet_core::outln!("{}", serde_json::to_string_pretty(&held)?)?;
+                wallet_core::outln!(
+                    "{}",
+                    wallet_core::text::json_safe(serde_json::to_string_pretty(&held)?)
+                )?;
             } else if held.is_empty() {
                 eprintln!("no credentials yet: wallet add <code or image>");
             } else {
@@ -538,11 +557,12 @@ fn print(
         None => {
             let member = member.ok_or_else(|| anyhow!("give a credential id or --member NAME"))?;
             let cp = ctx.checkpoint()?;
+            let profile = ctx.profile()?;
             let current = ctx
                 .wallet
-                .member_credentials(&member, cp.as_ref(), ctx.now)?
+                .member_credentials(&member, cp.as_ref(), profile.as_deref(), ctx.now)?
                 .into_iter()
-                .filter(|h| matches!(h.status, Status::Valid { .. } | Status::ExpiresSoon { .. }))
+                .filter(|h| h.status.is_valid())
                 .max_by_key(|h| h.credential.expires_at);
             current.ok_or_else(|| {
                 anyhow!("{member} holds no credential valid now (see `wallet list`; give an id to print another)")

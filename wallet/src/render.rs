@@ -9,6 +9,9 @@ pub use wallet_core::credential::instant::minutes;
 /// A status in a few words: "valid until …", "expires in 6 h", "expired on …".
 pub fn status_text(status: &Status, now: i64) -> String {
     match status {
+        Status::NotChecked => {
+            "? not checked yet: set up the wallet (wallet init, wallet sync)".into()
+        }
         Status::Valid { until } => format!("valid until {}", minutes(*until)),
         Status::ExpiresSoon { until } => {
             let hours = ((until - now).max(0) + 3599) / 3600;
@@ -16,7 +19,10 @@ pub fn status_text(status: &Status, now: i64) -> String {
         }
         Status::Expired { on } => format!("expired on {}", minutes(*on)),
         Status::NotYetValid { from } => format!("not valid before {}", minutes(*from)),
-        Status::Invalid { reasons } => format!("INVALID: {}", reasons.join("; ")),
+        Status::Invalid { reasons } => format!(
+            "INVALID: {}",
+            wallet_core::text::escape(&reasons.join("; "))
+        ),
     }
 }
 

@@ -574,8 +574,13 @@ impl Device {
     }
 
     fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
+        // No verified files: every code is "not checked", never valid.
         let cp = self.checkpoint().ok();
-        let held = self.wallet.list(cp.as_deref(), now).map_err(chain)?;
+        let profile = self.cache.profile().map_err(chain)?;
+        let held = self
+            .wallet
+            .list(cp.as_deref(), profile.as_deref(), now)
+            .map_err(chain)?;
         Ok(held
             .iter()
             .map(|h| held_view(h, lang, self.local.get()))
@@ -590,9 +595,10 @@ impl Device {
         lang: Lang,
     ) -> Result<Value, String> {
         let cp = self.checkpoint().ok();
+        let profile = self.cache.profile().map_err(chain)?;
         let held = self
             .wallet
-            .member_credentials(member, cp.as_deref(), now)
+            .member_credentials(member, cp.as_deref(), profile.as_deref(), now)
             .map_err(chain)?;
         let h = held
             .iter()

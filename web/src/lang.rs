@@ -7,6 +7,7 @@ use wallet_core::checkpoint::check::Warning;
 use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
+use wallet_core::text::escape;
 use wallet_core::verify::reason::EntryKind;
 use wallet_core::{CredentialKind, Reason};
 
@@ -229,6 +230,12 @@ const WORDS: &[(&str, &str, &str)] = &[
         "暂无健康码，请添加",
     ),
     (
+        "not_set_up",
+        "This wallet is not set up, so no code here is checked: confirm the issuer's fingerprint in Settings first.",
+        "此钱包尚未设置，其中的健康码均未核验：请先在“设置”中确认签发机构的指纹。",
+    ),
+    ("set_up", "Set up now", "立即设置"),
+    (
         "show_hint",
         "Show this code at the checkpoint",
         "请向核验人员出示此码",
@@ -347,7 +354,8 @@ pub fn reason(r: &Reason, lang: Lang) -> String {
     if lang == Lang::En {
         return r.to_string();
     }
-    match r {
+    // Text from the code (a kid, an iss) is escaped, as in English.
+    let words = match r {
         Reason::Malformed { what } => format!("码无法读取：{what}"),
         Reason::MissingKid => "码无法读取：缺少密钥标识（kid）".into(),
         Reason::UnknownKey { kid } => format!("签发方密钥 {kid} 不受信任（未知签发方）"),
@@ -378,7 +386,11 @@ pub fn reason(r: &Reason, lang: Lang) -> String {
         Reason::NotAccepted { kind: k, profile } => {
             format!("{}类凭证不适用于{profile}场景", self::kind(*k, lang))
         }
-    }
+        Reason::CrlUnavailable { iss, kid, why } => {
+            format!("{iss} 的密钥 {kid} 的吊销列表不可用（{why}）：在装入可读的吊销列表之前，该密钥签发的卡一律拒绝")
+        }
+    };
+    escape(&words).into_owned()
 }
 
 pub fn warning(w: &Warning, lang: Lang) -> String {
@@ -428,10 +440,13 @@ impl Local {
     }
 }
 
-/// A held credential's standing, in words, and its tone (`ok`, `warn`, `bad`).
+/// A held credential's standing, in words, and its tone (`ok`, `warn`,
+/// `bad`, or `unknown` for a code not checked: never shown as valid).
 pub fn status(s: &Status, lang: Lang, local: Local) -> (String, &'static str) {
     let f = |t: i64| local.when(t);
     match (s, lang) {
+        (Status::NotChecked, Lang::En) => ("Not checked yet: set up the wallet".into(), "unknown"),
+        (Status::NotChecked, Lang::Zh) => ("尚未核验：请先设置钱包".into(), "unknown"),
         (Status::Valid { until }, Lang::En) => (format!("Valid until {}", f(*until)), "ok"),
         (Status::Valid { until }, Lang::Zh) => (format!("有效，至 {}", f(*until)), "ok"),
         (Status::ExpiresSoon { until }, Lang::En) => {
@@ -445,9 +460,11 @@ pub fn status(s: &Status, lang: Lang, local: Local) -> (String, &'static str) {
         }
         (Status::NotYetValid { from }, Lang::Zh) => (format!("{} 之前无效", f(*from)), "warn"),
         (Status::Invalid { reasons }, Lang::En) => {
-            (format!("Not valid: {}", reasons.join("; ")), "bad")
+            (format!("Not valid: {}", escape(&reasons.join("; "))), "bad")
         }
-        (Status::Invalid { reasons }, Lang::Zh) => (format!("无效：{}", reasons.join("；")), "bad"),
+        (Status::Invalid { reasons }, Lang::Zh) => {
+            (format!("无效：{}", escape(&reasons.join("；"))), "bad")
+        }
     }
 }
 

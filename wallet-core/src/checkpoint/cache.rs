@@ -445,10 +445,17 @@ impl Cache {
             .get("keys")
             .and_then(serde_json::Value::as_array)
             .ok_or_else(|| ShcError::Jwks("not {\"keys\": [...]}".into()))?;
-        let crls = crls
+        let mut crls = crls
             .iter()
             .map(|b| crate::shc::json(b, MAX_ISSUER_FILE, "the CRL").map_err(ShcError::Crl))
             .collect::<Result<Vec<_>, _>>()?;
+        let file = format!(
+            "{SHC_DIR}/issuer-{}.json",
+            hex::encode(&Sha256::digest(iss.as_bytes())[..8])
+        );
+        // The readable CRLs held stay: a newer list that cannot be read
+        // never takes away what a readable one revoked.
+        crls.extend(self.held_readable_crls(&file)?);
         let (issuer, problems) = issuer_from_parts(iss, name, keys, &crls)?;
         if issuer.keys.is_empty() {
             return Err(ShcError::Jwks(format!(
@@ -458,12 +465,27 @@ impl Cache {
             .into());
         }
         let entry = directory_entry(iss, name, keys, &crls);
-        let file = format!(
-            "{SHC_DIR}/issuer-{}.json",
-            hex::encode(&Sha256::digest(iss.as_bytes())[..8])
-        );
         self.write(&file, entry.to_string().as_bytes())?;
         Ok((issuer, problems))
+    }
+
+    /// The CRLs of a locally trusted issuer's entry that can be read.
+    fn held_readable_crls(&self, file: &str) -> Result<Vec<serde_json::Value>, CacheError> {
+        let Some(bytes) = self.store.read(file, MAX_ISSUER_FILE as u64)? else {
+            return Ok(Vec::new());
+        };
+        let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Ok(Vec::new());
+        };
+        Ok(doc["issuerInfo"][0]["crls"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter(|c| crate::shc::crl::Crl::from_json(c).is_ok())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Replaces the SMART Health Card issuer directory with `bytes` (the

@@ -151,11 +151,12 @@ pub fn check_shc(
         return Ok(verdict);
     }
     verdict.signed_by = v.issuer.map(|name| {
-        if name == v.iss {
+        let by = if name == v.iss {
             name
         } else {
             format!("{name} ({})", v.iss)
-        }
+        };
+        crate::text::escape(&by).into_owned()
     });
     let Some(summary) = v.summary else {
         return Ok(verdict);

@@ -35,6 +35,8 @@ pub enum WalletError {
     NotFound { member: String, id: String },
     #[error("{member} already holds {max} credentials; remove some first")]
     Full { member: String, max: usize },
+    #[error("profile: {0}")]
+    Profile(String),
     #[error("this is a {0} credential, not a venue code")]
     NotAVenue(CredentialKind),
     #[error("venue code refused: {0}")]

@@ -60,10 +60,16 @@ pub struct Added {
     pub reasons: Vec<Reason>,
 }
 
-/// How a held credential stands at `now`.
+/// How a held credential stands at `now`: the verdict a checkpoint of the
+/// holder's profile would give, so "valid until" and "expires soon" agree
+/// with the gate. Only a code whose signature was checked against the
+/// pinned anchor's keys and the synced files is ever [`Status::Valid`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Status {
+    /// Not checked: the wallet has no pinned anchor and synced files to
+    /// check it with (it is not set up), so nothing can say it is valid.
+    NotChecked,
     Valid {
         #[serde(with = "instant")]
         until: i64,
@@ -81,8 +87,16 @@ pub enum Status {
         #[serde(with = "instant")]
         from: i64,
     },
-    /// Signature, key or revocation trouble, by the synced files.
+    /// Signature, key, revocation or rule trouble, by the synced files and
+    /// the profile: the checkpoint's reasons.
     Invalid { reasons: Vec<String> },
+}
+
+impl Status {
+    /// Whether a checkpoint of the profile would accept the code now.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Status::Valid { .. } | Status::ExpiresSoon { .. })
+    }
 }
 
 /// One held credential, as a list shows it.
@@ -95,6 +109,9 @@ pub struct Held {
     pub holder: Option<String>,
     #[serde(flatten)]
     pub status: Status,
+    /// The checkpoint profile the status is for (none when not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     #[serde(skip)]
     pub payload: String,
     #[serde(skip)]
@@ -289,44 +306,60 @@ impl Wallet {
         Ok(id_of(&removed.payload).unwrap_or_default())
     }
 
-    /// Every member's credentials with their status at `now` (by the synced
-    /// files when given, else by the credential's own dates).
+    /// Every member's credentials with their standing at `now`: the verdict
+    /// a checkpoint of `profile` would give by the synced files (the rules'
+    /// default profile when `None`); without synced files, not checked.
     pub fn list(
         &self,
         checkpoint: Option<&Checkpoint>,
+        profile: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Vec<Held>, WalletError> {
         let mut out = Vec::new();
         for member in self.members()? {
-            out.extend(self.member_credentials(&member, checkpoint, now)?);
+            out.extend(self.member_credentials(&member, checkpoint, profile, now)?);
         }
         Ok(out)
     }
 
-    /// One member's credentials with their status.
+    /// One member's credentials with their standing (see [`Wallet::list`]).
     pub fn member_credentials(
         &self,
         member: &str,
         checkpoint: Option<&Checkpoint>,
+        profile: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Vec<Held>, WalletError> {
         Ok(self
-            .entries(member, checkpoint, now)?
+            .entries(member, checkpoint, profile, now)?
             .into_iter()
             .map(|e| e.held)
             .collect())
     }
 
     /// Each stored credential decoded once, with its signature and time
-    /// checks when there is a checkpoint, and the status they give.
+    /// checks when there is a checkpoint, and the standing they give under
+    /// `profile` (the rules' default when `None`).
     fn entries(
         &self,
         member: &str,
         checkpoint: Option<&Checkpoint>,
+        profile: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Vec<Entry>, WalletError> {
         let file = self.read_member(member)?;
-        let secs = now.unix_timestamp();
+        let profile = match checkpoint {
+            Some(cp) => match profile {
+                Some(p) => {
+                    cp.rules
+                        .profile(p)
+                        .map_err(|e| WalletError::Profile(e.to_string()))?;
+                    Some(p.to_string())
+                }
+                None => cp.rules.default_profile().map(str::to_string),
+            },
+            None => None,
+        };
         let mut out = Vec::new();
         for s in file.credentials {
             let Ok(opened) = Opened::open(&s.payload) else {
@@ -335,26 +368,38 @@ impl Wallet {
             let Ok(credential) = opened.credential(checkpoint) else {
                 continue;
             };
-            let mut status = own_status(&credential, secs);
-            let verification = checkpoint.map(|cp| {
-                let (_, v) = opened.verified(cp, now);
-                let trouble: Vec<String> = v
-                    .reasons
-                    .iter()
-                    .filter(|r| !matches!(r, Reason::Expired { .. } | Reason::NotYetValid { .. }))
-                    .map(ToString::to_string)
-                    .collect();
-                if !trouble.is_empty() {
-                    status = Status::Invalid { reasons: trouble };
+            let (status, verification) = match checkpoint {
+                None => (Status::NotChecked, None),
+                Some(cp) => {
+                    let (_, v) = opened.verified(cp, now);
+                    let verdict = profile
+                        .as_deref()
+                        .map(|p| opened.verdict(&s.payload, v.clone(), cp, p, now));
+                    let status = match verdict {
+                        Some(Ok(verdict)) => standing(&verdict, &credential, now),
+                        Some(Err(e)) => Status::Invalid {
+                            reasons: vec![e.to_string()],
+                        },
+                        None => Status::Invalid {
+                            reasons: vec![
+                                "the synced rules have no profile for a person's codes".into()
+                            ],
+                        },
+                    };
+                    (status, Some(v))
                 }
-                v
-            });
+            };
             let held = Held {
                 member: member.to_string(),
                 id: credential.id.clone(),
                 kind: credential.kind(),
                 holder: credential.body.holder().map(|h| h.name.clone()),
                 status,
+                profile: if checkpoint.is_some() {
+                    profile.clone()
+                } else {
+                    None
+                },
                 payload: s.payload,
                 credential,
             };
@@ -380,17 +425,15 @@ impl Wallet {
             best: None,
             all: Vec::new(),
         };
-        for entry in self.entries(member, Some(checkpoint), now)? {
+        for entry in self.entries(member, Some(checkpoint), Some(profile), now)? {
             // The signature was checked when the entry was read: go on from there.
             let Some(verification) = entry.verification else {
                 continue;
             };
-            let verdict = match &entry.opened {
-                Opened::Cose(decoded) => {
-                    check_verified(decoded, verification, checkpoint, profile, now)
-                }
-                Opened::Shc(_) => check_shc(&entry.held.payload, checkpoint, profile, now),
-            };
+            let verdict =
+                entry
+                    .opened
+                    .verdict(&entry.held.payload, verification, checkpoint, profile, now);
             let Ok(verdict) = verdict else {
                 continue;
             };
@@ -504,6 +547,22 @@ impl Opened {
         }
     }
 
+    /// The checkpoint's verdict under `profile`, from the signature and
+    /// time checks already made (`verification`).
+    fn verdict(
+        &self,
+        payload: &str,
+        verification: Verification,
+        cp: &Checkpoint,
+        profile: &str,
+        now: OffsetDateTime,
+    ) -> Result<Verdict, crate::checkpoint::check::CheckError> {
+        match self {
+            Opened::Cose(decoded) => check_verified(decoded, verification, cp, profile, now),
+            Opened::Shc(_) => check_shc(payload, cp, profile, now),
+        }
+    }
+
     fn id(&self) -> Option<String> {
         match self {
             Opened::Cose(d) => d.credential().ok().map(|c| c.id),
@@ -540,21 +599,28 @@ fn find(file: &MemberFile, member: &str, id: &str) -> Result<usize, WalletError>
     }
 }
 
-/// Status from the credential's own dates (and, for tests and recoveries,
-/// nothing more: the checkpoint's rules decide acceptance).
-fn own_status(c: &Credential, now: i64) -> Status {
-    if now < c.issued_at {
-        Status::NotYetValid { from: c.issued_at }
-    } else if now > c.expires_at {
-        Status::Expired { on: c.expires_at }
-    } else if c.expires_at - now < 86_400 {
-        Status::ExpiresSoon {
-            until: c.expires_at,
+/// A held credential's standing from the checkpoint's verdict: valid (or
+/// expiring within a day) until the verdict's own limit; expired or not
+/// yet valid when that is all that is wrong; otherwise invalid with the
+/// checkpoint's reasons.
+fn standing(verdict: &Verdict, c: &Credential, now: OffsetDateTime) -> Status {
+    let now = now.unix_timestamp();
+    if verdict.valid {
+        let until = verdict.valid_until.unwrap_or(c.expires_at);
+        return if until - now < 86_400 {
+            Status::ExpiresSoon { until }
+        } else {
+            Status::Valid { until }
+        };
+    }
+    match verdict.reasons.as_slice() {
+        [Reason::Expired { .. }] => Status::Expired { on: c.expires_at },
+        [Reason::NotYetValid { .. }] if now < c.issued_at => {
+            Status::NotYetValid { from: c.issued_at }
         }
-    } else {
-        Status::Valid {
-            until: c.expires_at,
-        }
+        reasons => Status::Invalid {
+            reasons: reasons.iter().map(ToString::to_string).collect(),
+        },
     }
 }
 

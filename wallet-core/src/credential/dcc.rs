@@ -482,13 +482,15 @@ pub fn from_dcc_value(
             },
         },
     };
-    Ok(Credential {
+    let credential = Credential {
         id,
         issuer: issuer.to_string(),
         issued_at,
         expires_at,
         body,
-    })
+    };
+    credential.check_text()?;
+    Ok(credential)
 }
 
 #[cfg(test)]

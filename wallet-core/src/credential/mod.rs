@@ -447,8 +447,47 @@ impl Credential {
         self.issuer.split('-').next().unwrap_or(&self.issuer)
     }
 
-    /// Checks what both profiles need: sizes, issuer form, dates in order.
+    /// Every text field, by name: what a screen may show of it.
+    fn text_fields(&self) -> Vec<(&'static str, &str)> {
+        let mut fields = vec![("id", self.id.as_str()), ("issuer", self.issuer.as_str())];
+        if let Some(h) = self.body.holder() {
+            fields.push(("name", &h.name));
+        }
+        match &self.body {
+            Body::Test { test, .. } => {
+                if let Some(c) = &test.centre {
+                    fields.push(("test centre", c));
+                }
+            }
+            Body::Vaccination { vaccination: v, .. } => {
+                fields.push(("prophylaxis", &v.prophylaxis));
+                fields.push(("product", &v.product));
+                fields.push(("manufacturer", &v.manufacturer));
+            }
+            Body::Recovery { .. } => {}
+            Body::Venue { venue } => {
+                fields.push(("venue id", &venue.id));
+                fields.push(("venue name", &venue.name));
+                fields.push(("venue area", &venue.area));
+            }
+        }
+        fields
+    }
+
+    /// Refuses a credential any of whose text fields holds a control or
+    /// bidi character ([`crate::text`]): in every format, signed or not,
+    /// such a field is malformed, never shown.
+    pub fn check_text(&self) -> Result<(), CredentialError> {
+        for (field, value) in self.text_fields() {
+            crate::text::check(value).map_err(|e| invalid(field, e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Checks what both profiles need: sizes, issuer form, dates in order,
+    /// no control or bidi character in any text.
     pub fn validate(&self) -> Result<(), CredentialError> {
+        self.check_text()?;
         let c = self.country();
         if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) || self.issuer.len() > 16 {
             return Err(invalid(

@@ -97,6 +97,7 @@ fn read_claims(payload: &[u8]) -> Result<Claims, ShcError> {
     if iss.is_empty() || iss.len() > super::issuers::MAX_ISS {
         return Err(bad("iss is empty or too long"));
     }
+    crate::text::check(iss).map_err(|e| ShcError::Payload(format!("iss {e}")))?;
     let time = |name: &str| -> Result<Option<f64>, ShcError> {
         match doc.get(name) {
             None => Ok(None),
@@ -222,10 +223,21 @@ pub fn verify(card: &Card, trust: &ShcTrust, now: i64) -> ShcVerification {
             on: crate::credential::instant::format(seconds(exp)),
         });
     }
+    let crl = match issuer.crl_for(&card.jws.kid) {
+        Ok(crl) => crl,
+        Err(why) => {
+            out.reasons.push(Reason::CrlUnavailable {
+                iss: c.iss.clone(),
+                kid: card.jws.kid.clone(),
+                why,
+            });
+            None
+        }
+    };
     let revoked = c
         .rid
         .as_deref()
-        .zip(issuer.crl(&card.jws.kid))
+        .zip(crl)
         .is_some_and(|(rid, crl)| crl.revokes(rid, c.nbf));
     if revoked {
         out.reasons
@@ -275,13 +287,17 @@ impl Card {
                 what: "the card's FHIR bundle names no Patient".into(),
             });
         }
-        Ok(Credential {
+        let credential = Credential {
             id: self.id(),
             issuer: self.claims.iss.clone(),
             issued_at: seconds(self.claims.nbf),
             expires_at: self.claims.exp.map_or(NO_EXPIRY, seconds),
             body,
-        })
+        };
+        credential.check_text().map_err(|e| Reason::Malformed {
+            what: e.to_string(),
+        })?;
+        Ok(credential)
     }
 }
 

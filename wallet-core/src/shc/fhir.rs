@@ -192,5 +192,47 @@ pub fn summarise(bundle: &Json) -> Result<Summary, ShcError> {
             None => return Err(ShcError::Fhir(format!("entry[{i}] has no resourceType"))),
         }
     }
+    check_text(&out)?;
     Ok(out)
+}
+
+/// Refuses a summary any of whose texts holds a control or bidi character
+/// ([`crate::text`]): what a verdict shows of a card is never hostile.
+fn check_text(summary: &Summary) -> Result<(), ShcError> {
+    let mut texts: Vec<(&str, &str)> = Vec::new();
+    if let Some(p) = &summary.patient {
+        texts.push(("Patient.name", &p.name));
+    }
+    fn codings<'a>(
+        texts: &mut Vec<(&'static str, &'a str)>,
+        list: &'a [Coding],
+        what: &'static str,
+    ) {
+        for c in list {
+            texts.push((what, &c.system));
+            texts.push((what, &c.code));
+        }
+    }
+    for i in &summary.immunizations {
+        texts.push(("Immunization.status", &i.status));
+        codings(&mut texts, &i.vaccine, "Immunization.vaccineCode");
+        if let Some(l) = &i.lot {
+            texts.push(("Immunization.lotNumber", l));
+        }
+        if let Some(p) = &i.performer {
+            texts.push(("Immunization.performer", p));
+        }
+    }
+    for o in &summary.observations {
+        texts.push(("Observation.status", &o.status));
+        codings(&mut texts, &o.code, "Observation.code");
+        codings(&mut texts, &o.value, "Observation.valueCodeableConcept");
+        if let Some(p) = &o.performer {
+            texts.push(("Observation.performer", p));
+        }
+    }
+    for (what, text) in texts {
+        crate::text::check(text).map_err(|e| ShcError::Fhir(format!("{what} {e}")))?;
+    }
+    Ok(())
 }

@@ -31,7 +31,15 @@ pub struct ShcIssuer {
     pub keys: Vec<ShcKey>,
     /// At most one per key: the highest `ctr` seen.
     pub crls: Vec<Crl>,
+    /// CRLs given for this issuer that could not be read: key id → why
+    /// (the key id [`ANY_KEY`] when the list did not say which key it is
+    /// for). A key with such a list and no readable one is refused.
+    pub unreadable_crls: BTreeMap<String, String>,
 }
+
+/// The key id under which an unreadable CRL naming no readable key is
+/// recorded: it stands for every key of its issuer.
+pub const ANY_KEY: &str = "*";
 
 impl ShcIssuer {
     pub fn key(&self, kid: &str) -> Option<&ShcKey> {
@@ -40,6 +48,46 @@ impl ShcIssuer {
 
     pub fn crl(&self, kid: &str) -> Option<&Crl> {
         self.crls.iter().find(|c| c.kid == kid)
+    }
+
+    /// The CRL that governs the cards of key `kid`, `None` when the key has
+    /// none, or why the key's cards must be refused (trust fails closed):
+    /// a CRL given for it could not be read and no readable one is held,
+    /// or its key set declares a CRL version (`crlVersion`) newer than the
+    /// one held, or than none.
+    pub fn crl_for(&self, kid: &str) -> Result<Option<&Crl>, String> {
+        let declared = self.key(kid).and_then(|k| k.crl_version);
+        match (self.crl(kid), declared) {
+            (Some(crl), Some(v)) if crl.ctr < v => Err(format!(
+                "the list held is version {}, and the key set declares version {v}",
+                crl.ctr
+            )),
+            (Some(crl), _) => Ok(Some(crl)),
+            (None, declared) => {
+                let unreadable = self
+                    .unreadable_crls
+                    .get(kid)
+                    .or_else(|| self.unreadable_crls.get(ANY_KEY));
+                match (unreadable, declared) {
+                    (Some(why), _) => Err(format!("the list given could not be read: {why}")),
+                    (None, Some(v)) => Err(format!(
+                        "the key set declares version {v}, and no list for this key is held"
+                    )),
+                    (None, None) => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Records a CRL that could not be read (see [`ShcIssuer::crl_for`]).
+    fn crl_unreadable(&mut self, doc: &Json, why: String) {
+        let kid = doc
+            .get("kid")
+            .and_then(Json::as_str)
+            .filter(|k| self.key(k).is_some())
+            .unwrap_or(ANY_KEY)
+            .to_string();
+        self.unreadable_crls.entry(kid).or_insert(why);
     }
 
     /// Adds a CRL for one of this issuer's keys, unless one with a higher
@@ -88,17 +136,23 @@ pub fn issuer_from_parts(
 ) -> Result<(ShcIssuer, Vec<String>), ShcError> {
     check_iss(iss)?;
     let mut problems = Vec::new();
+    // A name a screen would act on is not shown: the iss stands for it.
+    let name =
+        name.map(str::trim)
+            .filter(|n| !n.is_empty())
+            .filter(|n| match crate::text::check(n) {
+                Ok(()) => true,
+                Err(e) => {
+                    problems.push(format!("{iss}: name {e}; the iss is shown instead"));
+                    false
+                }
+            });
     let mut issuer = ShcIssuer {
         iss: iss.to_string(),
-        name: name
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(iss)
-            .chars()
-            .take(200)
-            .collect(),
+        name: name.unwrap_or(iss).chars().take(200).collect(),
         keys: Vec::new(),
         crls: Vec::new(),
+        unreadable_crls: BTreeMap::new(),
     };
     for key in parse_keys(keys, iss)? {
         match key {
@@ -107,9 +161,22 @@ pub fn issuer_from_parts(
             Err(e) => problems.push(format!("{iss}: {e}")),
         }
     }
-    for crl in crls {
-        if let Err(e) = Crl::from_json(crl).and_then(|c| issuer.add_crl(c)) {
-            problems.push(format!("{iss}: {e}"));
+    for doc in crls {
+        match Crl::from_json(doc) {
+            // For a key the issuer does not have: it guards nothing here.
+            Ok(crl) => {
+                if let Err(e) = issuer.add_crl(crl) {
+                    problems.push(format!("{iss}: {e}"));
+                }
+            }
+            // Unreadable: the key it is for is refused until a readable
+            // one is held (trust fails closed).
+            Err(e) => {
+                problems.push(format!(
+                    "{iss}: {e}; the cards of the key it is for are refused until a readable one is installed"
+                ));
+                issuer.crl_unreadable(doc, e.to_string());
+            }
         }
     }
     Ok((issuer, problems))
@@ -206,6 +273,9 @@ impl ShcTrust {
                 for c in issuer.crls {
                     // The key is there: it was checked against this issuer.
                     let _ = held.add_crl(c);
+                }
+                for (kid, why) in issuer.unreadable_crls {
+                    held.unreadable_crls.entry(kid).or_insert(why);
                 }
             }
         }

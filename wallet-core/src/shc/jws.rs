@@ -86,6 +86,7 @@ pub fn parse(text: &str) -> Result<Jws, ShcError> {
         }
         None => return Err(ShcError::Header("no kid (key identifier)".into())),
     };
+    crate::text::check(&kid).map_err(|e| ShcError::Header(format!("kid {e}")))?;
     let signature = b64url(s).map_err(|e| ShcError::Jws(format!("signature: {e}")))?;
     if signature.len() != 64 {
         let der = signature.first() == Some(&0x30) && (8..=72).contains(&signature.len());

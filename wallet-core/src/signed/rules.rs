@@ -8,6 +8,7 @@
 //!   "type": "rules",
 //!   "defaults": kind_rules,
 //!   "profiles": { + tstr => profile },      ; names: lowercase letters, digits, '-'
+//!   ? "default_profile": tstr,              ; one of the profiles: a wallet's, unless its holder picks one
 //!   ? "fhir": { ? "vaccines": [* {"system", "code", "doses", ? "name"}],
 //!               ? "tests": [* {"system", "code", "type": "naat" / "rat", ? "name"}] },
 //! }
@@ -105,6 +106,10 @@ pub struct CheckProfile {
 pub struct Rules {
     pub defaults: KindRules,
     pub profiles: BTreeMap<String, CheckProfile>,
+    /// The profile a citizen's wallet judges its codes by when the holder
+    /// has picked none (see [`RuleSet::default_profile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_profile: Option<String>,
     /// Which FHIR vaccine and test codes count in a SMART Health Card
     /// (none: such cards are read, but never as a vaccination or a test).
     #[serde(default, skip_serializing_if = "FhirCodes::is_empty")]
@@ -167,6 +172,7 @@ impl Default for Rules {
                 }),
             },
             profiles,
+            default_profile: None,
             fhir: FhirCodes::covid19(),
         }
     }
@@ -236,6 +242,11 @@ impl Rules {
         };
         let d = &self.defaults;
         check_kind("defaults", &d.test, &d.vaccination, &d.recovery)?;
+        if let Some(p) = &self.default_profile {
+            if !self.profiles.contains_key(p) {
+                return bad(format!("default_profile {p:?} is not one of the profiles"));
+            }
+        }
         self.fhir.validate().map_err(RulesError::Invalid)?;
         for (name, p) in &self.profiles {
             if name.is_empty()
@@ -331,6 +342,9 @@ impl RuleSet {
         if !self.rules.fhir.is_empty() {
             body.push(("fhir", field(Value::serialized(&self.rules.fhir))?));
         }
+        if let Some(p) = &self.rules.default_profile {
+            body.push(("default_profile", Value::Text(p.clone())));
+        }
         Ok(signed::sign(&self.header(), body, key))
     }
 
@@ -362,6 +376,30 @@ impl RuleSet {
             },
             opened.digest,
         ))
+    }
+
+    /// The profile a wallet judges its codes by when its holder picked
+    /// none: the rules' `default_profile`, else the profile that accepts
+    /// most of the personal kinds (test, vaccination, recovery), the first
+    /// by name among equals; `None` when no profile accepts any.
+    pub fn default_profile(&self) -> Option<&str> {
+        if let Some(p) = &self.rules.default_profile {
+            return Some(p);
+        }
+        let personal = |p: &CheckProfile| {
+            p.accept
+                .iter()
+                .filter(|k| **k != CredentialKind::Venue)
+                .count()
+        };
+        let mut best: Option<(&str, usize)> = None;
+        for (name, p) in &self.rules.profiles {
+            let n = personal(p);
+            if n > 0 && best.is_none_or(|(_, m)| n > m) {
+                best = Some((name, n));
+            }
+        }
+        best.map(|(name, _)| name)
     }
 
     pub fn profile(&self, name: &str) -> Result<&CheckProfile, RulesError> {

@@ -22,38 +22,89 @@ pub enum EntryKind {
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
     /// The text, its structure or its content is broken.
-    Malformed { what: String },
+    Malformed {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        what: String,
+    },
     /// No key identifier in the headers.
     MissingKid,
     /// No trusted key has this identifier.
-    UnknownKey { kid: String },
+    UnknownKey {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        kid: String,
+    },
     /// A SMART Health Card from an issuer not trusted here.
-    UnknownIssuer { iss: String },
+    UnknownIssuer {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        iss: String,
+    },
     /// A SMART Health Card whose `rid` its issuer's CRL lists.
-    RevokedByIssuer { iss: String },
+    RevokedByIssuer {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        iss: String,
+    },
+    /// A SMART Health Card whose key's revocation list is declared but
+    /// cannot be read, or is older than its key set declares: its cards
+    /// are refused until a readable, current list is installed.
+    CrlUnavailable {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        iss: String,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        kid: String,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        why: String,
+    },
     /// A SMART Health Card holding nothing the rules recognise.
-    NotRecognised { what: String },
+    NotRecognised {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        what: String,
+    },
     /// The header names an algorithm the key is not bound to.
     AlgorithmNotAllowed {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
         kid: String,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
         used: String,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
         bound: String,
     },
     /// The signature does not match.
-    BadSignature { kid: String },
+    BadSignature {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        kid: String,
+    },
     /// The key was not valid when the credential was issued, or is no longer valid.
-    KeyNotValid { kid: String, detail: String },
+    KeyNotValid {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        kid: String,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        detail: String,
+    },
     /// The key may not sign this kind of credential.
-    KindNotAllowed { kid: String, kind: CredentialKind },
+    KindNotAllowed {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        kid: String,
+        kind: CredentialKind,
+    },
     /// Past the credential's expiry.
-    Expired { on: String },
+    Expired {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        on: String,
+    },
     /// Before the credential's issue (or not-before) time, or before the
     /// rules let it count.
-    NotYetValid { from: String },
+    NotYetValid {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        from: String,
+    },
     /// On the revocation list, by its identifier or by its signature.
     Revoked { by: EntryKind },
     /// A test sampled longer ago than the rules allow.
-    TestTooOld { max_hours: u32, sampled: String },
+    TestTooOld {
+        max_hours: u32,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        sampled: String,
+    },
     /// A positive test result.
     TestPositive,
     /// A vaccination whose series is not complete.
@@ -61,13 +112,26 @@ pub enum Reason {
     /// This checkpoint's profile does not accept this kind of credential.
     NotAccepted {
         kind: CredentialKind,
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
         profile: String,
     },
 }
 
 impl fmt::Display for Reason {
+    /// Text from the input (a `kid`, an `iss`, an error quoting its
+    /// input) is escaped ([`crate::text::escape`]): a reason never acts on
+    /// a screen. Its serialized fields are escaped alike.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&crate::text::escape(&Raw(self).to_string()))
+    }
+}
+
+/// A reason's words before escaping.
+struct Raw<'a>(&'a Reason);
+
+impl fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Reason::Malformed { what } => write!(f, "malformed: {what}"),
             Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
             Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
@@ -77,6 +141,10 @@ impl fmt::Display for Reason {
             Reason::RevokedByIssuer { iss } => {
                 write!(f, "revoked (on the revocation list of {iss})")
             }
+            Reason::CrlUnavailable { iss, kid, why } => write!(
+                f,
+                "revocation list of {iss} for key {kid} unavailable ({why}): its cards are refused until a readable one is installed"
+            ),
             Reason::NotRecognised { what } => write!(f, "not recognised: {what}"),
             Reason::AlgorithmNotAllowed { kid, used, bound } => {
                 write!(

@@ -25,10 +25,14 @@ function tab(name) {
 
 function renderHeld() {
   const held = ok(device.held(now(), lang));
-  if (!held.length) { $('held').replaceChildren(el('div', { class: 'banner info' }, t('empty_wallet'))); return; }
+  // A wallet with no pinned anchor checks nothing: say so first, and lead to setup.
+  const setup = ok(device.status(now(), lang)).ready ? [] : [el('div', { class: 'banner warn', id: 'not-set-up' },
+    el('div', {}, t('not_set_up')),
+    el('button', { class: 'primary', type: 'button', id: 'set-up', onclick: () => tab('settings') }, t('set_up')))];
+  if (!held.length) { $('held').replaceChildren(...setup, el('div', { class: 'banner info' }, t('empty_wallet'))); return; }
   const byMember = new Map();
   for (const h of held) { if (!byMember.has(h.member)) byMember.set(h.member, []); byMember.get(h.member).push(h); }
-  $('held').replaceChildren(...[...byMember].map(([member, list]) => el('div', {},
+  $('held').replaceChildren(...setup, ...[...byMember].map(([member, list]) => el('div', {},
     el('h2', {}, member),
     ...list.map((h) => el('div', { class: 'card', 'data-id': h.id },
       el('div', { class: 'title' }, `${h.kind}${h.holder ? ' · ' + h.holder : ''}`),

@@ -32,14 +32,15 @@ fn members_hold_their_own_credentials() {
     child.id = "77777777777777777777777777777777".into();
     w.add("lily", &native(&child), Some(&cp), now).unwrap();
     assert_eq!(w.members().unwrap(), ["lily", "me"]);
-    let all = w.list(Some(&cp), now).unwrap();
+    let all = w.list(Some(&cp), None, now).unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].member, "lily");
     assert_eq!(all[0].kind, CredentialKind::Vaccination);
+    // Valid as long as the transport checkpoint takes it: 48 h from sampling.
     assert_eq!(
         all[1].status,
         Status::Valid {
-            until: samples::test().expires_at
+            until: samples::issued_at() - 1800 + 48 * 3600
         }
     );
     // The same code again is refused; so is a bad member name.
@@ -85,24 +86,64 @@ fn forged_codes_are_refused_and_expired_ones_kept_with_a_reason() {
 }
 
 #[test]
-fn status_follows_the_clock_and_the_synced_files() {
+fn standing_is_the_checkpoints_verdict_and_never_valid_unchecked() {
     let (_d, w) = wallet();
     let c = samples::test();
     w.add("me", &native(&c), None, at(c.issued_at)).unwrap();
-    let status = |cp: Option<&Checkpoint>, t: i64| w.list(cp, at(t)).unwrap()[0].status.clone();
+    let status = |cp: Option<&Checkpoint>, profile: Option<&str>, t: i64| {
+        w.list(cp, profile, at(t)).unwrap()[0].status.clone()
+    };
+    // Not set up: nothing checked it, so nothing says it is valid.
+    for t in [
+        c.issued_at - 5,
+        c.issued_at,
+        c.expires_at - 6 * 3600,
+        c.expires_at + 1,
+    ] {
+        assert_eq!(status(None, None, t), Status::NotChecked);
+    }
+    let json = serde_json::to_value(&w.list(None, None, at(c.issued_at)).unwrap()[0]).unwrap();
+    assert_eq!(json["status"], "not-checked");
+    let cp = samples::checkpoint();
+    // The sample test (NAAT) counts 48 h from sampling under the rules,
+    // although the code itself expires after 3 days.
+    let limit = match &c.body {
+        crate::credential::Body::Test { test, .. } => test.sampled_at + 48 * 3600,
+        _ => unreachable!(),
+    };
+    assert!(limit < c.expires_at);
     assert_eq!(
-        status(None, c.issued_at - 5),
-        Status::NotYetValid { from: c.issued_at }
+        status(Some(&cp), None, c.issued_at),
+        Status::Valid { until: limit }
     );
     assert_eq!(
-        status(None, c.expires_at - 6 * 3600),
-        Status::ExpiresSoon {
-            until: c.expires_at
-        }
+        status(Some(&cp), None, limit - 6 * 3600),
+        Status::ExpiresSoon { until: limit }
     );
-    assert_eq!(
-        status(None, c.expires_at + 1),
-        Status::Expired { on: c.expires_at }
+    // 50 h after sampling: what the transport checkpoint says, not "expires soon".
+    let fifty = limit + 2 * 3600;
+    let Status::Invalid { reasons } = status(Some(&cp), None, fifty) else {
+        panic!("50 h after sampling the wallet must agree with the gate");
+    };
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("older than 48 h"), "{reasons:?}");
+    let gate = crate::check(&native(&c), &cp, "transport", at(fifty)).unwrap();
+    assert!(!gate.valid);
+    assert_eq!(gate.reasons[0].to_string(), reasons[0]);
+    // The holder's own profile is used when set.
+    let venue_only = status(Some(&cp), Some("venue"), c.issued_at);
+    assert!(
+        matches!(venue_only, Status::Invalid { .. }),
+        "{venue_only:?}"
+    );
+    assert!(w.list(Some(&cp), Some("no-such"), at(c.issued_at)).is_err());
+    // Past its expiry the test is also past 48 h: both reasons, as at the gate.
+    let Status::Invalid { reasons } = status(Some(&cp), None, c.expires_at + 1) else {
+        panic!("expired");
+    };
+    assert!(
+        reasons.iter().any(|r| r.starts_with("expired on")),
+        "{reasons:?}"
     );
     let mut cp = samples::checkpoint();
     cp.revocations = crate::signed::revocation::RevocationList::new(
@@ -113,12 +154,35 @@ fn status_follows_the_clock_and_the_synced_files() {
         Vec::new(),
     );
     assert!(matches!(
-        status(Some(&cp), c.issued_at),
+        status(Some(&cp), None, c.issued_at),
         Status::Invalid { .. }
     ));
-    let json = serde_json::to_value(&w.list(None, at(c.issued_at)).unwrap()[0]).unwrap();
+    let cp = samples::checkpoint();
+    let json = serde_json::to_value(&w.list(Some(&cp), None, at(c.issued_at)).unwrap()[0]).unwrap();
     assert_eq!(json["status"], "valid");
-    assert_eq!(json["until"], "2026-03-04T08:00:00Z");
+    assert_eq!(json["profile"], "transport");
+}
+
+#[test]
+fn a_forged_code_is_never_valid_in_the_wallet() {
+    let (_d, w) = wallet();
+    let c = samples::test();
+    // Signed by a key no trust list names: a throwaway issuer.
+    let rogue = crate::SigningKey::ed25519_from_seed(&[0x5a; 32]);
+    let forged = crate::issue(&c, crate::Profile::Native, &rogue).unwrap();
+    w.add("me", &forged, None, at(c.issued_at)).unwrap();
+    let held = &w.list(None, None, at(c.issued_at)).unwrap()[0];
+    assert_eq!(held.status, Status::NotChecked);
+    assert!(!held.status.is_valid());
+    let cp = samples::checkpoint();
+    let held = &w.list(Some(&cp), None, at(c.issued_at)).unwrap()[0];
+    let Status::Invalid { reasons } = &held.status else {
+        panic!(
+            "a forged code checked against the synced files: {:?}",
+            held.status
+        );
+    };
+    assert!(reasons[0].contains("unknown issuer key"), "{reasons:?}");
 }
 
 #[test]
@@ -166,7 +230,7 @@ fn a_damaged_member_file_is_reported_and_left_alone() {
         .unwrap_err();
     assert!(matches!(e, WalletError::Corrupt { .. }), "{e}");
     assert!(e.to_string().contains("me.json") && e.to_string().contains("left as it is"));
-    assert!(w.list(None, at(0)).is_err());
+    assert!(w.list(None, None, at(0)).is_err());
     assert_eq!(std::fs::read(&path).unwrap(), before);
     // Other members are unaffected.
     w.add("grandpa", &native(&samples::venue()), None, at(c.issued_at))
@@ -185,7 +249,7 @@ fn remove_and_payload_by_id_or_prefix() {
         Err(WalletError::NotFound { .. })
     ));
     assert_eq!(w.remove("me", &c.id).unwrap(), c.id);
-    assert!(w.list(None, at(0)).unwrap().is_empty());
+    assert!(w.list(None, None, at(0)).unwrap().is_empty());
     assert!(matches!(
         w.remove("me", &c.id),
         Err(WalletError::NotFound { .. })
@@ -218,7 +282,10 @@ fn a_wallet_in_memory_comes_back_from_its_saved_files() {
     }
     let w = Wallet::on(reopened);
     assert_eq!(w.members().unwrap(), ["lily"]);
-    assert_eq!(w.list(Some(&cp), now).unwrap()[0].id, samples::test().id);
+    assert_eq!(
+        w.list(Some(&cp), None, now).unwrap()[0].id,
+        samples::test().id
+    );
     assert_eq!(w.visit_log().visits(now).unwrap().len(), 1);
     assert_eq!(w.storage().locate(""), std::path::PathBuf::from("memory:"));
 }
@@ -284,7 +351,7 @@ fn a_smart_health_card_is_added_shown_and_chosen_like_our_own() {
         w.add(DEFAULT_MEMBER, &held, Some(&cp), now),
         Err(WalletError::Duplicate { .. })
     ));
-    let list = w.list(Some(&cp), now).unwrap();
+    let list = w.list(Some(&cp), None, now).unwrap();
     assert_eq!(list[0].holder.as_deref(), Some("John B. Anyperson"));
     assert!(
         matches!(list[0].status, Status::Valid { .. }),
