@@ -80,9 +80,16 @@ pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
     Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
-/// An anchor's fingerprint, as `issuer anchor show` users compare it: its
-/// kid (SHA-256 of its SPKI, first 8 bytes) in hex.
+/// An anchor's fingerprint, as `issuer anchor show` users compare it: the
+/// SHA-256 of its SPKI in 16 groups of 4 hex digits
+/// ([`wallet_core::keys::fingerprint_for_spki`]).
 pub fn fingerprint(key: &PublicKey) -> String {
+    wallet_core::keys::fingerprint_for_spki(&key.spki_der())
+}
+
+/// An anchor's kid (the first 8 bytes of that SHA-256, in hex): its short
+/// name in logs and lists.
+pub fn kid(key: &PublicKey) -> String {
     hex::encode(kid_for_spki(&key.spki_der()))
 }
 

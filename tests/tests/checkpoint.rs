@@ -965,15 +965,38 @@ fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
         stderr(&out)
     );
     let iss = "https://spec.smarthealth.cards/examples/issuer";
+    // The key declares crlVersion 1: trusted without its CRL, its cards
+    // are refused (the command says so and exits 2) ...
+    let out = wallet(&["shc-issuer", iss, "--jwks", jwks.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).contains("CRL UNAVAILABLE"), "{}", stdout(&out));
+    // The citizen's code is kept, but it is not valid while its key's
+    // revocations are unknown.
+    let added = ok(wallet(&["add", &card]));
+    assert!(added.contains("vaccination"), "{added}");
+    let list = ok(wallet(&["list", "--json"]));
+    let held: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(held[0]["status"], "invalid", "{list}");
+    assert!(
+        held[0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("revocation list of https://spec.smarthealth.cards/examples/issuer"),
+        "{list}"
+    );
+    // ... until the CRL is given.
+    let crl = e2e_tests::interop()
+        .join("shc/issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json");
     ok(wallet(&[
         "shc-issuer",
         iss,
         "--jwks",
         jwks.to_str().unwrap(),
+        "--crl",
+        crl.to_str().unwrap(),
     ]));
-    let added = ok(wallet(&["add", &card]));
-    assert!(added.contains("vaccination"), "{added}");
     let list = ok(wallet(&["list", "--json"]));
+    assert!(list.contains("\"status\": \"valid\""), "{list}");
     assert!(list.contains("John B. Anyperson"), "{list}");
     let shown = ok(wallet(&["show", "--best"]));
     assert!(shown.contains("John B. Anyperson"), "{shown}");

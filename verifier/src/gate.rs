@@ -12,8 +12,7 @@ use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
-use time::OffsetDateTime;
-use wallet_core::checkpoint::check::{CheckError, Checkpoint};
+use wallet_core::checkpoint::check::{CheckError, CheckTime, Checkpoint};
 use wallet_core::shc::numeric::Collector;
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 
@@ -88,13 +87,14 @@ fn read_line(input: &mut impl BufRead) -> io::Result<Option<String>> {
 }
 
 /// Checks every non-blank line of `input`, writing one JSON verdict per
-/// line to `output`. `clock` gives `now` for each chunk (fixed with `--at`).
+/// line to `output`. `clock` gives the time of each chunk (fixed with
+/// `--at`), with the warning each of its verdicts carries.
 pub fn run(
     input: impl BufRead + Send,
     mut output: impl Write,
     checkpoint: &Checkpoint,
     profile: &str,
-    clock: impl Fn() -> OffsetDateTime,
+    clock: impl Fn() -> CheckTime,
     threads: usize,
 ) -> Result<Summary, GateError> {
     checkpoint
@@ -145,13 +145,15 @@ pub fn run(
                 }
             }
             // Serialised on the checking threads; a verdict always serialises.
+            let time = clock();
             let verdicts = wallet_core::checkpoint::batch::check_batch_map(
                 &lines,
                 checkpoint,
                 profile,
-                clock(),
+                time.at,
                 threads,
-                |v| {
+                |mut v| {
+                    v.note_time(&time);
                     let json = serde_json::to_string(&v).unwrap_or_default();
                     (v.valid, wallet_core::text::json_safe(json))
                 },
@@ -172,10 +174,13 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::OffsetDateTime;
     use wallet_core::{issue, samples, Profile};
 
-    fn at() -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp(samples::issued_at() + 3600).unwrap()
+    fn at() -> CheckTime {
+        OffsetDateTime::from_unix_timestamp(samples::issued_at() + 3600)
+            .unwrap()
+            .into()
     }
 
     #[test]
@@ -264,7 +269,7 @@ mod tests {
         };
         let input = [card(0, 0), card(2, 1), card(2, 0), card(2, 2), card(1, 0)].join("\n");
         let mut out = Vec::new();
-        let at = || OffsetDateTime::from_unix_timestamp(1_688_169_600).unwrap();
+        let at = || CheckTime::from(OffsetDateTime::from_unix_timestamp(1_688_169_600).unwrap());
         let s = run(input.as_bytes(), &mut out, &cp, "transport", at, 2).unwrap();
         assert_eq!((s.checked, s.valid), (3, 2));
         let lines: Vec<serde_json::Value> = String::from_utf8(out)

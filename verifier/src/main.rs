@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, shc_conformance, station, watch};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
+use wallet_core::checkpoint::check::{check_at, CheckTime};
 use wallet_core::text::{json_safe, Shown};
 
 #[derive(Parser)]
@@ -276,10 +277,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
         } => {
             let fixed = parse_at(at.as_deref())?;
-            let clock = || fixed.unwrap_or_else(time::OffsetDateTime::now_utc);
             let cache = cache(store)?;
             let profile = cache.profile_or(profile.as_deref())?;
             let checkpoint = cache.load()?;
+            // --at is used as given; the device clock never below the held
+            // files' issue time.
+            let clock = || match fixed {
+                Some(at) => CheckTime::from(at),
+                None => checkpoint.device_time(time::OffsetDateTime::now_utc()),
+            };
             if let Some(source) = batch {
                 let threads = threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -309,7 +315,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let now = clock();
             let input = input.unwrap_or_default();
             let text = payload_from_arg(&input)?;
-            let verdict = wallet_core::check(&text, &checkpoint, &profile, now)?;
+            let verdict = check_at(&text, &checkpoint, &profile, &now)?;
             for w in &verdict.warnings {
                 eprintln!("warning: {w}");
             }
@@ -368,13 +374,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         payload_from_arg(&name)
                             .map_err(|e| e.to_string())
                             .and_then(|text| {
-                                wallet_core::check(
-                                    &text,
-                                    &checkpoint,
-                                    &profile,
-                                    time::OffsetDateTime::now_utc(),
-                                )
-                                .map_err(|e| e.to_string())
+                                let now = checkpoint.device_time(time::OffsetDateTime::now_utc());
+                                check_at(&text, &checkpoint, &profile, &now)
+                                    .map_err(|e| e.to_string())
                             });
                     match (verdict, json) {
                         (Ok(v), true) => wallet_core::outln!(

@@ -102,9 +102,10 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
         }
         let _ = writeln!(
             out,
-            "anchor: {} ({}){how}",
-            fingerprint(&a.key),
-            a.algorithm
+            "anchor: kid {} ({}), fingerprint (SHA-256) {}{how}",
+            hex::encode(&a.kid),
+            a.algorithm,
+            fingerprint(&a.key)
         );
     }
     let trust = cache.trust_store()?;

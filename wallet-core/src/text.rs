@@ -90,19 +90,23 @@ pub fn serialize_escaped<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok,
     ser.serialize_str(&escape(s))
 }
 
-/// JSON text with every hostile character written as a `\uXXXX` escape.
+/// JSON text with every hostile character inside its strings written as a
+/// `\uXXXX` escape.
 ///
-/// In valid JSON a hostile character can only stand inside a string (the
-/// C0 controls are already escaped there by any conforming writer), where
-/// `\uXXXX` means the same character: the value is unchanged, and no raw
-/// control or bidi character reaches the reader's terminal.
+/// A conforming writer (serde_json) already escapes the C0 controls inside
+/// strings, so a C0 control in its output is the layout's own whitespace
+/// (a pretty form's line breaks) and is kept. Any other hostile character
+/// (DEL, C1, the separators, the bidi controls) can only stand inside a
+/// string, where `\uXXXX` means the same character: the value is
+/// unchanged, and no raw control or bidi character reaches the terminal.
 pub fn json_safe(json: String) -> String {
-    if first_hostile(&json).is_none() {
+    let escape = |c: char| is_hostile(c) && c > '\u{1f}';
+    if !json.chars().any(escape) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_hostile(c) {
+        if escape(c) {
             // Every hostile character is in the Basic Multilingual Plane.
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
@@ -176,5 +180,13 @@ mod tests {
         assert!(first_hostile(&safe).is_none(), "{safe}");
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, value);
+        // A pretty form keeps its line breaks and still reads back.
+        let pretty = json_safe(serde_json::to_string_pretty(&value).unwrap());
+        assert!(pretty.contains('\n'));
+        assert!(!pretty.contains('\u{9b}') && !pretty.contains('\u{202e}'));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+            value
+        );
     }
 }

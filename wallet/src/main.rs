@@ -204,9 +204,27 @@ struct Ctx {
     wallet: Wallet,
     cache: Cache,
     now: OffsetDateTime,
+    /// Whether `now` was given (`--at`): then it is used as given.
+    fixed: bool,
 }
 
 impl Ctx {
+    /// The time codes are judged at: `--at` as given, else this device's
+    /// clock but never below the synced files' issue time (a clock set back
+    /// must not make an expired code valid), saying so on stderr.
+    fn at(&self, cp: Option<&Checkpoint>) -> OffsetDateTime {
+        match cp {
+            Some(cp) if !self.fixed => {
+                let time = cp.device_time(self.now);
+                if let Some(w) = &time.warning {
+                    eprintln!("warning: {w}");
+                }
+                time.at
+            }
+            _ => self.now,
+        }
+    }
+
     /// The synced files, or None when nothing is synced yet.
     /// The profile the wallet judges its codes by: the one set with
     /// `init --profile` or `profile`, else the synced rules' default.
@@ -261,7 +279,12 @@ impl Ctx {
         let cp = self.checkpoint()?;
         let profile = self.profile()?;
         self.wallet
-            .member_credentials(member, cp.as_ref(), profile.as_deref(), self.now)?
+            .member_credentials(
+                member,
+                cp.as_ref(),
+                profile.as_deref(),
+                self.at(cp.as_ref()),
+            )?
             .into_iter()
             .find(|h| h.payload == payload)
             .ok_or_else(|| anyhow!("{member}'s credential changed while reading it; try again"))
@@ -275,10 +298,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             anyhow!("no data folder: set $XDG_DATA_HOME or $HOME, or pass --wallet DIR")
         })?,
     };
+    let fixed = parse_at(cli.at.as_deref())?;
     let ctx = Ctx {
         wallet: Wallet::new(&dir),
         cache: Cache::new(dir.join("cache")),
-        now: parse_at(cli.at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc),
+        now: fixed.unwrap_or_else(OffsetDateTime::now_utc),
+        fixed: fixed.is_some(),
     };
     match cli.command {
         Command::Init { anchor, profile } => {
@@ -356,12 +381,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::List { member, json } => {
             let cp = ctx.checkpoint()?;
             let profile = ctx.profile()?;
+            let at = ctx.at(cp.as_ref());
             let held = match &member {
-                Some(m) => {
-                    ctx.wallet
-                        .member_credentials(m, cp.as_ref(), profile.as_deref(), ctx.now)?
-                }
-                None => ctx.wallet.list(cp.as_ref(), profile.as_deref(), ctx.now)?,
+                Some(m) => ctx
+                    .wallet
+                    .member_credentials(m, cp.as_ref(), profile.as_deref(), at)?,
+                None => ctx.wallet.list(cp.as_ref(), profile.as_deref(), at)?,
             };
             match (&cp, held.first().and_then(|h| h.profile.as_deref())) {
                 (None, _) => eprintln!(
@@ -395,7 +420,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let profile = ctx.cache.profile_or(profile.as_deref())?;
                 let member = member.unwrap_or_else(|| DEFAULT_MEMBER.to_string());
                 let cp = ctx.synced()?;
-                let choice = ctx.wallet.best(&member, &cp, &profile, ctx.now)?;
+                let choice = ctx.wallet.best(&member, &cp, &profile, ctx.at(Some(&cp)))?;
                 match choice.best() {
                     Some(c) => {
                         eprintln!(
@@ -560,7 +585,12 @@ fn print(
             let profile = ctx.profile()?;
             let current = ctx
                 .wallet
-                .member_credentials(&member, cp.as_ref(), profile.as_deref(), ctx.now)?
+                .member_credentials(
+                    &member,
+                    cp.as_ref(),
+                    profile.as_deref(),
+                    ctx.at(cp.as_ref()),
+                )?
                 .into_iter()
                 .filter(|h| h.status.is_valid())
                 .max_by_key(|h| h.credential.expires_at);

@@ -195,7 +195,8 @@ impl Device {
     pub fn inspect_anchor(&self, pem: &str) -> String {
         answer(PublicKey::from_pem(pem).map_err(chain).map(|k| {
             json!({
-                "fingerprint": hex::encode(kid_for_spki(&k.spki_der())),
+                "fingerprint": wallet_core::keys::fingerprint_for_spki(&k.spki_der()),
+                "kid": hex::encode(kid_for_spki(&k.spki_der())),
                 "algorithm": k.algorithm().to_string(),
             })
         }))
@@ -469,7 +470,13 @@ impl Device {
         let anchors: Vec<Value> = anchors
             .keys()
             .iter()
-            .map(|a| json!({"fingerprint": hex::encode(&a.kid), "algorithm": a.algorithm.to_string()}))
+            .map(|a| {
+                json!({
+                    "fingerprint": wallet_core::keys::fingerprint_for_spki(&a.key.spki_der()),
+                    "kid": hex::encode(&a.kid),
+                    "algorithm": a.algorithm.to_string(),
+                })
+            })
             .collect();
         let trust = self.cache.trust_store().map_err(chain)?;
         let file = |name: &str, h: Option<Header>| match h {
@@ -512,8 +519,17 @@ impl Device {
                 )
             })
             .collect();
-        let ready = self.checkpoint().is_ok();
+        let checkpoint = self.checkpoint().ok();
+        let ready = checkpoint.is_some();
+        // A clock set back would show expired codes as valid: say so.
+        let clock_behind = checkpoint.as_ref().and_then(|cp| {
+            let device = OffsetDateTime::from_unix_timestamp(now).ok()?;
+            cp.device_time(device)
+                .warning
+                .map(|w| lang::warning(&w, lang))
+        });
         Ok(json!({
+            "clock_behind": clock_behind,
             "anchors": anchors,
             "profile": self.cache.profile().map_err(chain)?,
             "profiles": profiles,
@@ -533,7 +549,10 @@ impl Device {
             .profile()
             .map_err(chain)?
             .ok_or_else(|| word("no_profile"))?;
-        let v = wallet_core::check(text, &cp, &profile, now).map_err(chain)?;
+        // The device clock, never below the held files' issue time.
+        let time = cp.device_time(now);
+        let v =
+            wallet_core::checkpoint::check::check_at(text, &cp, &profile, &time).map_err(chain)?;
         Ok(json!({
             "valid": v.valid,
             "word": word(if v.valid { "valid" } else { "invalid" }),
@@ -577,6 +596,7 @@ impl Device {
         // No verified files: every code is "not checked", never valid.
         let cp = self.checkpoint().ok();
         let profile = self.cache.profile().map_err(chain)?;
+        let now = cp.as_ref().map_or(now, |cp| cp.device_time(now).at);
         let held = self
             .wallet
             .list(cp.as_deref(), profile.as_deref(), now)
@@ -596,6 +616,7 @@ impl Device {
     ) -> Result<Value, String> {
         let cp = self.checkpoint().ok();
         let profile = self.cache.profile().map_err(chain)?;
+        let now = cp.as_ref().map_or(now, |cp| cp.device_time(now).at);
         let held = self
             .wallet
             .member_credentials(member, cp.as_deref(), profile.as_deref(), now)

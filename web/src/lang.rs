@@ -396,6 +396,12 @@ pub fn reason(r: &Reason, lang: Lang) -> String {
 pub fn warning(w: &Warning, lang: Lang) -> String {
     match (w, lang) {
         (_, Lang::En) => w.to_string(),
+        (Warning::ClockBehind { files_issued }, Lang::Zh) => {
+            format!("本机时钟慢了（同步的文件签发于 {files_issued}）：请校正时间；已按该时间核验")
+        }
+        (Warning::BeforeFiles { files_issued }, Lang::Zh) => {
+            format!("核验时间早于所持文件的签发时间（{files_issued}）")
+        }
         (
             Warning::Stale {
                 file: f,

@@ -78,7 +78,11 @@ pub fn run(args: AnchorArgs) -> Result<()> {
         );
     };
     let kid = wallet_core::keys::kid_for_spki(&public.spki_der());
-    say(&format!("trust anchor kid {}", hex::encode(kid)));
+    say(&format!(
+        "trust anchor kid {}, fingerprint (SHA-256) {}",
+        hex::encode(kid),
+        wallet_core::keys::fingerprint_for_spki(&public.spki_der())
+    ));
     wallet_core::out!("{}", public.to_pem())?;
     Ok(())
 }

@@ -37,13 +37,48 @@ pub struct HolderView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "warning", rename_all = "kebab-case")]
 pub enum Warning {
+    /// This device's clock is behind the newest held file's issue time by
+    /// more than [`CLOCK_TOLERANCE`]: the check was made at that issue time
+    /// instead (time never goes back below what the signed files prove).
+    ClockBehind { files_issued: String },
+    /// The time given for the check (`--at`) lies before the held files'
+    /// issue time by more than [`CLOCK_TOLERANCE`]: they may say what was
+    /// not yet known then.
+    BeforeFiles { files_issued: String },
     /// A cached file is past its next-update time: sync when possible.
     Stale { file: FileType, next_update: String },
+}
+
+/// How far a clock may lag the held files' issue time before a verdict
+/// says so (clocks drift; an issuer's clock may run a little ahead).
+pub const CLOCK_TOLERANCE: i64 = 300;
+
+/// The time a check is made at, with what the verdict must say about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckTime {
+    pub at: OffsetDateTime,
+    /// [`Warning::ClockBehind`] when the device clock was moved forward.
+    pub warning: Option<Warning>,
+}
+
+impl From<OffsetDateTime> for CheckTime {
+    /// A time given as it is (an audit's `--at`, a test's pinned clock).
+    fn from(at: OffsetDateTime) -> CheckTime {
+        CheckTime { at, warning: None }
+    }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::ClockBehind { files_issued } => write!(
+                f,
+                "this device's clock is behind (the synced files were issued {files_issued}): fix the time; checked as of then"
+            ),
+            Warning::BeforeFiles { files_issued } => write!(
+                f,
+                "checked as of a time before the held files were issued ({files_issued})"
+            ),
             Warning::Stale { file, next_update } => write!(
                 f,
                 "the cached {file} is out of date (next update was due {next_update}); sync when possible"
@@ -93,22 +128,89 @@ pub enum CheckError {
 }
 
 impl Checkpoint {
-    /// Warnings for cached files past their next-update time.
-    pub fn warnings(&self, now: i64) -> Vec<Warning> {
-        let headers: [Option<Header>; 3] = [
+    fn headers(&self) -> [Option<Header>; 3] {
+        [
             self.trust.header(),
             Some(self.revocations.header()),
             Some(self.rules.header()),
-        ];
-        headers
+        ]
+    }
+
+    /// When the newest held file was issued (unix seconds): a time the
+    /// signed files prove has passed.
+    pub fn files_issued(&self) -> Option<i64> {
+        self.headers()
             .into_iter()
             .flatten()
-            .filter(|h| h.is_stale(now))
-            .map(|h| Warning::Stale {
-                file: h.file_type,
-                next_update: instant::format(h.next_update),
-            })
-            .collect()
+            .map(|h| h.issued_at)
+            .max()
+    }
+
+    /// The time to check at by this device's clock: max(`device`, the newest
+    /// held file's issue time), so a clock set back never makes an expired
+    /// code valid; with [`Warning::ClockBehind`] when it was behind by more
+    /// than [`CLOCK_TOLERANCE`].
+    pub fn device_time(&self, device: OffsetDateTime) -> CheckTime {
+        let Some(issued) = self.files_issued() else {
+            return device.into();
+        };
+        if device.unix_timestamp() >= issued {
+            return device.into();
+        }
+        let warning =
+            (device.unix_timestamp() + CLOCK_TOLERANCE < issued).then(|| Warning::ClockBehind {
+                files_issued: instant::format(issued),
+            });
+        CheckTime {
+            at: OffsetDateTime::from_unix_timestamp(issued).unwrap_or(device),
+            warning,
+        }
+    }
+
+    /// Warnings for a check at `now`: a time before the held files were
+    /// issued, and cached files past their next-update time.
+    pub fn warnings(&self, now: i64) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if let Some(issued) = self.files_issued() {
+            if now + CLOCK_TOLERANCE < issued {
+                out.push(Warning::BeforeFiles {
+                    files_issued: instant::format(issued),
+                });
+            }
+        }
+        out.extend(
+            self.headers()
+                .into_iter()
+                .flatten()
+                .filter(|h| h.is_stale(now))
+                .map(|h| Warning::Stale {
+                    file: h.file_type,
+                    next_update: instant::format(h.next_update),
+                }),
+        );
+        out
+    }
+}
+
+/// [`check`] at a [`CheckTime`] (see [`Checkpoint::device_time`]): the
+/// verdict carries its warning.
+pub fn check_at(
+    text: &str,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    time: &CheckTime,
+) -> Result<Verdict, CheckError> {
+    let mut verdict = check(text, checkpoint, profile, time.at)?;
+    verdict.note_time(time);
+    Ok(verdict)
+}
+
+impl Verdict {
+    /// Puts the check time's warning first among the verdict's warnings.
+    pub fn note_time(&mut self, time: &CheckTime) {
+        if let Some(w) = &time.warning {
+            self.warnings.insert(0, w.clone());
+        }
     }
 }
 

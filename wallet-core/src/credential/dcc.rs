@@ -419,6 +419,7 @@ pub fn from_dcc_value(
     issued_at: i64,
     expires_at: i64,
 ) -> Result<Credential, CredentialError> {
+    check_strings(&payload, &mut String::from("hcert"))?;
     tolerate(&mut payload);
     let payload = &payload;
     let kind = kind_of(payload)?;
@@ -491,6 +492,38 @@ pub fn from_dcc_value(
     };
     credential.check_text()?;
     Ok(credential)
+}
+
+/// Refuses a payload any of whose texts, read by this reader or not, holds
+/// a control or bidi character ([`crate::text`]): a signed certificate
+/// carrying one is malformed, whatever field it is in.
+fn check_strings(v: &Json, path: &mut String) -> Result<(), CredentialError> {
+    match v {
+        Json::String(s) => crate::text::check(s).map_err(|e| CredentialError::Invalid {
+            field: "hcert",
+            why: format!("{path} {e}"),
+        }),
+        Json::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_strings(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Json::Object(map) => {
+            for (k, item) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(&crate::text::escape(k));
+                check_strings(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -191,6 +191,19 @@ pub fn kid_for_spki(spki_der: &[u8]) -> [u8; 8] {
     first8(&Sha256::digest(spki_der))
 }
 
+/// A key's fingerprint, as people compare it to confirm a device's root of
+/// trust: the whole SHA-256 of its DER SubjectPublicKeyInfo (the key's full
+/// strength, unlike the 64-bit kid), in 16 groups of 4 lowercase hex digits
+/// for reading aloud: `1f3a 09c2 … 77be`.
+pub fn fingerprint_for_spki(spki_der: &[u8]) -> String {
+    let hex = hex::encode(Sha256::digest(spki_der));
+    let groups: Vec<&str> = (0..hex.len())
+        .step_by(4)
+        .filter_map(|i| hex.get(i..i + 4))
+        .collect();
+    groups.join(" ")
+}
+
 /// The key identifier of an EU DSC: the first 8 bytes of SHA-256 over the
 /// DER X.509 certificate.
 pub(crate) fn kid_for_certificate(cert_der: &[u8]) -> [u8; 8] {

@@ -136,7 +136,16 @@ fn an_anchor_is_pinned_once() {
     let pem = samples::anchor().key.to_pem();
     let shown = ok(d.inspect_anchor(&pem));
     let kid = ok(d.pin(&pem));
-    assert_eq!(shown["fingerprint"], kid);
+    assert_eq!(shown["kid"], kid);
+    // The fingerprint people compare is the whole SHA-256, in 16 groups.
+    let fp = shown["fingerprint"].as_str().unwrap();
+    assert_eq!(fp.split(' ').count(), 16, "{fp}");
+    assert!(fp.split(' ').all(|g| g.len() == 4), "{fp}");
+    // Its first 16 digits are the kid (the first 8 bytes of the same hash).
+    assert!(
+        fp.replace(' ', "").starts_with(kid.as_str().unwrap()),
+        "{fp}"
+    );
     assert_eq!(ok(d.pin(&pem)), kid, "the same anchor again is fine");
     let other = samples::next_anchor_key(0).public_key().to_pem();
     assert!(error(d.pin(&other)).contains("already trusts anchor"));

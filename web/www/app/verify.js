@@ -19,7 +19,8 @@ function notice(kind, text, id) {
 
 function renderStatus() {
   const s = status();
-  for (const id of ['stale', 'setup']) document.getElementById(id)?.remove();
+  for (const id of ['stale', 'setup', 'clock']) document.getElementById(id)?.remove();
+  if (s.clock_behind) notice('bad', s.clock_behind, 'clock');
   if (!s.ready) notice('bad', t('never_synced'), 'setup');
   else if (s.stale) notice('warn', t('stale_banner'), 'stale');
   $('profile-line').textContent = s.profile ? `${t('profile')}: ${s.profile}` : t('no_profile');

@@ -26,9 +26,12 @@ function tab(name) {
 function renderHeld() {
   const held = ok(device.held(now(), lang));
   // A wallet with no pinned anchor checks nothing: say so first, and lead to setup.
-  const setup = ok(device.status(now(), lang)).ready ? [] : [el('div', { class: 'banner warn', id: 'not-set-up' },
+  const st = ok(device.status(now(), lang));
+  const setup = st.ready ? [] : [el('div', { class: 'banner warn', id: 'not-set-up' },
     el('div', {}, t('not_set_up')),
     el('button', { class: 'primary', type: 'button', id: 'set-up', onclick: () => tab('settings') }, t('set_up')))];
+  // A clock set back would make expired codes look valid: the codes are judged by the files' time, and the banner says why.
+  if (st.clock_behind) setup.unshift(el('div', { class: 'banner bad', id: 'clock' }, st.clock_behind));
   if (!held.length) { $('held').replaceChildren(...setup, el('div', { class: 'banner info' }, t('empty_wallet'))); return; }
   const byMember = new Map();
   for (const h of held) { if (!byMember.has(h.member)) byMember.set(h.member, []); byMember.get(h.member).push(h); }
