@@ -121,6 +121,15 @@ pub fn trust_issuer(
     jwks: &str,
     crls: &[String],
 ) -> Result<(String, Vec<String>), ShcCommandError> {
+    // Every place is checked before anything is fetched.
+    for place in std::iter::once(jwks).chain(crls.iter().map(String::as_str)) {
+        if place.starts_with("http://") || place.starts_with("https://") {
+            check_trust_url(place).map_err(|e| ShcCommandError::Fetch {
+                place: place.to_string(),
+                why: e.why,
+            })?;
+        }
+    }
     let key_set = fetch(jwks)?;
     let crl_bytes = crls
         .iter()

@@ -1001,3 +1001,415 @@ fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
     let shown = ok(wallet(&["show", "--best"]));
     assert!(shown.contains("John B. Anyperson"), "{shown}");
 }
+
+/// A terminal painting: clear the screen and draw a VALID verdict.
+const PAINT: &str = "\u{1b}[2J\u{1b}[H==== VALID ====\nname: Li Hua";
+
+/// Characters a terminal would act on in what a command printed (its own
+/// line breaks aside).
+fn raw_controls(bytes: &[u8]) -> usize {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .filter(|c| *c != '\n' && wallet_core::text::is_hostile(*c))
+        .count()
+}
+
+/// A native test result signed by the issuer's own (trusted) key whose
+/// name holds a terminal painting: signed, but malformed.
+fn signed_hostile_code(data: &Path) -> String {
+    use wallet_core::wire::cbor::Value;
+    use wallet_core::wire::cose::{CoseSign1, Headers};
+    let signing = key(&data.join("signing-key.pem"));
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let mut c = wallet_core::samples::test();
+    c.issuer = "CN".into();
+    c.issued_at = now - 3600;
+    c.expires_at = now + DAY;
+    if let wallet_core::credential::Body::Test { test, .. } = &mut c.body {
+        test.sampled_at = now - 3600;
+    }
+    let mut claims = c.to_native_claims().unwrap();
+    let Some(Value::Map(m)) = &mut claims.native else {
+        unreachable!("a native credential")
+    };
+    for (k, v) in m.iter_mut() {
+        if matches!(k, Value::Integer(i) if i128::from(*i) == 2) {
+            *v = Value::Text(format!("Li Hua{PAINT}"));
+        }
+    }
+    let protected = Headers {
+        alg: Some(signing.algorithm().cose_id()),
+        kid: Some(signing.kid().to_vec()),
+        other: Vec::new(),
+    };
+    let cose = CoseSign1::sign::<std::convert::Infallible>(protected, claims.to_bytes(), |tbs| {
+        Ok(signing.sign(tbs))
+    })
+    .unwrap_or_else(|never| match never {});
+    wallet_core::wire::envelope::seal(wallet_core::Profile::Native, &cose.to_bytes())
+}
+
+/// A SMART Health Card with no valid signature whose `iss` paints VALID.
+fn unsigned_hostile_card() -> String {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let payload = serde_json::json!({"iss": format!("https://x.example{PAINT}"), "nbf": 1_700_000_000,
+        "vc": {"type": ["https://smarthealth.cards#health-card"],
+        "credentialSubject": {"fhirVersion": "4.0.1", "fhirBundle": {"resourceType": "Bundle", "entry": []}}}});
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut e, payload.to_string().as_bytes()).unwrap();
+    let header = serde_json::json!({"zip": "DEF", "alg": "ES256", "kid": format!("k{PAINT}")});
+    let jws = format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(&e.finish().unwrap()),
+        b64(&[7; 64])
+    );
+    wallet_core::shc::numeric::encode(&jws)
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let codes = [
+        ("signed", signed_hostile_code(&cwd.join("issuer-data"))),
+        ("unsigned", unsigned_hostile_card()),
+    ];
+    let v = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--store", store, "--profile", "transport"]);
+        run("verifier", &all, cwd)
+    };
+    let mut raw = 0;
+    let mut spoofed = 0;
+    let mut outputs = 0;
+    let tally = |what: &str, o: &std::process::Output| {
+        let n = raw_controls(&o.stdout) + raw_controls(&o.stderr);
+        if n > 0 {
+            eprintln!(
+                "{what}: {n} raw control characters:\n{}{}",
+                stdout(o),
+                stderr(o)
+            );
+        }
+        n
+    };
+    for (name, code) in &codes {
+        std::fs::write(cwd.join(format!("{name}.txt")), code).unwrap();
+        let file = format!("{name}.txt");
+        let out = v(&["check", &file]);
+        raw += tally(&format!("check {name}"), &out);
+        outputs += 1;
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+        if first != "==== INVALID ====" {
+            spoofed += 1;
+        }
+        assert!(stdout(&out).contains("malformed"), "{}", stdout(&out));
+        let out = v(&["check", &file, "--json"]);
+        raw += tally(&format!("check --json {name}"), &out);
+        outputs += 1;
+        let verdict: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(verdict["valid"], false);
+        let out = v(&["check", "--batch", &file]);
+        raw += tally(&format!("check --batch {name}"), &out);
+        outputs += 1;
+        let verdict: serde_json::Value =
+            serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        assert_eq!(verdict["valid"], false);
+        for json in [false, true] {
+            let mut args = vec!["decode", file.as_str()];
+            if json {
+                args.push("--json");
+            }
+            let out = run("verifier", &args, cwd);
+            raw += tally(&format!("decode {name} (json {json})"), &out);
+            outputs += 1;
+        }
+    }
+    // The signed one decodes: its name is shown escaped, never acted on.
+    let out = run("verifier", &["decode", "signed.txt"], cwd);
+    assert!(stdout(&out).contains("\\u001b[2J"), "{}", stdout(&out));
+
+    // watch, as a camera drops images of both.
+    let drop_dir = cwd.join("drop");
+    std::fs::create_dir(&drop_dir).unwrap();
+    let mut child = Command::new(bin_dir().join("verifier"))
+        .args([
+            "watch",
+            "drop",
+            "--profile",
+            "transport",
+            "--interval-ms",
+            "50",
+        ])
+        .args(["--store", store])
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out)
+            .split(b'\n')
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    for (name, code) in &codes {
+        let symbol =
+            wallet_core::wire::qr::Symbol::new(code, wallet_core::wire::qr::Level::L).unwrap();
+        std::fs::write(
+            drop_dir.join(format!("{name}.png")),
+            symbol.to_png(4).unwrap(),
+        )
+        .unwrap();
+    }
+    let mut watched = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while watched
+        .iter()
+        .filter(|l: &&Vec<u8>| l.starts_with(b"-- "))
+        .count()
+        < 2
+        || watched
+            .last()
+            .is_some_and(|l| !l.starts_with(b"checked for:") && !l.starts_with(b"  - "))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => watched.push(line),
+            Err(_) => break,
+        }
+        // The reasons follow "checked for:"; give them a moment to arrive.
+        if watched.iter().filter(|l| l.starts_with(b"-- ")).count() >= 2 {
+            while let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+                watched.push(line);
+            }
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let text: Vec<u8> = watched.join(&b'\n');
+    outputs += 1;
+    raw += raw_controls(&text);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let verdict_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("==== ")).collect();
+    assert_eq!(verdict_lines.len(), 2, "{text}");
+    spoofed += verdict_lines
+        .iter()
+        .filter(|l| **l != "==== INVALID ====")
+        .count();
+
+    // The wallet refuses both, and lists nothing hostile.
+    let w = cwd.join("wallet");
+    let w = w.to_str().unwrap();
+    let wallet = |args: &[&str]| {
+        let mut all = vec!["--wallet", w];
+        all.extend_from_slice(args);
+        run("wallet", &all, cwd)
+    };
+    assert!(wallet(&["init", "--anchor", "anchor.pem"]).status.success());
+    assert!(wallet(&["sync", "--from-dir", "usb"]).status.success());
+    for (name, _) in &codes {
+        let out = wallet(&["add", &format!("{name}.txt")]);
+        raw += tally(&format!("wallet add {name}"), &out);
+        outputs += 1;
+        assert!(!out.status.success(), "{}", stdout(&out));
+    }
+    let out = wallet(&["list"]);
+    raw += tally("wallet list", &out);
+    outputs += 1;
+    eprintln!("display spoofing through the binaries: {outputs} outputs, {raw} raw control characters, {spoofed} spoofed first lines");
+    assert_eq!(raw, 0);
+    assert_eq!(spoofed, 0);
+}
+
+#[test]
+fn an_unreadable_crl_refuses_its_keys_cards_and_never_takes_away_a_held_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
+    let jwks = well_known.join("jwks.json");
+    let jwks = jwks.to_str().unwrap();
+    let kid = "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s";
+    let good = std::fs::read_to_string(well_known.join(format!("crl/{kid}.json"))).unwrap();
+    let iss = "https://spec.smarthealth.cards/examples/issuer";
+    // Card 03 is on the example key's CRL.
+    let card3 = shc_card(cwd, 3);
+    let check = || {
+        run(
+            "verifier",
+            &[
+                "check",
+                &card3,
+                "--profile",
+                "transport",
+                "--at",
+                "2023-07-01T00:00:00Z",
+                "--store",
+                store,
+            ],
+            cwd,
+        )
+    };
+    let trust = |crl: &str| {
+        run(
+            "verifier",
+            &[
+                "shc-issuer",
+                iss,
+                "--jwks",
+                jwks,
+                "--crl",
+                crl,
+                "--store",
+                store,
+            ],
+            cwd,
+        )
+    };
+    // One bad entry (each way a CRL can be unreadable): the key's cards are
+    // refused, naming the list, and the command fails.
+    let good_json: serde_json::Value = serde_json::from_str(&good).unwrap();
+    for (name, bad) in [
+        ("method", serde_json::json!({"method": "x-unknown"})),
+        ("rid", serde_json::json!({"rids": ["not base64url!"]})),
+        ("long", serde_json::json!({"rids": ["A".repeat(200)]})),
+    ] {
+        let mut doc = good_json.clone();
+        for (k, v) in bad.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        let file = format!("bad-{name}.json");
+        std::fs::write(cwd.join(&file), doc.to_string()).unwrap();
+        // A copy of the synced store, with no SMART Health Card issuer yet.
+        let fresh = cwd.join(format!("store-{name}"));
+        let fresh = fresh.to_str().unwrap();
+        let copied = Command::new("cp")
+            .args(["-r", store, fresh])
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let out = run(
+            "verifier",
+            &[
+                "shc-issuer",
+                iss,
+                "--jwks",
+                jwks,
+                "--crl",
+                &file,
+                "--store",
+                fresh,
+            ],
+            cwd,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("CRL UNAVAILABLE"),
+            "{name}: {}",
+            stdout(&out)
+        );
+        let out = run(
+            "verifier",
+            &[
+                "check",
+                &card3,
+                "--profile",
+                "transport",
+                "--at",
+                "2023-07-01T00:00:00Z",
+                "--store",
+                fresh,
+                "--json",
+            ],
+            cwd,
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stdout(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert!(
+            v["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["reason"] == "crl-unavailable"),
+            "{name}: {v}"
+        );
+    }
+    // A readable CRL is held; a newer unreadable one keeps it.
+    std::fs::write(cwd.join("good.json"), &good).unwrap();
+    let out = trust("good.json");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut newer = good_json.clone();
+    newer["ctr"] = serde_json::json!(2);
+    newer["method"] = serde_json::json!("x-unknown");
+    std::fs::write(cwd.join("newer.json"), newer.to_string()).unwrap();
+    let out = trust("newer.json");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("CRL ctr 1 with 4 revoked"),
+        "{}",
+        stdout(&out)
+    );
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("revoked (on the revocation list"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn trust_sources_come_only_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let iss = "https://issuer.example.org";
+    for args in [
+        vec![
+            "shc-issuer",
+            iss,
+            "--jwks",
+            "http://issuer.example.org/.well-known/jwks.json",
+        ],
+        vec![
+            "shc-issuer",
+            iss,
+            "--jwks",
+            "https://issuer.example.org/.well-known/jwks.json",
+            "--crl",
+            "http://issuer.example.org/.well-known/crl/k.json",
+        ],
+        vec![
+            "shc-directory",
+            "http://directory.example.org/vci_snapshot.json",
+        ],
+        vec!["dsc", "--list", "http://dsc.example.org/list"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--store", &store]);
+        let out = run("verifier", &all, cwd);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("https"), "{args:?}: {}", stderr(&out));
+    }
+}
