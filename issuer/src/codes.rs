@@ -4,9 +4,12 @@
 //! A code is derived from the credential id with a secret key held in the
 //! data folder (`code-secret`, 0600): HMAC-SHA256(secret, id), the first 60
 //! bits written as 12 Crockford base-32 characters in three groups
-//! (`7K3M-Q9TX-A2PB`). The database keeps only SHA-256 of the code, so a
-//! copy of the database does not give anyone's code away, and a retried
-//! submission can be answered with the same code without storing it.
+//! (`7K3M-Q9TX-A2PB`). The database keeps only a keyed hash of the code
+//! (HMAC-SHA256 under the same secret, [`CodeKey::lookup_key`]): a copy of
+//! the database alone gives no code away and allows no brute force of the
+//! 60-bit codes (a bare SHA-256 would let one pass over 2^60 candidates
+//! find every live code at once). A retried submission is answered with the
+//! same code without storing it.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -142,6 +145,27 @@ impl CodeKey {
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
+    /// What the database stores for a code (its canonical form): the first
+    /// 64 bits of HMAC-SHA256 under this secret, with its own label so it
+    /// is never a code's own tag, big-endian, as a signed integer (an
+    /// integer keeps the index small; two codes share a key about as often
+    /// as two codes are equal).
+    pub fn lookup_key(&self, canonical: &str) -> i64 {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
+        };
+        mac.update(b"issuer retrieval-code lookup v2\0");
+        mac.update(canonical.as_bytes());
+        let h = mac.finalize().into_bytes();
+        i64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+    }
+
+    /// The stored key of a code as issued (with its dashes).
+    pub fn key_of_issued(&self, code: &str) -> i64 {
+        self.lookup_key(&code.replace('-', ""))
+    }
+
     /// The retrieval code of a credential.
     pub fn code(&self, credential_id: &str) -> String {
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
@@ -194,18 +218,12 @@ pub fn normalize(typed: &str) -> Option<String> {
     (out.len() == CODE_CHARS).then_some(out)
 }
 
-/// What the database stores for a code: the first 64 bits of SHA-256 of
-/// its canonical form, big-endian, as a signed integer. An integer keeps
-/// the index small; 64 bits of a 60-bit code lose nothing that matters
-/// (two codes share a key about as often as two codes are equal).
-pub fn code_key(canonical: &str) -> i64 {
+/// What the database stored for a code before the keyed hash (schema
+/// version 7 and before): the first 64 bits of a bare SHA-256 of its
+/// canonical form. Only the migration to [`CodeKey::lookup_key`] reads it.
+pub fn legacy_sha256_key(canonical: &str) -> i64 {
     let h = Sha256::digest(canonical.as_bytes());
     i64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-}
-
-/// The stored key for a code as issued.
-pub fn key_of_issued(code: &str) -> i64 {
-    code_key(&code.replace('-', ""))
 }
 
 #[cfg(test)]
@@ -225,6 +243,21 @@ mod tests {
         assert_eq!(a.len(), 14);
         assert_eq!(a.matches('-').count(), 2);
         assert!(!a.contains(['I', 'L', 'O', 'U']));
+    }
+
+    /// The stored key needs the secret: the same code under another secret,
+    /// or its bare SHA-256, gives another key.
+    #[test]
+    fn the_stored_key_is_keyed_by_the_secret() {
+        let k = CodeKey::from_bytes([7; 32]);
+        let code = k.code("00112233445566778899aabbccddeeff");
+        let canonical = normalize(&code).unwrap();
+        assert_eq!(k.key_of_issued(&code), k.lookup_key(&canonical));
+        assert_ne!(
+            k.lookup_key(&canonical),
+            CodeKey::from_bytes([8; 32]).lookup_key(&canonical)
+        );
+        assert_ne!(k.lookup_key(&canonical), legacy_sha256_key(&canonical));
     }
 
     /// A joining node takes another node's secret (same codes), refuses
@@ -281,7 +314,7 @@ mod tests {
         assert_eq!(normalize("UUUU-UUUU-UUUU"), None);
         assert_eq!(normalize("ÄBCD-EFGH-JKMN"), None);
         assert_eq!(normalize(&"A".repeat(100)), None);
-        assert_eq!(key_of_issued(&code), code_key(&canonical));
+        assert_eq!(k.key_of_issued(&code), k.lookup_key(&canonical));
     }
 
     #[test]

@@ -1161,7 +1161,10 @@ async fn the_service_answers_on_a_real_port() {
         stop.send(()).unwrap();
         server.await.unwrap().unwrap();
         // Both first fetches are recorded once the server has stopped.
-        let keys = codes.map(|c| issuer::codes::code_key(&issuer::codes::normalize(&c).unwrap()));
+        let keys = codes.map(|c| {
+            app.issuer
+                .code_lookup_key(&issuer::codes::normalize(&c).unwrap())
+        });
         let found = app.issuer.store.by_codes(&keys).await.unwrap();
         for key in keys {
             assert_eq!(found[&key].retrieved_at, Some(t(NOW)));
@@ -1548,7 +1551,11 @@ async fn migrating_to_integer_code_keys_keeps_every_code() {
                 .await
                 .unwrap();
             let key: i64 = row.try_get(0).unwrap();
-            assert_eq!(key, issuer::codes::code_key(canonical), "code {canonical}");
+            assert_eq!(
+                key,
+                issuer::codes::legacy_sha256_key(canonical),
+                "code {canonical}"
+            );
         }
         let gone = sqlx::query("SELECT code_sha256 FROM credentials")
             .fetch_all(&mut conn)
@@ -2042,4 +2049,104 @@ async fn the_authority_is_named_by_its_configuration() {
         assert!(err.contains(why), "{bad}: {err}");
     }
     reopened.store.close().await;
+}
+
+/// A database from before migration 7 (code keys a bare SHA-256 of the
+/// code) keeps every citizen's code and first fetch: the issuer that opens
+/// it re-keys each row with the keyed hash, on both databases, and the code
+/// still retrieves its credential; a copy of the database alone no longer
+/// gives a way to test candidate codes.
+#[tokio::test]
+async fn migrating_to_keyed_code_hashes_keeps_every_code() {
+    use sqlx::Connection;
+    for db in databases().await {
+        let app = app(&db).await;
+        let mut codes = Vec::new();
+        for (i, name) in ["Li Hua", "Wang Fang"].iter().enumerate() {
+            let issued = call(
+                &app.router,
+                post(
+                    "/v1/credentials",
+                    Some(&app.lab),
+                    "application/json",
+                    test_result(&format!("S-{i}"), name).to_string(),
+                ),
+            )
+            .await;
+            assert_eq!(issued.status, StatusCode::CREATED);
+            let code = issued.json()["retrieval_code"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let id = issued.json()["id"].as_str().unwrap().to_string();
+            codes.push((code, id));
+        }
+        // The first code was fetched once.
+        let got = call(&app.router, get(&format!("/v1/retrieve/{}", codes[0].0))).await;
+        assert_eq!(got.status, StatusCode::OK);
+        // First fetches are written in batches: wait for this one.
+        let key0 = app
+            .issuer
+            .code_lookup_key(&issuer::codes::normalize(&codes[0].0).unwrap());
+        for _ in 0..100 {
+            let found = app.issuer.store.by_codes(&[key0]).await.unwrap();
+            if found[&key0].retrieved_at.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        app.issuer.store.close().await;
+        // Put the database back as an issuer before migration 7 left it.
+        let url = database_url(&app);
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        for (code, id) in &codes {
+            let canonical = issuer::codes::normalize(code).unwrap();
+            let new = app.issuer.code_lookup_key(&canonical);
+            let old = issuer::codes::legacy_sha256_key(&canonical);
+            assert_ne!(new, old);
+            sqlx::query("UPDATE credentials SET code_key = $1 WHERE id = $2")
+                .bind(old)
+                .bind(id)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE retrievals SET code_key = $1 WHERE code_key = $2")
+                .bind(old)
+                .bind(new)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        sqlx::query("UPDATE settings SET value = 'sha256-v1' WHERE name = 'code_key_scheme'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let reopened = Issuer::open(&app.data, app.url.as_deref(), t(NOW))
+            .await
+            .unwrap();
+        assert_eq!(
+            reopened.store.code_key_scheme().await.unwrap().as_deref(),
+            Some(issuer::store::CODE_KEY_SCHEME)
+        );
+        let keys: Vec<i64> = codes
+            .iter()
+            .map(|(c, _)| reopened.code_lookup_key(&issuer::codes::normalize(c).unwrap()))
+            .collect();
+        let found = reopened.store.by_codes(&keys).await.unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[&keys[0]].id, codes[0].1);
+        assert!(
+            found[&keys[0]].retrieved_at.is_some(),
+            "the first fetch is kept"
+        );
+        assert!(found[&keys[1]].retrieved_at.is_none());
+        // Opening it again changes nothing.
+        reopened.store.close().await;
+        let again = Issuer::open(&app.data, app.url.as_deref(), t(NOW))
+            .await
+            .unwrap();
+        assert_eq!(again.store.by_codes(&keys).await.unwrap().len(), 2);
+        again.store.close().await;
+    }
 }

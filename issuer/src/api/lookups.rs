@@ -15,7 +15,7 @@ pub(super) struct Lookups {
     tx: mpsc::Sender<Lookup>,
 }
 
-/// A code's key ([`crate::codes::code_key`]) and where to send its row.
+/// A code's key ([`crate::codes::CodeKey::lookup_key`]) and where to send its row.
 type Lookup = (
     i64,
     tokio::sync::oneshot::Sender<Result<Option<crate::store::Retrieved>, String>>,

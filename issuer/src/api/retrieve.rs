@@ -48,7 +48,7 @@ pub(super) async fn retrieve(
     let now = state.now();
     let mut found = None;
     if let Some(canonical) = codes::normalize(&code) {
-        let key = codes::code_key(&canonical);
+        let key = state.issuer.code_lookup_key(&canonical);
         let row = state
             .lookups
             .get(key)

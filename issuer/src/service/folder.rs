@@ -312,6 +312,7 @@ impl Issuer {
             publishing: tokio::sync::Mutex::new(()),
         };
         issuer.join_database(now).await?;
+        issuer.rekey_codes().await?;
         issuer.register_folder_keys(now).await?;
         issuer.refresh(now).await?;
         Ok(issuer)
@@ -319,6 +320,26 @@ impl Issuer {
 }
 
 impl Issuer {
+    /// The stored key of a retrieval code (its canonical form).
+    pub fn code_lookup_key(&self, canonical: &str) -> i64 {
+        self.codes.lookup_key(canonical)
+    }
+
+    /// Moves the stored code keys of a database from before migration 7 to
+    /// the keyed hash (see `store::codes`), saying so when it did.
+    async fn rekey_codes(&self) -> Result<(), IssuerError> {
+        let codes = &self.codes;
+        let key_of = |id: &str| codes.key_of_issued(&codes.code(id));
+        if let Some(n) = self.store.rekey_codes(key_of).await? {
+            if n > 0 {
+                tracing::info!(
+                    "retrieval codes: {n} stored keys moved to HMAC-SHA256 under the code secret"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Records this node on the database and checks it shares the other
     /// nodes' code secret (the first node's secret sets the check value).
     pub(super) async fn join_database(&self, now: i64) -> Result<(), IssuerError> {

@@ -4,7 +4,6 @@
 
 use super::keys::Signer;
 use super::{Issuer, IssuerError};
-use crate::codes;
 use crate::store::NewCredential;
 use std::collections::HashMap;
 use wallet_core::credential::Body;
@@ -160,7 +159,7 @@ impl Issuer {
                 kind: s.credential.kind().to_string(),
                 kid: signer.kid.clone(),
                 payload,
-                code_key: codes::key_of_issued(&code),
+                code_key: self.codes.key_of_issued(&code),
                 issued_at: s.credential.issued_at,
                 expires_at: s.credential.expires_at,
             },

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 6] = [
+pub const MIGRATIONS: [(i64, &str, &str); 7] = [
     (
         1,
         "issuer",
@@ -33,6 +33,11 @@ pub const MIGRATIONS: [(i64, &str, &str); 6] = [
         include_str!("../../migrations/0005_anchor_handovers.sql"),
     ),
     (6, "nodes", include_str!("../../migrations/0006_nodes.sql")),
+    (
+        7,
+        "code_key_hmac",
+        include_str!("../../migrations/0007_code_key_hmac.sql"),
+    ),
 ];
 
 #[derive(Debug)]

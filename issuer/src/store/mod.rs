@@ -13,6 +13,7 @@
 //! are embedded from `issuer/migrations/` (`migrations.rs`).
 
 mod check;
+mod codes;
 mod credentials;
 mod migrations;
 mod nodes;
@@ -21,6 +22,7 @@ mod rows;
 mod tokens;
 
 pub use check::{RowCounts, StoredCredential};
+pub use codes::CURRENT as CODE_KEY_SCHEME;
 pub use migrations::MIGRATIONS;
 pub use nodes::NodeRow;
 pub use rows::{

@@ -33,7 +33,7 @@ pub struct NewCredential {
     pub kind: String,
     pub kid: String,
     pub payload: String,
-    /// [`crate::codes::code_key`] of the retrieval code.
+    /// [`crate::codes::CodeKey::lookup_key`] of the retrieval code.
     pub code_key: i64,
     pub issued_at: i64,
     pub expires_at: i64,
