@@ -201,10 +201,19 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
 
     let anchor_pem = stdout(&run("issuer", &["anchor", "show"], cwd));
     let anchor = PublicKey::from_pem(&anchor_pem).unwrap();
-    let anchor_kid = hex::encode(wallet_core::keys::kid_for_spki(&anchor.spki_der()));
+    // What a person compares: the full SHA-256 fingerprint, not the kid.
+    let anchor_fingerprint = wallet_core::keys::fingerprint_for_spki(&anchor.spki_der());
 
     let foreign = foreign_test_code(cwd);
+    // A NAAT test sampled 50 h ago: the code itself runs 3 days, the
+    // transport checkpoint takes it 48 h. The wallet must agree with the gate.
+    let fifty = post(
+        &credentials,
+        &lab,
+        &test_result("B-50", "Zhao Fifty", now - 50 * 3600),
+    );
     let codes = serde_json::json!({
+        "fiftyHours": payload(&fifty),
         "valid": payload(&valid),
         "revoked": payload(&revoked),
         "tampered": tampered(&payload(&valid), holder),
@@ -253,7 +262,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "shots": shots,
         "appsDir": dist,
         "issuerPid": issuer.id(),
-        "anchorKid": anchor_kid,
+        "anchorFingerprint": anchor_fingerprint,
         "retrievalCode": child["retrieval_code"],
         "holder": holder,
         "walletHolder": "Chen Lily",

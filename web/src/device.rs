@@ -256,6 +256,30 @@ impl Device {
         answer(result)
     }
 
+    /// What a directory file (the VCI snapshot format) would trust, for
+    /// the person to confirm before anything is trusted:
+    /// `{"ok": {"issuers": [{"name", "iss", "keys"}], "keys", "refused",
+    /// "fingerprint"}}`, the fingerprint being the file's SHA-256 (a
+    /// directory is not signed: it is compared with the one its authority
+    /// published). Nothing is stored.
+    pub fn inspect_shc_directory(&self, bytes: Vec<u8>) -> String {
+        let result = wallet_core::shc::issuers::read_directory(&bytes)
+            .map_err(chain)
+            .map(|dir| {
+                json!({
+                    "issuers": dir.issuers.iter().map(|i| json!({
+                        "name": wallet_core::text::escape(&i.name),
+                        "iss": i.iss,
+                        "keys": i.keys.len(),
+                    })).collect::<Vec<_>>(),
+                    "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
+                    "refused": dir.problems.iter().map(|p| wallet_core::text::escape(p).into_owned()).collect::<Vec<_>>(),
+                    "fingerprint": wallet_core::keys::fingerprint_of_bytes(&bytes),
+                })
+            });
+        answer(result)
+    }
+
     /// Trusts the SMART Health Card issuers of a directory file (the VCI
     /// snapshot format), replacing the directory held:
     /// `{"ok": {"issuers", "keys", "refused": [..]}}`.
@@ -268,7 +292,7 @@ impl Device {
                 json!({
                     "issuers": dir.issuers.len(),
                     "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
-                    "refused": dir.problems,
+                    "refused": dir.problems.iter().map(|p| wallet_core::text::escape(p).into_owned()).collect::<Vec<_>>(),
                 })
             });
         self.loaded.replace(None);

@@ -142,6 +142,15 @@ const WORDS: &[(&str, &str, &str)] = &[
         "请将此指纹与主管部门公布的指纹核对后确认：",
     ),
     ("confirm", "Confirm", "确认"),
+    ("cancel", "Cancel", "取消"),
+    (
+        "shc_confirm",
+        "This file would trust {0} SMART Health Card issuers ({1} keys) in place of those held; {2} entries would be refused. It is not signed: compare its fingerprint with the one your health authority published, then confirm.",
+        "此文件将信任 {0} 个 SMART 健康卡签发方（{1} 个密钥），替换当前所持的签发方；{2} 项将被拒绝。此文件未签名：请将其指纹与卫生主管部门公布的指纹核对后再确认。",
+    ),
+    ("shc_more", "… and {0} more", "……以及另外 {0} 个"),
+    ("file_fingerprint", "File fingerprint (SHA-256)", "文件指纹（SHA-256）"),
+    ("key_fingerprint", "Fingerprint (SHA-256)", "指纹（SHA-256）"),
     (
         "pin_paste",
         "Or paste the anchor (PEM)",

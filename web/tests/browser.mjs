@@ -6,8 +6,8 @@
 //   node web/tests/browser.mjs CONFIG.json
 //
 // CONFIG: { url, chromium, profileDir, walletProfileDir, shots, issuerPid,
-//   anchorKid, retrievalCode, cameras: {valid, revoked, tampered, foreign,
-//   venue, crafted}, codes: {valid, revoked, tampered, foreign}, images:
+//   anchorFingerprint, retrievalCode, cameras: {valid, revoked, tampered, foreign,
+//   venue, crafted}, codes: {valid, revoked, tampered, foreign, fiftyHours}, images:
 //   {valid}, holder } → prints one JSON line of results on stdout.
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ async function pinAndSync(page, openSettings) {
   await page.click('#offered');
   await page.waitForSelector('#offer:not(.hidden)', { timeout });
   const fp = (await page.locator('#offer-fp').innerText()).trim();
-  if (fp !== config.anchorKid) throw new Error(`offered anchor ${fp}, the issuer's is ${config.anchorKid}`);
+  if (fp !== config.anchorFingerprint) throw new Error(`offered anchor ${fp}, the issuer's is ${config.anchorFingerprint}`);
   await shot(page, 'settings-confirm-anchor');
   await page.click('#offer-confirm');
   await page.waitForSelector('#synced', { timeout });
@@ -96,7 +96,45 @@ async function lastTiming(page) {
 {
   const { context, page } = await browser(config.walletProfileDir, config.cameras.venue);
   await load(page, '/wallet');
+  // Not set up: the first screen leads to setup, and a forged code (signed
+  // by a throwaway issuer) is "not checked", never valid.
+  await page.waitForSelector('#not-set-up #set-up', { timeout });
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#member', 'visitor');
+  await page.fill('#add-text', config.codes.foreign);
+  await page.click('#add-paste');
+  await page.waitForSelector('#added', { timeout });
+  await page.click('nav.tabs button[data-tab="codes"]');
+  const forged = page.locator('#held .card', { hasText: 'Mallory' });
+  await forged.locator('.tone-unknown').waitFor({ timeout });
+  let said = await forged.innerText();
+  if (/valid until/i.test(said) || !said.includes('Not checked yet')) throw new Error(`a forged code in an unset wallet: ${said}`);
+  await shot(page, 'wallet-forged-not-set-up');
+  await forged.locator('button.primary').click();
+  await page.waitForSelector('#showcode:not(.hidden) .tone-unknown', { timeout });
+  said = await page.locator('#showcode').innerText();
+  if (/valid until/i.test(said)) throw new Error(`a forged code full screen in an unset wallet: ${said}`);
+  await page.click('#close-code');
+  note('a forged code in a fresh wallet shows "not checked yet", never valid, and the wallet leads to setup');
+  await page.click('#set-up');
+  await page.waitForSelector('[data-panel="settings"]:not(.hidden)', { timeout });
   await pinAndSync(page, () => page.click('nav.tabs button[data-tab="settings"]'));
+  await page.click('nav.tabs button[data-tab="codes"]');
+  said = await forged.innerText();
+  if (!said.includes('unknown issuer key')) throw new Error(`a forged code once set up: ${said}`);
+  // A test sampled 50 h ago: the wallet says what the transport gate says.
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#member', 'visitor');
+  await page.fill('#add-text', config.codes.fiftyHours);
+  await page.click('#add-paste');
+  await page.waitForSelector('#added', { timeout });
+  await page.click('nav.tabs button[data-tab="codes"]');
+  const fifty = page.locator('#held .card', { hasText: 'Zhao Fifty' });
+  await fifty.locator('.tone-bad').waitFor({ timeout });
+  said = await fifty.innerText();
+  if (!said.includes('older than 48 h')) throw new Error(`the 50 h test in the wallet: ${said}`);
+  await shot(page, 'wallet-fifty-hours');
+  note('once set up, the forged code is "unknown issuer key" and a 50 h old test is "older than 48 h", as at the gate');
   await page.click('nav.tabs button[data-tab="add"]');
   await page.fill('#member', 'lily');
   await page.fill('#retrieval', config.retrievalCode.toLowerCase());
@@ -181,9 +219,21 @@ async function lastTiming(page) {
   await nextPerson(page);
   await page.click('#lang');
   note('the checkpoint speaks Chinese when switched');
+  await page.fill('#paste-text', config.codes.fiftyHours);
+  await page.click('#paste-check');
+  await expectCard(page, false, ['INVALID', 'older than 48 h']);
+  await nextPerson(page);
+  note('the checkpoint refuses the 50 h old test, as the wallet says');
   // A SMART Health Card, once its issuers' directory is loaded in settings.
   await openSettings();
   await page.setInputFiles('#shc-directory', config.shc.directory);
+  // What it would trust is shown first; nothing is trusted before Confirm.
+  await page.waitForSelector('#shc-offer', { timeout });
+  const offer = await page.locator('#shc-offer').innerText();
+  if (!offer.includes(config.shc.issuer) || !/([0-9a-f]{4} ){15}[0-9a-f]{4}/.test(offer)) throw new Error(`the directory offer: ${offer}`);
+  await page.locator('#shc-offer').scrollIntoViewIfNeeded();
+  await shot(page, 'verify-settings-shc-confirm');
+  await page.click('#shc-confirm');
   await page.waitForSelector('#shc-loaded', { timeout });
   await page.waitForSelector(`#shc-issuers:has-text("${config.shc.issuer}")`, { timeout });
   await shot(page, 'verify-settings-shc');

@@ -196,7 +196,13 @@ pub fn kid_for_spki(spki_der: &[u8]) -> [u8; 8] {
 /// strength, unlike the 64-bit kid), in 16 groups of 4 lowercase hex digits
 /// for reading aloud: `1f3a 09c2 … 77be`.
 pub fn fingerprint_for_spki(spki_der: &[u8]) -> String {
-    let hex = hex::encode(Sha256::digest(spki_der));
+    fingerprint_of_bytes(spki_der)
+}
+
+/// The SHA-256 of `bytes` in 16 groups of 4 hex digits: how a file that
+/// is not signed (an SHC directory) is compared with the one published.
+pub fn fingerprint_of_bytes(bytes: &[u8]) -> String {
+    let hex = hex::encode(Sha256::digest(bytes));
     let groups: Vec<&str> = (0..hex.len())
         .step_by(4)
         .filter_map(|i| hex.get(i..i + 4))

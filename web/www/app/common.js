@@ -141,28 +141,46 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
   container.replaceChildren(w('h2', 'anchor'), state, pinArea, w('label', 'issuer_url', { for: 'issuer' }), address,
     el('div', { class: 'row' }, syncButton), report,
     w('h2', 'shc_issuers'), shcList, w('label', 'shc_directory', { for: 'shc-directory' }), shcFile, shcReport);
+  // A directory is trusted only after the person saw what it trusts and confirmed.
   shcFile.onchange = async () => {
     const f = shcFile.files[0];
     if (!f) return;
+    shcFile.value = '';
     try {
-      const r = ok(device.trust_shc_directory(new Uint8Array(await f.arrayBuffer()), f.name));
-      await save();
-      shcReport.replaceChildren(el('div', { class: 'banner ok', id: 'shc-loaded' },
-        t('shc_loaded', r.issuers, r.keys, r.refused.length)),
-        ...r.refused.slice(0, 20).map((x) => el('div', { class: 'banner bad' }, x)));
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      const seen = ok(device.inspect_shc_directory(bytes));
+      const shown = seen.issuers.slice(0, 20).map((i) => el('div', { class: 'fact' }, `${i.name} · ${i.iss} · ${i.keys}`));
+      if (seen.issuers.length > 20) shown.push(el('div', { class: 'fact' }, t('shc_more', seen.issuers.length - 20)));
+      const yes = w('button', 'confirm', { id: 'shc-confirm', class: 'primary', type: 'button' });
+      const no = w('button', 'cancel', { id: 'shc-cancel', type: 'button' });
+      shcReport.replaceChildren(el('div', { class: 'card', id: 'shc-offer' },
+        el('div', {}, t('shc_confirm', seen.issuers.length, seen.keys, seen.refused.length)),
+        ...shown, w('div', 'file_fingerprint'), el('div', { class: 'fingerprint' }, seen.fingerprint),
+        el('div', { class: 'row' }, yes, no)));
+      no.onclick = () => shcReport.replaceChildren();
+      yes.onclick = async () => {
+        try {
+          const r = ok(device.trust_shc_directory(bytes, f.name));
+          await save();
+          shcReport.replaceChildren(el('div', { class: 'banner ok', id: 'shc-loaded' },
+            t('shc_loaded', r.issuers, r.keys, r.refused.length)),
+            ...r.refused.slice(0, 20).map((x) => el('div', { class: 'banner bad' }, x)));
+        } catch (e) {
+          shcReport.replaceChildren(el('div', { class: 'banner bad', id: 'shc-failed' }, e.message));
+        }
+        refresh();
+        changed();
+      };
     } catch (e) {
       shcReport.replaceChildren(el('div', { class: 'banner bad', id: 'shc-failed' }, e.message));
     }
-    shcFile.value = '';
-    refresh();
-    changed();
   };
 
   function refresh() {
     const s = ok(device.status(now(), lang));
     state.replaceChildren(...(s.anchors.length
       ? s.anchors.map((a) => el('div', { class: 'card' }, el('div', {}, `${t('pinned')} (${a.algorithm})`),
-        el('div', { class: 'fingerprint' }, a.fingerprint)))
+        w('div', 'key_fingerprint'), el('div', { class: 'fingerprint' }, a.fingerprint)))
       : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
     pinArea.classList.toggle('hidden', s.anchors.length > 0);
     shcList.replaceChildren(...(s.shc_issuers?.length
@@ -198,17 +216,21 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
     } catch (e) { fail(e.message); }
   }
 
+  /** An anchor is pinned only after its full fingerprint was shown and confirmed. */
+  function offerAnchor(text) {
+    fingerprint.textContent = ok(device.inspect_anchor(text)).fingerprint;
+    offer.classList.remove('hidden');
+    confirm.onclick = () => pin(text);
+  }
+
   offered.onclick = async () => {
     try {
       const r = await fetch(new URL('v1/anchor', issuerBase(issuerKey)), { cache: 'no-store' });
       if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
-      const text = await r.text();
-      fingerprint.textContent = ok(device.inspect_anchor(text)).fingerprint;
-      offer.classList.remove('hidden');
-      confirm.onclick = () => pin(text);
+      offerAnchor(await r.text());
     } catch (e) { fail(e.message); }
   };
-  pinButton.onclick = () => pin(pem.value);
+  pinButton.onclick = () => { try { offerAnchor(pem.value); } catch (e) { fail(e.message); } };
   syncButton.onclick = doSync;
   refresh();
   return { refresh, sync: doSync };
