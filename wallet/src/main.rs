@@ -463,7 +463,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Checkin { input } => {
             let cp = ctx.synced()?;
             let text = payload_from_arg(&input)?;
-            let visit = ctx.wallet.visit_log().checkin(&text, &cp, ctx.now)?;
+            let visit = ctx
+                .wallet
+                .visit_log()
+                .checkin(&text, &cp, ctx.at(Some(&cp)))?;
             let days = ctx.wallet.visit_log().retention_days(ctx.now)?;
             wallet_core::outln!(
                 "checked in at {} ({}) on {}",

@@ -361,7 +361,7 @@ impl Device {
             let v = self
                 .wallet
                 .visit_log()
-                .checkin(text, &cp, at(now))
+                .checkin(text, &cp, cp.device_time(at(now)).at)
                 .map_err(chain)?;
             Ok(json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
         });

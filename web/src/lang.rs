@@ -149,6 +149,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "此文件将信任 {0} 个 SMART 健康卡签发方（{1} 个密钥），替换当前所持的签发方；{2} 项将被拒绝。此文件未签名：请将其指纹与卫生主管部门公布的指纹核对后再确认。",
     ),
     ("shc_more", "… and {0} more", "……以及另外 {0} 个"),
+    ("shc_issuer_line", "{0}, {2} key(s): {1}", "{0}，{2} 个密钥：{1}"),
     ("file_fingerprint", "File fingerprint (SHA-256)", "文件指纹（SHA-256）"),
     ("key_fingerprint", "Fingerprint (SHA-256)", "指纹（SHA-256）"),
     (

@@ -173,6 +173,21 @@ async function lastTiming(page) {
   if (!zh.includes('健康码') || !zh.includes('出示')) throw new Error(`the wallet did not switch to Chinese: ${zh}`);
   await shot(page, 'wallet-codes-zh');
   note('the wallet speaks Chinese when switched');
+  await page.click('#lang');
+  // Last (the clock is the whole context's): the phone's clock set back 30
+  // days. A banner says so, and codes are judged at the synced files' issue
+  // time, so the 50 h old test stays refused.
+  await page.clock.setFixedTime(new Date(Date.now() - 30 * 86400e3));
+  await load(page, '/wallet');
+  await page.waitForSelector('#clock', { timeout });
+  const banner = await page.locator('#clock').innerText();
+  if (!banner.includes('clock is behind')) throw new Error(`the clock banner: ${banner}`);
+  const old = page.locator('#held .card', { hasText: 'Zhao Fifty' });
+  await old.locator('.tone-bad').waitFor({ timeout });
+  said = await old.innerText();
+  if (!said.includes('older than 48 h')) throw new Error(`the 50 h test with the clock set back: ${said}`);
+  await shot(page, 'wallet-clock-behind');
+  note('with the clock set back 30 days the wallet shows the clock banner and still refuses the 50 h old test');
   await context.close();
 }
 

@@ -149,7 +149,7 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
     try {
       const bytes = new Uint8Array(await f.arrayBuffer());
       const seen = ok(device.inspect_shc_directory(bytes));
-      const shown = seen.issuers.slice(0, 20).map((i) => el('div', { class: 'fact' }, `${i.name} · ${i.iss} · ${i.keys}`));
+      const shown = seen.issuers.slice(0, 20).map((i) => el('div', { class: 'fact' }, t('shc_issuer_line', i.name, i.iss, i.keys)));
       if (seen.issuers.length > 20) shown.push(el('div', { class: 'fact' }, t('shc_more', seen.issuers.length - 20)));
       const yes = w('button', 'confirm', { id: 'shc-confirm', class: 'primary', type: 'button' });
       const no = w('button', 'cancel', { id: 'shc-cancel', type: 'button' });
