@@ -1413,3 +1413,52 @@ fn trust_sources_come_only_over_https() {
         assert!(stderr(&out).contains("https"), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_check_before_the_held_files_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (payload, store) = synced_station(cwd);
+    // An audit two days back (--at is used as given): the verdict carries it.
+    let before = wallet_core::credential::instant::format(
+        OffsetDateTime::now_utc().unix_timestamp() - 2 * DAY,
+    );
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            &payload,
+            "--profile",
+            "transport",
+            "--at",
+            &before,
+            "--json",
+            "--store",
+            &store,
+        ],
+        cwd,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["warnings"][0]["warning"], "before-files", "{v}");
+    assert!(
+        stderr(&out).contains("warning: checked as of a time before the held files were issued"),
+        "{}",
+        stderr(&out)
+    );
+    // The device clock (no --at) is not behind here: no such warning.
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            &payload,
+            "--profile",
+            "transport",
+            "--json",
+            "--store",
+            &store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("before-files") && !stdout(&out).contains("clock-behind"));
+}

@@ -225,3 +225,56 @@ fn a_real_eu_certificate_goes_through_the_same_path() {
     );
     let _: &TrustList = local.trust.list().unwrap();
 }
+
+#[test]
+fn time_never_goes_back_below_the_held_files() {
+    let cp = samples::checkpoint();
+    let issued = cp.files_issued().unwrap();
+    assert_eq!(issued, samples::published_at());
+    let c = samples::test();
+    // The device clock a minute behind: used as it is, no warning.
+    let t = cp.device_time(at(issued - 60));
+    assert_eq!((t.at, t.warning.clone()), (at(issued), None));
+    assert_eq!(cp.device_time(at(issued + 60)).at, at(issued + 60));
+    // A clock set back a year: checked at the files' issue time, and said.
+    let t = cp.device_time(at(issued - 365 * 24 * H));
+    assert_eq!(t.at, at(issued));
+    assert!(matches!(t.warning, Some(Warning::ClockBehind { .. })));
+    let v = check_at(&native(&c), &cp, "transport", &t).unwrap();
+    assert!(
+        matches!(v.warnings[0], Warning::ClockBehind { .. }),
+        "{:?}",
+        v.warnings
+    );
+    assert!(v.warnings[0].to_string().contains("clock is behind"));
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["warnings"][0]["warning"], "clock-behind");
+    // An expired code stays expired whatever the clock says: the clock set
+    // back to before its expiry cannot bring it back once files prove later.
+    let mut late = samples::checkpoint();
+    late.revocations = RevocationList::new(
+        2,
+        c.expires_at + 24 * H,
+        c.expires_at + 72 * H,
+        Vec::new(),
+        Vec::new(),
+    );
+    let t = late.device_time(at(c.issued_at + H));
+    let v = check_at(&native(&c), &late, "transport", &t).unwrap();
+    assert!(!v.valid);
+    assert!(
+        v.reasons
+            .iter()
+            .any(|r| matches!(r, Reason::Expired { .. })),
+        "{:?}",
+        v.reasons
+    );
+    // A time given as it is (--at), before the files: used, and said.
+    let v = check(&native(&c), &late, "transport", at(c.issued_at + H)).unwrap();
+    assert!(v.valid, "an audit at a past time is that time's verdict");
+    assert!(
+        matches!(v.warnings[0], Warning::BeforeFiles { .. }),
+        "{:?}",
+        v.warnings
+    );
+}
