@@ -1152,9 +1152,17 @@ fn hostile_text_never_reaches_the_terminal() {
         .args(["--store", store])
         .current_dir(cwd)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Images already there when it starts are left alone: drop them only
+    // once it says it is watching.
+    let mut errors = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    errors.read_line(&mut said).unwrap();
+    assert!(said.starts_with("watching"), "{said}");
+    // Kept read, so a later diagnostic never meets a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut errors, &mut std::io::sink()));
     let (tx, rx) = mpsc::channel();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {

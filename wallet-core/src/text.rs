@@ -62,13 +62,19 @@ pub fn check(s: &str) -> Result<(), HostileText> {
 /// `s` with each hostile character written as `\u{XXXX}`: safe to show,
 /// and the reader sees that something was there. Borrowed when clean.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if first_hostile(s).is_none() {
+    rewrite(s, is_hostile, |c| format!("\\u{{{:04x}}}", u32::from(c)))
+}
+
+/// `s` with each character `pick` chooses replaced by `with` it; borrowed
+/// when none is.
+fn rewrite(s: &str, pick: impl Fn(char) -> bool, with: impl Fn(char) -> String) -> Cow<'_, str> {
+    if !s.chars().any(&pick) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if is_hostile(c) {
-            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        if pick(c) {
+            out.push_str(&with(c));
         } else {
             out.push(c);
         }
@@ -100,20 +106,15 @@ pub fn serialize_escaped<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok,
 /// string, where `\uXXXX` means the same character: the value is
 /// unchanged, and no raw control or bidi character reaches the terminal.
 pub fn json_safe(json: String) -> String {
-    let escape = |c: char| is_hostile(c) && c > '\u{1f}';
-    if !json.chars().any(escape) {
-        return json;
+    // Every hostile character is in the Basic Multilingual Plane.
+    match rewrite(
+        &json,
+        |c| is_hostile(c) && c > '\u{1f}',
+        |c| format!("\\u{:04x}", u32::from(c)),
+    ) {
+        Cow::Borrowed(_) => json,
+        Cow::Owned(safe) => safe,
     }
-    let mut out = String::with_capacity(json.len() + 16);
-    for c in json.chars() {
-        if escape(c) {
-            // Every hostile character is in the Basic Multilingual Plane.
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -88,6 +88,16 @@ async function pinAndSync(page, openSettings) {
   note(`pinned anchor ${fp} after comparing its fingerprint, and synced`);
 }
 
+/** Adds pasted code text to `member` in the wallet, then shows the codes. */
+async function addPasted(page, member, text) {
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#member', member);
+  await page.fill('#add-text', text);
+  await page.click('#add-paste');
+  await page.waitForSelector('#added', { timeout });
+  await page.click('nav.tabs button[data-tab="codes"]');
+}
+
 async function lastTiming(page) {
   return page.evaluate(() => window.__timings[window.__timings.length - 1]?.frameToVerdictMs);
 }
@@ -99,12 +109,7 @@ async function lastTiming(page) {
   // Not set up: the first screen leads to setup, and a forged code (signed
   // by a throwaway issuer) is "not checked", never valid.
   await page.waitForSelector('#not-set-up #set-up', { timeout });
-  await page.click('nav.tabs button[data-tab="add"]');
-  await page.fill('#member', 'visitor');
-  await page.fill('#add-text', config.codes.foreign);
-  await page.click('#add-paste');
-  await page.waitForSelector('#added', { timeout });
-  await page.click('nav.tabs button[data-tab="codes"]');
+  await addPasted(page, 'visitor', config.codes.foreign);
   const forged = page.locator('#held .card', { hasText: 'Mallory' });
   await forged.locator('.tone-unknown').waitFor({ timeout });
   let said = await forged.innerText();
@@ -123,12 +128,7 @@ async function lastTiming(page) {
   said = await forged.innerText();
   if (!said.includes('unknown issuer key')) throw new Error(`a forged code once set up: ${said}`);
   // A test sampled 50 h ago: the wallet says what the transport gate says.
-  await page.click('nav.tabs button[data-tab="add"]');
-  await page.fill('#member', 'visitor');
-  await page.fill('#add-text', config.codes.fiftyHours);
-  await page.click('#add-paste');
-  await page.waitForSelector('#added', { timeout });
-  await page.click('nav.tabs button[data-tab="codes"]');
+  await addPasted(page, 'visitor', config.codes.fiftyHours);
   const fifty = page.locator('#held .card', { hasText: 'Zhao Fifty' });
   await fifty.locator('.tone-bad').waitFor({ timeout });
   said = await fifty.innerText();
