@@ -36,12 +36,13 @@ fuzz_target!(|data: &[u8]| {
     let now = OffsetDateTime::from_unix_timestamp(samples::issued_at() + 3600)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let _ = wallet.members();
-    if let Ok(held) = wallet.list(Some(checkpoint), now) {
+    if let Ok(held) = wallet.list(Some(checkpoint), None, now) {
         for h in held.iter().take(4) {
             let _ = wallet.payload(&h.member, &h.id);
         }
     }
-    let _ = wallet.list(None, now);
+    let _ = wallet.list(Some(checkpoint), Some("hospital-visit"), now);
+    let _ = wallet.list(None, None, now);
     for profile in ["transport", "venue", "nonexistent"] {
         let _ = wallet.best("me", checkpoint, profile, now);
     }
