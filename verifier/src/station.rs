@@ -235,10 +235,15 @@ mod tests {
         );
         assert!(s.contains(", 2 credential key(s)"), "{s}");
         assert!(s.contains("revocations: none (sync first)"), "{s}");
-        assert!(s.contains(&format!(
-            "anchor: {} (EdDSA)",
-            hex::encode(samples::anchor_key().kid())
-        )));
+        let key = samples::anchor_key().public_key();
+        assert!(
+            s.contains(&format!(
+                "anchor: kid {} (EdDSA), fingerprint (SHA-256) {}",
+                hex::encode(samples::anchor_key().kid()),
+                fingerprint(&key)
+            )),
+            "{s}"
+        );
     }
 
     #[test]
