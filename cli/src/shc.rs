@@ -33,17 +33,17 @@ pub struct IssuerArgs {
 
 /// `shc-issuer`: the report on stdout, each refused key or CRL on stderr.
 pub fn run_issuer(cache: &Cache, args: &IssuerArgs) -> Result<ExitCode, ShcCommandError> {
-    let (report, refused) = trust_issuer(
+    let trusted = trust_issuer(
         cache,
         &args.iss,
         args.name.as_deref(),
         &args.jwks,
         &args.crl,
     )?;
-    print_report(&report, &refused)?;
+    print_report(&trusted.report, &trusted.refused)?;
     // A key whose CRL could not be read is held but refuses its cards:
     // the command did not do what was asked.
-    Ok(if report.contains(CRL_UNAVAILABLE) {
+    Ok(if trusted.cards_refused {
         eprintln!(
             "error: a key's revocation list is unavailable, so its cards are refused; \
              give its current, readable CRL with --crl"
@@ -53,10 +53,6 @@ pub fn run_issuer(cache: &Cache, args: &IssuerArgs) -> Result<ExitCode, ShcComma
         ExitCode::SUCCESS
     })
 }
-
-/// What the report says of a key whose cards are refused for want of a
-/// readable, current CRL.
-const CRL_UNAVAILABLE: &str = "CRL UNAVAILABLE";
 
 /// `shc-directory SOURCE`: as [`run_issuer`], for a directory.
 pub fn run_directory(cache: &Cache, source: &str) -> Result<ExitCode, ShcCommandError> {
@@ -97,8 +93,8 @@ pub fn fetch(source: &str) -> Result<Vec<u8>, ShcCommandError> {
         place: source.to_string(),
         why,
     };
-    if source.starts_with("http://") || source.starts_with("https://") {
-        check_trust_url(source).map_err(|e| fail(e.why))?;
+    if is_url(source) {
+        check_place(source)?;
         return get(&agent(), source, MAX_ISSUER_FILE)
             .map_err(|e| fail(e.why))?
             .ok_or_else(|| fail("not found (404)".into()));
@@ -112,23 +108,45 @@ pub fn fetch(source: &str) -> Result<Vec<u8>, ShcCommandError> {
         .ok_or_else(|| fail(format!("more than {MAX_ISSUER_FILE} bytes")))
 }
 
-/// Trusts one issuer; returns the report (stdout) and the refusals (one
-/// line each, for stderr).
+fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
+/// Refuses a URL a trust source may not come from (see
+/// [`check_trust_url`]); a file path passes.
+fn check_place(source: &str) -> Result<(), ShcCommandError> {
+    if !is_url(source) {
+        return Ok(());
+    }
+    check_trust_url(source).map_err(|e| ShcCommandError::Fetch {
+        place: source.to_string(),
+        why: e.why,
+    })
+}
+
+/// What trusting one issuer came to.
+#[derive(Debug)]
+pub struct Trusted {
+    /// What was trusted, for stdout.
+    pub report: String,
+    /// Each key or CRL refused, one line each, for stderr.
+    pub refused: Vec<String>,
+    /// Whether a key is held whose cards are refused for want of a
+    /// readable, current CRL.
+    pub cards_refused: bool,
+}
+
+/// Trusts one issuer.
 pub fn trust_issuer(
     cache: &Cache,
     iss: &str,
     name: Option<&str>,
     jwks: &str,
     crls: &[String],
-) -> Result<(String, Vec<String>), ShcCommandError> {
+) -> Result<Trusted, ShcCommandError> {
     // Every place is checked before anything is fetched.
     for place in std::iter::once(jwks).chain(crls.iter().map(String::as_str)) {
-        if place.starts_with("http://") || place.starts_with("https://") {
-            check_trust_url(place).map_err(|e| ShcCommandError::Fetch {
-                place: place.to_string(),
-                why: e.why,
-            })?;
-        }
+        check_place(place)?;
     }
     let key_set = fetch(jwks)?;
     let crl_bytes = crls
@@ -148,15 +166,23 @@ pub fn trust_issuer(
         format!("{} ({})", issuer.name, issuer.iss)
     };
     let _ = writeln!(out, "trusted SMART Health Card issuer {who}");
+    let mut cards_refused = false;
     for k in &issuer.keys {
         let crl = match issuer.crl_for(&k.kid) {
             Ok(None) => String::from("no CRL"),
             Ok(Some(c)) => format!("CRL ctr {} with {} revoked", c.ctr, c.len()),
-            Err(why) => format!("{CRL_UNAVAILABLE} ({why}): its cards are refused"),
+            Err(why) => {
+                cards_refused = true;
+                format!("CRL UNAVAILABLE ({why}): its cards are refused")
+            }
         };
         let _ = writeln!(out, "  key {}: {crl}", k.kid);
     }
-    Ok((out, problems))
+    Ok(Trusted {
+        report: out,
+        refused: problems,
+        cards_refused,
+    })
 }
 
 /// Imports a directory, replacing the one held; returns the report and

@@ -134,13 +134,19 @@ impl CodeKey {
         fs::rename(&tmp, path).map_err(|e| secret_err(path, e))
     }
 
+    /// HMAC-SHA256 keyed with the secret.
+    fn mac(&self) -> Hmac<Sha256> {
+        match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            // HMAC takes a key of any length.
+            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
+        }
+    }
+
     /// A value that tells secrets apart without giving one away: HMAC of a
     /// fixed text, 16 bytes in hex. Nodes on one database compare it.
     pub fn check_value(&self) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
-        };
+        let mut mac = self.mac();
         mac.update(b"issuer code-secret check v1");
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
@@ -151,10 +157,7 @@ impl CodeKey {
     /// integer keeps the index small; two codes share a key about as often
     /// as two codes are equal).
     pub fn lookup_key(&self, canonical: &str) -> i64 {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
-        };
+        let mut mac = self.mac();
         mac.update(b"issuer retrieval-code lookup v2\0");
         mac.update(canonical.as_bytes());
         let h = mac.finalize().into_bytes();
@@ -168,11 +171,7 @@ impl CodeKey {
 
     /// The retrieval code of a credential.
     pub fn code(&self, credential_id: &str) -> String {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(m) => m,
-            // HMAC takes a key of any length.
-            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
-        };
+        let mut mac = self.mac();
         mac.update(credential_id.as_bytes());
         let tag = mac.finalize().into_bytes();
         let mut bits = u64::from_be_bytes([

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use verifier::{conformance, gate, inspect, shc_conformance, station, watch};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
-use wallet_core::checkpoint::check::{check_at, CheckTime};
+use wallet_core::checkpoint::check::check_at;
 use wallet_core::text::{json_safe, Shown};
 
 #[derive(Parser)]
@@ -282,10 +282,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let checkpoint = cache.load()?;
             // --at is used as given; the device clock never below the held
             // files' issue time.
-            let clock = || match fixed {
-                Some(at) => CheckTime::from(at),
-                None => checkpoint.device_time(time::OffsetDateTime::now_utc()),
-            };
+            let clock = || checkpoint.check_time(fixed, time::OffsetDateTime::now_utc());
             if let Some(source) = batch {
                 let threads = threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

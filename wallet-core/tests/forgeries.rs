@@ -18,12 +18,12 @@ mod support {
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use support::campaign::{report, Count, Rng};
+use support::campaign::{issued_samples, report, Count, Rng};
 use time::OffsetDateTime;
 use wallet_core::wire::cbor::{self, Value};
 use wallet_core::wire::cose::{CoseSign1, Headers};
 use wallet_core::wire::envelope::{self, Profile};
-use wallet_core::{issue, samples, verify, Credential, KeySet, SigningKey};
+use wallet_core::{samples, verify, Credential, KeySet, SigningKey};
 
 /// One valid credential as issued, and what verifying it gives.
 struct Original {
@@ -34,31 +34,20 @@ struct Original {
 }
 
 fn originals() -> Vec<Original> {
-    let ed = samples::ed25519_test_key();
-    let ec = samples::p256_test_key();
-    let mut out = Vec::new();
-    for c in samples::all() {
-        for (profile, key) in [
-            (Profile::Native, &ed),
-            (Profile::EuDcc, &ed),
-            (Profile::EuDcc, &ec),
-        ] {
-            // The eu-dcc profile has no venue codes.
-            let Ok(text) = issue(&c, profile, key) else {
-                continue;
-            };
+    issued_samples()
+        .into_iter()
+        .map(|(profile, _, text)| {
             let v = verify(&text, &keys(), now());
             assert!(v.valid, "{text}: {:?}", v.reasons);
             let (_, bytes) = envelope::open(&text).unwrap();
-            out.push(Original {
+            Original {
                 profile,
-                text,
                 cose: CoseSign1::from_bytes(&bytes).unwrap(),
                 credential: v.credential.unwrap(),
-            });
-        }
-    }
-    out
+                text,
+            }
+        })
+        .collect()
 }
 
 /// A second trusted Ed25519 key, for swapping kids between trusted keys.

@@ -24,7 +24,12 @@ use wallet_core::wire::cbor::Value;
 use wallet_core::wire::claims::CwtClaims;
 use wallet_core::wire::cose::CoseSign1;
 use wallet_core::wire::envelope::{self, Profile};
-use wallet_core::{issue, samples, SigningKey};
+use wallet_core::{samples, SigningKey};
+
+mod support {
+    pub mod campaign;
+}
+use support::campaign::issued_samples;
 
 /// The characters tried: ESC (terminal escapes), line breaks, NUL, DEL, CSI
 /// (U+009B), NEL (U+0085), the bidi override and isolates, a mark, and the
@@ -123,59 +128,48 @@ fn tally(t: &mut Tally, v: &Verdict, what: &str) {
 
 fn cose_codes(t: &mut BTreeMap<&'static str, Tally>) {
     let cp = samples::checkpoint();
-    let ed = samples::ed25519_test_key();
-    let ec = samples::p256_test_key();
-    for c in samples::all() {
-        for (profile, key) in [
-            (Profile::Native, &ed),
-            (Profile::EuDcc, &ed),
-            (Profile::EuDcc, &ec),
-        ] {
-            let Ok(text) = issue(&c, profile, key) else {
-                continue;
-            };
-            let (_, bytes) = envelope::open(&text).unwrap();
-            let cose = CoseSign1::from_bytes(&bytes).unwrap();
-            let claims = wallet_core::wire::cbor::decode(&cose.payload).unwrap();
-            let mut paths = Vec::new();
-            text_paths(&claims, &mut Vec::new(), &mut paths);
-            assert!(!paths.is_empty());
-            for (n, path) in paths.iter().enumerate() {
-                for (i, ch) in HOSTILE.iter().enumerate() {
-                    let mut edited = claims.clone();
-                    let Value::Text(s) = text_at(&mut edited, path) else {
-                        unreachable!("a text path")
+    for (profile, key, text) in issued_samples() {
+        let (_, bytes) = envelope::open(&text).unwrap();
+        let cose = CoseSign1::from_bytes(&bytes).unwrap();
+        let claims = wallet_core::wire::cbor::decode(&cose.payload).unwrap();
+        let mut paths = Vec::new();
+        text_paths(&claims, &mut Vec::new(), &mut paths);
+        assert!(!paths.is_empty());
+        for (n, path) in paths.iter().enumerate() {
+            for (i, ch) in HOSTILE.iter().enumerate() {
+                let mut edited = claims.clone();
+                let Value::Text(s) = text_at(&mut edited, path) else {
+                    unreachable!("a text path")
+                };
+                *s = if i == 0 && n % 2 == 0 {
+                    format!("{s}{PAINT}")
+                } else {
+                    poisoned(s, *ch, n + i)
+                };
+                let payload = wallet_core::wire::cbor::encode(&edited);
+                // The claims must still read as claims for the test to mean anything.
+                assert!(CwtClaims::from_bytes(&payload).is_ok());
+                let resigned = CoseSign1::sign::<std::convert::Infallible>(
+                    cose.protected.clone(),
+                    payload.clone(),
+                    |tbs| Ok(key.sign(tbs)),
+                )
+                .unwrap_or_else(|never| match never {});
+                let mut unsigned = cose.clone();
+                unsigned.payload = payload;
+                for (class, cose) in [
+                    ("signed by a trusted key", resigned),
+                    ("unsigned", unsigned),
+                ] {
+                    let code = envelope::seal(profile, &cose.to_bytes());
+                    let v = check(&code, &cp, "transport", now()).unwrap();
+                    let name = match (profile, class) {
+                        (Profile::Native, "unsigned") => "native, unsigned",
+                        (Profile::Native, _) => "native, signed by a trusted key",
+                        (_, "unsigned") => "EU DCC, unsigned",
+                        _ => "EU DCC, signed by a trusted key",
                     };
-                    *s = if i == 0 && n % 2 == 0 {
-                        format!("{s}{PAINT}")
-                    } else {
-                        poisoned(s, *ch, n + i)
-                    };
-                    let payload = wallet_core::wire::cbor::encode(&edited);
-                    // The claims must still read as claims for the test to mean anything.
-                    assert!(CwtClaims::from_bytes(&payload).is_ok());
-                    let resigned = CoseSign1::sign::<std::convert::Infallible>(
-                        cose.protected.clone(),
-                        payload.clone(),
-                        |tbs| Ok(key.sign(tbs)),
-                    )
-                    .unwrap_or_else(|never| match never {});
-                    let mut unsigned = cose.clone();
-                    unsigned.payload = payload;
-                    for (class, cose) in [
-                        ("signed by a trusted key", resigned),
-                        ("unsigned", unsigned),
-                    ] {
-                        let code = envelope::seal(profile, &cose.to_bytes());
-                        let v = check(&code, &cp, "transport", now()).unwrap();
-                        let name = match (profile, class) {
-                            (Profile::Native, "unsigned") => "native, unsigned",
-                            (Profile::Native, _) => "native, signed by a trusted key",
-                            (_, "unsigned") => "EU DCC, unsigned",
-                            _ => "EU DCC, signed by a trusted key",
-                        };
-                        tally(t.entry(name).or_default(), &v, &format!("{code} ({ch:?})"));
-                    }
+                    tally(t.entry(name).or_default(), &v, &format!("{code} ({ch:?})"));
                 }
             }
         }

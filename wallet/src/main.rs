@@ -204,8 +204,8 @@ struct Ctx {
     wallet: Wallet,
     cache: Cache,
     now: OffsetDateTime,
-    /// Whether `now` was given (`--at`): then it is used as given.
-    fixed: bool,
+    /// The time given with `--at`, used as it is.
+    fixed: Option<OffsetDateTime>,
 }
 
 impl Ctx {
@@ -213,16 +213,14 @@ impl Ctx {
     /// clock but never below the synced files' issue time (a clock set back
     /// must not make an expired code valid), saying so on stderr.
     fn at(&self, cp: Option<&Checkpoint>) -> OffsetDateTime {
-        match cp {
-            Some(cp) if !self.fixed => {
-                let time = cp.device_time(self.now);
-                if let Some(w) = &time.warning {
-                    eprintln!("warning: {w}");
-                }
-                time.at
-            }
-            _ => self.now,
+        let Some(cp) = cp else {
+            return self.now;
+        };
+        let time = cp.check_time(self.fixed, self.now);
+        if let Some(w) = &time.warning {
+            eprintln!("warning: {w}");
         }
+        time.at
     }
 
     /// The synced files, or None when nothing is synced yet.
@@ -303,7 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         wallet: Wallet::new(&dir),
         cache: Cache::new(dir.join("cache")),
         now: fixed.unwrap_or_else(OffsetDateTime::now_utc),
-        fixed: fixed.is_some(),
+        fixed,
     };
     match cli.command {
         Command::Init { anchor, profile } => {

@@ -273,7 +273,7 @@ impl Device {
                         "keys": i.keys.len(),
                     })).collect::<Vec<_>>(),
                     "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
-                    "refused": dir.problems.iter().map(|p| wallet_core::text::escape(p).into_owned()).collect::<Vec<_>>(),
+                    "refused": escaped(&dir.problems),
                     "fingerprint": wallet_core::keys::fingerprint_of_bytes(&bytes),
                 })
             });
@@ -292,7 +292,7 @@ impl Device {
                 json!({
                     "issuers": dir.issuers.len(),
                     "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
-                    "refused": dir.problems.iter().map(|p| wallet_core::text::escape(p).into_owned()).collect::<Vec<_>>(),
+                    "refused": escaped(&dir.problems),
                 })
             });
         self.loaded.replace(None);
@@ -620,7 +620,7 @@ impl Device {
         // No verified files: every code is "not checked", never valid.
         let cp = self.checkpoint().ok();
         let profile = self.cache.profile().map_err(chain)?;
-        let now = cp.as_ref().map_or(now, |cp| cp.device_time(now).at);
+        let now = device_now(cp.as_deref(), now);
         let held = self
             .wallet
             .list(cp.as_deref(), profile.as_deref(), now)
@@ -640,7 +640,7 @@ impl Device {
     ) -> Result<Value, String> {
         let cp = self.checkpoint().ok();
         let profile = self.cache.profile().map_err(chain)?;
-        let now = cp.as_ref().map_or(now, |cp| cp.device_time(now).at);
+        let now = device_now(cp.as_deref(), now);
         let held = self
             .wallet
             .member_credentials(member, cp.as_deref(), profile.as_deref(), now)
@@ -687,6 +687,20 @@ impl Device {
             "found": found,
         }))
     }
+}
+
+/// Lines from a trust source, each hostile character escaped.
+fn escaped(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| wallet_core::text::escape(l).into_owned())
+        .collect()
+}
+
+/// The time a wallet judges its codes at: the device clock, never below
+/// the synced files' issue time (as is, with no files).
+fn device_now(cp: Option<&Checkpoint>, now: OffsetDateTime) -> OffsetDateTime {
+    cp.map_or(now, |cp| cp.device_time(now).at)
 }
 
 fn held_view(h: &Held, lang: Lang, local: Local) -> Value {

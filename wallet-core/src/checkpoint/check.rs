@@ -167,6 +167,15 @@ impl Checkpoint {
         }
     }
 
+    /// The time a check is made at: `given` (an audit's `--at`) as it is,
+    /// else [`Checkpoint::device_time`] of `device`.
+    pub fn check_time(&self, given: Option<OffsetDateTime>, device: OffsetDateTime) -> CheckTime {
+        match given {
+            Some(at) => at.into(),
+            None => self.device_time(device),
+        }
+    }
+
     /// Warnings for a check at `now`: a time before the held files were
     /// issued, and cached files past their next-update time.
     pub fn warnings(&self, now: i64) -> Vec<Warning> {

@@ -15,7 +15,7 @@
 
 use super::files::{read_json, reasons_text, write_json, WalletError};
 use super::visits::VisitLog;
-use crate::checkpoint::check::{check_shc, check_verified, Checkpoint, Verdict};
+use crate::checkpoint::check::{check_decoded, check_shc, Checkpoint, Verdict};
 use crate::credential::{instant, Credential, CredentialKind};
 use crate::shc;
 use crate::storage::{Folder, Storage};
@@ -368,26 +368,21 @@ impl Wallet {
             let Ok(credential) = opened.credential(checkpoint) else {
                 continue;
             };
-            let (status, verification) = match checkpoint {
-                None => (Status::NotChecked, None),
-                Some(cp) => {
-                    let (_, v) = opened.verified(cp, now);
-                    let verdict = profile
-                        .as_deref()
-                        .map(|p| opened.verdict(&s.payload, v.clone(), cp, p, now));
-                    let status = match verdict {
-                        Some(Ok(verdict)) => standing(&verdict, &credential, now),
-                        Some(Err(e)) => Status::Invalid {
-                            reasons: vec![e.to_string()],
-                        },
-                        None => Status::Invalid {
-                            reasons: vec![
-                                "the synced rules have no profile for a person's codes".into()
-                            ],
-                        },
-                    };
-                    (status, Some(v))
-                }
+            // The checkpoint's verdict, once: the standing shown, and what
+            // `best` chooses by.
+            let verdict = match (checkpoint, profile.as_deref()) {
+                (Some(cp), Some(p)) => Some(opened.verdict(&s.payload, cp, p, now)),
+                _ => None,
+            };
+            let status = match (checkpoint, &verdict) {
+                (None, _) => Status::NotChecked,
+                (Some(_), Some(Ok(verdict))) => standing(verdict, &credential, now),
+                (Some(_), Some(Err(e))) => Status::Invalid {
+                    reasons: vec![e.to_string()],
+                },
+                (Some(_), None) => Status::Invalid {
+                    reasons: vec!["the synced rules have no profile for a person's codes".into()],
+                },
             };
             let held = Held {
                 member: member.to_string(),
@@ -405,8 +400,7 @@ impl Wallet {
             };
             out.push(Entry {
                 held,
-                opened,
-                verification,
+                verdict: verdict.and_then(Result::ok),
             });
         }
         Ok(out)
@@ -426,15 +420,8 @@ impl Wallet {
             all: Vec::new(),
         };
         for entry in self.entries(member, Some(checkpoint), Some(profile), now)? {
-            // The signature was checked when the entry was read: go on from there.
-            let Some(verification) = entry.verification else {
-                continue;
-            };
-            let verdict =
-                entry
-                    .opened
-                    .verdict(&entry.held.payload, verification, checkpoint, profile, now);
-            let Ok(verdict) = verdict else {
+            // Checked under `profile` when the entry was read.
+            let Some(verdict) = entry.verdict else {
                 continue;
             };
             let better = verdict.valid
@@ -461,11 +448,12 @@ impl Wallet {
     }
 }
 
-/// A stored credential, decoded once.
+/// A stored credential, decoded and checked once.
 struct Entry {
     held: Held,
-    opened: Opened,
-    verification: Option<Verification>,
+    /// The checkpoint's verdict under the profile, when there was a
+    /// checkpoint and a profile and the check could be made.
+    verdict: Option<Verdict>,
 }
 
 /// A held code, decoded: ours or an EU DCC (COSE), or a SMART Health Card.
@@ -547,18 +535,17 @@ impl Opened {
         }
     }
 
-    /// The checkpoint's verdict under `profile`, from the signature and
-    /// time checks already made (`verification`).
+    /// The checkpoint's verdict under `profile` (`payload` is this code's
+    /// text, which a card's check reads).
     fn verdict(
         &self,
         payload: &str,
-        verification: Verification,
         cp: &Checkpoint,
         profile: &str,
         now: OffsetDateTime,
     ) -> Result<Verdict, crate::checkpoint::check::CheckError> {
         match self {
-            Opened::Cose(decoded) => check_verified(decoded, verification, cp, profile, now),
+            Opened::Cose(decoded) => check_decoded(decoded, cp, profile, now),
             Opened::Shc(_) => check_shc(payload, cp, profile, now),
         }
     }

@@ -5,6 +5,29 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use wallet_core::wire::envelope::Profile;
+use wallet_core::{issue, samples, SigningKey};
+
+/// Every sample credential as the campaigns issue it: native with the
+/// Ed25519 key, eu-dcc with the Ed25519 and with the P-256 key (the eu-dcc
+/// profile has no venue codes), each with its profile and signing key.
+pub fn issued_samples() -> Vec<(Profile, SigningKey, String)> {
+    let ed = samples::ed25519_test_key();
+    let ec = samples::p256_test_key();
+    let mut out = Vec::new();
+    for c in samples::all() {
+        for (profile, key) in [
+            (Profile::Native, &ed),
+            (Profile::EuDcc, &ed),
+            (Profile::EuDcc, &ec),
+        ] {
+            if let Ok(text) = issue(&c, profile, key) {
+                out.push((profile, key.clone(), text));
+            }
+        }
+    }
+    out
+}
 
 /// A small deterministic generator (xorshift64*), so a failure replays.
 pub struct Rng(pub u64);
