@@ -6,7 +6,8 @@ mod commands;
 use clap::{Parser, Subcommand};
 use commands::logging::{self, LogFormat};
 use commands::{
-    anchor, check, exposures, import, init, issue, keys, revoke, serve, stats, tokens, trust_list,
+    anchor, check, exposures, foreign, import, init, issue, keys, revoke, serve, stats, tokens,
+    trust_list,
 };
 use std::process::ExitCode;
 
@@ -48,6 +49,10 @@ enum Command {
     /// Wallets download the signed list and compare it with their own
     /// visit log on the device.
     Exposures(exposures::ExposuresArgs),
+    /// Foreign issuers' keys (EU DSC lists and certificates, SMART Health
+    /// Card issuers), checked here and published to every device in the
+    /// signed foreign trust file.
+    Foreign(foreign::ForeignArgs),
     /// How many credentials are stored, per lab, and for how many sample ids.
     Stats(stats::StatsArgs),
     /// Sign one credential and print its payload text on stdout.
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Revoke(args) => revoke::run(args),
         Command::Exposures(args) => exposures::run(args),
+        Command::Foreign(args) => foreign::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Issue(args) => issue::run(args),
     };

@@ -52,7 +52,8 @@ fn published(file: u32) -> Result<Published, String> {
         1 => Published::Revocations,
         2 => Published::Rules,
         3 => Published::Exposures,
-        _ => return Err(format!("no published file numbered {file} (0 to 3)")),
+        4 => Published::ForeignTrust,
+        _ => return Err(format!("no published file numbered {file} (0 to 4)")),
     })
 }
 
@@ -62,6 +63,7 @@ fn number(file: Published) -> u32 {
         Published::Revocations => 1,
         Published::Rules => 2,
         Published::Exposures => 3,
+        Published::ForeignTrust => 4,
     }
 }
 

@@ -333,6 +333,7 @@ fn file(file: FileType, lang: Lang) -> String {
             FileType::RevocationDelta => "revocation delta",
             FileType::Rules => "rules",
             FileType::Exposures => "exposure list",
+            FileType::ForeignTrust => "foreign trust file",
         }
         .to_string(),
         Lang::Zh => match file {
@@ -341,6 +342,7 @@ fn file(file: FileType, lang: Lang) -> String {
             FileType::RevocationDelta => "吊销列表增量",
             FileType::Rules => "规则",
             FileType::Exposures => "暴露名单",
+            FileType::ForeignTrust => "境外信任文件",
         }
         .to_string(),
     }
@@ -354,6 +356,7 @@ pub fn file_name(name: &str, lang: Lang) -> String {
         "revocations" => FileType::Revocations,
         "rules" => FileType::Rules,
         "exposures" => FileType::Exposures,
+        "foreign-trust" => FileType::ForeignTrust,
         other => return other.to_string(),
     };
     file(t, lang)

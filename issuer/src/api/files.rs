@@ -1,7 +1,7 @@
 //! The published files: `GET /v1/trust-list`, `/v1/revocations[?since=N]`
 //! (a signed delta from version N when N is older; 304 to a conditional
-//! request when N is the current version), `/v1/rules` and
-//! `/v1/exposures`, from memory, with a strong ETag, `If-None-Match` → 304,
+//! request when N is the current version), `/v1/rules`, `/v1/exposures`
+//! and `/v1/foreign-trust`, from memory, with a strong ETag, `If-None-Match` → 304,
 //! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
 
 use super::error::{Answer, ApiError};
@@ -62,6 +62,11 @@ pub(super) async fn trust_list(State(state): Shared, headers: HeaderMap) -> Answ
 
 pub(super) async fn rules(State(state): Shared, headers: HeaderMap) -> Answer {
     serve_file(&headers, state.issuer.snapshot().rules.clone(), "rule set")
+}
+
+pub(super) async fn foreign_trust(State(state): Shared, headers: HeaderMap) -> Answer {
+    let file = state.issuer.snapshot().foreign_trust.clone();
+    serve_file(&headers, file, "foreign trust file")
 }
 
 pub(super) async fn exposures(State(state): Shared, headers: HeaderMap) -> Answer {

@@ -62,6 +62,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(files::revocations).post(admin::revoke),
         )
         .route("/v1/rules", get(files::rules))
+        .route("/v1/foreign-trust", get(files::foreign_trust))
         .route(
             "/v1/exposures",
             get(files::exposures).post(admin::add_exposures),

@@ -10,6 +10,7 @@
 pub mod anchor;
 pub mod check;
 pub mod exposures;
+pub mod foreign;
 pub mod import;
 pub mod init;
 pub mod issue;

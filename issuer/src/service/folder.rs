@@ -303,6 +303,7 @@ impl Issuer {
                 revocations: None,
                 rules: None,
                 exposures: None,
+                foreign_trust: None,
                 trust: TrustStore::new(Vec::new()),
                 keys: Vec::new(),
                 revocation_entries: Arc::new(Vec::new()),

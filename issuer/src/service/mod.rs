@@ -7,12 +7,14 @@
 //! and exposures ([`publish`]), and what is published, as it is served
 //! ([`published`]); signing
 //! and storing credentials ([`issue`]); revoking them ([`revoke`]);
-//! exposure windows ([`exposures`]); API tokens ([`tokens`]).
+//! exposure windows ([`exposures`]); foreign issuers' keys ([`foreign`]);
+//! API tokens ([`tokens`]).
 
 pub mod anchor;
 pub mod check;
 pub mod exposures;
 pub mod folder;
+pub mod foreign;
 pub mod issue;
 pub mod keys;
 pub mod publish;
@@ -25,6 +27,7 @@ pub use folder::{
     describe_database, init_data, init_data_with, is_data_folder, read_anchor_public, ConfigChange,
     FolderConfig, InitReport,
 };
+pub use foreign::ForeignImport;
 pub use issue::{Issued, Submission, SubmissionJson};
 pub use keys::{RotateReport, Signer};
 pub use published::{SignedFile, Snapshot};

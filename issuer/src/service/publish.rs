@@ -1,4 +1,5 @@
-//! Publishing: the trust list, revocations, rules and exposures signed
+//! Publishing: the trust list, revocations, rules, exposures and foreign
+//! trust signed
 //! when missing, due (past half their validity) or out of date, stored
 //! once per version (another instance's version wins a race), and loaded
 //! into the [`Snapshot`] the service serves from memory.
@@ -198,6 +199,9 @@ impl Issuer {
         let exposures = self
             .publish_exposures(&trust, signer_for(KeyUse::Exposures), now)
             .await?;
+        let foreign_trust = self
+            .publish_foreign(&trust, signer_for(KeyUse::ForeignTrust), now)
+            .await?;
         if old.revocations.as_ref().map(|f| f.version) != revocations.as_ref().map(|f| f.version) {
             if let Ok(mut d) = self.deltas.lock() {
                 d.clear();
@@ -208,6 +212,7 @@ impl Issuer {
             revocations: revocations.map(Arc::new),
             rules: rules.map(Arc::new),
             exposures: exposures.map(Arc::new),
+            foreign_trust: foreign_trust.map(Arc::new),
             trust,
             keys,
             revocation_entries: entries,

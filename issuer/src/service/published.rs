@@ -19,6 +19,8 @@ pub const REVOCATIONS_VALIDITY: i64 = DAY;
 pub const RULES_VALIDITY: i64 = 7 * DAY;
 /// How long an exposure list is current: wallets should fetch daily.
 pub const EXPOSURES_VALIDITY: i64 = DAY;
+/// How long a foreign trust file is current.
+pub const FOREIGN_TRUST_VALIDITY: i64 = 7 * DAY;
 /// An exposure window stays in the published list this long after it ends
 /// (a week more than wallets keep visits by default).
 pub const EXPOSURE_PUBLISHED_FOR: i64 = 28 * DAY;
@@ -53,6 +55,7 @@ pub struct Snapshot {
     pub revocations: Option<Arc<SignedFile>>,
     pub rules: Option<Arc<SignedFile>>,
     pub exposures: Option<Arc<SignedFile>>,
+    pub foreign_trust: Option<Arc<SignedFile>>,
     /// The published list, opened with the anchor (empty if none yet).
     pub trust: TrustStore,
     pub keys: Vec<KeyRow>,
@@ -69,6 +72,7 @@ impl Snapshot {
             FileType::Revocations => Some(&self.revocations),
             FileType::Rules => Some(&self.rules),
             FileType::Exposures => Some(&self.exposures),
+            FileType::ForeignTrust => Some(&self.foreign_trust),
             FileType::RevocationDelta => None,
         }
     }

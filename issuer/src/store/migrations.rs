@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 /// The migrations, embedded in the binary (a test checks the folder holds
 /// exactly these).
-pub const MIGRATIONS: [(i64, &str, &str); 7] = [
+pub const MIGRATIONS: [(i64, &str, &str); 8] = [
     (
         1,
         "issuer",
@@ -37,6 +37,11 @@ pub const MIGRATIONS: [(i64, &str, &str); 7] = [
         7,
         "code_key_hmac",
         include_str!("../../migrations/0007_code_key_hmac.sql"),
+    ),
+    (
+        8,
+        "foreign_trust",
+        include_str!("../../migrations/0008_foreign_trust.sql"),
     ),
 ];
 

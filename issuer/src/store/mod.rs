@@ -15,6 +15,7 @@
 mod check;
 mod codes;
 mod credentials;
+mod foreign;
 mod migrations;
 mod nodes;
 mod published;
@@ -23,6 +24,7 @@ mod tokens;
 
 pub use check::{RowCounts, StoredCredential};
 pub use codes::CURRENT as CODE_KEY_SCHEME;
+pub use foreign::ForeignRow;
 pub use migrations::MIGRATIONS;
 pub use nodes::NodeRow;
 pub use rows::{

@@ -8,6 +8,8 @@
 //! revocations.state  the revocation list held: see below
 //! rules.cose         the signed rule set, as downloaded
 //! exposures.cose     the signed exposure list, as downloaded (wallets)
+//! foreign-trust.cose the signed foreign trust file, as downloaded: other
+//!                    issuers' keys the authority trusts (EU DSCs, SHC issuers)
 //! dsc/<kid>.pem      EU DSC certificates trusted locally
 //! shc/directory.json SMART Health Card issuers, the directory as received
 //! shc/directory-source.txt  where it came from (a URL or a path)
@@ -36,6 +38,7 @@ use crate::shc::issuers::{
 use crate::shc::{ShcError, MAX_ISSUER_FILE};
 use crate::signed::exposures::ExposureList;
 use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
+use crate::signed::foreign::ForeignTrust;
 use crate::signed::handover::AnchorSet;
 use crate::signed::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::signed::rules::RuleSet;
@@ -53,6 +56,7 @@ pub const TRUST_LIST_FILE: &str = "trust-list.cose";
 pub const REVOCATIONS_FILE: &str = "revocations.state";
 pub const RULES_FILE: &str = "rules.cose";
 pub const EXPOSURES_FILE: &str = "exposures.cose";
+pub const FOREIGN_TRUST_FILE: &str = "foreign-trust.cose";
 pub const DSC_DIR: &str = "dsc";
 /// The last DSC list imported, exactly as it was received.
 pub const DSC_LIST_FILE: &str = "dsc-list.txt";
@@ -399,6 +403,20 @@ impl Cache {
         for issuer in self.shc_issuers()? {
             store.add_shc_issuer(issuer);
         }
+        // The foreign keys the authority vouches for, checked against the
+        // list held. One that no longer verifies (its signer left the list)
+        // adds no key: status names why, and the next sync replaces it.
+        if store.list().is_some() {
+            if let Ok(Some((foreign, _))) = self.foreign_trust(&store) {
+                let t = foreign.trust();
+                for key in t.dsc_keys {
+                    store.add_local_key(key);
+                }
+                for issuer in t.shc_issuers {
+                    store.add_shc_issuer(issuer);
+                }
+            }
+        }
         Ok(store)
     }
 
@@ -696,6 +714,27 @@ impl Cache {
             FileType::Exposures,
             bytes,
             ExposureList::open,
+            |l| l.version,
+        )
+    }
+
+    /// The foreign trust file held, verified against `trust`; `None` if
+    /// none yet.
+    pub fn foreign_trust(
+        &self,
+        trust: &TrustStore,
+    ) -> Result<Option<(ForeignTrust, [u8; 32])>, CacheError> {
+        self.held(FOREIGN_TRUST_FILE, trust, ForeignTrust::open)
+    }
+
+    /// Verifies a downloaded foreign trust file and stores it if it is
+    /// newer (an older one is refused: it could bring back a key dropped).
+    pub fn install_foreign_trust(&self, bytes: &[u8]) -> Result<FileChange, CacheError> {
+        self.install(
+            FOREIGN_TRUST_FILE,
+            FileType::ForeignTrust,
+            bytes,
+            ForeignTrust::open,
             |l| l.version,
         )
     }

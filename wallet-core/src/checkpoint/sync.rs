@@ -31,15 +31,22 @@ pub enum Published {
     Rules,
     /// Venues and time windows (wallets fetch it on its own).
     Exposures,
+    /// Foreign issuers' keys the authority trusts.
+    ForeignTrust,
 }
 
 /// Each file, its name in a folder of published files, and its path in the
 /// issuer's HTTP API (below the base URL).
-const NAMES: [(Published, &str, &str); 4] = [
+const NAMES: [(Published, &str, &str); 5] = [
     (Published::TrustList, "trust-list.cose", "v1/trust-list"),
     (Published::Revocations, "revocations.cose", "v1/revocations"),
     (Published::Rules, "rules.cose", "v1/rules"),
     (Published::Exposures, "exposures.cose", "v1/exposures"),
+    (
+        Published::ForeignTrust,
+        "foreign-trust.cose",
+        "v1/foreign-trust",
+    ),
 ];
 
 impl Published {
@@ -215,6 +222,7 @@ pub struct SyncReport {
     pub trust_list: Option<TrustChange>,
     pub revocations: Option<FileChange>,
     pub rules: Option<FileChange>,
+    pub foreign_trust: Option<FileChange>,
     /// Files the source said were unchanged since the copy held (HTTP 304),
     /// so nothing of them was sent.
     pub not_modified: Vec<Published>,
@@ -229,7 +237,7 @@ pub struct SyncReport {
 
 /// Installs the files `source` has into `cache`: the trust list (which the
 /// source must have), then revocations (asking for a delta from the version
-/// held) and rules, each checked against the trust list now held. Anchors
+/// held), rules and the foreign trust file (when the source has one), each checked against the trust list now held. Anchors
 /// that handed over before `now` are dropped once the list held is signed
 /// by their successor.
 pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport, SyncError> {
@@ -306,6 +314,24 @@ pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport,
             cache.set_etag(Published::Rules.file_name(), etag.as_deref())?;
         }
     }
+    // Foreign trust: an authority that trusts no foreign issuer may publish
+    // none, so its absence is no refusal (the copy held stays).
+    let foreign_etag = match cache.foreign_trust(&trust) {
+        Ok(Some(_)) => cache.etag(Published::ForeignTrust.file_name())?,
+        _ => None,
+    };
+    match source.fetch_if_changed(Published::ForeignTrust, None, foreign_etag.as_deref())? {
+        Fetched::Missing => {}
+        Fetched::Unchanged => report.not_modified.push(Published::ForeignTrust),
+        Fetched::Body { bytes, etag } => {
+            report.received += bytes.len() as u64;
+            let result = cache.install_foreign_trust(&bytes);
+            report.foreign_trust = note_refusal(Published::ForeignTrust, result, &mut report)?;
+            if report.foreign_trust.is_some() {
+                cache.set_etag(Published::ForeignTrust.file_name(), etag.as_deref())?;
+            }
+        }
+    }
     Ok(report)
 }
 
@@ -324,6 +350,7 @@ pub fn plan(cache: &Cache) -> Result<Vec<(Published, Option<u64>)>, SyncError> {
         (Published::TrustList, None),
         (Published::Revocations, since),
         (Published::Rules, None),
+        (Published::ForeignTrust, None),
     ])
 }
 
@@ -431,12 +458,20 @@ impl SyncReport {
         if let Some(r) = &self.rules {
             let _ = writeln!(out, "rules: {}", versions(r.from_version, r.to_version));
         }
+        if let Some(r) = &self.foreign_trust {
+            let _ = writeln!(
+                out,
+                "foreign trust: {}",
+                versions(r.from_version, r.to_version)
+            );
+        }
         for file in &self.not_modified {
             let name = match file {
                 Published::TrustList => "trust list",
                 Published::Revocations => "revocations",
                 Published::Rules => "rules",
                 Published::Exposures => "exposures",
+                Published::ForeignTrust => "foreign trust",
             };
             let _ = writeln!(out, "{name}: not modified (the copy held is current)");
         }

@@ -202,6 +202,11 @@ pub fn split_certificates(text: &str) -> Vec<String> {
 
 /// Reads a certificate given as base64 DER or PEM text.
 pub fn issuer_key_from_text(text: &str) -> Result<IssuerKey, DscError> {
+    issuer_key_from_certificate(&certificate_der(text)?)
+}
+
+/// The DER bytes of a certificate given as base64 DER or PEM text.
+pub fn certificate_der(text: &str) -> Result<Vec<u8>, DscError> {
     use base64::Engine as _;
     let body: String = text
         .lines()
@@ -212,10 +217,9 @@ pub fn issuer_key_from_text(text: &str) -> Result<IssuerKey, DscError> {
     if body.len() > MAX_CERTIFICATE * 4 / 3 + 4 {
         return Err(DscError::TooLarge(body.len() * 3 / 4));
     }
-    let der = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(body)
-        .map_err(|e| DscError::Der(format!("base64: {e}")))?;
-    issuer_key_from_certificate(&der)
+        .map_err(|e| DscError::Der(format!("base64: {e}")))
 }
 
 #[cfg(test)]

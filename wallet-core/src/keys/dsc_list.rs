@@ -79,6 +79,8 @@ pub struct ListedCertificate {
     pub country: Option<String>,
     /// The key, or why the certificate cannot be used.
     pub key: Result<IssuerKey, DscError>,
+    /// The certificate (DER), when its base64 could be read.
+    pub der: Option<Vec<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +143,7 @@ fn listed(entry: Entry) -> ListedCertificate {
         .as_ref()
         .ok()
         .map(|d| b64.encode(kid_for_certificate(d)));
+    let kept = der.as_ref().ok().cloned();
     let key = der.and_then(|der| {
         let key = issuer_key_from_certificate(&der)?;
         match (&entry.kid, &own_kid) {
@@ -154,6 +157,7 @@ fn listed(entry: Entry) -> ListedCertificate {
         kid: entry.kid.or(own_kid).unwrap_or_default(),
         country: entry.country,
         key,
+        der: kept,
     }
 }
 

@@ -236,8 +236,8 @@ pub fn read_directory(bytes: &[u8]) -> Result<Directory, ShcError> {
     Ok(out)
 }
 
-/// One issuer in the directory format, as the cache keeps an issuer
-/// trusted locally: `keys` and `crls` exactly as given.
+/// A directory of one issuer, as the cache keeps an issuer trusted
+/// locally: `keys` and `crls` exactly as given.
 pub fn directory_entry(iss: &str, name: Option<&str>, keys: &[Json], crls: &[Json]) -> Json {
     let mut issuer = serde_json::Map::new();
     issuer.insert("iss".into(), Json::String(iss.to_string()));

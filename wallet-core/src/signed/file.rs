@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! signed_file = {
-//!   "type": tstr,          ; "trust-list" / "revocations" / "revocation-delta" / "rules" / "exposures"
+//!   "type": tstr,          ; "trust-list" / "revocations" / "revocation-delta" / "rules" / "exposures" / "foreign-trust"
 //!   "version": uint,       ; grows with every publication of this type
 //!   "issued": uint,        ; unix seconds
 //!   "next_update": uint,   ; unix seconds: after this the file is stale (still used, with a warning)
@@ -40,15 +40,18 @@ pub enum FileType {
     Rules,
     /// Venues and time windows where people were exposed.
     Exposures,
+    /// Foreign issuers' keys the authority trusts (EU DSCs, SHC issuers).
+    ForeignTrust,
 }
 
 impl FileType {
-    pub const ALL: [FileType; 5] = [
+    pub const ALL: [FileType; 6] = [
         FileType::TrustList,
         FileType::Revocations,
         FileType::RevocationDelta,
         FileType::Rules,
         FileType::Exposures,
+        FileType::ForeignTrust,
     ];
 
     /// The name carried in the file's `"type"` field.
@@ -59,6 +62,7 @@ impl FileType {
             FileType::RevocationDelta => "revocation-delta",
             FileType::Rules => "rules",
             FileType::Exposures => "exposures",
+            FileType::ForeignTrust => "foreign-trust",
         }
     }
 

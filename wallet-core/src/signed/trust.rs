@@ -16,9 +16,13 @@
 //!   "country": tstr,           ; ISO 3166-1 alpha-2
 //!   ? "not_before": uint,      ; unix seconds: credentials issued earlier are refused
 //!   ? "not_after": uint,       ; unix seconds: nothing it signed is valid after this
-//!   "uses": [+ tstr],          ; test, vaccination, recovery, venue, revocations, rules, exposures
+//!   "uses": [+ tstr],          ; test, vaccination, recovery, venue, revocations, rules, exposures, foreign-trust
 //! }
 //! ```
+//!
+//! A use a device does not know grants nothing on it: the key is kept, and
+//! may do only the uses it knows (so a list naming a new use still loads on
+//! devices not yet updated).
 //!
 //! Rotation needs nothing special: a new key is listed (with `not_before`)
 //! before it signs anything, and a retired key stays listed, verifying what
@@ -60,10 +64,12 @@ pub enum KeyUse {
     Rules,
     /// Exposure lists (venues and time windows).
     Exposures,
+    /// Foreign trust files (other issuers' keys the authority trusts).
+    ForeignTrust,
 }
 
 impl KeyUse {
-    pub const ALL: [KeyUse; 7] = [
+    pub const ALL: [KeyUse; 8] = [
         KeyUse::Test,
         KeyUse::Vaccination,
         KeyUse::Recovery,
@@ -71,6 +77,7 @@ impl KeyUse {
         KeyUse::Revocations,
         KeyUse::Rules,
         KeyUse::Exposures,
+        KeyUse::ForeignTrust,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +89,7 @@ impl KeyUse {
             KeyUse::Revocations => "revocations",
             KeyUse::Rules => "rules",
             KeyUse::Exposures => "exposures",
+            KeyUse::ForeignTrust => "foreign-trust",
         }
     }
 
@@ -102,6 +110,7 @@ impl KeyUse {
             FileType::Revocations | FileType::RevocationDelta => Some(KeyUse::Revocations),
             FileType::Rules => Some(KeyUse::Rules),
             FileType::Exposures => Some(KeyUse::Exposures),
+            FileType::ForeignTrust => Some(KeyUse::ForeignTrust),
         }
     }
 
@@ -231,14 +240,16 @@ impl ListedKey {
             let name = u
                 .as_text()
                 .ok_or_else(|| field_error(index, "uses", "holds a non-text item"))?;
-            let u = KeyUse::from_name(name).ok_or_else(|| {
-                field_error(index, "uses", &format!("{name:?} is not a known use"))
-            })?;
+            // A use this device does not know grants nothing here, so a
+            // list that adds one still loads on devices not yet updated.
+            let Some(u) = KeyUse::from_name(name) else {
+                continue;
+            };
             if !uses.contains(&u) {
                 uses.push(u);
             }
         }
-        if uses.is_empty() {
+        if entry.array("uses").map_err(err)?.is_empty() {
             return Err(field_error(index, "uses", "is empty"));
         }
         let window = |f: &str| -> Result<Option<i64>, SignedFileError> {

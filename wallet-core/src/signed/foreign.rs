@@ -1,0 +1,466 @@
+//! Foreign trust: the keys of other issuers (EU DCC signer certificates,
+//! SMART Health Card issuers) that the authority has read, checked and
+//! chosen to trust, handed to every device in one signed file.
+//!
+//! A device cannot judge a foreign key list on its own: it has no way to
+//! pin each country's list key, and a phone cannot fetch an issuer's key set
+//! at the gate. The authority does it once, as the command line does for a
+//! single device (`verifier dsc --list`, `verifier shc-issuer`), and
+//! publishes the result as a signed file ([`crate::signed::file`]) of type
+//! `foreign-trust`, signed by a key the trust list lets sign it:
+//!
+//! ```cddl
+//! foreign_trust = {
+//!   "type": "foreign-trust", "version": uint, "issued": uint, "next_update": uint,
+//!   "sources": [* source],          ; at most 64, names unique
+//! }
+//! source = {
+//!   "name": tstr,                   ; 1-64 of a-z 0-9 - _ . : what the authority calls it
+//!   "format": "eu-dcc" / "shc",     ; which codes its keys may sign
+//!   "origin": tstr,                 ; where the authority read it (a URL or a file name), at most 512 characters
+//!   "read": uint,                   ; unix seconds: when the authority last read it
+//!   ? "certificates": [* bstr],     ; eu-dcc: DER X.509 signer certificates, at most 20,000
+//!   ? "directory": bstr,            ; shc: the issuers in the VCI snapshot format (JSON, at most 16 MiB)
+//! }
+//! ```
+//!
+//! An `eu-dcc` source carries `certificates` and no `directory`; an `shc`
+//! source the reverse. On a device, each certificate is read as the CLI
+//! reads a DSC (bound to its algorithm, validity and key usages) and each
+//! SHC issuer with its keys and CRLs as a directory entry (a CRL that cannot
+//! be read refuses its key's cards). A certificate or issuer the device
+//! cannot use is skipped and counted; the rest are trusted. Keys from this
+//! file sign credentials only, never signed files. Text in the file is
+//! hostile like any other: control and bidi characters are refused.
+
+use crate::keys::dsc::{issuer_key_from_certificate, MAX_CERTIFICATE};
+use crate::keys::dsc_list::MAX_DSC_LIST_ENTRIES;
+use crate::keys::{IssuerKey, SigningKey};
+use crate::shc::issuers::{read_directory, ShcIssuer};
+use crate::shc::MAX_ISSUER_FILE;
+use crate::signed::file::{self as signed, Body, FileType, Header, SignedFileError};
+use crate::signed::trust::TrustStore;
+use crate::wire::cbor::Value;
+use serde::Serialize;
+use std::fmt;
+use thiserror::Error;
+
+/// Most sources one file may carry.
+pub const MAX_SOURCES: usize = 64;
+/// Longest source name.
+pub const MAX_SOURCE_NAME: usize = 64;
+/// Longest origin text, in characters.
+pub const MAX_ORIGIN: usize = 512;
+
+const FILE: FileType = FileType::ForeignTrust;
+
+/// Which codes a source's keys may sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    /// EU Digital COVID Certificates (and codes in the same envelope),
+    /// verified with document signer certificates.
+    EuDcc,
+    /// SMART Health Cards, verified with each issuer's JWKS.
+    Shc,
+}
+
+impl SourceFormat {
+    pub const ALL: [SourceFormat; 2] = [SourceFormat::EuDcc, SourceFormat::Shc];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::EuDcc => "eu-dcc",
+            SourceFormat::Shc => "shc",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SourceFormat> {
+        SourceFormat::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for SourceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a foreign trust file or source cannot be made.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ForeignError {
+    #[error("source name {0:?} is not 1 to {MAX_SOURCE_NAME} of a-z, 0-9, '-', '_' or '.'")]
+    BadName(String),
+    #[error("source {name}: {why}")]
+    Invalid { name: String, why: String },
+    #[error("{0} sources, more than the {MAX_SOURCES} one file may carry")]
+    TooMany(usize),
+    #[error("source {0} appears twice")]
+    Duplicate(String),
+}
+
+/// Whether `name` may name a source.
+pub fn check_name(name: &str) -> Result<(), ForeignError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_SOURCE_NAME
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ForeignError::BadName(name.to_string()))
+    }
+}
+
+/// The keys of one source, as the authority publishes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKeys {
+    /// DER X.509 document signer certificates.
+    Certificates(Vec<Vec<u8>>),
+    /// SHC issuers in the VCI snapshot format (JSON bytes).
+    Directory(Vec<u8>),
+}
+
+impl SourceKeys {
+    pub fn format(&self) -> SourceFormat {
+        match self {
+            SourceKeys::Certificates(_) => SourceFormat::EuDcc,
+            SourceKeys::Directory(_) => SourceFormat::Shc,
+        }
+    }
+}
+
+/// One foreign trust source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignSource {
+    pub name: String,
+    /// Where the authority read it, for people.
+    pub origin: String,
+    /// When the authority last read it (unix seconds).
+    pub read_at: i64,
+    pub keys: SourceKeys,
+}
+
+/// What a device makes of one source: the keys it trusts and the entries it
+/// skipped, with why.
+#[derive(Clone, Debug, Default)]
+pub struct SourceTrust {
+    pub dsc_keys: Vec<IssuerKey>,
+    pub shc_issuers: Vec<ShcIssuer>,
+    pub skipped: Vec<String>,
+}
+
+/// A source, for a status screen: its name, format, origin, age and counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    pub format: SourceFormat,
+    pub origin: String,
+    /// When the authority last read it (unix seconds).
+    pub read_at: i64,
+    /// Keys trusted from it (certificates, or SHC issuer keys).
+    pub keys: usize,
+    /// SHC issuers trusted from it (0 for eu-dcc).
+    pub issuers: usize,
+    /// Entries skipped (a certificate or key this device cannot use).
+    pub skipped: usize,
+}
+
+impl ForeignSource {
+    pub fn format(&self) -> SourceFormat {
+        self.keys.format()
+    }
+
+    /// What is wrong with this source, if anything (the checks a device
+    /// makes on reading it, short of reading each key).
+    pub fn problem(&self) -> Option<String> {
+        if let Err(e) = check_name(&self.name) {
+            return Some(e.to_string());
+        }
+        if self.origin.chars().count() > MAX_ORIGIN {
+            return Some(format!("origin is longer than {MAX_ORIGIN} characters"));
+        }
+        if crate::text::first_hostile(&self.origin).is_some() {
+            return Some("origin holds a control or bidi character".into());
+        }
+        if self.read_at < 0 {
+            return Some("read is before 1970".into());
+        }
+        match &self.keys {
+            SourceKeys::Certificates(certs) => {
+                if certs.len() > MAX_DSC_LIST_ENTRIES {
+                    return Some(format!(
+                        "{} certificates, more than {MAX_DSC_LIST_ENTRIES}",
+                        certs.len()
+                    ));
+                }
+                if let Some(i) = certs.iter().position(|c| c.len() > MAX_CERTIFICATE) {
+                    return Some(format!(
+                        "certificate {i} is larger than {MAX_CERTIFICATE} bytes"
+                    ));
+                }
+            }
+            SourceKeys::Directory(bytes) => {
+                if bytes.len() > MAX_ISSUER_FILE {
+                    return Some(format!("directory is larger than {MAX_ISSUER_FILE} bytes"));
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads every key: those this device can use, and those it cannot.
+    pub fn trust(&self) -> SourceTrust {
+        let mut out = SourceTrust::default();
+        match &self.keys {
+            SourceKeys::Certificates(certs) => {
+                for (i, der) in certs.iter().enumerate() {
+                    match issuer_key_from_certificate(der) {
+                        Ok(key) => out.dsc_keys.push(key),
+                        Err(e) => out.skipped.push(format!("certificate {i}: {e}")),
+                    }
+                }
+            }
+            SourceKeys::Directory(bytes) => match read_directory(bytes) {
+                Ok(dir) => {
+                    out.shc_issuers = dir.issuers;
+                    out.skipped = dir.problems;
+                }
+                Err(e) => out.skipped.push(e.to_string()),
+            },
+        }
+        out
+    }
+
+    /// The summary a status screen shows.
+    pub fn summary(&self) -> SourceSummary {
+        let trust = self.trust();
+        SourceSummary {
+            name: self.name.clone(),
+            format: self.format(),
+            origin: self.origin.clone(),
+            read_at: self.read_at,
+            keys: trust.dsc_keys.len()
+                + trust
+                    .shc_issuers
+                    .iter()
+                    .map(|i| i.keys.len())
+                    .sum::<usize>(),
+            issuers: trust.shc_issuers.len(),
+            skipped: trust.skipped.len(),
+        }
+    }
+
+    /// The source as the file carries it (CBOR).
+    pub fn to_value(&self) -> Value {
+        let mut map = vec![
+            (Value::from("name"), Value::from(self.name.as_str())),
+            (Value::from("format"), Value::from(self.format().name())),
+            (Value::from("origin"), Value::from(self.origin.as_str())),
+            (Value::from("read"), Value::from(self.read_at)),
+        ];
+        match &self.keys {
+            SourceKeys::Certificates(certs) => map.push((
+                Value::from("certificates"),
+                Value::Array(certs.iter().map(|c| Value::Bytes(c.clone())).collect()),
+            )),
+            SourceKeys::Directory(bytes) => {
+                map.push((Value::from("directory"), Value::Bytes(bytes.clone())))
+            }
+        }
+        Value::Map(map)
+    }
+
+    /// The source alone, as CBOR bytes (its entry in the file), for an
+    /// issuer to store.
+    pub fn to_cbor(&self) -> Vec<u8> {
+        crate::wire::cbor::encode(&self.to_value())
+    }
+
+    /// Reads a source stored with [`ForeignSource::to_cbor`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<ForeignSource, SignedFileError> {
+        let value =
+            crate::wire::cbor::decode_limited(bytes, signed::MAX_SIGNED_FILE).map_err(|e| {
+                SignedFileError::Malformed {
+                    file: FILE.name(),
+                    why: format!("a stored source: {e}"),
+                }
+            })?;
+        ForeignSource::from_value(0, value)
+    }
+
+    /// Reads one source from the file (its index names it in errors).
+    pub fn from_value(index: usize, v: Value) -> Result<ForeignSource, SignedFileError> {
+        let at = |field: &str, why: &str| SignedFileError::Field {
+            file: FILE.name(),
+            field: format!("sources[{index}].{field}"),
+            why: why.into(),
+        };
+        let Value::Map(map) = v else {
+            return Err(at("", "is not a map"));
+        };
+        let mut body = Body::new(FILE, map);
+        let text = |body: &Body, field: &str| {
+            body.text(field)
+                .map(str::to_string)
+                .map_err(|_| at(field, "is missing or not text"))
+        };
+        let name = text(&body, "name")?;
+        let format = text(&body, "format")?;
+        let origin = text(&body, "origin")?;
+        let read_at = body
+            .time("read")
+            .map_err(|_| at("read", "is missing or not unix seconds"))?;
+        let format =
+            SourceFormat::from_name(&format).ok_or_else(|| at("format", "is not eu-dcc or shc"))?;
+        let certificates = body.take("certificates");
+        let directory = body.take("directory");
+        let keys = match (format, certificates, directory) {
+            (SourceFormat::EuDcc, Some(Value::Array(items)), None) => {
+                if items.len() > MAX_DSC_LIST_ENTRIES {
+                    return Err(at("certificates", "holds too many entries"));
+                }
+                let certs = items
+                    .into_iter()
+                    .map(|c| match c {
+                        Value::Bytes(b) => Ok(b),
+                        _ => Err(at("certificates", "holds an item that is not bytes")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                SourceKeys::Certificates(certs)
+            }
+            (SourceFormat::Shc, None, Some(Value::Bytes(b))) => SourceKeys::Directory(b),
+            (SourceFormat::EuDcc, ..) => {
+                return Err(at(
+                    "certificates",
+                    "an eu-dcc source needs an array of certificates and no directory",
+                ))
+            }
+            (SourceFormat::Shc, ..) => {
+                return Err(at(
+                    "directory",
+                    "an shc source needs a directory (bytes) and no certificates",
+                ))
+            }
+        };
+        let source = ForeignSource {
+            name,
+            origin,
+            read_at,
+            keys,
+        };
+        if let Some(why) = source.problem() {
+            return Err(at("", &why));
+        }
+        Ok(source)
+    }
+}
+
+/// A signed foreign trust file at one version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignTrust {
+    pub version: u64,
+    pub issued_at: i64,
+    pub next_update: i64,
+    pub sources: Vec<ForeignSource>,
+}
+
+impl ForeignTrust {
+    pub fn header(&self) -> Header {
+        Header {
+            file_type: FILE,
+            version: self.version,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
+    }
+
+    /// Checks every source, and that names are unique.
+    pub fn validate(&self) -> Result<(), ForeignError> {
+        if self.sources.len() > MAX_SOURCES {
+            return Err(ForeignError::TooMany(self.sources.len()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.sources {
+            if let Some(why) = s.problem() {
+                return Err(ForeignError::Invalid {
+                    name: s.name.clone(),
+                    why,
+                });
+            }
+            if !seen.insert(s.name.as_str()) {
+                return Err(ForeignError::Duplicate(s.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The signed file.
+    pub fn sign(&self, key: &SigningKey) -> Result<Vec<u8>, ForeignError> {
+        self.validate()?;
+        let sources = self.sources.iter().map(ForeignSource::to_value).collect();
+        Ok(signed::sign(
+            &self.header(),
+            vec![("sources", Value::Array(sources))],
+            key,
+        ))
+    }
+
+    /// Checks and reads a signed foreign trust file; also gives the payload
+    /// digest.
+    pub fn open(
+        bytes: &[u8],
+        trust: &TrustStore,
+    ) -> Result<(ForeignTrust, [u8; 32]), SignedFileError> {
+        let mut opened = trust.open_file(bytes, FILE)?;
+        let Some(Value::Array(items)) = opened.body.take("sources") else {
+            return Err(opened.body.error("sources", "is missing or not an array"));
+        };
+        if items.len() > MAX_SOURCES {
+            return Err(opened.body.error(
+                "sources",
+                format!("holds {} sources, more than {MAX_SOURCES}", items.len()),
+            ));
+        }
+        let sources = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ForeignSource::from_value(i, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        let list = ForeignTrust {
+            version: opened.header.version,
+            issued_at: opened.header.issued_at,
+            next_update: opened.header.next_update,
+            sources,
+        };
+        if let Err(e) = list.validate() {
+            return Err(opened.body.error("sources", e.to_string()));
+        }
+        Ok((list, opened.digest))
+    }
+
+    /// Every source's keys, merged: what a device adds to its trust store.
+    pub fn trust(&self) -> SourceTrust {
+        let mut all = SourceTrust::default();
+        for s in &self.sources {
+            let t = s.trust();
+            all.dsc_keys.extend(t.dsc_keys);
+            all.shc_issuers.extend(t.shc_issuers);
+            all.skipped.extend(
+                t.skipped
+                    .into_iter()
+                    .map(|why| format!("{}: {why}", s.name)),
+            );
+        }
+        all
+    }
+
+    /// A summary of each source, for a status screen.
+    pub fn summaries(&self) -> Vec<SourceSummary> {
+        self.sources.iter().map(ForeignSource::summary).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
