@@ -376,7 +376,15 @@ fn sync_from_an_issuer_url_asks_for_a_delta_once_it_holds_a_list() {
         stdout(&out)
     );
     let first: Vec<String> = asked.try_iter().collect();
-    assert_eq!(first, ["/v1/trust-list", "/v1/revocations", "/v1/rules"]);
+    assert_eq!(
+        first,
+        [
+            "/v1/trust-list",
+            "/v1/revocations",
+            "/v1/rules",
+            "/v1/foreign-trust"
+        ]
+    );
     // Version 2 published: the verifier says which version it holds.
     publish(
         &published,

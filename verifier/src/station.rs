@@ -10,7 +10,8 @@ use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::check::Verdict;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::Header;
-use wallet_core::text::Shown;
+use wallet_core::text::{escape, Shown};
+use wallet_core::TrustStore;
 
 #[derive(Debug, Error)]
 pub enum StationError {
@@ -156,6 +157,7 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
         rules.map(|(r, _)| r.header()),
         format!(", profiles: {profiles}"),
     );
+    out.push_str(&foreign_status(cache, &trust, now));
     let shc = trust.shc();
     if !shc.is_empty() {
         let keys: usize = shc.issuers().map(|i| i.keys.len()).sum();
@@ -169,6 +171,54 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
         );
     }
     Ok(out)
+}
+
+/// The foreign trust file held and each of its sources, with counts and
+/// age; or why the file held adds no key.
+pub fn foreign_status(cache: &Cache, trust: &TrustStore, now: i64) -> String {
+    let mut out = String::new();
+    match cache.foreign_trust(trust) {
+        Ok(None) => {}
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "foreign trust: not usable, so none of its keys is trusted ({}); sync again",
+                escape(&e.to_string())
+            );
+        }
+        Ok(Some((file, _))) => {
+            let h = file.header();
+            let _ = writeln!(
+                out,
+                "foreign trust: version {}, issued {} ({} ago), next update {}{}, {} source(s)",
+                h.version,
+                instant::format(h.issued_at),
+                age(now - h.issued_at),
+                instant::format(h.next_update),
+                if h.is_stale(now) { " [STALE]" } else { "" },
+                file.sources.len()
+            );
+            for s in file.summaries() {
+                let issuers = if s.issuers > 0 {
+                    format!(" of {} issuer(s)", s.issuers)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {} key(s){issuers}, {} skipped, read {} ({} ago) from {}",
+                    s.name,
+                    s.format,
+                    s.keys,
+                    s.skipped,
+                    instant::format(s.read_at),
+                    age(now - s.read_at),
+                    escape(&s.origin)
+                );
+            }
+        }
+    }
+    out
 }
 
 fn age(secs: i64) -> String {

@@ -25,7 +25,8 @@
 //! ```
 //!
 //! An `eu-dcc` source carries `certificates` and no `directory`; an `shc`
-//! source the reverse. On a device, each certificate is read as the CLI
+//! source the reverse. A source of a format this version does not know (one
+//! added later) is left out: it grants nothing, and the rest still load. On a device, each certificate is read as the CLI
 //! reads a DSC (bound to its algorithm, validity and key usages) and each
 //! SHC issuer with its keys and CRLs as a directory entry (a CRL that cannot
 //! be read refuses its key's cards). A certificate or issuer the device
@@ -287,11 +288,16 @@ impl ForeignSource {
                     why: format!("a stored source: {e}"),
                 }
             })?;
-        ForeignSource::from_value(0, value)
+        ForeignSource::from_value(0, value)?.ok_or_else(|| SignedFileError::Malformed {
+            file: FILE.name(),
+            why: "a stored source of a format this version does not know".into(),
+        })
     }
 
-    /// Reads one source from the file (its index names it in errors).
-    pub fn from_value(index: usize, v: Value) -> Result<ForeignSource, SignedFileError> {
+    /// Reads one source from the file (its index names it in errors);
+    /// `None` for a source of a format this version does not know (one added
+    /// later), which grants nothing here.
+    pub fn from_value(index: usize, v: Value) -> Result<Option<ForeignSource>, SignedFileError> {
         let at = |field: &str, why: &str| SignedFileError::Field {
             file: FILE.name(),
             field: format!("sources[{index}].{field}"),
@@ -312,8 +318,9 @@ impl ForeignSource {
         let read_at = body
             .time("read")
             .map_err(|_| at("read", "is missing or not unix seconds"))?;
-        let format =
-            SourceFormat::from_name(&format).ok_or_else(|| at("format", "is not eu-dcc or shc"))?;
+        let Some(format) = SourceFormat::from_name(&format) else {
+            return Ok(None);
+        };
         let certificates = body.take("certificates");
         let directory = body.take("directory");
         let keys = match (format, certificates, directory) {
@@ -353,7 +360,7 @@ impl ForeignSource {
         if let Some(why) = source.problem() {
             return Err(at("", &why));
         }
-        Ok(source)
+        Ok(Some(source))
     }
 }
 
@@ -423,11 +430,10 @@ impl ForeignTrust {
                 format!("holds {} sources, more than {MAX_SOURCES}", items.len()),
             ));
         }
-        let sources = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| ForeignSource::from_value(i, v))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut sources = Vec::new();
+        for (i, v) in items.into_iter().enumerate() {
+            sources.extend(ForeignSource::from_value(i, v)?);
+        }
         let list = ForeignTrust {
             version: opened.header.version,
             issued_at: opened.header.issued_at,

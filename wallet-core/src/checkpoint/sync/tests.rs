@@ -120,7 +120,8 @@ fn the_plan_asks_for_what_sync_will_and_names_the_version_held() {
         [
             (Published::TrustList, None),
             (Published::Revocations, None),
-            (Published::Rules, None)
+            (Published::Rules, None),
+            (Published::ForeignTrust, None)
         ]
     );
     let src = source();
@@ -129,7 +130,7 @@ fn the_plan_asks_for_what_sync_will_and_names_the_version_held() {
     // What sync asked for, the second time, is the plan.
     sync(&cache, &src, NOW).unwrap();
     let asked = src.asked.borrow();
-    assert_eq!(asked[asked.len() - 3..], plan(&cache).unwrap()[..]);
+    assert_eq!(asked[asked.len() - 4..], plan(&cache).unwrap()[..]);
 }
 
 #[test]
@@ -442,4 +443,43 @@ fn a_device_syncs_across_two_anchor_rotations_untouched() {
         )
         .unwrap();
     assert_eq!(cache.trust_store().unwrap().list().unwrap().version, 3);
+}
+
+#[test]
+fn a_foreign_trust_file_is_installed_when_the_source_has_one_and_refused_when_forged() {
+    use crate::signed::foreign::ForeignTrust;
+    let file = |version: u64| ForeignTrust {
+        version,
+        issued_at: samples::published_at(),
+        next_update: samples::published_at() + 7 * 86_400,
+        sources: Vec::new(),
+    };
+    let (_store, cache) = pinned();
+    let mut src = source();
+    src.files.insert(
+        Published::ForeignTrust,
+        file(1).sign(&samples::anchor_key()).unwrap(),
+    );
+    let report = sync(&cache, &src, NOW).unwrap();
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert!(
+        report.describe().contains("foreign trust: version 1 (new)"),
+        "{}",
+        report.describe()
+    );
+    let trust = cache.trust_store().unwrap();
+    assert_eq!(cache.foreign_trust(&trust).unwrap().unwrap().0.version, 1);
+    // Version 2 signed by a key not listed for it: refused and named, the
+    // copy held stays, and the other files still install.
+    src.files.insert(
+        Published::ForeignTrust,
+        file(2).sign(&samples::ed25519_test_key()).unwrap(),
+    );
+    let report = sync(&cache, &src, NOW).unwrap();
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    assert_eq!(report.refused[0].file, Published::ForeignTrust);
+    assert!(report.refused[0].to_string().contains("may not sign"));
+    assert!(report.rules.is_some());
+    let trust = cache.trust_store().unwrap();
+    assert_eq!(cache.foreign_trust(&trust).unwrap().unwrap().0.version, 1);
 }

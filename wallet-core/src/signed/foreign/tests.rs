@@ -142,6 +142,23 @@ fn a_malformed_or_hostile_source_is_refused_naming_it() {
     let e = ForeignTrust::open(&signed_raw(vec![wrong]), &store()).unwrap_err();
     assert!(e.to_string().contains("eu-dcc source needs"), "{e}");
 
+    // A source of a format added later is left out; the others load.
+    let mut later = sample().sources[0].to_value();
+    if let Value::Map(m) = &mut later {
+        for (k, v) in m.iter_mut() {
+            if k.as_text() == Some("format") {
+                *v = Value::from("icao-vds-nc");
+            }
+        }
+    }
+    let (opened, _) = ForeignTrust::open(
+        &signed_raw(vec![later, sample().sources[1].to_value()]),
+        &store(),
+    )
+    .unwrap();
+    assert_eq!(opened.sources.len(), 1);
+    assert_eq!(opened.sources[0].name, "smart-example");
+
     // A name twice, and names that are not names.
     let mut twice = sample();
     twice.sources[1].name = "eu-gateway".into();

@@ -1,0 +1,233 @@
+//! Foreign trust end to end: the authority imports an EU signer certificate
+//! and a SMART Health Card issuer (`issuer foreign`), serves them in the
+//! signed foreign trust file, and a checkpoint whose only setup was pinning
+//! the anchor verifies an EU DCC and a SMART Health Card after one sync;
+//! a source removed is no longer trusted after the next.
+
+use e2e_tests::{run, start_issuer, stderr, stdout};
+use std::path::Path;
+
+const ISS: &str = "https://spec.smarthealth.cards/examples/issuer";
+
+/// The SMART example card `n`'s QR text, chunks one per line, in a file.
+fn shc_card(cwd: &Path, n: usize) -> String {
+    let examples = e2e_tests::interop().join("shc/examples");
+    let mut parts = Vec::new();
+    for k in 0.. {
+        let p = examples.join(format!("example-0{n}-f-qr-code-numeric-value-{k}.txt"));
+        let Ok(text) = std::fs::read_to_string(p) else {
+            break;
+        };
+        parts.push(text.trim().to_string());
+    }
+    let file = format!("card-{n}.txt");
+    std::fs::write(cwd.join(&file), parts.join("\n")).unwrap();
+    file
+}
+
+#[test]
+fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority_trusts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    assert!(run("issuer", &["init"], cwd).status.success());
+
+    // The authority trusts Austria's test DSC and the SMART example issuer.
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
+    )
+    .unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
+    );
+    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    let out = run(
+        "issuer",
+        &[
+            "foreign",
+            "certificates",
+            "eu-at",
+            "--file",
+            "at-dsc.pem",
+            "--origin",
+            "https://dgcg.example/AT",
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("foreign source eu-at (eu-dcc) added: 1 key(s) trusted"),
+        "{}",
+        stderr(&out)
+    );
+    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
+    let out = run(
+        "issuer",
+        &[
+            "foreign",
+            "shc-issuer",
+            "smart-example",
+            "--iss",
+            ISS,
+            "--issuer-name",
+            "SMART example issuer",
+            "--jwks",
+            well_known.join("jwks.json").to_str().unwrap(),
+            "--crl",
+            well_known
+                .join("crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json")
+                .to_str()
+                .unwrap(),
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 key(s) from 1 issuer(s) trusted"),
+        "{}",
+        stderr(&out)
+    );
+    // A source name that is not one, and a file that holds no certificate.
+    let out = run(
+        "issuer",
+        &["foreign", "certificates", "EU AT", "--file", "at-dsc.pem"],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("\"EU AT\""), "{}", stderr(&out));
+    std::fs::write(cwd.join("junk.pem"), "hello").unwrap();
+    let out = run(
+        "issuer",
+        &["foreign", "certificates", "junk", "--file", "junk.pem"],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
+    let listed = stdout(&run("issuer", &["foreign", "list"], cwd));
+    let lines: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert_eq!(lines[0]["name"], "eu-at");
+    assert_eq!(lines[0]["format"], "eu-dcc");
+    assert_eq!(lines[1]["keys"], 2);
+    assert_eq!(lines[1]["issuers"], 1);
+
+    // A checkpoint: the anchor pinned, one sync, nothing else.
+    let (mut service, url) = start_issuer(cwd, false);
+    let anchor = run("issuer", &["anchor", "show"], cwd);
+    let store = cwd.join("store");
+    let store = store.to_str().unwrap();
+    let init = run(
+        "verifier",
+        &["init", "--anchor", &stdout(&anchor), "--store", store],
+        cwd,
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    let sync = run("verifier", &["sync", "--from", &url, "--store", store], cwd);
+    assert!(sync.status.success(), "{}", stderr(&sync));
+    assert!(
+        stdout(&sync).contains("foreign trust: version"),
+        "{}",
+        stdout(&sync)
+    );
+    let status = stdout(&run("verifier", &["status", "--store", store], cwd));
+    assert!(status.contains("foreign trust: version"), "{status}");
+    assert!(
+        status.contains("  eu-at (eu-dcc): 1 key(s), 0 skipped")
+            && status.contains("from https://dgcg.example/AT"),
+        "{status}"
+    );
+    assert!(
+        status.contains("  smart-example (shc): 2 key(s) of 1 issuer(s), 0 skipped"),
+        "{status}"
+    );
+
+    let eu = |cwd: &Path| {
+        run(
+            "verifier",
+            &[
+                "check",
+                case["PREFIX"].as_str().unwrap(),
+                "--profile",
+                "transport",
+                "--at",
+                case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap(),
+                "--json",
+                "--store",
+                store,
+            ],
+            cwd,
+        )
+    };
+    let out = eu(cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["holder"]["name"], "Musterfrau-Gößinger, Gabriele");
+    let card = shc_card(cwd, 0);
+    let shc = |file: &str| {
+        run(
+            "verifier",
+            &[
+                "check",
+                file,
+                "--profile",
+                "transport",
+                "--at",
+                "2023-07-01T00:00:00Z",
+                "--store",
+                store,
+            ],
+            cwd,
+        )
+    };
+    let out = shc(&card);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("signed by:     SMART example issuer ({ISS})")),
+        "{}",
+        stdout(&out)
+    );
+    // The CRL came with it: card 03 is revoked.
+    let out = shc(&shc_card(cwd, 3));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("revoked"), "{}", stdout(&out));
+
+    // Nothing changed: the file is not sent again.
+    let sync = run("verifier", &["sync", "--from", &url, "--store", store], cwd);
+    assert!(
+        stdout(&sync).contains("foreign trust: not modified"),
+        "{}",
+        stdout(&sync)
+    );
+
+    // The authority stops trusting the Austrian key: after the service has
+    // picked up the new file and the checkpoint has synced, the code fails.
+    let out = run("issuer", &["foreign", "remove", "eu-at"], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut dropped = false;
+    for _ in 0..50 {
+        let sync = run("verifier", &["sync", "--from", &url, "--store", store], cwd);
+        if stdout(&sync).contains("foreign trust: version") {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        dropped,
+        "the service never served the new foreign trust file"
+    );
+    let out = eu(cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("unknown-key"), "{}", stdout(&out));
+    let _ = service.kill();
+    let _ = service.wait();
+}
