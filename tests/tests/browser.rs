@@ -196,6 +196,53 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
             "advice": "Take a rapid test today and again in two days."
         }),
     );
+    // The authority trusts Austria's test signer and the SMART example
+    // issuer (with its CRL): a phone needs nothing but the anchor for them.
+    let eu_case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
+    )
+    .unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        eu_case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
+    );
+    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    let imported = run(
+        "issuer",
+        &[
+            "foreign",
+            "certificates",
+            "eu-at",
+            "--file",
+            "at-dsc.pem",
+            "--origin",
+            "https://dgcg.example/AT",
+        ],
+        cwd,
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
+    let imported = run(
+        "issuer",
+        &[
+            "foreign",
+            "shc-issuer",
+            "smart-example",
+            "--iss",
+            "https://spec.smarthealth.cards/examples/issuer",
+            "--issuer-name",
+            "SMART example issuer",
+            "--jwks",
+            well_known.join("jwks.json").to_str().unwrap(),
+            "--crl",
+            well_known
+                .join("crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json")
+                .to_str()
+                .unwrap(),
+        ],
+        cwd,
+    );
+    assert!(imported.status.success(), "{}", stderr(&imported));
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
 
@@ -212,12 +259,27 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         &lab,
         &test_result("B-50", "Zhao Fifty", now - 50 * 3600),
     );
+    // Valid when the checkpoint opens; revoked (by the page, with the admin
+    // token) while it is open, to see the revocation reach it.
+    let late = post(
+        &credentials,
+        &lab,
+        &test_result("B-LATE", "Sun Late", now - 600),
+    );
     let codes = serde_json::json!({
+        "lateRevoked": payload(&late),
+        "lateRevokedId": late["id"],
         "fiftyHours": payload(&fifty),
         "valid": payload(&valid),
         "revoked": payload(&revoked),
         "tampered": tampered(&payload(&valid), holder),
         "foreign": foreign,
+        "euDcc": eu_case["PREFIX"],
+        "shcFromAuthority": std::fs::read_to_string(
+            e2e_tests::interop().join("shc/examples/example-00-f-qr-code-numeric-value-0.txt")
+        )
+        .unwrap()
+        .trim(),
     });
     let media = cwd.join("media");
     std::fs::create_dir_all(&media).unwrap();
@@ -262,6 +324,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "shots": shots,
         "appsDir": dist,
         "issuerPid": issuer.id(),
+        "adminToken": admin,
         "anchorFingerprint": anchor_fingerprint,
         "retrievalCode": child["retrieval_code"],
         "holder": holder,

@@ -106,8 +106,12 @@ pub struct Device {
     wallet_files: Arc<Memory>,
     cache: Cache,
     wallet: Wallet,
-    /// What the page last saved, by prefixed name.
+    /// What the page's store holds, by prefixed name: only what a save
+    /// the page confirmed ([`Device::committed`]) wrote.
     saved: RefCell<BTreeMap<String, Vec<u8>>>,
+    /// What the page is saving now ([`Device::changes`]), until it says the
+    /// write committed; a write that failed is asked for again.
+    pending: RefCell<BTreeMap<String, Vec<u8>>>,
     fetched: RefCell<HashMap<Published, Got>>,
     /// The verified files, loaded once after each change.
     loaded: RefCell<Option<Rc<Checkpoint>>>,
@@ -135,6 +139,7 @@ impl Device {
             cache_files,
             wallet_files,
             saved: RefCell::new(BTreeMap::new()),
+            pending: RefCell::new(BTreeMap::new()),
             fetched: RefCell::new(HashMap::new()),
             loaded: RefCell::new(None),
             local: Cell::new(Local::default()),
@@ -167,8 +172,10 @@ impl Device {
         answer(result.map_err(chain))
     }
 
-    /// The files changed since the last call, by prefixed name: the page
-    /// saves each ([`Device::file`]) to IndexedDB.
+    /// The files that differ from what the page's store holds, by prefixed
+    /// name: the page writes each ([`Device::file`]) in one transaction and
+    /// calls [`Device::committed`] once it has committed. Until then they
+    /// count as unsaved, so a write that failed is asked for again.
     pub fn changes(&self) -> Vec<String> {
         let mut now = BTreeMap::new();
         for (n, b) in self.cache_files.files() {
@@ -177,19 +184,29 @@ impl Device {
         for (n, b) in self.wallet_files.files() {
             now.insert(format!("{WALLET}{n}"), b);
         }
-        let mut saved = self.saved.borrow_mut();
-        let changed: Vec<String> = now
-            .iter()
-            .filter(|(n, b)| saved.get(*n) != Some(*b))
-            .map(|(n, _)| n.clone())
+        let saved = self.saved.borrow();
+        let changed: BTreeMap<String, Vec<u8>> = now
+            .into_iter()
+            .filter(|(n, b)| saved.get(n) != Some(b))
             .collect();
-        *saved = now;
-        changed
+        let names = changed.keys().cloned().collect();
+        *self.pending.borrow_mut() = changed;
+        names
     }
 
-    /// One file's bytes, by prefixed name.
+    /// The write of the files [`Device::changes`] named has committed.
+    pub fn committed(&self) {
+        let done = std::mem::take(&mut *self.pending.borrow_mut());
+        self.saved.borrow_mut().extend(done);
+    }
+
+    /// One file's bytes as they are being saved (or were), by prefixed name.
     pub fn file(&self, name: &str) -> Option<Vec<u8>> {
-        self.saved.borrow().get(name).cloned()
+        self.pending
+            .borrow()
+            .get(name)
+            .or(self.saved.borrow().get(name))
+            .cloned()
     }
 
     /// An anchor offered (PEM), for the person to compare its fingerprint
@@ -525,17 +542,50 @@ impl Device {
             .as_ref()
             .map(|(r, _)| r.rules.profiles.keys().cloned().collect())
             .unwrap_or_default();
+        // Each foreign source the authority sent, in words; or why the
+        // file held adds no key.
+        let (foreign_header, foreign) = match self.cache.foreign_trust(&trust) {
+            Ok(Some((f, _))) => {
+                let lines = f
+                    .summaries()
+                    .iter()
+                    .map(|s| {
+                        lang::fill(
+                            "foreign_line",
+                            lang,
+                            &[
+                                s.name.clone(),
+                                s.format.to_string(),
+                                s.keys.to_string(),
+                                s.skipped.to_string(),
+                                lang::age(now - s.read_at, lang),
+                                wallet_core::text::escape(&s.origin).into_owned(),
+                            ],
+                        )
+                    })
+                    .collect::<Vec<_>>();
+                (Some(f.header()), lines)
+            }
+            Ok(None) => (None, Vec::new()),
+            Err(e) => (
+                None,
+                vec![lang::fill("foreign_unusable", lang, &[chain(e)])],
+            ),
+        };
         let files = vec![
             file("trust-list", trust.header()),
             file("revocations", revocations.map(|r| r.header())),
             file("rules", rules.map(|(r, _)| r.header())),
             file("exposures", exposures.map(|(e, _)| e.header())),
+            file("foreign-trust", foreign_header),
         ];
         let stale = files.iter().any(|f| f["stale"] == json!(true));
         // One line for the scan screen: each file held, its version and age.
         let summary: Vec<String> = files
             .iter()
-            .filter(|f| f["held"] == json!(true) && f["name"] != "exposures")
+            .filter(|f| {
+                f["held"] == json!(true) && f["name"] != "exposures" && f["name"] != "foreign-trust"
+            })
             .map(|f| {
                 format!(
                     "{} v{} ({})",
@@ -564,6 +614,7 @@ impl Device {
             "ready": ready,
             "summary": summary.join(" · "),
             "shc_issuers": trust.shc().issuers().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            "foreign": foreign,
         }))
     }
 

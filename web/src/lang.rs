@@ -100,6 +100,42 @@ const WORDS: &[(&str, &str, &str)] = &[
         "已信任 {0} 个签发方（{1} 个密钥）；拒绝 {2} 项",
     ),
     (
+        "save_failed",
+        "Could not save on this device ({0}): what is on screen is not kept yet",
+        "无法保存到本设备（{0}）：屏幕上的内容尚未保存",
+    ),
+    (
+        "storage_kept",
+        "Storage: kept by the browser (persistent)",
+        "存储：浏览器将保留（持久）",
+    ),
+    (
+        "storage_at_risk",
+        "Storage: the browser may clear it when space runs low. Install the app (Add to Home Screen) or allow it to keep data.",
+        "存储：空间不足时浏览器可能清除数据。请安装应用（添加到主屏幕）或允许其保留数据。",
+    ),
+    ("storage_ask", "Ask to keep data", "申请保留数据"),
+    (
+        "foreign_trust",
+        "Foreign keys from the authority",
+        "主管机构提供的境外密钥",
+    ),
+    (
+        "foreign_none",
+        "No foreign keys received yet (sync)",
+        "尚未收到境外密钥（请同步）",
+    ),
+    (
+        "foreign_line",
+        "{0} ({1}): {2} key(s), {3} skipped; read {4} ago from {5}",
+        "{0}（{1}）：{2} 个密钥，跳过 {3} 个；{4}前读取自 {5}",
+    ),
+    (
+        "foreign_unusable",
+        "The foreign keys held cannot be used ({0}): sync again",
+        "所持境外密钥无法使用（{0}）：请重新同步",
+    ),
+    (
         "shc_none",
         "No SMART Health Card issuers trusted",
         "尚未信任任何 SMART 健康卡签发方",
@@ -295,6 +331,15 @@ pub fn word(key: &str, lang: Lang) -> &str {
 }
 
 /// Every word of the screens in `lang`, by key (a JSON object).
+/// A word with `{0}`, `{1}`, … filled in from `args`, in order.
+pub fn fill(key: &str, lang: Lang, args: &[String]) -> String {
+    let mut out = word(key, lang).to_string();
+    for (i, a) in args.iter().enumerate() {
+        out = out.replace(&format!("{{{i}}}"), a);
+    }
+    out
+}
+
 pub fn words(lang: Lang) -> Value {
     let mut map = Map::new();
     for (key, en, zh) in WORDS {

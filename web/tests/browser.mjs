@@ -199,14 +199,99 @@ async function lastTiming(page) {
   await pinAndSync(page, openSettings);
   await page.selectOption('#profile', 'transport');
   await page.waitForFunction(() => document.querySelector('#profile-line').textContent.includes('transport'));
+  // The authority's foreign keys came with the sync: each source, its
+  // counts and age.
+  const foreign = await page.locator('#foreign-sources').innerText();
+  if (!foreign.includes('eu-at (eu-dcc): 1 key(s)') || !foreign.includes('smart-example (shc): 2 key(s)')) {
+    throw new Error(`the foreign sources: ${foreign}`);
+  }
+  await page.locator('#foreign-sources').scrollIntoViewIfNeeded();
   await shot(page, 'verify-settings');
   await page.click('#close-settings');
+  // An EU DCC and a SMART Health Card verify on a phone whose only setup
+  // was pinning the anchor: their keys came in the authority's signed
+  // foreign trust file. (Both are years old: signed, and judged expired.)
+  await page.locator('details summary').click();
+  await page.fill('#paste-text', config.codes.euDcc);
+  await page.click('#paste-check');
+  const eu = await expectCard(page, false, ['INVALID', 'Musterfrau-Gößinger', 'issuer key d919375fc1e7b6b2 expired on 2023-05-05']);
+  if (/unknown issuer key|not trusted|bad signature/.test(eu)) throw new Error(`the EU DCC was not verified: ${eu}`);
+  await shot(page, 'verify-eu-dcc-from-authority');
+  await nextPerson(page);
+  await page.fill('#paste-text', config.codes.shcFromAuthority);
+  await page.click('#paste-check');
+  const card = await expectCard(page, false, ['John B. Anyperson', 'Signed by: SMART example issuer']);
+  if (/not trusted|bad signature/.test(card)) throw new Error(`the SMART Health Card was not verified: ${card}`);
+  await shot(page, 'verify-shc-from-authority');
+  await nextPerson(page);
+  await page.locator('details summary').click();
+  note('an EU DCC (AT) and a SMART Health Card verified with keys from the authority\'s foreign trust file, nothing loaded by hand');
   await shot(page, 'verify-home');
   await page.click('#scan');
   await expectCard(page, true, ['VALID', config.holder, '✓']);
   results.timings.frameToVerdictMs = await lastTiming(page);
   await shot(page, 'verify-green');
   note(`the camera's valid code gave a green card in ${results.timings.frameToVerdictMs.toFixed(1)} ms from its frame`);
+  // A shift: the app goes to the background (the camera is let go) and
+  // comes back (it scans again on its own); a camera track the system ends
+  // is opened again.
+  await nextPerson(page);
+  const setVisible = (visible) => page.evaluate((v) => {
+    Object.defineProperty(document, 'visibilityState', { value: v ? 'visible' : 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: !v, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, visible);
+  await setVisible(false);
+  await page.waitForSelector('body[data-camera="suspended"]', { timeout });
+  const tracksLive = await page.evaluate(() => document.getElementById('video').srcObject?.getVideoTracks().some((t) => t.readyState === 'live') ?? false);
+  if (tracksLive) throw new Error('the camera stayed open in the background');
+  await setVisible(true);
+  await page.waitForSelector('body[data-camera="running"][data-resumes="1"]', { timeout });
+  await expectCard(page, true, ['VALID', config.holder]);
+  note('backgrounded, the checkpoint let the camera go; back in front, it scanned again on its own');
+  await nextPerson(page);
+  await page.evaluate(() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
+  await page.waitForSelector('body[data-camera="running"][data-resumes="2"]', { timeout });
+  results.wakeLock = await page.evaluate(async () => {
+    if (!('wakeLock' in navigator)) return 'not offered';
+    try { const l = await navigator.wakeLock.request('screen'); await l.release(); return 'granted'; } catch (e) { return `refused (${e.name})`; }
+  });
+  note(`a camera track the system ended was opened again; screen wake lock: ${results.wakeLock}`);
+  // A code revoked while the app is open reaches it when the app comes
+  // back to the front, without a manual sync.
+  await page.click('#scan');
+  await page.waitForSelector('body[data-camera="off"]', { timeout });
+  await page.locator('details summary').click();
+  await page.fill('#paste-text', config.codes.lateRevoked);
+  await page.click('#paste-check');
+  await expectCard(page, true, ['VALID', 'Sun Late']);
+  await nextPerson(page);
+  const revoked = await fetch(`${config.url}/v1/revocations`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${config.adminToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ credential_id: config.codes.lateRevokedId, reason: 'recalled during the shift' }),
+  });
+  if (!revoked.ok) throw new Error(`revoking: HTTP ${revoked.status}`);
+  const syncsBefore = await page.evaluate(() => window.__syncSoon());
+  // (At most one such sync every 5 s: the one the resume above made.)
+  await page.waitForTimeout(5200);
+  await setVisible(false);
+  await setVisible(true);
+  await page.waitForFunction((n) => window.__syncSoon() > n, syncsBefore, { timeout });
+  try {
+    await page.waitForFunction(() => /revocations: version \d+ -> \d+, [1-9]\d* added/.test(document.getElementById('sync-report')?.textContent || ''), null, { timeout });
+  } catch (e) {
+    throw new Error(`the sync on coming back: ${await page.locator('#sync-report').textContent()} (${e.message})`);
+  }
+  await page.fill('#paste-text', config.codes.lateRevoked);
+  await page.click('#paste-check');
+  await expectCard(page, false, ['INVALID', 'revoked']);
+  await nextPerson(page);
+  await page.locator('details summary').click();
+  note('a code revoked while the checkpoint was open was refused after the app came back to the front (no manual sync)');
+  await page.click('#scan');
+  await page.waitForSelector('body[data-camera="running"]', { timeout });
+  await expectCard(page, true, ['VALID', config.holder]);
   // The camera still shows the same code; stop it before the next ones.
   await nextPerson(page);
   await page.click('#scan');

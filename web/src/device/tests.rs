@@ -98,6 +98,9 @@ fn the_files_survive_a_restart_through_the_pages_storage() {
         names.contains(&"cache/trust-list.cose".to_string()),
         "{names:?}"
     );
+    // Not committed yet (the write failed, say): asked for again.
+    assert_eq!(d.changes(), names, "a write not committed is retried");
+    d.committed();
     assert!(d.changes().is_empty(), "nothing changed since");
     let again = Device::new();
     for n in &names {
@@ -116,7 +119,8 @@ fn the_plan_sends_the_etags_held_and_a_refused_file_keeps_the_copy() {
     let plan = ok(d.plan(true));
     assert_eq!(plan[0]["path"], "v1/trust-list");
     assert_eq!(plan[0]["etag"], "\"t1\"");
-    assert_eq!(plan[3]["file"], 3);
+    assert_eq!(plan[3]["path"], "v1/foreign-trust");
+    assert_eq!(plan[4]["file"], 3, "the wallet also asks for exposures");
     let mut forged = samples::revocations().sign(&samples::anchor_key());
     let last = forged.len() - 1;
     forged[last] ^= 1;

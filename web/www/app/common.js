@@ -76,16 +76,39 @@ export async function openDevice(name) {
     const r = JSON.parse(device.restore(k, values[i]));
     if (r.error) console.warn(r.error);
   });
-  device.changes(); // what was restored is saved already
-  async function save() {
-    const names = device.changes();
-    if (!names.length) return;
-    const tx = db.transaction('files', 'readwrite');
-    for (const n of names) tx.objectStore('files').put(device.file(n), n);
-    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+  // Files are marked saved only once their transaction has committed; a
+  // write that fails is tried again, then reported. One save at a time.
+  async function write() {
+    for (let attempt = 0; ; attempt++) {
+      const names = device.changes();
+      if (!names.length) return;
+      try {
+        const tx = db.transaction('files', 'readwrite');
+        for (const n of names) tx.objectStore('files').put(device.file(n), n);
+        await new Promise((resolve, reject) => {
+          tx.oncomplete = resolve;
+          tx.onerror = () => reject(tx.error);
+          tx.onabort = () => reject(tx.error || new Error('aborted'));
+        });
+        device.committed();
+        return;
+      } catch (e) {
+        if (attempt >= 2) throw new Error(t('save_failed', (e && e.message) || String(e)));
+        await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+      }
+    }
   }
-  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
-  return { device, save };
+  let saving = Promise.resolve();
+  function save() {
+    saving = saving.then(write, write);
+    return saving;
+  }
+  // The browser may clear a site's storage under pressure unless it was
+  // granted persistence: ask once, and let Settings show the answer.
+  const persisted = navigator.storage && navigator.storage.persist
+    ? navigator.storage.persist().catch(() => false)
+    : Promise.resolve(false);
+  return { device, save, persisted };
 }
 
 // ---- sync ----------------------------------------------------------------
@@ -112,13 +135,32 @@ export async function sync(device, save, base, wallet) {
   return report;
 }
 
+/** Calls `sync()` when the page comes back to the front or the network
+ *  comes back, if `ready()`: never two at once, nor two within 5 s (each
+ *  costs a 304 a file when nothing changed). Returns how many times it has
+ *  synced so. */
+export function syncWhenBack(ready, sync) {
+  let last = -Infinity, count = 0, running = false;
+  const maybe = () => {
+    if (document.visibilityState !== 'visible' || !navigator.onLine || !ready()) return;
+    if (running || performance.now() - last < 5000) return;
+    last = performance.now();
+    running = true;
+    count++;
+    Promise.resolve(sync()).catch(() => {}).finally(() => { running = false; });
+  };
+  document.addEventListener('visibilitychange', maybe);
+  window.addEventListener('online', maybe);
+  return () => count;
+}
+
 // ---- settings both apps share ---------------------------------------------
 
 /** The anchor and the sync, in `container`: the anchor pinned, or how to
  *  pin one (offered by the issuer and confirmed by its fingerprint, or
  *  pasted as PEM); the issuer's address; Sync now and its report. Calls
  *  `changed()` after each pin and sync; `fail(text)` for errors. */
-export function settingsPanel(container, { device, save, issuerKey, wallet, changed, fail }) {
+export function settingsPanel(container, { device, save, issuerKey, wallet, changed, fail, persisted }) {
   const w = (tag, key, attrs = {}) => el(tag, { 'data-t': key, ...attrs }, t(key));
   const state = el('div', { id: 'anchor-state' });
   const fingerprint = el('div', { class: 'fingerprint', id: 'offer-fp' });
@@ -138,8 +180,23 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
   const shcList = el('div', { id: 'shc-issuers' });
   const shcFile = el('input', { id: 'shc-directory', type: 'file', accept: '.json,application/json' });
   const shcReport = el('div', { id: 'shc-report' });
-  container.replaceChildren(w('h2', 'anchor'), state, pinArea, w('label', 'issuer_url', { for: 'issuer' }), address,
+  // Foreign keys the authority sent in its signed files: each source, its
+  // counts and age (lines made by the module, in the page's language).
+  const foreignList = el('div', { id: 'foreign-sources' });
+  // Whether the browser keeps this app's data, and a way to ask again.
+  const persistence = el('div', { id: 'persistence' });
+  const showPersistence = (kept) => {
+    const ask = w('button', 'storage_ask', { id: 'storage-ask', type: 'button' });
+    ask.onclick = async () => showPersistence(await navigator.storage?.persist?.().catch(() => false));
+    persistence.dataset.kept = String(!!kept);
+    persistence.replaceChildren(kept
+      ? el('div', { class: 'banner ok' }, t('storage_kept'))
+      : el('div', { class: 'banner warn' }, t('storage_at_risk'), el('div', { class: 'row' }, ask)));
+  };
+  Promise.resolve(persisted).then(showPersistence);
+  container.replaceChildren(persistence, w('h2', 'anchor'), state, pinArea, w('label', 'issuer_url', { for: 'issuer' }), address,
     el('div', { class: 'row' }, syncButton), report,
+    w('h2', 'foreign_trust'), foreignList,
     w('h2', 'shc_issuers'), shcList, w('label', 'shc_directory', { for: 'shc-directory' }), shcFile, shcReport);
   // A directory is trusted only after the person saw what it trusts and confirmed.
   shcFile.onchange = async () => {
@@ -183,6 +240,9 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
         w('div', 'key_fingerprint'), el('div', { class: 'fingerprint' }, a.fingerprint)))
       : [el('div', { class: 'banner warn' }, t('not_pinned'))]));
     pinArea.classList.toggle('hidden', s.anchors.length > 0);
+    foreignList.replaceChildren(...(s.foreign?.length
+      ? s.foreign.map((line) => el('div', { class: 'fact' }, line))
+      : [el('div', { class: 'fact' }, t('foreign_none'))]));
     shcList.replaceChildren(...(s.shc_issuers?.length
       ? s.shc_issuers.map((n) => el('div', { class: 'fact' }, n))
       : [el('div', { class: 'fact' }, t('shc_none'))]));
@@ -273,7 +333,10 @@ export async function imagePixels(file) {
   const bitmap = await createImageBitmap(file);
   const scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
   const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
-  const canvas = new OffscreenCanvas(w, h);
+  // iOS before 16.4 has no OffscreenCanvas: a canvas element does the same.
+  const canvas = typeof OffscreenCanvas === 'function'
+    ? new OffscreenCanvas(w, h)
+    : Object.assign(document.createElement('canvas'), { width: w, height: h });
   const g = canvas.getContext('2d');
   g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
   g.drawImage(bitmap, 0, 0, w, h);
@@ -286,42 +349,100 @@ const FRAME_MS = 80;
 const MAX_FRAME_SIDE = 1280;
 
 /** The camera into `video`, frames to `reader`, codes to `onCode(text, t0)`
- *  (t0: when the frame was taken, performance.now()). */
+ *  (t0: when the frame was taken, performance.now()). A whole shift: the
+ *  screen is kept on while it scans (the wake lock is taken again whenever
+ *  the page comes back), the camera is let go while the page is hidden and
+ *  taken again when it returns, and a track the system ended is reopened.
+ *  `onState()` is called whenever it starts, stops or resumes. */
 export class Camera {
-  constructor(video, reader, onCode) {
+  constructor(video, reader, onCode, { onState = () => {}, onError = () => {} } = {}) {
     this.video = video; this.reader = reader; this.onCode = onCode;
+    this.onState = onState; this.onError = onError;
     this.facing = 'environment'; this.stream = null; this.torchOn = false; this.paused = false;
     this.canvas = document.createElement('canvas');
+    // wanted: the user asked it to scan; running: frames are being read.
+    this.wanted = false; this.running = false; this.generation = 0; this.wake = null;
+    this.resumes = 0;
+    document.addEventListener('visibilitychange', () => {
+      if (!this.wanted) return;
+      if (document.visibilityState === 'hidden') { this.close(); this.onState(); } else this.resume();
+    });
   }
   async start() {
-    this.stop();
-    this.stream = await navigator.mediaDevices.getUserMedia({
+    this.wanted = true;
+    try { await this.open(); } catch (e) { this.wanted = false; this.onState(); throw e; }
+  }
+  /** The user stopped it. */
+  stop() {
+    this.wanted = false;
+    this.close();
+    this.onState();
+  }
+  async open() {
+    this.close();
+    const stream = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: this.facing, width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false,
     });
-    this.video.srcObject = this.stream;
+    this.stream = stream;
+    const track = stream.getVideoTracks()[0];
+    // Another app took the camera, or the system ended it: open it again.
+    if (track) track.addEventListener('ended', () => this.ended(track));
+    this.video.srcObject = stream;
     await this.video.play();
     this.running = true;
-    this.loop();
+    this.torchOn = false;
+    this.loop(++this.generation);
+    await this.lock();
+    this.onState();
   }
-  stop() {
+  /** Lets the camera and the wake lock go (the user's wish stays). */
+  close() {
     this.running = false;
+    this.generation++;
     if (this.stream) for (const tr of this.stream.getTracks()) tr.stop();
     this.stream = null;
+    if (this.wake) { this.wake.release().catch(() => {}); this.wake = null; }
   }
-  async switchCamera() { this.facing = this.facing === 'environment' ? 'user' : 'environment'; if (this.running) await this.start(); }
-  /** Torch on or off; false where the camera has none. */
-  async torch() {
+  /** The screen stays on while scanning, where the browser can promise it. */
+  async lock() {
+    if (!('wakeLock' in navigator) || document.visibilityState !== 'visible' || this.wake) return;
+    try {
+      this.wake = await navigator.wakeLock.request('screen');
+      this.wake.addEventListener('release', () => { this.wake = null; });
+    } catch { this.wake = null; }
+  }
+  /** The page is back, or the track ended: scan again if the user wants it. */
+  async resume() {
+    if (!this.wanted || this.running || this.resuming || document.visibilityState !== 'visible') return;
+    this.resuming = true;
+    try { await this.open(); this.resumes++; this.onState(); } catch (e) { this.onError(e); } finally { this.resuming = false; }
+  }
+  ended(track) {
+    if (!this.stream || this.stream.getVideoTracks()[0] !== track) return;
+    this.close();
+    this.onState();
+    setTimeout(() => this.resume(), 300);
+  }
+  async switchCamera() { this.facing = this.facing === 'environment' ? 'user' : 'environment'; if (this.running) await this.open(); }
+  /** Whether the camera in use has a torch (many have none; iOS Safari offers none). */
+  hasTorch() {
     const track = this.stream && this.stream.getVideoTracks()[0];
     const caps = track && track.getCapabilities ? track.getCapabilities() : {};
-    if (!caps.torch) return false;
+    return !!caps.torch;
+  }
+  /** Torch on or off; false where the camera has none. */
+  async torch() {
+    if (!this.hasTorch()) return false;
+    const track = this.stream.getVideoTracks()[0];
     this.torchOn = !this.torchOn;
     await track.applyConstraints({ advanced: [{ torch: this.torchOn }] });
     return true;
   }
-  async loop() {
+  async loop(generation) {
     const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     let last = 0;
-    while (this.running) {
+    // One loop per opening: a loop of a camera closed since ends.
+    while (this.running && generation === this.generation) {
       const vw = this.video.videoWidth, vh = this.video.videoHeight;
       if (this.paused || this.reader.busy || this.video.readyState < 2 || !vw || !vh) { await wait(30); continue; }
       // At most about 12 frames a second, so a phone does not run hot at a gate all day.
@@ -337,7 +458,7 @@ export class Camera {
       const g = this.canvas.getContext('2d', { willReadFrequently: true });
       g.drawImage(this.video, 0, 0, w, h);
       const got = await this.reader.read(g.getImageData(0, 0, w, h));
-      if (got.text && this.running && !this.paused) this.onCode(got.text, t0);
+      if (got.text && this.running && generation === this.generation && !this.paused) this.onCode(got.text, t0);
     }
   }
 }

@@ -1,6 +1,6 @@
 // The checkpoint: scan, and a full-screen verdict. Keeps no scan history.
 import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, settingsPanel,
-  Reader, Camera, imagePixels, keyboardWedge, offline, updateBanner } from './common.js';
+  Reader, Camera, imagePixels, keyboardWedge, offline, updateBanner, syncWhenBack } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const LANG = 'verify.lang', ISSUER = 'verify.issuer';
@@ -87,13 +87,20 @@ function checkText(text, t0 = performance.now(), fromCamera = false) {
   }
 }
 
+/** The scan button, the idle hint and the torch follow the camera. */
+function cameraState() {
+  $('scan').textContent = t(camera.wanted ? 'stop' : 'scan');
+  $('idle').classList.toggle('hidden', camera.running);
+  // Only where the camera in use has a torch.
+  $('torch').classList.toggle('hidden', !(camera.running && camera.hasTorch()));
+  document.body.dataset.camera = camera.running ? 'running' : camera.wanted ? 'suspended' : 'off';
+  document.body.dataset.resumes = String(camera.resumes);
+}
+
 async function startCamera() {
   try {
-    if (camera.running) { camera.stop(); $('scan').textContent = t('scan'); $('idle').classList.remove('hidden'); return; }
+    if (camera.wanted) { camera.stop(); return; }
     await camera.start();
-    $('idle').classList.add('hidden');
-    $('scan').textContent = t('stop');
-    $('torch').disabled = false;
   } catch (e) {
     notice('bad', t('camera_error', e.message), 'camera-error');
   }
@@ -102,11 +109,15 @@ async function startCamera() {
 async function main() {
   await start();
   chooseLanguage(LANG);
-  ({ device, save } = await openDevice('health-verify'));
+  let persisted;
+  ({ device, save, persisted } = await openDevice('health-verify'));
   reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
-  camera = new Camera($('video'), reader, (text, t0) => checkText(text, t0, true));
+  camera = new Camera($('video'), reader, (text, t0) => checkText(text, t0, true), {
+    onState: () => cameraState(),
+    onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
+  });
   settings = settingsPanel($('shared-settings'), {
-    device, save, issuerKey: ISSUER, wallet: false, changed: renderStatus, fail: (m) => notice('bad', m, 'pin-error'),
+    device, save, persisted, issuerKey: ISSUER, wallet: false, changed: renderStatus, fail: (m) => notice('bad', m, 'pin-error'),
   });
   const renderLang = () => { $('lang').textContent = t('lang_other'); settings.refresh(); renderStatus(); };
   renderLang();
@@ -115,7 +126,7 @@ async function main() {
   $('close-settings').onclick = () => { $('settings-screen').classList.add('hidden'); $('scan-screen').classList.remove('hidden'); };
   $('scan').onclick = startCamera;
   $('switch').onclick = () => camera.switchCamera().catch((e) => notice('bad', t('camera_error', e.message), 'camera-error'));
-  $('torch').onclick = async () => { if (!(await camera.torch())) $('torch').disabled = true; };
+  $('torch').onclick = async () => { if (!(await camera.torch())) $('torch').classList.add('hidden'); };
   $('image').onchange = async () => {
     const file = $('image').files[0];
     if (!file) return;
@@ -140,7 +151,11 @@ async function main() {
   // And every ten minutes while the app is open (a 304 each when nothing
   // changed); the held files serve meanwhile, and the banner says when
   // they are out of date.
+  // And as soon as the app is back in front or the network is back: a
+  // revocation reaches the gate without waiting for the next ten minutes.
+  const syncSoon = syncWhenBack(() => status().anchors.length > 0, () => settings.sync());
   setInterval(() => { if (status().anchors.length && navigator.onLine) settings.sync(); else renderStatus(); }, 10 * 60 * 1000);
+  window.__syncSoon = syncSoon;
   // For the browser test's measurement: milliseconds per check of `text`,
   // through the same call a scan makes.
   window.__benchCheck = (text, n) => {

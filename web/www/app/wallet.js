@@ -1,7 +1,7 @@
 // The citizen's wallet: codes for a family, shown with no signal; venue
 // check-ins and exposure matching that never leave the phone.
 import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync, settingsPanel,
-  Reader, Camera, imagePixels, offline, updateBanner } from './common.js';
+  Reader, Camera, imagePixels, offline, updateBanner, syncWhenBack } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const LANG = 'wallet.lang', ISSUER = 'wallet.issuer';
@@ -164,15 +164,19 @@ async function fromImage(input, then) {
 async function main() {
   await start();
   chooseLanguage(LANG);
-  ({ device, save } = await openDevice('health-wallet'));
+  let persisted;
+  ({ device, save, persisted } = await openDevice('health-wallet'));
   reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
-  camera = new Camera($('video'), reader, (text) => { const then = scanning; stopScan(); if (then) then(text); });
+  camera = new Camera($('video'), reader, (text) => { const then = scanning; stopScan(); if (then) then(text); }, {
+    onState: () => $('torch').classList.toggle('hidden', !(camera.running && camera.hasTorch())),
+    onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
+  });
   const current = () => document.querySelector('nav.tabs button[aria-selected="true"]')?.dataset.tab || 'codes';
   const renderLang = () => { $('lang').textContent = t('lang_other'); tab(current()); };
   $('lang').onclick = () => { setLanguage(lang === 'zh' ? 'en' : 'zh'); localStorage.setItem(LANG, lang); renderLang(); };
   for (const b of document.querySelectorAll('nav.tabs button')) b.onclick = () => { clearNotices(); tab(b.dataset.tab); };
   settings = settingsPanel($('shared-settings'), {
-    device, save, issuerKey: ISSUER, wallet: true, changed: () => {}, fail: (m) => notice('bad', m, 'pin-error'),
+    device, save, persisted, issuerKey: ISSUER, wallet: true, changed: () => {}, fail: (m) => notice('bad', m, 'pin-error'),
   });
   $('fetch').onclick = async () => {
     try {
@@ -196,11 +200,15 @@ async function main() {
   $('exposure-check').onclick = checkExposure;
   $('finder-stop').onclick = stopScan;
   $('switch').onclick = () => camera.switchCamera();
-  $('torch').onclick = () => camera.torch();
+  $('torch').onclick = async () => { if (!(await camera.torch())) $('torch').classList.add('hidden'); };
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hide(); });
   offline(updateBanner($('notices'))).catch((e) => console.warn('service worker:', e));
   renderLang();
-  if (ok(device.status(now(), lang)).anchors.length && navigator.onLine) settings.sync().then(() => tab(current()));
+  const pinned = () => ok(device.status(now(), lang)).anchors.length > 0;
+  if (pinned() && navigator.onLine) settings.sync().then(() => tab(current()));
+  // Back in front, or back online: a revocation or an exposure reaches
+  // the wallet without a manual sync.
+  syncWhenBack(pinned, () => settings.sync().then(() => tab(current())));
   document.body.dataset.ready = 'true';
 }
 
