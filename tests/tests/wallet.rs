@@ -148,6 +148,52 @@ fn a_family_wallet_works_offline_and_finds_an_exposure_on_the_device() {
     assert_eq!(list[0]["holder"], "Lily Chen");
     assert_eq!(list[0]["status"], "valid", "{list}");
 
+    // A backup of every code, made offline: into a second wallet set up with
+    // the same anchor and files, the same codes; a file that is not a backup
+    // is refused whole.
+    let backup = cwd.join("backup.json");
+    let out = wallet(cwd, &["export", "--out", backup.to_str().unwrap()]);
+    ok(&out, "export");
+    assert!(
+        stderr(&out).contains("1 code(s) exported"),
+        "{}",
+        stderr(&out)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "a backup holds health records: {mode:o}");
+    }
+    let second = cwd.join("second");
+    let other = |args: &[&str]| {
+        let mut all = vec!["--wallet", second.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run("wallet", &all, cwd)
+    };
+    ok(&other(&["init", "--anchor", "anchor.pem"]), "second init");
+    let files = cwd.join("wallet/cache");
+    for name in ["trust-list.cose", "revocations.state", "rules.cose"] {
+        std::fs::copy(files.join(name), second.join("cache").join(name)).unwrap();
+    }
+    let imported = ok(&other(&["import", backup.to_str().unwrap()]), "import");
+    assert!(
+        imported.contains("imported 1 code(s), 0 already held, 0 refused"),
+        "{imported}"
+    );
+    let again = ok(&other(&["list", "--json"]), "second list");
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(again[0]["id"], list[0]["id"]);
+    assert_eq!(again[0]["status"], "valid", "{again}");
+    std::fs::write(cwd.join("not-a-backup.json"), "{\"codes\": []}").unwrap();
+    let refused = other(&["import", "not-a-backup.json"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("not a wallet backup"),
+        "{}",
+        stderr(&refused)
+    );
+
     // Near its expiry the list says so.
     let expires = instant::parse(list[0]["until"].as_str().unwrap()).unwrap();
     let late = instant::format(expires - 6 * 3600 + 60);

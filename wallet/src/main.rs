@@ -97,6 +97,17 @@ enum Command {
         #[arg(long, default_value = DEFAULT_MEMBER)]
         member: String,
     },
+    /// Every code of every member to one backup file (JSON; stdout without
+    /// --out), to keep somewhere else and import on another device.
+    Export {
+        /// Write it here (created 0600: it holds health records)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Add every code of a backup made by `export`, each verified as `add`
+    /// verifies it; codes held already are left as they are. Exit 1 if any
+    /// code was refused (each named on stderr).
+    Import { file: PathBuf },
     /// Remove a credential (id, or a unique prefix of 6 or more characters).
     Remove {
         id: String,
@@ -369,6 +380,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             from,
             member,
         } => add(&ctx, input, code, from, &member),
+        Command::Export { out } => {
+            let (bytes, count) = ctx.wallet.export(ctx.at(None))?;
+            match out {
+                None => {
+                    wallet_core::out!("{}", String::from_utf8_lossy(&bytes))?;
+                }
+                Some(path) => {
+                    write_private(&path, &bytes)?;
+                    eprintln!("{count} code(s) exported to {}", path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            let bytes = read_bounded(&file, wallet_core::citizen::wallet::MAX_BACKUP)?;
+            let cp = ctx.checkpoint()?;
+            if cp.is_none() {
+                eprintln!(
+                    "note: this wallet is not set up, so the codes are kept unchecked: \
+                     wallet init --anchor FILE, then wallet sync --from URL"
+                );
+            }
+            let at = ctx.at(cp.as_ref());
+            let r = ctx
+                .wallet
+                .import(&bytes, cp.as_ref(), at)
+                .with_context(|| file.display().to_string())?;
+            for why in &r.refused {
+                eprintln!("not imported: {why}");
+            }
+            wallet_core::outln!(
+                "imported {} code(s), {} already held, {} refused",
+                r.added,
+                r.already_held,
+                r.refused.len()
+            )?;
+            Ok(if r.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Remove { id, member } => {
             let (member, payload) = ctx.locate(member.as_deref(), &id)?;
             let held = ctx.held(&member, &payload)?;
@@ -678,4 +731,36 @@ fn exposure(ctx: &Ctx, from: &str, json: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A file of at most `max` bytes, refused before it is read past that.
+fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| path.display().to_string())?;
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| path.display().to_string())?;
+    if bytes.len() > max {
+        bail!("{}: larger than {max} bytes", path.display());
+    }
+    Ok(bytes)
+}
+
+/// Writes a file only its owner can read (it holds health records).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| path.display().to_string())?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| path.display().to_string())
 }

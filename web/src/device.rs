@@ -368,6 +368,37 @@ impl Device {
         answer(self.wallet.remove(member, id).map_err(chain))
     }
 
+    /// Every code of every member as one backup file:
+    /// `{"ok": {"name", "text", "codes"}}`.
+    pub fn export_wallet(&self, now: f64) -> String {
+        let now = at(now);
+        answer(
+            self.wallet
+                .export(now)
+                .map(|(bytes, codes)| {
+                    let day = wallet_core::credential::instant::format(now.unix_timestamp());
+                    json!({
+                        "name": format!("health-wallet-{}.json", &day[..10.min(day.len())]),
+                        "text": String::from_utf8_lossy(&bytes),
+                        "codes": codes,
+                    })
+                })
+                .map_err(chain),
+        )
+    }
+
+    /// Adds every code of a backup, each verified as an added code is:
+    /// `{"ok": {"added", "already_held", "refused": [..]}}`.
+    pub fn import_wallet(&self, bytes: Vec<u8>, now: f64) -> String {
+        let cp = self.checkpoint().ok();
+        let now = device_now(cp.as_deref(), at(now));
+        answer(
+            self.wallet
+                .import(&bytes, cp.as_deref(), now)
+                .map_err(chain),
+        )
+    }
+
     /// One held code to show full screen or print: its SVG and caption.
     pub fn code(&self, member: &str, id: &str, now: f64, lang: &str) -> String {
         answer(self.code_view(member, id, at(now), Lang::parse(lang)))

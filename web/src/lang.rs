@@ -99,6 +99,20 @@ const WORDS: &[(&str, &str, &str)] = &[
         "{0} issuers trusted ({1} keys); {2} entries refused",
         "已信任 {0} 个签发方（{1} 个密钥）；拒绝 {2} 项",
     ),
+    ("backup", "Backup", "备份"),
+    (
+        "backup_hint",
+        "Keep a copy of every code somewhere else (the browser may clear its storage; a phone may be lost), and bring it into a new phone.",
+        "把所有码另存一份（浏览器可能清除存储，手机可能丢失），并可导入新手机。",
+    ),
+    ("export", "Export all codes", "导出所有码"),
+    ("import", "Import a backup", "导入备份"),
+    ("exported", "{0} code(s) exported to {1}", "已导出 {0} 个码到 {1}"),
+    (
+        "imported",
+        "{0} code(s) imported, {1} already held, {2} refused",
+        "已导入 {0} 个码，{1} 个已有，拒绝 {2} 个",
+    ),
     (
         "save_failed",
         "Could not save on this device ({0}): what is on screen is not kept yet",

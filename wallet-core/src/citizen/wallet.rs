@@ -611,5 +611,8 @@ fn standing(verdict: &Verdict, c: &Credential, now: OffsetDateTime) -> Status {
     }
 }
 
+mod backup;
+pub use backup::{Imported, BACKUP_FORMAT, MAX_BACKUP};
+
 #[cfg(test)]
 mod tests;

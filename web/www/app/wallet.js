@@ -193,6 +193,32 @@ async function main() {
   $('add-image').onchange = () => fromImage($('add-image'), add);
   $('venue-scan').onclick = () => scan(checkin);
   $('venue-image').onchange = () => fromImage($('venue-image'), checkin);
+  // A backup of every code: downloaded as a file, and imported back (each
+  // code verified as an added one is).
+  $('export').onclick = () => {
+    try {
+      const r = ok(device.export_wallet(now()));
+      const url = URL.createObjectURL(new Blob([r.text], { type: 'application/json' }));
+      const a = el('a', { href: url, download: r.name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      $('backup-result').replaceChildren(el('div', { class: 'banner ok', id: 'exported' }, t('exported', r.codes, r.name)));
+    } catch (e) { $('backup-result').replaceChildren(el('div', { class: 'banner bad' }, e.message)); }
+  };
+  $('import-file').onchange = async () => {
+    const f = $('import-file').files[0];
+    if (!f) return;
+    $('import-file').value = '';
+    try {
+      const r = ok(device.import_wallet(new Uint8Array(await f.arrayBuffer()), now()));
+      await save();
+      $('backup-result').replaceChildren(
+        el('div', { class: r.refused.length ? 'banner warn' : 'banner ok', id: 'imported' }, t('imported', r.added, r.already_held, r.refused.length)),
+        ...r.refused.slice(0, 20).map((x) => el('div', { class: 'banner bad' }, x)));
+    } catch (e) { $('backup-result').replaceChildren(el('div', { class: 'banner bad' }, e.message)); }
+  };
   $('retention-save').onclick = async () => {
     try { const n = ok(device.set_retention(Number($('retention').value), now())); await save(); notice('ok', t('deleted_visits', n), 'retention'); renderVisits(); }
     catch (e) { notice('bad', e.message, 'retention'); }
