@@ -57,6 +57,13 @@ async function browser(profileDir, camera, { offline = false } = {}) {
   return { context, page };
 }
 
+/** A file named like an image that holds none. */
+function notAnImage() {
+  const file = path.join(path.dirname(config.walletProfileDir), 'not-an-image.png');
+  writeFileSync(file, 'hello, this is no image');
+  return file;
+}
+
 async function load(page, where) {
   const t0 = Date.now();
   await page.goto(`${config.url}${where}`);
@@ -165,6 +172,16 @@ async function lastTiming(page) {
   await page.click('#exposure-check');
   await page.waitForSelector('#exposed', { timeout });
   note('the exposure list matched the visit on the phone');
+  // Two different errors in a row: only the last is on screen.
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#add-text', 'hello');
+  await page.click('#add-paste');
+  await page.waitForSelector('#add-error', { timeout });
+  await page.setInputFiles('#add-image', notAnImage());
+  await page.waitForSelector('#image-error', { timeout });
+  const errors = await page.locator('#notices [data-error]').count();
+  if (errors !== 1 || await page.locator('#add-error').count()) throw new Error(`${errors} errors on screen at once`);
+  note('two errors in a row: one on screen at a time');
   await shot(page, 'wallet-exposed');
   await page.click('#lang');
   await page.click('nav.tabs button[data-tab="codes"]');
@@ -344,10 +361,14 @@ async function lastTiming(page) {
   await expectCard(page, false, ['INVALID', 'bad signature']);
   await nextPerson(page);
   note('a pasted tampered code gave a red card');
+  // A file that is no image: an error, gone once a code checks.
+  await page.setInputFiles('#image', notAnImage());
+  await page.waitForSelector('#check-error', { timeout });
   await page.setInputFiles('#image', config.images.valid);
   await expectCard(page, true, ['VALID']);
   await nextPerson(page);
-  note('an image file of a valid code gave a green card');
+  if (await page.locator('#notices [data-error]').count()) throw new Error('an old error stayed above a checked code');
+  note('an image file of a valid code gave a green card, and cleared the error a file that is no image had left');
   await page.click('#lang');
   await page.fill('#paste-text', config.codes.foreign);
   await page.click('#paste-check');

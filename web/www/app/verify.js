@@ -9,13 +9,20 @@ window.__timings = [];
 
 function status() { return ok(device.status(now(), lang)); }
 
+// Banners that stand for a state (not an error) stay until it changes.
+const STATES = ['stale', 'setup', 'clock', 'restarted', 'chunks'];
+
+/** One notice; an error replaces the error shown before (one at a time). */
 function notice(kind, text, id) {
   const old = id && document.getElementById(id);
   if (old) old.remove();
-  const n = el('div', { class: `banner ${kind}`, ...(id ? { id } : {}) }, text);
+  const error = !STATES.includes(id) && (kind === 'bad' || kind === 'warn');
+  if (error) clearErrors();
+  const n = el('div', { class: `banner ${kind}`, ...(id ? { id } : {}), ...(error ? { 'data-error': '' } : {}) }, text);
   $('notices').append(n);
   return n;
 }
+const clearErrors = () => { for (const e of document.querySelectorAll('#notices [data-error]')) e.remove(); };
 
 function renderStatus() {
   const s = status();
@@ -80,6 +87,7 @@ function checkText(text, t0 = performance.now(), fromCamera = false) {
       return;
     }
     document.getElementById('chunks')?.remove();
+    clearErrors();
     showVerdict(card, t0);
   } catch (e) {
     if (camera) camera.paused = false;

@@ -7,10 +7,16 @@ const $ = (id) => document.getElementById(id);
 const LANG = 'wallet.lang', ISSUER = 'wallet.issuer';
 let device, save, camera, reader, settings, wake = null, scanning = null;
 
+// Banners that stand for a state (not an error) stay until it changes.
+const STATES = ['clock', 'restarted'];
+
+/** One notice; an error replaces the error shown before (one at a time). */
 function notice(kind, text, id) {
   const old = id && document.getElementById(id);
   if (old) old.remove();
-  $('notices').append(el('div', { class: `banner ${kind}`, ...(id ? { id } : {}) }, text));
+  const error = !STATES.includes(id) && (kind === 'bad' || kind === 'warn');
+  if (error) for (const e of document.querySelectorAll('#notices [data-error]')) e.remove();
+  $('notices').append(el('div', { class: `banner ${kind}`, ...(id ? { id } : {}), ...(error ? { 'data-error': '' } : {}) }, text));
 }
 const clearNotices = () => $('notices').replaceChildren();
 
