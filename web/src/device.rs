@@ -254,8 +254,8 @@ impl Device {
 
     /// Installs what was fetched, each file verified against the anchor
     /// (a refused file leaves the copy held): `{"ok": {"lines", "refused"}}`.
-    pub fn sync(&self, now: f64) -> String {
-        let result = self.sync_files(now as i64);
+    pub fn sync(&self, now: f64, lang: &str) -> String {
+        let result = self.sync_files(now as i64, Lang::parse(lang));
         self.fetched.borrow_mut().clear();
         self.loaded.replace(None);
         answer(result)
@@ -509,22 +509,35 @@ impl Device {
         Ok(out)
     }
 
-    fn sync_files(&self, now: i64) -> Result<Value, String> {
+    fn sync_files(&self, now: i64, lang: Lang) -> Result<Value, String> {
         let fetched = self.fetched.borrow().clone();
         let report = sync::sync(&self.cache, &Fetched(&fetched), now).map_err(chain)?;
-        let mut lines: Vec<String> = report.describe().lines().map(str::to_string).collect();
-        let mut refused: Vec<String> = report.refused.iter().map(|r| r.to_string()).collect();
+        let mut lines = lang::sync_lines(&report, lang);
+        let mut refused: Vec<String> = report
+            .refused
+            .iter()
+            .map(|r| lang::refused(r, lang))
+            .collect();
         if let Some(Got::Body(bytes, etag)) = fetched.get(&Published::Exposures) {
             match self.cache.install_exposures(bytes) {
                 Ok(c) => {
-                    lines.push(format!("exposures: version {}", c.to_version));
+                    lines.push(format!(
+                        "{}: {} {}",
+                        lang::published(Published::Exposures, lang),
+                        lang::word("version", lang),
+                        c.to_version
+                    ));
                     self.cache
                         .set_etag(Published::Exposures.file_name(), etag.as_deref())
                         .map_err(chain)?;
                 }
                 // The list held is newer: keep it.
                 Err(CacheError::Refused(SignedFileError::Rollback { .. })) => {}
-                Err(e) => refused.push(format!("exposures: {}", chain(e))),
+                Err(e) => refused.push(format!(
+                    "{}: {}",
+                    lang::published(Published::Exposures, lang),
+                    chain(e)
+                )),
             }
         }
         Ok(json!({"lines": lines, "refused": refused}))

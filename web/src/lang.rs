@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 use wallet_core::checkpoint::check::Warning;
+use wallet_core::checkpoint::sync::{Published, Refusal, Refused, SyncReport};
 use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
@@ -100,6 +101,21 @@ const WORDS: &[(&str, &str, &str)] = &[
         "已信任 {0} 个签发方（{1} 个密钥）；拒绝 {2} 项",
     ),
     ("backup", "Backup", "备份"),
+    (
+        "hint_steady",
+        "A code is in view but cannot be read: hold steady, move closer, or add light",
+        "看到了码但无法读取：请保持稳定、靠近一些或增加光线",
+    ),
+    (
+        "code_unreadable",
+        "There is a code in the image, but it cannot be read: take a sharper, closer photo",
+        "图片中有码但无法读取：请拍得更清晰、更近一些",
+    ),
+    (
+        "image_unreadable",
+        "This file is not an image this browser can open",
+        "此文件不是本浏览器能打开的图片",
+    ),
     (
         "backup_hint",
         "Keep a copy of every code somewhere else (the browser may clear its storage; a phone may be lost), and bring it into a new phone.",
@@ -421,6 +437,92 @@ pub fn file_name(name: &str, lang: Lang) -> String {
     file(t, lang)
 }
 
+/// What a sync did, a line a file, in `lang` (English: the core's own lines).
+pub fn sync_lines(report: &SyncReport, lang: Lang) -> Vec<String> {
+    if lang == Lang::En {
+        return report.describe().lines().map(str::to_string).collect();
+    }
+    let versions = |from: Option<u64>, to: u64| match from {
+        None => format!("版本 {to}（新）"),
+        Some(f) if f == to => format!("版本 {to}（未变）"),
+        Some(f) => format!("版本 {f} → {to}"),
+    };
+    let kids = |k: &[String]| {
+        if k.is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", k.join("、"))
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(t) = &report.trust_list {
+        out.push(format!(
+            "信任列表：{}，新增 {} 个密钥{}，停用 {} 个{}",
+            versions(t.from_version, t.to_version),
+            t.added.len(),
+            kids(&t.added),
+            t.removed.len(),
+            kids(&t.removed)
+        ));
+        for kid in &t.anchors_pinned {
+            out.push(format!("信任锚：已固定 {kid}（原锚已交接给它）"));
+        }
+    }
+    for kid in &report.anchors_dropped {
+        out.push(format!("信任锚：已移除 {kid}（它已交接给下一个）"));
+    }
+    if let Some(r) = &report.revocations {
+        out.push(format!(
+            "吊销列表：{}，新增 {} 条，移除 {} 条",
+            versions(r.from_version, r.to_version),
+            r.added,
+            r.removed
+        ));
+    }
+    if let Some(r) = &report.rules {
+        out.push(format!("规则：{}", versions(r.from_version, r.to_version)));
+    }
+    if let Some(r) = &report.foreign_trust {
+        out.push(format!(
+            "境外信任文件：{}",
+            versions(r.from_version, r.to_version)
+        ));
+    }
+    for f in &report.not_modified {
+        out.push(format!("{}：未修改（所持副本为最新）", published(*f, lang)));
+    }
+    out.push(format!("收到 {} 字节", report.received));
+    out
+}
+
+/// A published file's name for people.
+pub fn published(file: Published, lang: Lang) -> String {
+    let t = match file {
+        Published::TrustList => FileType::TrustList,
+        Published::Revocations => FileType::Revocations,
+        Published::Rules => FileType::Rules,
+        Published::Exposures => FileType::Exposures,
+        Published::ForeignTrust => FileType::ForeignTrust,
+    };
+    self::file(t, lang)
+}
+
+/// A file a sync did not install, and why, in `lang`; the reason's own
+/// detail (the file's field, a kid) is kept as the core gives it, escaped.
+pub fn refused(r: &Refused, lang: Lang) -> String {
+    if lang == Lang::En {
+        return r.to_string();
+    }
+    let name = published(r.file, lang);
+    match &r.why {
+        Refusal::NotInSource { source } => format!("{name}：来源 {} 中没有", escape(source)),
+        Refusal::Refused(e) => {
+            format!("{name}：已拒绝，保留所持副本（{}）", escape(&e.to_string()))
+        }
+        Refusal::Missing { what, .. } => format!("{name}：缺少 {what}，请先完整同步"),
+    }
+}
+
 /// Why a code is not valid, in words a checkpoint officer can act on.
 pub fn reason(r: &Reason, lang: Lang) -> String {
     if lang == Lang::En {
@@ -643,6 +745,32 @@ mod tests {
         assert_eq!(age(3 * 3600, Lang::Zh), "3小时");
         assert_eq!(age(3 * 86_400, Lang::En), "3 days");
         assert_eq!(word("no such word", Lang::Zh), "no such word");
+    }
+
+    #[test]
+    fn a_sync_report_reads_in_chinese() {
+        use wallet_core::checkpoint::cache::FileChange;
+        let report = SyncReport {
+            revocations: Some(FileChange {
+                file: FileType::Revocations,
+                from_version: Some(2),
+                to_version: 3,
+                added: 2,
+                removed: 0,
+            }),
+            not_modified: vec![Published::TrustList, Published::ForeignTrust],
+            received: 120,
+            ..SyncReport::default()
+        };
+        let zh = sync_lines(&report, Lang::Zh).join("\n");
+        assert_eq!(
+            zh,
+            "吊销列表：版本 2 → 3，新增 2 条，移除 0 条\n信任列表：未修改（所持副本为最新）\n\
+             境外信任文件：未修改（所持副本为最新）\n收到 120 字节"
+        );
+        assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+        let en = sync_lines(&report, Lang::En).join("\n");
+        assert!(en.contains("revocations: version 2 -> 3, 2 added"), "{en}");
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! at start, and after each call saves what [`Device::changes`] names.
 
 #[cfg(feature = "device")]
+mod aim;
+#[cfg(feature = "device")]
 mod device;
 #[cfg(feature = "device")]
 pub mod lang;
@@ -22,6 +24,8 @@ mod reply;
 #[cfg(feature = "scan")]
 mod scan;
 
+#[cfg(feature = "device")]
+pub use aim::Aim;
 #[cfg(feature = "device")]
 pub use device::Device;
 #[cfg(feature = "scan")]

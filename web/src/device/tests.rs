@@ -38,7 +38,7 @@ fn synced() -> Device {
     );
     d.fetched(2, samples::rule_set().sign(&anchor).unwrap(), None);
     d.fetched(3, samples::exposures().sign(&anchor).unwrap(), None);
-    let report = ok(d.sync(now()));
+    let report = ok(d.sync(now(), "en"));
     assert_eq!(report["refused"], json!([]), "{report}");
     d
 }
@@ -127,7 +127,7 @@ fn the_plan_sends_the_etags_held_and_a_refused_file_keeps_the_copy() {
     d.unchanged(0);
     d.fetched(1, forged, None);
     d.unchanged(2);
-    let report = ok(d.sync(now()));
+    let report = ok(d.sync(now(), "en"));
     assert_eq!(report["refused"].as_array().unwrap().len(), 1, "{report}");
     let status = ok(d.status(now(), "en"));
     assert_eq!(status["files"][1]["version"], 1, "{status}");
@@ -268,7 +268,7 @@ fn a_sync_cut_short_leaves_nothing_for_the_next() {
     ok(d.plan(false));
     d.unchanged(0);
     d.unchanged(2);
-    let report = ok(d.sync(now()));
+    let report = ok(d.sync(now(), "en"));
     assert!(
         report["refused"][0].as_str().unwrap().contains("not in"),
         "{report}"

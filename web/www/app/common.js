@@ -130,7 +130,7 @@ export async function sync(device, save, base, wallet) {
     else if (r.ok) ok(device.fetched(p.file, new Uint8Array(await r.arrayBuffer()), r.headers.get('ETag') || undefined));
     else if (r.status !== 404) throw new Error(`${p.path}: HTTP ${r.status}`);
   }
-  const report = ok(device.sync(now()));
+  const report = ok(device.sync(now(), lang));
   await save();
   return report;
 }
@@ -319,7 +319,8 @@ export class Reader {
     if (this.onRestart) this.onRestart();
   }
   get busy() { return this.pending !== null; }
-  /** `{text}` (null when no code is in it), `{error}` or `{crashed}`. */
+  /** `{text, seen}` (text null when no code could be read; seen when one
+   *  was in view all the same), `{error}` or `{crashed}`. */
   read(image) {
     return new Promise((resolve) => {
       this.pending = { resolve };
@@ -330,7 +331,9 @@ export class Reader {
 
 /** An image file's pixels, decoded by the browser. */
 export async function imagePixels(file) {
-  const bitmap = await createImageBitmap(file);
+  // The browser's own message is in the browser's language, not the page's.
+  let bitmap;
+  try { bitmap = await createImageBitmap(file); } catch { throw new Error(t('image_unreadable')); }
   const scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
   const w = Math.max(1, Math.round(bitmap.width * scale)), h = Math.max(1, Math.round(bitmap.height * scale));
   // iOS before 16.4 has no OffscreenCanvas: a canvas element does the same.
@@ -355,9 +358,12 @@ const MAX_FRAME_SIDE = 1280;
  *  taken again when it returns, and a track the system ended is reopened.
  *  `onState()` is called whenever it starts, stops or resumes. */
 export class Camera {
-  constructor(video, reader, onCode, { onState = () => {}, onError = () => {} } = {}) {
+  constructor(video, reader, onCode, { onState = () => {}, onError = () => {}, onHint = () => {} } = {}) {
     this.video = video; this.reader = reader; this.onCode = onCode;
-    this.onState = onState; this.onError = onError;
+    this.onState = onState; this.onError = onError; this.onHint = onHint;
+    // When a code in view cannot be read for a while, the module says to
+    // hold steady (core.Aim decides when, and when it is over).
+    this.aim = new core.Aim(); this.hinted = false;
     this.facing = 'environment'; this.stream = null; this.torchOn = false; this.paused = false;
     this.canvas = document.createElement('canvas');
     // wanted: the user asked it to scan; running: frames are being read.
@@ -376,6 +382,7 @@ export class Camera {
   stop() {
     this.wanted = false;
     this.close();
+    if (this.hinted) { this.hinted = false; this.onHint(false); }
     this.onState();
   }
   async open() {
@@ -458,7 +465,10 @@ export class Camera {
       const g = this.canvas.getContext('2d', { willReadFrequently: true });
       g.drawImage(this.video, 0, 0, w, h);
       const got = await this.reader.read(g.getImageData(0, 0, w, h));
-      if (got.text && this.running && generation === this.generation && !this.paused) this.onCode(got.text, t0);
+      const current = this.running && generation === this.generation && !this.paused;
+      const hint = current && this.aim.frame(!!got.text, !!got.seen, performance.now());
+      if (hint !== this.hinted) { this.hinted = hint; this.onHint(hint); }
+      if (got.text && current) this.onCode(got.text, t0);
     }
   }
 }

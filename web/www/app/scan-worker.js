@@ -10,7 +10,7 @@ self.onmessage = async (e) => {
     await ready;
     const { width, height, data } = e.data;
     const answer = JSON.parse(read_frame(width, height, new Uint8Array(data)));
-    self.postMessage('error' in answer ? { error: answer.error } : { text: answer.ok });
+    self.postMessage('error' in answer ? { error: answer.error } : { text: answer.ok.text, seen: answer.ok.seen });
   } catch (err) {
     // A trap (a panic aborts in WebAssembly): this instance is done.
     self.postMessage({ crashed: String(err) });

@@ -10,7 +10,7 @@ window.__timings = [];
 function status() { return ok(device.status(now(), lang)); }
 
 // Banners that stand for a state (not an error) stay until it changes.
-const STATES = ['stale', 'setup', 'clock', 'restarted', 'chunks'];
+const STATES = ['stale', 'setup', 'clock', 'restarted', 'chunks', 'aim'];
 
 /** One notice; an error replaces the error shown before (one at a time). */
 function notice(kind, text, id) {
@@ -87,6 +87,7 @@ function checkText(text, t0 = performance.now(), fromCamera = false) {
       return;
     }
     document.getElementById('chunks')?.remove();
+    document.getElementById('aim')?.remove();
     clearErrors();
     showVerdict(card, t0);
   } catch (e) {
@@ -122,6 +123,7 @@ async function main() {
   reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
   camera = new Camera($('video'), reader, (text, t0) => checkText(text, t0, true), {
     onState: () => cameraState(),
+    onHint: (on) => { if (on) notice('info', t('hint_steady'), 'aim'); else document.getElementById('aim')?.remove(); },
     onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
   });
   settings = settingsPanel($('shared-settings'), {
@@ -142,7 +144,7 @@ async function main() {
     try {
       const got = await reader.read(await imagePixels(file));
       if (got.text) checkText(got.text, t0);
-      else notice('bad', got.error || t('no_code_in_image'), 'check-error');
+      else notice('bad', got.error || t(got.seen ? 'code_unreadable' : 'no_code_in_image'), 'check-error');
     } catch (e) { notice('bad', e.message, 'check-error'); }
     $('image').value = '';
   };

@@ -8,7 +8,7 @@ const LANG = 'wallet.lang', ISSUER = 'wallet.issuer';
 let device, save, camera, reader, settings, wake = null, scanning = null;
 
 // Banners that stand for a state (not an error) stay until it changes.
-const STATES = ['clock', 'restarted'];
+const STATES = ['clock', 'restarted', 'aim'];
 
 /** One notice; an error replaces the error shown before (one at a time). */
 function notice(kind, text, id) {
@@ -162,7 +162,7 @@ async function fromImage(input, then) {
   if (!file) return;
   try {
     const got = await reader.read(await imagePixels(file));
-    if (got.text) await then(got.text); else notice('bad', got.error || t('no_code_in_image'), 'image-error');
+    if (got.text) await then(got.text); else notice('bad', got.error || t(got.seen ? 'code_unreadable' : 'no_code_in_image'), 'image-error');
   } catch (e) { notice('bad', e.message, 'image-error'); }
   input.value = '';
 }
@@ -176,6 +176,7 @@ async function main() {
   camera = new Camera($('video'), reader, (text) => { const then = scanning; stopScan(); if (then) then(text); }, {
     onState: () => $('torch').classList.toggle('hidden', !(camera.running && camera.hasTorch())),
     onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
+    onHint: (on) => { if (on) notice('info', t('hint_steady'), 'aim'); else document.getElementById('aim')?.remove(); },
   });
   const current = () => document.querySelector('nav.tabs button[aria-selected="true"]')?.dataset.tab || 'codes';
   const renderLang = () => { $('lang').textContent = t('lang_other'); tab(current()); };
