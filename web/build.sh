@@ -62,10 +62,26 @@ FILES=$(cd "$OUT.new" && find . -type f ! -name sw.js | sed 's|^\./||' | sort)
 VERSION=$(cd "$OUT.new" && echo "$FILES" | xargs sha256sum | sha256sum | cut -c1-16)
 LIST=$(echo "$FILES" | awk 'BEGIN {printf "["} {printf "%s\"%s\"", (NR>1?", ":""), $0} END {printf "]"}')
 sed -i -e "s|__VERSION__|$VERSION|" -e "s|__FILES__|$LIST|" "$OUT.new/sw.js"
+# Each file also precompressed (gzip -9, and brotli where node is here to
+# make it), so a server sends a phone the smallest form it accepts.
+for f in $(cd "$OUT.new" && find . -type f | sed 's|^\./||'); do
+  gzip -9 -n -c "$OUT.new/$f" > "$OUT.new/$f.gz"
+done
+if command -v node >/dev/null 2>&1; then
+  (cd "$OUT.new" && node -e '
+    const fs = require("fs"), zlib = require("zlib");
+    for (const f of process.argv.slice(1)) {
+      const out = zlib.brotliCompressSync(fs.readFileSync(f), { params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: fs.statSync(f).size } });
+      fs.writeFileSync(f + ".br", out);
+    }' $(find . -type f ! -name '*.gz' | sed 's|^\./||'))
+else
+  echo "no node: the apps are precompressed with gzip only" >&2
+fi
 rm -rf "$OUT"
 mv "$OUT.new" "$OUT"
 for name in health_web health_scan; do
   WASM=$OUT/app/${name}_bg.wasm
-  echo "web/dist: $name module $(stat -c %s "$WASM") bytes ($(gzip -9 -c "$WASM" | wc -c) gzipped)" >&2
+  echo "web/dist: $name module $(stat -c %s "$WASM") bytes ($(stat -c %s "$WASM.gz") gzipped$( [ -f "$WASM.br" ] && echo ", $(stat -c %s "$WASM.br") brotli"))" >&2
 done
 echo "web/dist: version $VERSION" >&2

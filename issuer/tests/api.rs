@@ -1714,6 +1714,51 @@ async fn the_anchor_is_offered_and_the_browser_apps_served_from_their_folder() {
     let wasm = call(r, get("/app/m.wasm")).await;
     assert_eq!(wasm.header(header::CONTENT_TYPE), "application/wasm");
     assert_eq!(wasm.header(header::CACHE_CONTROL), "no-cache");
+    // The copies web/build.sh writes: brotli for a client that takes it,
+    // gzip for one that takes only that, the file itself otherwise; each
+    // with its own ETag, and a 304 (no body) to a request that names it.
+    std::fs::write(apps.path().join("app/m.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(apps.path().join("app/m.wasm.gz"), b"gzip bytes").unwrap();
+    let with = |path: &str, name: header::HeaderName, value: &str| {
+        let mut req = get(path);
+        req.headers_mut()
+            .insert(name, header::HeaderValue::from_str(value).unwrap());
+        req
+    };
+    let br = call(
+        r,
+        with("/app/m.wasm", header::ACCEPT_ENCODING, "gzip, deflate, br"),
+    )
+    .await;
+    assert_eq!(br.header(header::CONTENT_ENCODING), "br");
+    assert_eq!(br.header(header::VARY), "Accept-Encoding");
+    assert_eq!(br.body, b"brotli bytes");
+    let gz = call(r, with("/app/m.wasm", header::ACCEPT_ENCODING, "gzip")).await;
+    assert_eq!(gz.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(gz.body, b"gzip bytes");
+    let plain = call(r, get("/app/m.wasm")).await;
+    assert_eq!(plain.body, b"\0asm");
+    let tags = [
+        br.header(header::ETAG),
+        gz.header(header::ETAG),
+        plain.header(header::ETAG),
+    ];
+    assert!(tags[0] != tags[1] && tags[1] != tags[2], "{tags:?}");
+    let again = call(
+        r,
+        with(
+            "/app/m.wasm",
+            header::IF_NONE_MATCH,
+            &plain.header(header::ETAG),
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    // A compressed copy alone, with no file beside it, is not served.
+    std::fs::write(apps.path().join("app/orphan.js.gz"), b"x").unwrap();
+    let orphan = call(r, with("/app/orphan.js", header::ACCEPT_ENCODING, "gzip")).await;
+    assert_eq!(orphan.status, StatusCode::NOT_FOUND);
     for path in [
         "/app/../secret.txt",
         "/app/%2e%2e/secret.txt",

@@ -248,7 +248,26 @@ async function lastTiming(page) {
 // ---- the checkpoint: set up and scan while the issuer runs ---------------
 {
   const { context, page } = await browser(config.profileDir, config.cameras.valid);
+  // What a first visit costs: every response the page and its service
+  // worker received (bodies as sent, and headers), until the app is
+  // installed for offline use.
+  const transfer = { page: 0, worker: 0, files: 0, notModified: 0 };
+  const counting = async (req) => {
+    const sizes = await req.sizes().catch(() => null);
+    const res = await req.response().catch(() => null);
+    if (!sizes || !res || new URL(req.url()).pathname.startsWith('/v1/')) return;
+    const n = sizes.responseBodySize + sizes.responseHeadersSize;
+    if (req.serviceWorker()) transfer.worker += n; else transfer.page += n;
+    if (res.status() === 304) transfer.notModified++; else transfer.files++;
+  };
+  context.on('requestfinished', counting);
   results.timings.coldLoadMs = await load(page, '/verify');
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForTimeout(500);
+  context.off('requestfinished', counting);
+  results.firstVisit = { ...transfer, bytes: transfer.page + transfer.worker };
+  note(`first visit: ${transfer.page} bytes to the page and ${transfer.worker} to its service worker (${transfer.files} answers with a body, ${transfer.notModified} not modified)`);
+  if (results.firstVisit.bytes > 700 * 1024) throw new Error(`a first visit transferred ${results.firstVisit.bytes} bytes, over the 700 KB budget`);
   const openSettings = () => page.click('#open-settings');
   await pinAndSync(page, openSettings);
   await page.selectOption('#profile', 'transport');

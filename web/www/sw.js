@@ -10,7 +10,7 @@ const scope = () => new URL(self.registration.scope);
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) =>
-    c.addAll(FILES.map((f) => new Request(new URL(f, scope()), { cache: 'reload' })))));
+    c.addAll(FILES.map((f) => new Request(new URL(f, scope()), { cache: 'no-cache' })))));
   // No skipWaiting here: a new version waits until the page's user reloads.
 });
 

@@ -2,12 +2,19 @@
 //! `/app/…` (the shared scripts, styles and WebAssembly) and `/sw.js` (the
 //! service worker), read from the folder `web/build.sh` writes. Any static
 //! web server or CDN can serve the same folder; this saves running one.
+//!
+//! Each answer has a strong ETag (a conditional request that names it gets
+//! 304 and no body: the service worker's install revalidates what the page
+//! already fetched instead of downloading it again), and is the brotli or
+//! gzip copy `web/build.sh` wrote beside the file when the client accepts
+//! it (`Vary: Accept-Encoding`).
 
 use super::error::{Answer, ApiError};
 use super::state::Shared;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::IntoResponse;
+use sha2::{Digest, Sha256};
 
 /// Largest file served (the WebAssembly module is about 1 MB).
 const MAX_FILE: u64 = 16 * 1024 * 1024;
@@ -43,7 +50,52 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-pub(super) async fn file(State(state): Shared, uri: Uri) -> Answer {
+/// The precompressed copies, best first: (Content-Encoding, file suffix).
+const ENCODINGS: [(&str, &str); 2] = [("br", ".br"), ("gzip", ".gz")];
+
+/// Whether `Accept-Encoding` accepts `coding` (not with q=0).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            name.eq_ignore_ascii_case(coding) && !refused
+        })
+}
+
+/// Whether If-None-Match names `etag`.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// A file's bytes and when it was last changed, if it is a file of at most
+/// [`MAX_FILE`] bytes.
+async fn read_limited(path: &std::path::Path) -> Option<(Vec<u8>, Option<std::time::SystemTime>)> {
+    match tokio::fs::metadata(path).await {
+        Ok(m) if m.is_file() && m.len() <= MAX_FILE => {
+            let bytes = tokio::fs::read(path).await.ok()?;
+            Some((bytes, m.modified().ok()))
+        }
+        _ => None,
+    }
+}
+
+pub(super) async fn file(State(state): Shared, uri: Uri, request: HeaderMap) -> Answer {
     let Some(dir) = state.apps.get() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -61,21 +113,53 @@ pub(super) async fn file(State(state): Shared, uri: Uri) -> Answer {
     };
     let rel = relative(uri.path()).ok_or_else(missing)?;
     let path = dir.join(&rel);
-    match tokio::fs::metadata(&path).await {
-        Ok(m) if m.is_file() && m.len() <= MAX_FILE => {}
-        _ => return Err(missing()),
+    // The file itself must be there; a compressed copy is used only beside it.
+    let (plain, changed) = read_limited(&path).await.ok_or_else(missing)?;
+    let digest = Sha256::digest(&plain);
+    let mut body = plain;
+    let mut encoding = None;
+    for (coding, suffix) in ENCODINGS {
+        if !accepts(&request, coding) {
+            continue;
+        }
+        let mut packed = path.clone().into_os_string();
+        packed.push(suffix);
+        // A copy older than the file (the file edited in place since the
+        // build) is stale: the file itself is sent instead.
+        if let Some((bytes, packed_at)) = read_limited(std::path::Path::new(&packed)).await {
+            if packed_at >= changed {
+                body = bytes;
+                encoding = Some(coding);
+                break;
+            }
+        }
     }
-    let bytes = tokio::fs::read(&path).await.map_err(|_| missing())?;
-    let headers = [
-        (
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type(&rel)),
-        ),
-        // The service worker keeps the app offline; the server is asked
-        // each time so an update is seen.
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-    ];
-    Ok((headers, bytes).into_response())
+    let etag = format!(
+        "\"{}{}\"",
+        hex::encode(&digest[..16]),
+        encoding.map_or(String::new(), |c| format!("-{c}"))
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&rel)),
+    );
+    // The service worker keeps the app offline; the server is asked each
+    // time (a 304 when nothing changed) so an update is seen.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    if let Some(c) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c));
+    }
+    if not_modified(&request, &etag) {
+        headers.remove(header::CONTENT_TYPE);
+        headers.remove(header::CONTENT_ENCODING);
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    Ok((headers, body).into_response())
 }
 
 #[cfg(test)]
@@ -101,5 +185,19 @@ mod tests {
             assert_eq!(relative(bad), None, "{bad}");
         }
         assert_eq!(content_type("app/x.wasm"), "application/wasm");
+    }
+
+    #[test]
+    fn the_encodings_a_client_accepts_are_read_from_its_header() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            h
+        };
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&with("gzip;q=0.8, BR;q=1.0"), "br"));
+        assert!(!accepts(&with("gzip, br;q=0"), "br"));
+        assert!(accepts(&with("gzip, br;q=0"), "gzip"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
     }
 }
