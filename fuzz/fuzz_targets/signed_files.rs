@@ -1,4 +1,5 @@
-//! Trust list, revocation list, delta, rules and exposure list parsing on arbitrary payloads.
+//! Trust list, revocation list, delta, rules, exposure list and foreign trust file parsing on
+//! arbitrary payloads.
 //! A fuzzer cannot forge a signature, so the target signs whatever payload it
 //! is given with the sample anchor: everything behind the signature check
 //! (field readers, entries, rules) sees arbitrary CBOR. The raw bytes are
@@ -9,6 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use wallet_core::wire::cose::{CoseSign1, Headers};
 use wallet_core::signed::handover::AnchorSet;
 use wallet_core::signed::exposures::ExposureList;
+use wallet_core::signed::foreign::ForeignTrust;
 use wallet_core::signed::revocation::{RevocationDelta, RevocationList};
 use std::sync::OnceLock;
 use wallet_core::{samples, RuleSet, SigningKey, TrustList, TrustStore};
@@ -34,6 +36,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = RevocationList::open(bytes, trust);
         if let Ok((list, _)) = ExposureList::open(bytes, trust) {
             let _ = list.matcher();
+        }
+        if let Ok((foreign, _)) = ForeignTrust::open(bytes, trust) {
+            let _ = foreign.summaries();
         }
         if let Ok(delta) = RevocationDelta::open(bytes, trust) {
             let _ = samples::revocations().apply(&delta);

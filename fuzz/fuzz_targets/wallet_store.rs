@@ -46,6 +46,11 @@ fuzz_target!(|data: &[u8]| {
     for profile in ["transport", "venue", "nonexistent"] {
         let _ = wallet.best("me", checkpoint, profile, now);
     }
+    // The member file as a backup, and the wallet exported and imported back.
+    let _ = wallet.import(member, Some(checkpoint), now);
+    if let Ok((backup, _)) = wallet.export(now) {
+        let _ = Wallet::on(Arc::new(Memory::new())).import(&backup, Some(checkpoint), now);
+    }
     let log = wallet.visit_log();
     let _ = log.visits(now);
     let _ = log.retention_days(now);
