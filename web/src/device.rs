@@ -13,16 +13,20 @@ use std::rc::Rc;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
-use wallet_core::checkpoint::sync::{self, Published, Source, SourceError};
+use wallet_core::checkpoint::sync::Published;
 use wallet_core::citizen::wallet::{Held, Wallet};
 use wallet_core::credential::Body;
 use wallet_core::keys::{kid_for_spki, PublicKey};
 use wallet_core::message::error_chain;
 use wallet_core::shc::numeric::{self, Collector};
-use wallet_core::signed::file::{Header, SignedFileError};
+use wallet_core::signed::file::Header;
 use wallet_core::storage::Memory;
 use wallet_core::Checkpoint;
 use wasm_bindgen::prelude::*;
+
+mod fetch;
+
+use fetch::{published, Got};
 
 const CACHE: &str = "cache/";
 const WALLET: &str = "wallet/";
@@ -37,67 +41,6 @@ fn chain(e: impl Error + 'static) -> String {
 
 fn at(now: f64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// What the page fetched of one file.
-#[derive(Clone)]
-enum Got {
-    Body(Vec<u8>, Option<String>),
-    Unchanged,
-}
-
-fn published(file: u32) -> Result<Published, String> {
-    Ok(match file {
-        0 => Published::TrustList,
-        1 => Published::Revocations,
-        2 => Published::Rules,
-        3 => Published::Exposures,
-        4 => Published::ForeignTrust,
-        _ => return Err(format!("no published file numbered {file} (0 to 4)")),
-    })
-}
-
-fn number(file: Published) -> u32 {
-    match file {
-        Published::TrustList => 0,
-        Published::Revocations => 1,
-        Published::Rules => 2,
-        Published::Exposures => 3,
-        Published::ForeignTrust => 4,
-    }
-}
-
-/// The files the page fetched, as a sync source.
-struct Fetched<'a>(&'a HashMap<Published, Got>);
-
-impl Source for Fetched<'_> {
-    fn fetch(&self, file: Published, _since: Option<u64>) -> Result<Option<Vec<u8>>, SourceError> {
-        Ok(match self.0.get(&file) {
-            Some(Got::Body(bytes, _)) => Some(bytes.clone()),
-            _ => None,
-        })
-    }
-    fn fetch_if_changed(
-        &self,
-        file: Published,
-        _since: Option<u64>,
-        _etag: Option<&str>,
-    ) -> Result<sync::Fetched, SourceError> {
-        Ok(match self.0.get(&file) {
-            Some(Got::Body(bytes, etag)) => sync::Fetched::Body {
-                bytes: bytes.clone(),
-                etag: etag.clone(),
-            },
-            Some(Got::Unchanged) => sync::Fetched::Unchanged,
-            None => sync::Fetched::Missing,
-        })
-    }
-    fn describe(&self) -> String {
-        "the issuer".into()
-    }
-    fn locate(&self, file: Published) -> String {
-        file.api_path().into()
-    }
 }
 
 #[wasm_bindgen]
@@ -489,58 +432,6 @@ impl Device {
         self.cache.pin_anchors(&[key]).map_err(chain)?;
         self.loaded.replace(None);
         Ok(kid)
-    }
-
-    fn plan_files(&self, wallet: bool) -> Result<Vec<Value>, String> {
-        let mut files = sync::plan(&self.cache).map_err(chain)?;
-        if wallet {
-            files.push((Published::Exposures, None));
-        }
-        let mut out = Vec::new();
-        for (file, since) in files {
-            // The ETag only beside a copy that still loads (as the CLI does).
-            let etag = self.cache.etag(file.file_name()).map_err(chain)?;
-            out.push(json!({
-                "file": number(file),
-                "path": file.request_path(since).trim_start_matches('/'),
-                "etag": etag,
-            }));
-        }
-        Ok(out)
-    }
-
-    fn sync_files(&self, now: i64, lang: Lang) -> Result<Value, String> {
-        let fetched = self.fetched.borrow().clone();
-        let report = sync::sync(&self.cache, &Fetched(&fetched), now).map_err(chain)?;
-        let mut lines = lang::sync_lines(&report, lang);
-        let mut refused: Vec<String> = report
-            .refused
-            .iter()
-            .map(|r| lang::refused(r, lang))
-            .collect();
-        if let Some(Got::Body(bytes, etag)) = fetched.get(&Published::Exposures) {
-            match self.cache.install_exposures(bytes) {
-                Ok(c) => {
-                    lines.push(format!(
-                        "{}: {} {}",
-                        lang::published(Published::Exposures, lang),
-                        lang::word("version", lang),
-                        c.to_version
-                    ));
-                    self.cache
-                        .set_etag(Published::Exposures.file_name(), etag.as_deref())
-                        .map_err(chain)?;
-                }
-                // The list held is newer: keep it.
-                Err(CacheError::Refused(SignedFileError::Rollback { .. })) => {}
-                Err(e) => refused.push(format!(
-                    "{}: {}",
-                    lang::published(Published::Exposures, lang),
-                    chain(e)
-                )),
-            }
-        }
-        Ok(json!({"lines": lines, "refused": refused}))
     }
 
     fn describe(&self, now: i64, lang: Lang) -> Result<Value, String> {
