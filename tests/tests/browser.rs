@@ -207,51 +207,10 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     );
     // The authority trusts Austria's test signer and the SMART example
     // issuer (with its CRL): a phone needs nothing but the anchor for them.
-    let eu_case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        eu_case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
-    );
-    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
-    let imported = run(
-        "issuer",
-        &[
-            "foreign",
-            "certificates",
-            "eu-at",
-            "--file",
-            "at-dsc.pem",
-            "--origin",
-            "https://dgcg.example/AT",
-        ],
-        cwd,
-    );
-    assert!(imported.status.success(), "{}", stderr(&imported));
-    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
-    let imported = run(
-        "issuer",
-        &[
-            "foreign",
-            "shc-issuer",
-            "smart-example",
-            "--iss",
-            "https://spec.smarthealth.cards/examples/issuer",
-            "--issuer-name",
-            "SMART example issuer",
-            "--jwks",
-            well_known.join("jwks.json").to_str().unwrap(),
-            "--crl",
-            well_known
-                .join("crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json")
-                .to_str()
-                .unwrap(),
-        ],
-        cwd,
-    );
-    assert!(imported.status.success(), "{}", stderr(&imported));
+    let (eu, smart) = e2e_tests::trust_foreign_examples(cwd);
+    assert!(eu.status.success(), "{}", stderr(&eu));
+    assert!(smart.status.success(), "{}", stderr(&smart));
+    let eu_case = e2e_tests::at_case();
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
 

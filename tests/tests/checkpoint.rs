@@ -1,7 +1,7 @@
 //! issuer init/issue → files published to a folder (signed with the issuer's
 //! own anchor key) → verifier init/sync/check/status, all offline.
 
-use e2e_tests::{bin_dir, run, stderr, stdout};
+use e2e_tests::{bin_dir, run, shc_card, stderr, stdout};
 use std::path::Path;
 use std::process::Command;
 use time::OffsetDateTime;
@@ -422,10 +422,7 @@ fn a_real_eu_certificate_checks_once_its_dsc_is_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let (_, store) = synced_station(cwd);
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
-    )
-    .unwrap();
+    let case = e2e_tests::at_case();
     let payload = case["PREFIX"].as_str().unwrap();
     let clock = case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap();
     let check = |cwd: &Path| {
@@ -448,11 +445,7 @@ fn a_real_eu_certificate_checks_once_its_dsc_is_trusted() {
     let out = check(cwd);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("unknown-key"), "{}", stdout(&out));
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
-    );
-    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    e2e_tests::write_dsc_pem(&case, &cwd.join("at-dsc.pem"));
     let out = run("verifier", &["dsc", "at-dsc.pem", "--store", &store], cwd);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -545,10 +538,7 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     assert!(stderr(&out).contains("does not match the certificate's"));
 
     // A real EU code signed by a listed DSC now verifies.
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
-    )
-    .unwrap();
+    let case = e2e_tests::at_case();
     let check = || {
         run(
             "verifier",
@@ -729,24 +719,6 @@ fn an_error_chain_prints_each_cause_once() {
         "{err}"
     );
     assert_eq!(err.matches("is malformed").count(), 1, "{err}");
-}
-
-/// The SMART Health Cards spec's example card `n`, its QR text in a file
-/// (chunks one per line, last first: the order they were scanned in).
-fn shc_card(cwd: &Path, n: usize) -> String {
-    let examples = e2e_tests::interop().join("shc/examples");
-    let mut parts = Vec::new();
-    for k in 0.. {
-        let p = examples.join(format!("example-0{n}-f-qr-code-numeric-value-{k}.txt"));
-        let Ok(text) = std::fs::read_to_string(p) else {
-            break;
-        };
-        parts.push(text.trim().to_string());
-    }
-    parts.reverse();
-    let file = format!("card-{n}.txt");
-    std::fs::write(cwd.join(&file), parts.join("\n")).unwrap();
-    file
 }
 
 #[test]

@@ -4,26 +4,11 @@
 //! the anchor verifies an EU DCC and a SMART Health Card after one sync;
 //! a source removed is no longer trusted after the next.
 
-use e2e_tests::{run, start_issuer, stderr, stdout};
+use e2e_tests::{
+    at_case, run, shc_card, start_issuer, stderr, stdout, trust_foreign_examples,
+    SHC_EXAMPLE_ISS as ISS,
+};
 use std::path::Path;
-
-const ISS: &str = "https://spec.smarthealth.cards/examples/issuer";
-
-/// The SMART example card `n`'s QR text, chunks one per line, in a file.
-fn shc_card(cwd: &Path, n: usize) -> String {
-    let examples = e2e_tests::interop().join("shc/examples");
-    let mut parts = Vec::new();
-    for k in 0.. {
-        let p = examples.join(format!("example-0{n}-f-qr-code-numeric-value-{k}.txt"));
-        let Ok(text) = std::fs::read_to_string(p) else {
-            break;
-        };
-        parts.push(text.trim().to_string());
-    }
-    let file = format!("card-{n}.txt");
-    std::fs::write(cwd.join(&file), parts.join("\n")).unwrap();
-    file
-}
 
 #[test]
 fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority_trusts() {
@@ -32,61 +17,20 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     assert!(run("issuer", &["init"], cwd).status.success());
 
     // The authority trusts Austria's test DSC and the SMART example issuer.
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
-    );
-    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
-    let out = run(
-        "issuer",
-        &[
-            "foreign",
-            "certificates",
-            "eu-at",
-            "--file",
-            "at-dsc.pem",
-            "--origin",
-            "https://dgcg.example/AT",
-        ],
-        cwd,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (eu, smart) = trust_foreign_examples(cwd);
+    assert!(eu.status.success(), "{}", stderr(&eu));
     assert!(
-        stderr(&out).contains("foreign source eu-at (eu-dcc) added: 1 key(s) trusted"),
+        stderr(&eu).contains("foreign source eu-at (eu-dcc) added: 1 key(s) trusted"),
         "{}",
-        stderr(&out)
+        stderr(&eu)
     );
-    let well_known = e2e_tests::interop().join("shc/issuer/.well-known");
-    let out = run(
-        "issuer",
-        &[
-            "foreign",
-            "shc-issuer",
-            "smart-example",
-            "--iss",
-            ISS,
-            "--issuer-name",
-            "SMART example issuer",
-            "--jwks",
-            well_known.join("jwks.json").to_str().unwrap(),
-            "--crl",
-            well_known
-                .join("crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json")
-                .to_str()
-                .unwrap(),
-        ],
-        cwd,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(smart.status.success(), "{}", stderr(&smart));
     assert!(
-        stderr(&out).contains("2 key(s) from 1 issuer(s) trusted"),
+        stderr(&smart).contains("2 key(s) from 1 issuer(s) trusted"),
         "{}",
-        stderr(&out)
+        stderr(&smart)
     );
+    let case = at_case();
     // A source name that is not one, and a file that holds no certificate.
     let out = run(
         "issuer",

@@ -278,15 +278,8 @@ fn a_checkpoint_synced_from_the_service_decides_with_the_service_stopped() {
     assert!(verdict.to_string().contains("unknown-key"), "{verdict}");
 
     // A real EU certificate, once its DSC is trusted here.
-    let case: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(e2e_tests::interop().join("eu-dcc/AT/2DCode/raw/2.json")).unwrap(),
-    )
-    .unwrap();
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        case["TESTCTX"]["CERTIFICATE"].as_str().unwrap()
-    );
-    std::fs::write(cwd.join("at-dsc.pem"), pem).unwrap();
+    let case = e2e_tests::at_case();
+    e2e_tests::write_dsc_pem(&case, &cwd.join("at-dsc.pem"));
     assert!(v(&["dsc", "at-dsc.pem"]).status.success());
     let clock = case["TESTCTX"]["VALIDATIONCLOCK"]
         .as_str()

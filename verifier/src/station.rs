@@ -111,19 +111,7 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
     }
     let trust = cache.trust_store()?;
     let line = |out: &mut String, name: &str, h: Option<Header>, extra: String| {
-        let _ = match h {
-            None => writeln!(out, "{name}: none (sync first)"),
-            Some(h) => writeln!(
-                out,
-                "{name}: version {}, issued {} ({} ago), next update {}{}{}",
-                h.version,
-                instant::format(h.issued_at),
-                age(now - h.issued_at),
-                instant::format(h.next_update),
-                if h.is_stale(now) { " [STALE]" } else { "" },
-                extra
-            ),
-        };
+        file_line(out, name, h, &extra, now)
     };
     line(
         &mut out,
@@ -173,6 +161,24 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
     Ok(out)
 }
 
+/// One held file's line: its version, age, next update (and whether it is
+/// stale), then `extra`; or that there is none yet.
+fn file_line(out: &mut String, name: &str, h: Option<Header>, extra: &str, now: i64) {
+    let _ = match h {
+        None => writeln!(out, "{name}: none (sync first)"),
+        Some(h) => writeln!(
+            out,
+            "{name}: version {}, issued {} ({} ago), next update {}{}{}",
+            h.version,
+            instant::format(h.issued_at),
+            age(now - h.issued_at),
+            instant::format(h.next_update),
+            if h.is_stale(now) { " [STALE]" } else { "" },
+            extra
+        ),
+    };
+}
+
 /// The foreign trust file held and each of its sources, with counts and
 /// age; or why the file held adds no key.
 pub fn foreign_status(cache: &Cache, trust: &TrustStore, now: i64) -> String {
@@ -187,16 +193,13 @@ pub fn foreign_status(cache: &Cache, trust: &TrustStore, now: i64) -> String {
             );
         }
         Ok(Some((file, _))) => {
-            let h = file.header();
-            let _ = writeln!(
-                out,
-                "foreign trust: version {}, issued {} ({} ago), next update {}{}, {} source(s)",
-                h.version,
-                instant::format(h.issued_at),
-                age(now - h.issued_at),
-                instant::format(h.next_update),
-                if h.is_stale(now) { " [STALE]" } else { "" },
-                file.sources.len()
+            let sources = format!(", {} source(s)", file.sources.len());
+            file_line(
+                &mut out,
+                "foreign trust",
+                Some(file.header()),
+                &sources,
+                now,
             );
             for s in file.summaries() {
                 let issuers = if s.issuers > 0 {

@@ -9,6 +9,7 @@
 //! gzip copy `web/build.sh` wrote beside the file when the client accepts
 //! it (`Vary: Accept-Encoding`).
 
+use super::conditional::not_modified;
 use super::error::{Answer, ApiError};
 use super::state::Shared;
 use axum::extract::State;
@@ -70,17 +71,6 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
             });
             name.eq_ignore_ascii_case(coding) && !refused
         })
-}
-
-/// Whether If-None-Match names `etag`.
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
 }
 
 /// A file's bytes and when it was last changed, if it is a file of at most

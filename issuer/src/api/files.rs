@@ -4,6 +4,7 @@
 //! and `/v1/foreign-trust`, from memory, with a strong ETag, `If-None-Match` → 304,
 //! and `Cache-Control: public, max-age=60`, so any web cache can serve them.
 
+use super::conditional::not_modified;
 use super::error::{Answer, ApiError};
 use super::state::Shared;
 use crate::service::SignedFile;
@@ -12,17 +13,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use std::sync::Arc;
-
-/// Whether If-None-Match names this ETag.
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
-}
 
 /// ETag and Cache-Control, for a file and for its 304.
 fn cache_headers(etag: &str) -> HeaderMap {

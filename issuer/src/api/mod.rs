@@ -15,7 +15,8 @@
 //! the caller from its bearer token ([`Caller`]), `buckets.rs` the rate
 //! limits' token buckets, `limits.rs` the body limit and the middleware that
 //! sheds, counts and logs, `lookups.rs` the batched database work behind
-//! retrievals; one file per route group:
+//! retrievals, `conditional.rs` the If-None-Match check `files.rs` and
+//! `apps.rs` share; one file per route group:
 //! `credentials.rs`, `retrieve.rs`, `files.rs` (what is published),
 //! `admin.rs` (revoking, exposures), `health.rs`, and `apps.rs` (the
 //! browser apps' static files, from the folder `issuer serve --apps` names).
@@ -26,6 +27,7 @@ mod auth;
 mod buckets;
 pub mod client;
 mod commits;
+mod conditional;
 pub mod connections;
 mod credentials;
 mod error;

@@ -253,7 +253,9 @@ impl Issuer {
         if let Some(why) = source.problem() {
             return Err(invalid(format!("foreign source {}: {why}", source.name)));
         }
-        let summary = source.summary();
+        // Each key read once: for the counts and for what a device skips.
+        let trust = source.trust();
+        let summary = source.summary_of(&trust);
         if summary.keys == 0 {
             return Err(invalid(format!(
                 "foreign source {}: no usable key ({})",
@@ -261,7 +263,7 @@ impl Issuer {
                 skipped.join("; ")
             )));
         }
-        skipped.extend(source.trust().skipped);
+        skipped.extend(trust.skipped);
         skipped.dedup();
         let row = ForeignRow {
             name: source.name.clone(),

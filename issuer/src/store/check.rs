@@ -33,14 +33,7 @@ pub struct RowCounts {
 }
 
 fn body_of(text: &str) -> Result<Vec<u8>, StoreError> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| StoreError::Data {
-            table: "signed_files",
-            column: "body",
-            why: e.to_string(),
-        })
+    super::from_base64("signed_files", "body", text)
 }
 
 impl Store {

@@ -1,7 +1,7 @@
 //! Foreign trust sources: each source's entry as the foreign-trust file
 //! carries it, and the list key pinned for an EU DSC list.
 
-use super::{Store, StoreError};
+use super::{from_base64, Store, StoreError};
 use sqlx::Row;
 
 /// One foreign trust source as stored.
@@ -20,7 +20,6 @@ pub struct ForeignRow {
 impl Store {
     /// Every foreign source, by name.
     pub async fn foreign_sources(&self) -> Result<Vec<ForeignRow>, StoreError> {
-        use base64::Engine;
         let rows = sqlx::query(
             "SELECT name, format, origin, read_at, body, list_key FROM foreign_sources ORDER BY name",
         )
@@ -29,13 +28,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let body: String = r.try_get(4)?;
-                let body = base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .map_err(|e| StoreError::Data {
-                        table: "foreign_sources",
-                        column: "body",
-                        why: e.to_string(),
-                    })?;
+                let body = from_base64("foreign_sources", "body", &body)?;
                 Ok(ForeignRow {
                     name: r.try_get(0)?,
                     format: r.try_get(1)?,

@@ -91,6 +91,22 @@ fn to_u64(table: &'static str, column: &'static str, v: i64) -> Result<u64, Stor
     })
 }
 
+/// A column's base64 text as bytes, or which column could not be read.
+fn from_base64(
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+) -> Result<Vec<u8>, StoreError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| StoreError::Data {
+            table,
+            column,
+            why: e.to_string(),
+        })
+}
+
 /// For a process that only imports: copy the WAL into the database once
 /// it holds 256 MiB, not 4 MiB, so a page changed in many transactions
 /// (the code index's) is copied once per checkpoint, not once per commit.

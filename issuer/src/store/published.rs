@@ -3,8 +3,8 @@
 
 use super::rows::kind_name;
 use super::{
-    to_u64, ExposureRow, HandoverRow, KeyRow, NewRevocation, RevocationRow, Store, StoreError,
-    StoredFile,
+    from_base64, to_u64, ExposureRow, HandoverRow, KeyRow, NewRevocation, RevocationRow, Store,
+    StoreError, StoredFile,
 };
 use sqlx::Row;
 use std::collections::HashMap;
@@ -113,19 +113,12 @@ impl Store {
             .await?,
         };
         let Some(r) = row else { return Ok(None) };
-        use base64::Engine;
         let body: String = r.try_get(3)?;
         Ok(Some(StoredFile {
             version: to_u64("signed_files", "version", r.try_get(0)?)?,
             issued_at: r.try_get(1)?,
             next_update: r.try_get(2)?,
-            body: base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map_err(|e| StoreError::Data {
-                    table: "signed_files",
-                    column: "body",
-                    why: e.to_string(),
-                })?,
+            body: from_base64("signed_files", "body", &body)?,
         }))
     }
 
@@ -155,7 +148,6 @@ impl Store {
     /// Every anchor hand-over statement stored, oldest first.
     /// With its sequence number.
     pub async fn handovers(&self) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        use base64::Engine;
         let rows =
             sqlx::query("SELECT sequence, statement FROM anchor_handovers ORDER BY sequence")
                 .fetch_all(&self.write)
@@ -164,13 +156,7 @@ impl Store {
             .map(|r| {
                 let sequence = to_u64("anchor_handovers", "sequence", r.try_get(0)?)?;
                 let text: String = r.try_get(1)?;
-                let statement = base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .map_err(|e| StoreError::Data {
-                        table: "anchor_handovers",
-                        column: "statement",
-                        why: e.to_string(),
-                    })?;
+                let statement = from_base64("anchor_handovers", "statement", &text)?;
                 Ok((sequence, statement))
             })
             .collect()

@@ -236,7 +236,11 @@ impl ForeignSource {
 
     /// The summary a status screen shows.
     pub fn summary(&self) -> SourceSummary {
-        let trust = self.trust();
+        self.summary_of(&self.trust())
+    }
+
+    /// The summary, from what [`ForeignSource::trust`] made of it already.
+    pub fn summary_of(&self, trust: &SourceTrust) -> SourceSummary {
         SourceSummary {
             name: self.name.clone(),
             format: self.format(),
