@@ -57,6 +57,13 @@ impl Published {
             .map_or(("", ""), |(_, name, path)| (*name, *path))
     }
 
+    /// Whether a source may lack the file without it being a refusal: an
+    /// authority that trusts no foreign issuer may publish no foreign
+    /// trust file (the copy held stays).
+    pub fn optional(self) -> bool {
+        self == Published::ForeignTrust
+    }
+
     /// The file's name in a folder of published files.
     pub fn file_name(self) -> &'static str {
         self.names().0
@@ -314,22 +321,21 @@ pub fn sync(cache: &Cache, source: &impl Source, now: i64) -> Result<SyncReport,
             cache.set_etag(Published::Rules.file_name(), etag.as_deref())?;
         }
     }
-    // Foreign trust: an authority that trusts no foreign issuer may publish
-    // none, so its absence is no refusal (the copy held stays).
     let foreign_etag = match cache.foreign_trust(&trust) {
         Ok(Some(_)) => cache.etag(Published::ForeignTrust.file_name())?,
         _ => None,
     };
-    match source.fetch_if_changed(Published::ForeignTrust, None, foreign_etag.as_deref())? {
-        Fetched::Missing => {}
-        Fetched::Unchanged => report.not_modified.push(Published::ForeignTrust),
-        Fetched::Body { bytes, etag } => {
-            report.received += bytes.len() as u64;
-            let result = cache.install_foreign_trust(&bytes);
-            report.foreign_trust = note_refusal(Published::ForeignTrust, result, &mut report)?;
-            if report.foreign_trust.is_some() {
-                cache.set_etag(Published::ForeignTrust.file_name(), etag.as_deref())?;
-            }
+    if let Some((bytes, etag)) = fetch_or_note(
+        source,
+        Published::ForeignTrust,
+        None,
+        foreign_etag.as_deref(),
+        &mut report,
+    )? {
+        let result = cache.install_foreign_trust(&bytes);
+        report.foreign_trust = note_refusal(Published::ForeignTrust, result, &mut report)?;
+        if report.foreign_trust.is_some() {
+            cache.set_etag(Published::ForeignTrust.file_name(), etag.as_deref())?;
         }
     }
     Ok(report)
@@ -375,6 +381,8 @@ fn fetch_or_note(
             report.not_modified.push(file);
             Ok(None)
         }
+        // A file an authority may not publish at all is not missed.
+        Fetched::Missing if file.optional() => Ok(None),
         Fetched::Missing => {
             report.refused.push(Refused {
                 file,
