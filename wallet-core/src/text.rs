@@ -96,6 +96,15 @@ pub fn serialize_escaped<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok,
     ser.serialize_str(&escape(s))
 }
 
+/// A serde `serialize_with` for a typed field written as its words: the
+/// escaped [`Display`](std::fmt::Display) text.
+pub fn serialize_display<T: std::fmt::Display, S: serde::Serializer>(
+    t: &T,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&escape(&t.to_string()))
+}
+
 /// JSON text with every hostile character inside its strings written as a
 /// `\uXXXX` escape.
 ///

@@ -669,7 +669,10 @@ fn print(
         render::status_text(&held.status, ctx.secs())
     );
     if let Status::Invalid { reasons } = &held.status {
-        eprintln!("warning: this code does not verify: {}", reasons.join("; "));
+        eprintln!(
+            "warning: this code does not verify: {}",
+            render::reasons_text(reasons)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,11 +19,14 @@ pub fn status_text(status: &Status, now: i64) -> String {
         }
         Status::Expired { on } => format!("expired on {}", minutes(*on)),
         Status::NotYetValid { from } => format!("not valid before {}", minutes(*from)),
-        Status::Invalid { reasons } => format!(
-            "INVALID: {}",
-            wallet_core::text::escape(&reasons.join("; "))
-        ),
+        Status::Invalid { reasons } => format!("INVALID: {}", reasons_text(reasons)),
     }
+}
+
+/// Reasons in a line (each escaped by its own words).
+pub fn reasons_text(reasons: &[wallet_core::Reason]) -> String {
+    let words: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    words.join("; ")
 }
 
 /// Terminal columns a character takes: 2 for East Asian wide characters.
@@ -155,11 +158,11 @@ mod tests {
         assert_eq!(
             status_text(
                 &Status::Invalid {
-                    reasons: vec!["revoked".into()]
+                    reasons: vec![wallet_core::Reason::TestPositive]
                 },
                 now
             ),
-            "INVALID: revoked"
+            "INVALID: test result is positive"
         );
     }
 

@@ -17,7 +17,6 @@ use wallet_core::checkpoint::sync::Published;
 use wallet_core::citizen::wallet::{Held, Wallet};
 use wallet_core::credential::Body;
 use wallet_core::keys::{kid_for_spki, PublicKey};
-use wallet_core::message::error_chain;
 use wallet_core::shc::numeric::{self, Collector};
 use wallet_core::signed::file::Header;
 use wallet_core::storage::Memory;
@@ -34,10 +33,6 @@ const WALLET: &str = "wallet/";
 const MAX_RETRIEVAL_CODE: usize = 40;
 /// Largest retrieval answer read (a code's JSON is well under 4 KB).
 const MAX_RETRIEVED: usize = 64 * 1024;
-
-fn chain(e: impl Error + 'static) -> String {
-    error_chain(&e)
-}
 
 fn at(now: f64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH)
@@ -60,6 +55,8 @@ pub struct Device {
     loaded: RefCell<Option<Rc<Checkpoint>>>,
     /// How times are shown: the device's offset from UTC.
     local: Cell<Local>,
+    /// The page's language: errors are put in it.
+    lang: Cell<Lang>,
     /// The chunks of a chunked SMART Health Card scanned so far.
     chunks: RefCell<Collector>,
 }
@@ -86,6 +83,7 @@ impl Device {
             fetched: RefCell::new(HashMap::new()),
             loaded: RefCell::new(None),
             local: Cell::new(Local::default()),
+            lang: Cell::new(Lang::En),
             chunks: RefCell::new(Collector::new()),
         }
     }
@@ -94,6 +92,11 @@ impl Device {
     /// `-new Date().getTimezoneOffset()`): times are shown in it.
     pub fn set_utc_offset(&self, minutes: i32) {
         self.local.set(Local::new(minutes));
+    }
+
+    /// The page's language (`en` or `zh`): what fails is said in it.
+    pub fn set_lang(&self, code: &str) {
+        self.lang.set(Lang::parse(code));
     }
 
     /// Puts back a file the page saved before (`cache/…` or `wallet/…`).
@@ -112,7 +115,7 @@ impl Device {
             self.saved.borrow_mut().insert(name.to_string(), bytes);
             self.loaded.replace(None);
         }
-        answer(result.map_err(chain))
+        answer(result.map_err(|e| self.err(e)))
     }
 
     /// The files that differ from what the page's store holds, by prefixed
@@ -155,7 +158,7 @@ impl Device {
     /// An anchor offered (PEM), for the person to compare its fingerprint
     /// before pinning: `{"ok": {"fingerprint", "algorithm"}}`.
     pub fn inspect_anchor(&self, pem: &str) -> String {
-        answer(PublicKey::from_pem(pem).map_err(chain).map(|k| {
+        answer(PublicKey::from_pem(pem).map_err(|e| self.err(e)).map(|k| {
             json!({
                 "fingerprint": wallet_core::keys::fingerprint_for_spki(&k.spki_der()),
                 "kid": hex::encode(kid_for_spki(&k.spki_der())),
@@ -212,8 +215,8 @@ impl Device {
     /// Fixes this device's checkpoint profile (one of the rule set's).
     pub fn set_profile(&self, name: &str) -> String {
         let result = self.checkpoint().and_then(|cp| {
-            cp.rules.profile(name).map_err(chain)?;
-            self.cache.set_profile(name).map_err(chain)
+            cp.rules.profile(name).map_err(|e| self.err(e))?;
+            self.cache.set_profile(name).map_err(|e| self.err(e))
         });
         answer(result)
     }
@@ -226,7 +229,7 @@ impl Device {
     /// published). Nothing is stored.
     pub fn inspect_shc_directory(&self, bytes: Vec<u8>) -> String {
         let result = wallet_core::shc::issuers::read_directory(&bytes)
-            .map_err(chain)
+            .map_err(|e| self.err(e))
             .map(|dir| {
                 json!({
                     "issuers": dir.issuers.iter().map(|i| json!({
@@ -249,7 +252,7 @@ impl Device {
         let result = self
             .cache
             .import_shc_directory(&bytes, source)
-            .map_err(chain)
+            .map_err(|e| self.err(e))
             .map(|dir| {
                 json!({
                     "issuers": dir.issuers.len(),
@@ -289,12 +292,31 @@ impl Device {
     /// Where to fetch a retrieval code's credential, below the issuer's
     /// address; refuses text that cannot be a code.
     pub fn retrieve_path(&self, code: &str) -> String {
-        answer(retrieve_path(code))
+        answer(retrieve_path(code).map_err(|(key, args)| self.say(key, &args)))
+    }
+
+    /// What to say when the issuer refused a retrieval (`status`, `body`
+    /// its answer): in English the issuer's own words; in Chinese the
+    /// words for what the status means.
+    pub fn retrieval_failed(&self, code: &str, status: u16, body: &str) -> String {
+        let code = wallet_core::text::escape(code.trim()).into_owned();
+        let lang = self.lang.get();
+        let issuers = serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string));
+        match (lang, status, issuers) {
+            (Lang::En, _, Some(words)) => {
+                format!("{code}: {}", wallet_core::text::escape(&words))
+            }
+            (_, 404, _) => self.say("retrieval_unknown", &[code]),
+            (_, 429, _) => self.say("retrieval_later", &[code]),
+            _ => self.say("http_failed", &[code, status.to_string()]),
+        }
     }
 
     /// The payload in the issuer's answer to a retrieval.
     pub fn retrieved(&self, body: &str) -> String {
-        answer(retrieved_payload(body))
+        answer(retrieved_payload(body).map_err(|(key, args)| self.say(key, &args)))
     }
 
     /// Adds a code to a member (verified first when the files are synced).
@@ -308,7 +330,7 @@ impl Device {
     }
 
     pub fn remove(&self, member: &str, id: &str) -> String {
-        answer(self.wallet.remove(member, id).map_err(chain))
+        answer(self.wallet.remove(member, id).map_err(|e| self.err(e)))
     }
 
     /// Every code of every member as one backup file:
@@ -326,7 +348,7 @@ impl Device {
                         "codes": codes,
                     })
                 })
-                .map_err(chain),
+                .map_err(|e| self.err(e)),
         )
     }
 
@@ -338,7 +360,7 @@ impl Device {
         answer(
             self.wallet
                 .import(&bytes, cp.as_deref(), now)
-                .map_err(chain),
+                .map_err(|e| self.err(e)),
         )
     }
 
@@ -355,7 +377,7 @@ impl Device {
                 .wallet
                 .visit_log()
                 .checkin(text, &cp, cp.device_time(at(now)).at)
-                .map_err(chain)?;
+                .map_err(|e| self.err(e))?;
             Ok(json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
         });
         answer(result)
@@ -365,9 +387,9 @@ impl Device {
     pub fn visits(&self, now: f64) -> String {
         let log = self.wallet.visit_log();
         let result = (|| {
-            let mut visits = log.visits(at(now)).map_err(chain)?;
+            let mut visits = log.visits(at(now)).map_err(|e| self.err(e))?;
             visits.reverse();
-            let days = log.retention_days(at(now)).map_err(chain)?;
+            let days = log.retention_days(at(now)).map_err(|e| self.err(e))?;
             let list: Vec<Value> = visits
                 .iter()
                 .map(|v| json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
@@ -383,7 +405,7 @@ impl Device {
             self.wallet
                 .visit_log()
                 .set_retention_days(days, at(now))
-                .map_err(chain),
+                .map_err(|e| self.err(e)),
         )
     }
 
@@ -395,6 +417,16 @@ impl Device {
 }
 
 impl Device {
+    /// An error in the page's language.
+    fn err(&self, e: impl Error + 'static) -> String {
+        lang::error(&e, self.lang.get())
+    }
+
+    /// One of the screens' words in the page's language, `{0}`… filled.
+    fn say(&self, key: &str, args: &[String]) -> String {
+        lang::fill(key, self.lang.get(), args)
+    }
+
     /// The verified files, loaded once after each change: a check costs no
     /// parsing of the files.
     fn checkpoint(&self) -> Result<Rc<Checkpoint>, String> {
@@ -402,10 +434,10 @@ impl Device {
             return Ok(cp.clone());
         }
         let cp = self.cache.load().map_err(|e| match e {
-            CacheError::Missing { what, .. } => {
+            CacheError::Missing { what, .. } if self.lang.get() == Lang::En => {
                 format!("no {what} on this device yet: pin the trust anchor and sync in Settings")
             }
-            e => chain(e),
+            e => self.err(e),
         })?;
         let cp = Rc::new(cp);
         self.loaded.replace(Some(cp.clone()));
@@ -413,23 +445,21 @@ impl Device {
     }
 
     fn pin_anchor(&self, pem: &str) -> Result<String, String> {
-        let key = PublicKey::from_pem(pem).map_err(chain)?;
+        let key = PublicKey::from_pem(pem).map_err(|e| self.err(e))?;
         let kid = hex::encode(kid_for_spki(&key.spki_der()));
         let held = match self.cache.anchor_set() {
             Ok(set) => set.keys().to_vec(),
             Err(CacheError::Missing { .. }) => Vec::new(),
-            Err(e) => return Err(chain(e)),
+            Err(e) => return Err(self.err(e)),
         };
         if let Some(current) = held.first() {
             let current = hex::encode(&current.kid);
             if current == kid {
                 return Ok(kid);
             }
-            return Err(format!(
-                "this device already trusts anchor {current}; to trust {kid} instead, clear this site's data and set the device up again"
-            ));
+            return Err(self.say("anchor_other", &[current, kid]));
         }
-        self.cache.pin_anchors(&[key]).map_err(chain)?;
+        self.cache.pin_anchors(&[key]).map_err(|e| self.err(e))?;
         self.loaded.replace(None);
         Ok(kid)
     }
@@ -443,7 +473,7 @@ impl Device {
                     "stale": false, "ready": false, "summary": "",
                 }))
             }
-            Err(e) => return Err(chain(e)),
+            Err(e) => return Err(self.err(e)),
         };
         let anchors: Vec<Value> = anchors
             .keys()
@@ -456,7 +486,7 @@ impl Device {
                 })
             })
             .collect();
-        let trust = self.cache.trust_store().map_err(chain)?;
+        let trust = self.cache.trust_store().map_err(|e| self.err(e))?;
         let file = |name: &str, h: Option<Header>| match h {
             None => json!({"name": name, "label": lang::file_name(name, lang), "held": false}),
             Some(h) => json!({
@@ -470,9 +500,9 @@ impl Device {
                 "stale": h.is_stale(now),
             }),
         };
-        let revocations = self.cache.revocations(&trust).map_err(chain)?;
-        let rules = self.cache.rules(&trust).map_err(chain)?;
-        let exposures = self.cache.exposures(&trust).map_err(chain)?;
+        let revocations = self.cache.revocations(&trust).map_err(|e| self.err(e))?;
+        let rules = self.cache.rules(&trust).map_err(|e| self.err(e))?;
+        let exposures = self.cache.exposures(&trust).map_err(|e| self.err(e))?;
         let profiles: Vec<String> = rules
             .as_ref()
             .map(|(r, _)| r.rules.profiles.keys().cloned().collect())
@@ -504,7 +534,7 @@ impl Device {
             Ok(None) => (None, Vec::new()),
             Err(e) => (
                 None,
-                vec![lang::fill("foreign_unusable", lang, &[chain(e)])],
+                vec![lang::fill("foreign_unusable", lang, &[self.err(e)])],
             ),
         };
         let files = vec![
@@ -522,11 +552,14 @@ impl Device {
                 f["held"] == json!(true) && f["name"] != "exposures" && f["name"] != "foreign-trust"
             })
             .map(|f| {
-                format!(
-                    "{} v{} ({})",
-                    f["label"].as_str().unwrap_or(""),
-                    f["version"],
-                    f["age"].as_str().unwrap_or("")
+                lang::fill(
+                    "file_summary",
+                    lang,
+                    &[
+                        f["label"].as_str().unwrap_or("").to_string(),
+                        f["version"].to_string(),
+                        f["age"].as_str().unwrap_or("").to_string(),
+                    ],
                 )
             })
             .collect();
@@ -542,7 +575,7 @@ impl Device {
         Ok(json!({
             "clock_behind": clock_behind,
             "anchors": anchors,
-            "profile": self.cache.profile().map_err(chain)?,
+            "profile": self.cache.profile().map_err(|e| self.err(e))?,
             "profiles": profiles,
             "files": files,
             "stale": stale,
@@ -559,12 +592,12 @@ impl Device {
         let profile = self
             .cache
             .profile()
-            .map_err(chain)?
+            .map_err(|e| self.err(e))?
             .ok_or_else(|| word("no_profile"))?;
         // The device clock, never below the held files' issue time.
         let time = cp.device_time(now);
-        let v =
-            wallet_core::checkpoint::check::check_at(text, &cp, &profile, &time).map_err(chain)?;
+        let v = wallet_core::checkpoint::check::check_at(text, &cp, &profile, &time)
+            .map_err(|e| self.err(e))?;
         Ok(json!({
             "valid": v.valid,
             "word": word(if v.valid { "valid" } else { "invalid" }),
@@ -576,7 +609,7 @@ impl Device {
             "kind": v.kind.map(|k| lang::kind(k, lang)),
             "valid_until": if v.valid { v.valid_until.map(|t| self.local.get().when(t)) } else { None },
             "profile": v.profile,
-            "reasons": v.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
+            "reasons": v.reasons.iter().map(|r| lang::reason_at(r, lang, self.local.get())).collect::<Vec<_>>(),
             "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
             "signed_by": v.signed_by,
         }))
@@ -594,25 +627,25 @@ impl Device {
         let added = self
             .wallet
             .add(member, text, cp.as_deref(), now)
-            .map_err(chain)?;
+            .map_err(|e| self.err(e))?;
         Ok(json!({
             "member": member,
             "id": added.id,
             "kind": lang::kind(added.kind, lang),
             "verified": added.verified,
-            "reasons": added.reasons.iter().map(|r| lang::reason(r, lang)).collect::<Vec<_>>(),
+            "reasons": added.reasons.iter().map(|r| lang::reason_at(r, lang, self.local.get())).collect::<Vec<_>>(),
         }))
     }
 
     fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
         // No verified files: every code is "not checked", never valid.
         let cp = self.checkpoint().ok();
-        let profile = self.cache.profile().map_err(chain)?;
+        let profile = self.cache.profile().map_err(|e| self.err(e))?;
         let now = device_now(cp.as_deref(), now);
         let held = self
             .wallet
             .list(cp.as_deref(), profile.as_deref(), now)
-            .map_err(chain)?;
+            .map_err(|e| self.err(e))?;
         Ok(held
             .iter()
             .map(|h| held_view(h, lang, self.local.get()))
@@ -627,18 +660,18 @@ impl Device {
         lang: Lang,
     ) -> Result<Value, String> {
         let cp = self.checkpoint().ok();
-        let profile = self.cache.profile().map_err(chain)?;
+        let profile = self.cache.profile().map_err(|e| self.err(e))?;
         let now = device_now(cp.as_deref(), now);
         let held = self
             .wallet
             .member_credentials(member, cp.as_deref(), profile.as_deref(), now)
-            .map_err(chain)?;
-        let h = held
-            .iter()
-            .find(|h| h.id == id)
-            .ok_or_else(|| format!("{member} holds no code {id}"))?;
+            .map_err(|e| self.err(e))?;
+        let h = held.iter().find(|h| h.id == id).ok_or_else(|| {
+            let esc = |t: &str| wallet_core::text::escape(t).into_owned();
+            self.say("no_such_code", &[esc(member), esc(id)])
+        })?;
         let svg = wallet_core::wire::qr::Symbol::new(&h.payload, wallet_core::wire::qr::Level::M)
-            .map_err(chain)?
+            .map_err(|e| self.err(e))?
             .to_svg();
         let mut view = held_view(h, lang, self.local.get());
         view["svg"] = json!(svg);
@@ -647,13 +680,13 @@ impl Device {
     }
 
     fn match_exposures(&self, now: OffsetDateTime) -> Result<Value, String> {
-        let trust = self.cache.trust_store().map_err(chain)?;
-        let Some((list, _)) = self.cache.exposures(&trust).map_err(chain)? else {
+        let trust = self.cache.trust_store().map_err(|e| self.err(e))?;
+        let Some((list, _)) = self.cache.exposures(&trust).map_err(|e| self.err(e))? else {
             return Ok(json!({"held": false, "found": []}));
         };
         let log = self.wallet.visit_log();
-        let found = log.exposures(&list, now).map_err(chain)?;
-        let checked = log.visits(now).map_err(chain)?.len();
+        let found = log.exposures(&list, now).map_err(|e| self.err(e))?;
+        let checked = log.visits(now).map_err(|e| self.err(e))?.len();
         let found: Vec<Value> = found
             .iter()
             .map(|f| {
@@ -747,37 +780,39 @@ fn caption(body: &Body, lang: Lang, local: Local) -> Vec<String> {
     lines
 }
 
+/// Why something typed or fetched was refused: a key of the screens'
+/// words and its `{0}`… values.
+type Refusal = (&'static str, Vec<String>);
+
 /// `v1/retrieve/CODE?format=json` for a code as a person types it: case,
 /// spaces and dashes do not matter.
-fn retrieve_path(code: &str) -> Result<String, String> {
+fn retrieve_path(code: &str) -> Result<String, Refusal> {
     let code: String = code
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
     if code.is_empty() {
-        return Err("type the retrieval code the lab gave you".into());
+        return Err(("retrieval_empty", Vec::new()));
     }
     if code.len() > MAX_RETRIEVAL_CODE
         || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(format!(
-            "{code}: not a retrieval code (letters and digits, such as ABCD-EFGH-JKLM)"
-        ));
+        let shown = wallet_core::text::escape(&code).into_owned();
+        return Err(("retrieval_bad", vec![shown]));
     }
     Ok(format!("v1/retrieve/{code}?format=json"))
 }
 
-fn retrieved_payload(body: &str) -> Result<String, String> {
+fn retrieved_payload(body: &str) -> Result<String, Refusal> {
     if body.len() > MAX_RETRIEVED {
-        return Err(format!("the issuer's answer is over {MAX_RETRIEVED} bytes"));
+        return Err(("retrieval_too_big", vec![MAX_RETRIEVED.to_string()]));
     }
-    let v: Value =
-        serde_json::from_str(body).map_err(|e| format!("the issuer's answer is not JSON: {e}"))?;
+    let v: Value = serde_json::from_str(body).map_err(|_| ("retrieval_not_json", Vec::new()))?;
     v["payload"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| "the issuer's answer has no payload".into())
+        .ok_or(("retrieval_no_payload", Vec::new()))
 }
 
 #[cfg(test)]

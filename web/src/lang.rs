@@ -9,8 +9,11 @@ use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
 use wallet_core::text::escape;
-use wallet_core::verify::reason::EntryKind;
+use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Unlisted};
 use wallet_core::{CredentialKind, Reason};
+
+mod error;
+pub use error::error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -237,6 +240,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("files", "Files held", "已缓存文件"),
     ("file_none", "none (sync first)", "无（请先同步）"),
     ("version", "version", "版本"),
+    ("file_summary", "{0} v{1} ({2})", "{0} 第 {1} 版（{2}）"),
     ("issued", "issued {0} ago", "{0}前签发"),
     ("stale", "OUT OF DATE", "已过期"),
     (
@@ -349,6 +353,61 @@ const WORDS: &[(&str, &str, &str)] = &[
         "尚无暴露名单：请先同步",
     ),
     ("at", "at {0}", "于{0}"),
+    (
+        "anchor_other",
+        "This device already trusts anchor {0}; to trust {1} instead, clear this site's data and set the device up again",
+        "本设备已信任信任锚 {0}；如要改为信任 {1}，请清除本网站的数据后重新设置",
+    ),
+    ("no_such_code", "{0} holds no code {1}", "{0}没有码 {1}"),
+    (
+        "retrieval_empty",
+        "Type the retrieval code the lab gave you",
+        "请输入检测机构给您的取码号",
+    ),
+    (
+        "retrieval_bad",
+        "{0}: not a retrieval code (letters and digits, such as ABCD-EFGH-JKLM)",
+        "{0}：不是取码号（应为字母和数字，如 ABCD-EFGH-JKLM）",
+    ),
+    (
+        "retrieval_too_big",
+        "The issuer's answer is over {0} bytes",
+        "签发机构的回复超过 {0} 字节",
+    ),
+    (
+        "retrieval_not_json",
+        "The issuer's answer cannot be read",
+        "无法读取签发机构的回复",
+    ),
+    (
+        "retrieval_unknown",
+        "{0}: no such retrieval code, or it was used already (each works once)",
+        "{0}：取码号不存在或已使用（每个只能使用一次）",
+    ),
+    (
+        "retrieval_later",
+        "{0}: too many tries from this network; wait a minute and try again",
+        "{0}：此网络尝试次数过多，请稍等一分钟再试",
+    ),
+    (
+        "http_failed",
+        "{0}: the issuer answered HTTP {1}",
+        "{0}：签发机构返回 HTTP {1}",
+    ),
+    (
+        "unreachable",
+        "{0} cannot be reached: this device may be offline",
+        "无法连接 {0}：本设备可能处于离线状态",
+    ),
+    ("camera_denied", "this site may not use the camera (allow it in the browser's settings)", "本网站未获准使用摄像头（请在浏览器设置中允许）"),
+    ("camera_none", "no camera found", "未找到摄像头"),
+    ("camera_busy", "the camera is in use by another app, or failed", "摄像头被其他应用占用或出现故障"),
+    ("camera_other", "the browser refused to open it", "浏览器无法打开摄像头"),
+    (
+        "retrieval_no_payload",
+        "The issuer's answer holds no code",
+        "签发机构的回复中没有码",
+    ),
 ];
 
 /// One word of the screens in `lang` (the key itself if there is none).
@@ -517,41 +576,57 @@ pub fn refused(r: &Refused, lang: Lang) -> String {
     match &r.why {
         Refusal::NotInSource { source } => format!("{name}：来源 {} 中没有", escape(source)),
         Refusal::Refused(e) => {
-            format!("{name}：已拒绝，保留所持副本（{}）", escape(&e.to_string()))
+            format!("{name}：已拒绝，保留所持副本（{}）", error(e, lang))
         }
         Refusal::Missing { what, .. } => format!("{name}：缺少 {what}，请先完整同步"),
     }
 }
 
-/// Why a code is not valid, in words a checkpoint officer can act on.
+/// Why a code is not valid, in words a checkpoint officer can act on
+/// (times in UTC).
 pub fn reason(r: &Reason, lang: Lang) -> String {
+    reason_at(r, lang, Local::default())
+}
+
+/// [`reason`], its times in the device's zone (Chinese; English keeps the
+/// core's words).
+pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
     if lang == Lang::En {
         return r.to_string();
     }
+    let t = |s: &str| instant::parse(s).map_or_else(|_| s.to_string(), |secs| local.when(secs));
     // Text from the code (a kid, an iss) is escaped, as in English.
     let words = match r {
-        Reason::Malformed { what } => format!("码无法读取：{what}"),
+        Reason::Malformed { fault: f, .. } => format!("码无法读取：{}", fault(*f)),
         Reason::MissingKid => "码无法读取：缺少密钥标识（kid）".into(),
         Reason::UnknownKey { kid } => format!("签发方密钥 {kid} 不受信任（未知签发方）"),
         Reason::UnknownIssuer { iss } => format!("SMART 健康卡签发方 {iss} 不受信任"),
         Reason::RevokedByIssuer { iss } => format!("已吊销（在 {iss} 的吊销列表中）"),
-        Reason::NotRecognised { what } => format!("无法识别卡中内容：{what}"),
+        Reason::NotRecognised { what } => format!("无法识别卡中内容：{}", unlisted(what)),
         Reason::AlgorithmNotAllowed { kid, used, bound } => {
             format!("密钥 {kid} 不允许使用算法 {used}（绑定为 {bound}）")
         }
         Reason::BadSignature { kid } => format!("签名无效（密钥 {kid}）：码已被篡改或伪造"),
-        Reason::KeyNotValid { kid, detail } => format!("签发方密钥 {kid} 无效：{detail}"),
+        Reason::KeyNotValid { kid, window } => match window {
+            KeyWindow::NotYetAtIssue { from } => {
+                format!(
+                    "签发方密钥 {kid} 在签发此码时尚未生效（生效于 {}）",
+                    t(from)
+                )
+            }
+            KeyWindow::Ended { on } => format!("签发方密钥 {kid} 已于 {} 失效", t(on)),
+        },
         Reason::KindNotAllowed { kid, kind: k } => {
             format!("签发方密钥 {kid} 无权签发{}类凭证", self::kind(*k, lang))
         }
-        Reason::Expired { on } => format!("已于 {on} 过期"),
-        Reason::NotYetValid { from } => format!("{from} 之前无效"),
+        Reason::Expired { on } => format!("已于 {} 过期", t(on)),
+        Reason::NotYetValid { from } => format!("{} 之前无效", t(from)),
         Reason::Revoked { by } => match by {
             EntryKind::Id => "已吊销（凭证编号在吊销列表中）".into(),
             EntryKind::Signature => "已吊销（签名在吊销列表中）".into(),
         },
         Reason::TestTooOld { max_hours, sampled } => {
-            format!("检测超过 {max_hours} 小时（采样于 {sampled}）")
+            format!("检测超过 {max_hours} 小时（采样于 {}）", t(sampled))
         }
         Reason::TestPositive => "检测结果为阳性".into(),
         Reason::SeriesIncomplete { dose, doses } => {
@@ -561,10 +636,61 @@ pub fn reason(r: &Reason, lang: Lang) -> String {
             format!("{}类凭证不适用于{profile}场景", self::kind(*k, lang))
         }
         Reason::CrlUnavailable { iss, kid, why } => {
+            let why = match why {
+                CrlProblem::Older { held, declared } => {
+                    format!("所持为第 {held} 版，密钥集声明为第 {declared} 版")
+                }
+                CrlProblem::Unreadable { .. } => "给出的吊销列表无法读取".to_string(),
+                CrlProblem::NotHeld { declared } => {
+                    format!("密钥集声明了第 {declared} 版，本机没有此密钥的吊销列表")
+                }
+            };
             format!("{iss} 的密钥 {kid} 的吊销列表不可用（{why}）：在装入可读的吊销列表之前，该密钥签发的卡一律拒绝")
+        }
+        Reason::NoProfile { profile } => {
+            format!("同步的规则中没有用于核验此码的场景 {profile}")
         }
     };
     escape(&words).into_owned()
+}
+
+/// Which kind of broken a code is, in Chinese.
+pub(crate) fn fault(f: Fault) -> String {
+    match f {
+        Fault::Empty => "没有读到内容".into(),
+        Fault::TooLong => "内容过长，不是健康码".into(),
+        Fault::NotACode => "不是能识别的码（应以 HC1:、HCN1: 或 shc:/ 开头）".into(),
+        Fault::Damaged => "码已损坏或不完整".into(),
+        Fault::TooLarge => "解压后超过任何码的大小，已拒绝".into(),
+        Fault::Structure => "签名结构已损坏".into(),
+        Fault::Missing { field } => format!("缺少字段 {field}"),
+        Fault::Invalid { field } => format!("字段 {field} 的值无效"),
+        Fault::NoAlgorithm => "头部未指明签名算法".into(),
+        Fault::Signature => "签名格式错误".into(),
+        Fault::Parts => "分段扫描的各部分不属于同一张卡".into(),
+        Fault::Content => "卡中的健康内容（FHIR）无法读取".into(),
+        Fault::NoHolder => "卡中未写明持有人".into(),
+        Fault::Other => "内容无法读取".into(),
+    }
+}
+
+/// What a card holds that the rules do not list, in Chinese.
+fn unlisted(u: &Unlisted) -> String {
+    match u {
+        Unlisted::NoTable => "规则集未列出任何疫苗或检测代码（其 fhir 表）".into(),
+        Unlisted::Nothing => "卡中没有疫苗接种或检测结果".into(),
+        Unlisted::Codes { codes, more } => {
+            let more = if *more > 0 {
+                format!("等，另有 {more} 个")
+            } else {
+                String::new()
+            };
+            format!(
+                "卡中的代码均不在规则列表中（含 {}{more}）",
+                codes.join("、")
+            )
+        }
+    }
 }
 
 pub fn warning(w: &Warning, lang: Lang) -> String {
@@ -640,10 +766,12 @@ pub fn status(s: &Status, lang: Lang, local: Local) -> (String, &'static str) {
         }
         (Status::NotYetValid { from }, Lang::Zh) => (format!("{} 之前无效", f(*from)), "warn"),
         (Status::Invalid { reasons }, Lang::En) => {
-            (format!("Not valid: {}", escape(&reasons.join("; "))), "bad")
+            let words: Vec<String> = reasons.iter().map(|r| reason(r, lang)).collect();
+            (format!("Not valid: {}", words.join("; ")), "bad")
         }
         (Status::Invalid { reasons }, Lang::Zh) => {
-            (format!("无效：{}", escape(&reasons.join("；"))), "bad")
+            let words: Vec<String> = reasons.iter().map(|r| reason_at(r, lang, local)).collect();
+            (format!("无效：{}", words.join("；")), "bad")
         }
     }
 }
@@ -676,6 +804,7 @@ mod tests {
     fn every_word_the_module_and_the_pages_ask_for_is_in_the_table() {
         let sources = [
             include_str!("device.rs"),
+            include_str!("device/fetch.rs"),
             include_str!("../www/app/common.js"),
             include_str!("../www/app/verify.js"),
             include_str!("../www/app/wallet.js"),
@@ -683,8 +812,13 @@ mod tests {
         let known = |k: &str| WORDS.iter().any(|w| w.0 == k);
         let mut asked = Vec::new();
         for src in sources {
-            // word("key" in Rust; t('key' and w('tag', 'key' in the pages.
-            for (open, close) in [("word(\"", '"'), ("t('", '\''), ("w('", '\'')] {
+            // word("key" and say("key" in Rust; t('key' and w('tag', 'key' in the pages.
+            for (open, close) in [
+                ("word(\"", '"'),
+                ("say(\"", '"'),
+                ("t('", '\''),
+                ("w('", '\''),
+            ] {
                 for (i, _) in src.match_indices(open) {
                     // A call of its own, not the end of another name (createElement(').
                     let before = src[..i].chars().last().unwrap_or(' ');

@@ -57,6 +57,23 @@ async function browser(profileDir, camera, { offline = false } = {}) {
   return { context, page };
 }
 
+/** Names every language keeps as they are. */
+const KEPT = new Set(['HC1', 'HCN1', 'shc', 'SMART', 'FHIR', 'JWKS', 'CRL', 'DSC', 'PEM', 'HTTP', 'JSON', 'VCI',
+  'UTC', 'kid', 'ABCD', 'EFGH', 'JKLM', 'English', 'QR', 'SHA', 'A6', 'eu', 'dcc', 'EU', 'DCC']);
+
+/** Fails if the page, in Chinese, shows a Latin word that is neither data
+ *  (`data`: names, issuers; addresses, kids and fingerprints) nor a name
+ *  every language keeps. */
+async function noEnglish(page, name, data = []) {
+  let text = await page.locator('body').innerText();
+  text = text.replace(/https?:\/\/\S+/g, ' ').replace(/([0-9a-f]{4} ){3,}[0-9a-f]{4}/g, ' ')
+    .replace(/\b[0-9a-f]{6,}\b/g, ' ');
+  for (const d of data) text = text.split(d).join(' ');
+  const words = (text.match(/[A-Za-z0-9]+/g) || []).filter((w) => /[A-Za-z]/.test(w) && !KEPT.has(w));
+  if (words.length) throw new Error(`English on the Chinese screen ${name}: ${[...new Set(words)].join(', ')}`);
+  note(`${name}: no English word on the Chinese screen`);
+}
+
 /** A file named like an image that holds none. */
 function notAnImage() {
   const file = path.join(path.dirname(config.walletProfileDir), 'not-an-image.png');
@@ -189,7 +206,21 @@ async function lastTiming(page) {
   const zh = await page.locator('body').innerText();
   if (!zh.includes('健康码') || !zh.includes('出示')) throw new Error(`the wallet did not switch to Chinese: ${zh}`);
   await shot(page, 'wallet-codes-zh');
+  // The members' and holders' names are data.
+  await noEnglish(page, 'wallet-codes-zh', [config.holder, 'Chen Lily', 'Zhao Fifty', 'Mallory', 'visitor', 'lily']);
   note('the wallet speaks Chinese when switched');
+  // Its errors too: a retrieval code the issuer does not know, a text that
+  // is no code.
+  await page.click('nav.tabs button[data-tab="add"]');
+  await page.fill('#retrieval', 'ZZZZ-ZZZZ-ZZZZ');
+  await page.click('#fetch');
+  await page.waitForSelector('#add-error', { timeout });
+  await noEnglish(page, 'wallet-retrieval-zh', ['ZZZZ']);
+  await page.fill('#add-text', 'hello world');
+  await page.click('#add-paste');
+  await page.waitForSelector('#add-error:has-text("不是健康码")', { timeout });
+  await shot(page, 'wallet-add-error-zh');
+  await noEnglish(page, 'wallet-add-error-zh');
   await page.click('#lang');
   // No code lost: every code exported to one file; imported into a fresh
   // browser profile (set up with the anchor only), the same codes show.
@@ -393,7 +424,18 @@ async function lastTiming(page) {
   await page.click('#paste-check');
   await expectCard(page, false, ['不通过', '不受信任']);
   await shot(page, 'verify-red-zh');
+  // The checkpoint's profile is the rule set's name for it: data.
+  await noEnglish(page, 'verify-red-zh', [config.holder, 'transport']);
   await nextPerson(page);
+  // What is not a code at all, and a damaged code: said in Chinese too.
+  for (const [text, words] of [['hello world', '不是能识别的码'], ['HC1:6BF+70790T9WJWG.FKY*4GO0.O1CV2', '码无法读取']]) {
+    await page.fill('#paste-text', text);
+    await page.click('#paste-check');
+    await expectCard(page, false, ['不通过', words]);
+    await noEnglish(page, 'verify-malformed-zh', ['transport']);
+    await nextPerson(page);
+  }
+  await shot(page, 'verify-malformed-zh');
   await page.click('#lang');
   note('the checkpoint speaks Chinese when switched');
   await page.fill('#paste-text', config.codes.fiftyHours);

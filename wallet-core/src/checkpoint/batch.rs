@@ -15,7 +15,7 @@ use crate::checkpoint::check::{
 };
 use crate::keys::lookup::KeyLookup;
 use crate::keys::{Algorithm, IssuerKey, PublicKey};
-use crate::verify::{decode, verify_signed, Decoded};
+use crate::verify::{decode, verify_signed, Decoded, Reason};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use time::OffsetDateTime;
@@ -166,9 +166,9 @@ fn check_chunk<S: AsRef<str>>(
     profile: &str,
     now: OffsetDateTime,
 ) -> Result<Vec<Verdict>, CheckError> {
-    let decoded: Vec<Result<Decoded, String>> = texts
+    let decoded: Vec<Result<Decoded, Reason>> = texts
         .iter()
-        .map(|t| decode(t.as_ref()).map_err(|e| e.to_string()))
+        .map(|t| decode(t.as_ref()).map_err(|e| Reason::from(&e)))
         .collect();
     // Gather the batchable signatures.
     let mut members: Vec<(usize, &IssuerKey)> = Vec::new();

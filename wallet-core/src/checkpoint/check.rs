@@ -236,7 +236,12 @@ pub fn check(
     }
     match decode(text) {
         Ok(decoded) => check_decoded(&decoded, checkpoint, profile, now),
-        Err(e) => Ok(malformed_verdict(e.to_string(), checkpoint, profile, now)),
+        Err(e) => Ok(malformed_verdict(
+            Reason::from(&e),
+            checkpoint,
+            profile,
+            now,
+        )),
     }
 }
 
@@ -253,7 +258,14 @@ pub fn check_shc(
     checkpoint.rules.profile(profile)?;
     let card = match shc::card::decode(text) {
         Ok(c) => c,
-        Err(e) => return Ok(malformed_verdict(e.to_string(), checkpoint, profile, now)),
+        Err(e) => {
+            return Ok(malformed_verdict(
+                Reason::from(&e),
+                checkpoint,
+                profile,
+                now,
+            ))
+        }
     };
     let secs = now.unix_timestamp();
     let v = shc::card::verify(&card, checkpoint.trust.shc(), secs);
@@ -297,14 +309,15 @@ pub fn check_shc(
     Ok(verdict)
 }
 
-/// The verdict for text that is not a credential at all.
+/// The verdict for text that is not a credential at all (`why`, a
+/// [`Reason::Malformed`]).
 pub(crate) fn malformed_verdict(
-    what: String,
+    why: Reason,
     checkpoint: &Checkpoint,
     profile: &str,
     now: OffsetDateTime,
 ) -> Verdict {
-    Verdict::red(vec![Reason::Malformed { what }], checkpoint, profile, now)
+    Verdict::red(vec![why], checkpoint, profile, now)
 }
 
 impl Verdict {

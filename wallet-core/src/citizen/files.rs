@@ -25,10 +25,10 @@ pub enum WalletError {
         "{path} is damaged ({why}); it was left as it is: move it away to start that member afresh"
     )]
     Corrupt { path: PathBuf, why: String },
-    #[error("not a credential: {0}")]
-    Malformed(String),
-    #[error("refused: {0} (the code is forged or from an issuer this wallet does not trust)")]
-    Untrusted(String),
+    #[error("not a credential: {}", malformed_text(.0))]
+    Malformed(Vec<Reason>),
+    #[error("refused: {} (the code is forged or from an issuer this wallet does not trust)", reasons_text(.0))]
+    Untrusted(Vec<Reason>),
     #[error("{member} already holds credential {id}")]
     Duplicate { member: String, id: String },
     #[error("{member} holds no credential {id}")]
@@ -39,12 +39,27 @@ pub enum WalletError {
     Profile(String),
     #[error("this is a {0} credential, not a venue code")]
     NotAVenue(CredentialKind),
-    #[error("venue code refused: {0}")]
-    VenueRefused(String),
+    #[error("venue code refused: {}", reasons_text(.0))]
+    VenueRefused(Vec<Reason>),
+    #[error("not a wallet backup: {0}")]
+    NotABackup(String),
     #[error("the visit log holds {max} visits; shorten the retention to make room")]
     TooManyVisits { max: usize },
     #[error("retention of {days} days: it must be 1-{max} days")]
     BadRetention { days: u32, max: u32 },
+}
+
+/// Why a text is not a credential: a decoder's own words bare, other
+/// reasons as they read.
+fn malformed_text(reasons: &[Reason]) -> String {
+    reasons
+        .iter()
+        .map(|r| match r {
+            Reason::Malformed { what, .. } => crate::text::escape(what).into_owned(),
+            r => r.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Reasons joined for one message.

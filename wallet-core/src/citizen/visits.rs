@@ -13,7 +13,7 @@
 //!              "area": "Chengdu Jinjiang", "at": "2026-03-01T09:00:00Z"}]}
 //! ```
 
-use super::files::{read_json, reasons_text, write_json, WalletError};
+use super::files::{read_json, write_json, WalletError};
 use crate::checkpoint::check::Checkpoint;
 use crate::credential::{instant, Body};
 use crate::signed::exposures::{Exposure, ExposureList};
@@ -130,10 +130,11 @@ impl VisitLog {
         checkpoint: &Checkpoint,
         now: OffsetDateTime,
     ) -> Result<Visit, WalletError> {
-        let decoded = decode(payload.trim()).map_err(|e| WalletError::Malformed(e.to_string()))?;
+        let decoded =
+            decode(payload.trim()).map_err(|e| WalletError::Malformed(vec![Reason::from(&e)]))?;
         let v = verify_decoded(&decoded, &checkpoint.trust, now);
         let Some(credential) = v.credential else {
-            return Err(WalletError::Untrusted(reasons_text(&v.reasons)));
+            return Err(WalletError::Untrusted(v.reasons));
         };
         let Body::Venue { venue } = &credential.body else {
             return Err(WalletError::NotAVenue(credential.kind()));
@@ -143,7 +144,7 @@ impl VisitLog {
             reasons.push(Reason::Revoked { by });
         }
         if !reasons.is_empty() {
-            return Err(WalletError::VenueRefused(reasons_text(&reasons)));
+            return Err(WalletError::VenueRefused(reasons));
         }
         let secs = now.unix_timestamp();
         let mut log = self.read(secs)?;

@@ -13,12 +13,13 @@
 //! the file cannot disagree with the signed code. Files are replaced
 //! atomically; a file that cannot be read is reported and never rewritten.
 
-use super::files::{read_json, reasons_text, write_json, WalletError};
+use super::files::{read_json, write_json, WalletError};
 use super::visits::VisitLog;
 use crate::checkpoint::check::{check_decoded, check_shc, Checkpoint, Verdict};
 use crate::credential::{instant, Credential, CredentialKind};
 use crate::shc;
 use crate::storage::{Folder, Storage};
+use crate::verify::reason::Fault;
 use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -88,8 +89,16 @@ pub enum Status {
         from: i64,
     },
     /// Signature, key, revocation or rule trouble, by the synced files and
-    /// the profile: the checkpoint's reasons.
-    Invalid { reasons: Vec<String> },
+    /// the profile: the checkpoint's reasons (written as their words).
+    Invalid {
+        #[serde(serialize_with = "reason_words")]
+        reasons: Vec<Reason>,
+    },
+}
+
+/// The reasons as the CLI and its scripts have always read them: their words.
+fn reason_words<S: serde::Serializer>(reasons: &[Reason], ser: S) -> Result<S::Ok, S::Error> {
+    ser.collect_seq(reasons.iter().map(ToString::to_string))
 }
 
 impl Status {
@@ -240,14 +249,14 @@ impl Wallet {
         // (chunks, a bare JWS, a file), so it shows as one QR code.
         let canonical;
         let payload = if shc::card::is_card(given) && !given.starts_with("HC") {
-            let card =
-                shc::card::decode(given).map_err(|e| WalletError::Malformed(e.to_string()))?;
+            let card = shc::card::decode(given)
+                .map_err(|e| WalletError::Malformed(vec![Reason::from(&e)]))?;
             canonical = shc::numeric::encode(&card.jws.text);
             canonical.as_str()
         } else {
             given
         };
-        let opened = Opened::open(payload).map_err(WalletError::Malformed)?;
+        let opened = Opened::open(payload).map_err(|r| WalletError::Malformed(vec![r]))?;
         let (credential, verified, reasons) = match checkpoint {
             Some(cp) => {
                 let (c, v) = opened.verified(cp, now);
@@ -257,15 +266,17 @@ impl Wallet {
                         matches!(r, Reason::NotRecognised { .. } | Reason::Malformed { .. })
                     });
                     return Err(if unreadable {
-                        WalletError::Malformed(reasons_text(&v.reasons))
+                        WalletError::Malformed(v.reasons)
                     } else {
-                        WalletError::Untrusted(reasons_text(&v.reasons))
+                        WalletError::Untrusted(v.reasons)
                     });
                 };
                 (c, true, v.reasons)
             }
             None => {
-                let c = opened.credential(None).map_err(WalletError::Malformed)?;
+                let c = opened
+                    .credential(None)
+                    .map_err(|r| WalletError::Malformed(vec![r]))?;
                 (c, false, Vec::new())
             }
         };
@@ -377,11 +388,10 @@ impl Wallet {
             let status = match (checkpoint, &verdict) {
                 (None, _) => Status::NotChecked,
                 (Some(_), Some(Ok(verdict))) => standing(verdict, &credential, now),
-                (Some(_), Some(Err(e))) => Status::Invalid {
-                    reasons: vec![e.to_string()],
-                },
-                (Some(_), None) => Status::Invalid {
-                    reasons: vec!["the synced rules have no profile for a person's codes".into()],
+                (Some(_), Some(Err(_)) | None) => Status::Invalid {
+                    reasons: vec![Reason::NoProfile {
+                        profile: profile.clone().unwrap_or_default(),
+                    }],
                 },
             };
             let held = Held {
@@ -463,25 +473,25 @@ enum Opened {
 }
 
 impl Opened {
-    fn open(payload: &str) -> Result<Opened, String> {
+    fn open(payload: &str) -> Result<Opened, Reason> {
         if shc::numeric::is_shc(payload) {
             return shc::card::decode(payload)
                 .map(|c| Opened::Shc(Box::new(c)))
-                .map_err(|e| e.to_string());
+                .map_err(|e| Reason::from(&e));
         }
         decode(payload)
             .map(|d| Opened::Cose(Box::new(d)))
-            .map_err(|e| e.to_string())
+            .map_err(|e| Reason::from(&e))
     }
 
     /// The credential it says it is (not yet trusted). A card is read with
     /// the synced rules' code table, or the default one before a sync.
-    fn credential(&self, checkpoint: Option<&Checkpoint>) -> Result<Credential, String> {
+    fn credential(&self, checkpoint: Option<&Checkpoint>) -> Result<Credential, Reason> {
         match self {
-            Opened::Cose(d) => d.credential().map_err(|e| e.to_string()),
+            Opened::Cose(d) => d.credential().map_err(|e| Reason::from(&e)),
             Opened::Shc(card) => {
-                let summary =
-                    shc::fhir::summarise(&card.claims.bundle).map_err(|e| e.to_string())?;
+                let summary = shc::fhir::summarise(&card.claims.bundle)
+                    .map_err(|e| Reason::malformed(Fault::Content, e))?;
                 let default;
                 let codes = match checkpoint {
                     Some(cp) => &cp.rules.rules.fhir,
@@ -490,7 +500,7 @@ impl Opened {
                         &default
                     }
                 };
-                card.credential(&summary, codes).map_err(|r| r.to_string())
+                card.credential(&summary, codes)
             }
         }
     }
@@ -606,7 +616,7 @@ fn standing(verdict: &Verdict, c: &Credential, now: OffsetDateTime) -> Status {
             Status::NotYetValid { from: c.issued_at }
         }
         reasons => Status::Invalid {
-            reasons: reasons.iter().map(ToString::to_string).collect(),
+            reasons: reasons.to_vec(),
         },
     }
 }

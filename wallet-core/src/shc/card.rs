@@ -11,6 +11,7 @@ use super::jws::{self, Jws};
 use super::{json, numeric, ShcError, MAX_PAYLOAD};
 use crate::credential::{Body, Credential, Holder, TestEntry, TestResult, VaccinationEntry};
 use crate::keys::{Algorithm, SignatureError};
+use crate::verify::reason::{Fault, Unlisted};
 use crate::verify::Reason;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -198,9 +199,10 @@ pub fn verify(card: &Card, trust: &ShcTrust, now: i64) -> ShcVerification {
     ) {
         Ok(()) => {}
         Err(SignatureError::Malformed(m)) => {
-            out.reasons.push(Reason::Malformed {
-                what: format!("signature: {m}"),
-            });
+            out.reasons.push(Reason::malformed(
+                Fault::Signature,
+                format_args!("signature: {m}"),
+            ));
             return out;
         }
         Err(_) => {
@@ -245,9 +247,7 @@ pub fn verify(card: &Card, trust: &ShcTrust, now: i64) -> ShcVerification {
     }
     match fhir::summarise(&c.bundle) {
         Ok(s) => out.summary = Some(s),
-        Err(e) => out.reasons.push(Reason::Malformed {
-            what: e.to_string(),
-        }),
+        Err(e) => out.reasons.push(Reason::malformed(Fault::Content, e)),
     }
     out.valid = out.reasons.is_empty();
     out
@@ -283,9 +283,10 @@ impl Card {
             .ok_or_else(|| not_recognised(summary, codes))?;
         // Whose it is matters once it says something that counts.
         if holder.is_none() {
-            return Err(Reason::Malformed {
-                what: "the card's FHIR bundle names no Patient".into(),
-            });
+            return Err(Reason::malformed(
+                Fault::NoHolder,
+                "the card's FHIR bundle names no Patient",
+            ));
         }
         let credential = Credential {
             id: self.id(),
@@ -294,9 +295,7 @@ impl Card {
             expires_at: self.claims.exp.map_or(NO_EXPIRY, seconds),
             body,
         };
-        credential.check_text().map_err(|e| Reason::Malformed {
-            what: e.to_string(),
-        })?;
+        credential.check_text().map_err(|e| Reason::from(&e))?;
         Ok(credential)
     }
 }
@@ -372,7 +371,7 @@ fn test(summary: &Summary, codes: &FhirCodes, holder: &Holder) -> Option<Body> {
 fn not_recognised(summary: &Summary, codes: &FhirCodes) -> Reason {
     if codes.is_empty() {
         return Reason::NotRecognised {
-            what: "the rule set lists no vaccine or test codes (its \"fhir\" table)".into(),
+            what: Unlisted::NoTable,
         };
     }
     let mut found: Vec<String> = summary
@@ -383,20 +382,12 @@ fn not_recognised(summary: &Summary, codes: &FhirCodes) -> Reason {
         .map(|c| format!("{} {}", c.system, c.code))
         .collect();
     found.dedup();
-    let total = found.len();
-    found.truncate(4);
-    let what = if total == 0 {
-        "no immunization or test result".to_string()
+    let what = if found.is_empty() {
+        Unlisted::Nothing
     } else {
-        let more = if total > 4 {
-            format!(" and {} more", total - 4)
-        } else {
-            String::new()
-        };
-        format!(
-            "no vaccine or test code these rules list (it holds {}{more})",
-            found.join(", ")
-        )
+        let more = found.len().saturating_sub(4);
+        found.truncate(4);
+        Unlisted::Codes { codes: found, more }
     };
     Reason::NotRecognised { what }
 }

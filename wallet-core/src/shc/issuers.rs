@@ -14,6 +14,7 @@
 use super::crl::Crl;
 use super::jwk::{parse_keys, ShcKey};
 use super::{json, ShcError, MAX_ISSUER_FILE};
+use crate::verify::reason::CrlProblem;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -55,13 +56,13 @@ impl ShcIssuer {
     /// a CRL given for it could not be read and no readable one is held,
     /// or its key set declares a CRL version (`crlVersion`) newer than the
     /// one held, or than none.
-    pub fn crl_for(&self, kid: &str) -> Result<Option<&Crl>, String> {
+    pub fn crl_for(&self, kid: &str) -> Result<Option<&Crl>, CrlProblem> {
         let declared = self.key(kid).and_then(|k| k.crl_version);
         match (self.crl(kid), declared) {
-            (Some(crl), Some(v)) if crl.ctr < v => Err(format!(
-                "the list held is version {}, and the key set declares version {v}",
-                crl.ctr
-            )),
+            (Some(crl), Some(v)) if crl.ctr < v => Err(CrlProblem::Older {
+                held: crl.ctr,
+                declared: v,
+            }),
             (Some(crl), _) => Ok(Some(crl)),
             (None, declared) => {
                 let unreadable = self
@@ -69,10 +70,8 @@ impl ShcIssuer {
                     .get(kid)
                     .or_else(|| self.unreadable_crls.get(ANY_KEY));
                 match (unreadable, declared) {
-                    (Some(why), _) => Err(format!("the list given could not be read: {why}")),
-                    (None, Some(v)) => Err(format!(
-                        "the key set declares version {v}, and no list for this key is held"
-                    )),
+                    (Some(why), _) => Err(CrlProblem::Unreadable { why: why.clone() }),
+                    (None, Some(v)) => Err(CrlProblem::NotHeld { declared: v }),
                     (None, None) => Ok(None),
                 }
             }

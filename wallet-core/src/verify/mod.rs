@@ -16,6 +16,7 @@ use crate::wire::claims::{ClaimsError, CwtClaims};
 use crate::wire::cose::{CoseError, CoseSign1, Headers};
 use crate::wire::envelope::{self, EnvelopeError, Profile};
 pub use reason::Reason;
+use reason::{Fault, KeyWindow};
 use serde::Serialize;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -109,17 +110,11 @@ impl Verification {
     }
 }
 
-fn malformed(e: impl ToString) -> Reason {
-    Reason::Malformed {
-        what: e.to_string(),
-    }
-}
-
 /// Checks a payload text against trusted keys at `now`.
 pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
     match decode(text) {
         Ok(decoded) => verify_decoded(&decoded, keys, now),
-        Err(e) => Verification::invalid(None, None, malformed(e)),
+        Err(e) => Verification::invalid(None, None, Reason::from(&e)),
     }
 }
 
@@ -145,23 +140,24 @@ pub(crate) fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -
     // The signature holds: from here on the claims are the issuer's words.
     let credential = match d.credential() {
         Ok(c) => c,
-        Err(e) => return fail(malformed(e)),
+        Err(e) => return fail(Reason::from(&e)),
     };
     let mut reasons = Vec::new();
     let iat = credential.issued_at;
     if let Some(nb) = key.not_before.filter(|nb| iat < *nb) {
         reasons.push(Reason::KeyNotValid {
             kid: kid_hex.clone(),
-            detail: format!(
-                "was not yet valid when this was issued (valid from {})",
-                instant::format(nb)
-            ),
+            window: KeyWindow::NotYetAtIssue {
+                from: instant::format(nb),
+            },
         });
     }
     if let Some(na) = key.not_after.filter(|na| now > *na) {
         reasons.push(Reason::KeyNotValid {
             kid: kid_hex.clone(),
-            detail: format!("expired on {}", instant::format(na)),
+            window: KeyWindow::Ended {
+                on: instant::format(na),
+            },
         });
     }
     if !key.allows(credential.kind()) {
@@ -203,7 +199,10 @@ pub fn check_signature<'k>(
     };
     let kid_hex = hex::encode(kid);
     let Some(alg) = cose.alg() else {
-        return Err(malformed("no algorithm (alg) in the headers"));
+        return Err(Reason::malformed(
+            Fault::NoAlgorithm,
+            "no algorithm (alg) in the headers",
+        ));
     };
     let candidates = keys.keys_for(kid);
     if candidates.is_empty() {
@@ -223,7 +222,9 @@ pub fn check_signature<'k>(
             used,
             bound: bound.to_string(),
         },
-        Some(SignatureError::Malformed(m)) => malformed(format!("signature: {m}")),
+        Some(SignatureError::Malformed(m)) => {
+            Reason::malformed(Fault::Signature, format_args!("signature: {m}"))
+        }
         _ => Reason::BadSignature { kid: kid_hex },
     })
 }

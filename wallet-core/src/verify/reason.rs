@@ -21,10 +21,14 @@ pub enum EntryKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Reason {
-    /// The text, its structure or its content is broken.
+    /// The text, its structure or its content is broken: `what` says how
+    /// in detail (English, as the decoder put it), `fault` which kind of
+    /// broken, for words in any language.
     Malformed {
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         what: String,
+        #[serde(skip)]
+        fault: Fault,
     },
     /// No key identifier in the headers.
     MissingKid,
@@ -51,13 +55,13 @@ pub enum Reason {
         iss: String,
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         kid: String,
-        #[serde(serialize_with = "crate::text::serialize_escaped")]
-        why: String,
+        #[serde(serialize_with = "crate::text::serialize_display")]
+        why: CrlProblem,
     },
     /// A SMART Health Card holding nothing the rules recognise.
     NotRecognised {
-        #[serde(serialize_with = "crate::text::serialize_escaped")]
-        what: String,
+        #[serde(serialize_with = "crate::text::serialize_display")]
+        what: Unlisted,
     },
     /// The header names an algorithm the key is not bound to.
     AlgorithmNotAllowed {
@@ -77,8 +81,8 @@ pub enum Reason {
     KeyNotValid {
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         kid: String,
-        #[serde(serialize_with = "crate::text::serialize_escaped")]
-        detail: String,
+        #[serde(rename = "detail", serialize_with = "crate::text::serialize_display")]
+        window: KeyWindow,
     },
     /// The key may not sign this kind of credential.
     KindNotAllowed {
@@ -115,6 +119,139 @@ pub enum Reason {
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         profile: String,
     },
+    /// The synced rules cannot judge the code: they have no profile for it
+    /// (a wallet's standing, where the profile is the wallet's choice).
+    NoProfile {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        profile: String,
+    },
+}
+
+/// Which kind of broken a [`Reason::Malformed`] is: what a person at the
+/// gate can act on, whatever the detail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Nothing was read.
+    Empty,
+    /// Longer than any code.
+    TooLong,
+    /// Not a code this checkpoint reads (its prefix or shape is unknown).
+    NotACode,
+    /// The text is damaged: bad characters, a cut or bad compressed stream.
+    Damaged,
+    /// It decompresses to more than any code holds.
+    TooLarge,
+    /// Its signed structure (COSE, CBOR, JWS) is broken.
+    Structure,
+    /// A field it must have is missing.
+    Missing { field: &'static str },
+    /// A field holds a value that is not allowed.
+    Invalid { field: &'static str },
+    /// The headers name no signature algorithm.
+    NoAlgorithm,
+    /// The signature's bytes have the wrong form.
+    Signature,
+    /// The parts of a code scanned in parts do not belong together.
+    Parts,
+    /// Its health content (a SMART card's FHIR bundle) cannot be read.
+    Content,
+    /// It names no holder.
+    NoHolder,
+    /// Any other breakage.
+    #[default]
+    Other,
+}
+
+/// How an issuer key's validity window excludes a credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyWindow {
+    /// The key was not yet valid when the credential was issued.
+    NotYetAtIssue { from: String },
+    /// The key's validity ended.
+    Ended { on: String },
+}
+
+impl fmt::Display for KeyWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyWindow::NotYetAtIssue { from } => write!(
+                f,
+                "was not yet valid when this was issued (valid from {from})"
+            ),
+            KeyWindow::Ended { on } => write!(f, "expired on {on}"),
+        }
+    }
+}
+
+/// What a card holds that the rules' code table does not list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unlisted {
+    /// The rule set lists no vaccine or test codes at all.
+    NoTable,
+    /// The card holds no immunization and no test result.
+    Nothing,
+    /// The card's codes (`system code`, the first few), none of them listed;
+    /// `more` others not named.
+    Codes { codes: Vec<String>, more: usize },
+}
+
+impl fmt::Display for Unlisted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unlisted::NoTable => {
+                f.write_str("the rule set lists no vaccine or test codes (its \"fhir\" table)")
+            }
+            Unlisted::Nothing => f.write_str("no immunization or test result"),
+            Unlisted::Codes { codes, more } => {
+                write!(
+                    f,
+                    "no vaccine or test code these rules list (it holds {}",
+                    codes.join(", ")
+                )?;
+                if *more > 0 {
+                    write!(f, " and {more} more")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// Why a SMART Health Card key's revocation list cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrlProblem {
+    /// The list held is older than the key set declares.
+    Older { held: u64, declared: u64 },
+    /// The list given could not be read.
+    Unreadable { why: String },
+    /// The key set declares a list, and none is held.
+    NotHeld { declared: u64 },
+}
+
+impl fmt::Display for CrlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CrlProblem::Older { held, declared } => write!(
+                f,
+                "the list held is version {held}, and the key set declares version {declared}"
+            ),
+            CrlProblem::Unreadable { why } => write!(f, "the list given could not be read: {why}"),
+            CrlProblem::NotHeld { declared } => write!(
+                f,
+                "the key set declares version {declared}, and no list for this key is held"
+            ),
+        }
+    }
+}
+
+impl Reason {
+    /// A [`Reason::Malformed`] of `fault`, with `what` as its detail.
+    pub fn malformed(fault: Fault, what: impl fmt::Display) -> Reason {
+        Reason::Malformed {
+            what: what.to_string(),
+            fault,
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -132,7 +269,7 @@ struct Raw<'a>(&'a Reason);
 impl fmt::Display for Raw<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Reason::Malformed { what } => write!(f, "malformed: {what}"),
+            Reason::Malformed { what, .. } => write!(f, "malformed: {what}"),
             Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
             Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
             Reason::UnknownIssuer { iss } => {
@@ -153,7 +290,7 @@ impl fmt::Display for Raw<'_> {
                 )
             }
             Reason::BadSignature { kid } => write!(f, "bad signature (key {kid})"),
-            Reason::KeyNotValid { kid, detail } => write!(f, "issuer key {kid} {detail}"),
+            Reason::KeyNotValid { kid, window } => write!(f, "issuer key {kid} {window}"),
             Reason::KindNotAllowed { kid, kind } => {
                 write!(f, "issuer key {kid} may not sign {kind} credentials")
             }
@@ -173,6 +310,81 @@ impl fmt::Display for Raw<'_> {
             Reason::NotAccepted { kind, profile } => {
                 write!(f, "a {kind} credential is not accepted for {profile}")
             }
+            Reason::NoProfile { profile } => write!(
+                f,
+                "the synced rules have no profile {profile:?} to check this code with"
+            ),
         }
+    }
+}
+
+/// Which kind of broken each decoding error is.
+pub trait Faulty {
+    fn fault(&self) -> Fault;
+}
+
+impl Faulty for crate::wire::envelope::EnvelopeError {
+    fn fault(&self) -> Fault {
+        use crate::wire::envelope::EnvelopeError as E;
+        match self {
+            E::Empty => Fault::Empty,
+            E::TooLong { .. } => Fault::TooLong,
+            E::UnknownPrefix { .. } => Fault::NotACode,
+            E::Base45(_) | E::Zlib(_) | E::Truncated | E::TrailingData(_) => Fault::Damaged,
+            E::TooLarge { .. } => Fault::TooLarge,
+        }
+    }
+}
+
+impl Faulty for crate::wire::claims::ClaimsError {
+    fn fault(&self) -> Fault {
+        use crate::wire::claims::ClaimsError as E;
+        match self {
+            E::Cbor(_) | E::NotAMap => Fault::Structure,
+            E::Missing(field) => Fault::Missing { field },
+            E::Invalid { field, .. } => Fault::Invalid { field },
+        }
+    }
+}
+
+impl Faulty for crate::credential::CredentialError {
+    fn fault(&self) -> Fault {
+        use crate::credential::CredentialError as E;
+        match self {
+            E::Claims(c) => c.fault(),
+            E::Missing(field) => Fault::Missing { field },
+            E::Invalid { field, .. } => Fault::Invalid { field },
+        }
+    }
+}
+
+impl Faulty for super::DecodeError {
+    fn fault(&self) -> Fault {
+        use super::DecodeError as E;
+        match self {
+            E::Envelope(e) => e.fault(),
+            E::Cose(_) => Fault::Structure,
+            E::Claims(c) => c.fault(),
+        }
+    }
+}
+
+impl Faulty for crate::shc::ShcError {
+    fn fault(&self) -> Fault {
+        use crate::shc::ShcError as E;
+        match self {
+            E::Numeric(_) => Fault::Damaged,
+            E::Chunks(_) => Fault::Parts,
+            E::Jws(_) | E::Header(_) | E::Payload(_) => Fault::Structure,
+            E::Fhir(_) => Fault::Content,
+            E::Key { .. } | E::Jwks(_) | E::Crl(_) | E::Directory(_) => Fault::Other,
+        }
+    }
+}
+
+impl<T: Faulty + fmt::Display> From<&T> for Reason {
+    /// The [`Reason::Malformed`] an error makes: its kind and its words.
+    fn from(e: &T) -> Reason {
+        Reason::malformed(e.fault(), e)
     }
 }

@@ -2,7 +2,7 @@
 //! the copy held), what it fetched, and installing it through
 //! [`wallet_core::checkpoint::sync`], with the report in the page's words.
 
-use super::{chain, Device};
+use super::Device;
 use crate::lang::{self, Lang};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -90,14 +90,14 @@ impl Source for Fetched<'_> {
 
 impl Device {
     pub(super) fn plan_files(&self, wallet: bool) -> Result<Vec<Planned>, String> {
-        let mut files = sync::plan(&self.cache).map_err(chain)?;
+        let mut files = sync::plan(&self.cache).map_err(|e| self.err(e))?;
         if wallet {
             files.push((Published::Exposures, None));
         }
         let mut out = Vec::new();
         for (file, since) in files {
             // The ETag only beside a copy that still loads (as the CLI does).
-            let etag = self.cache.etag(file.file_name()).map_err(chain)?;
+            let etag = self.cache.etag(file.file_name()).map_err(|e| self.err(e))?;
             out.push(Planned {
                 file: number(file),
                 path: file.request_path(since).trim_start_matches('/').to_string(),
@@ -109,7 +109,7 @@ impl Device {
 
     pub(super) fn sync_files(&self, now: i64, lang: Lang) -> Result<Synced, String> {
         let fetched = self.fetched.borrow().clone();
-        let report = sync::sync(&self.cache, &Fetched(&fetched), now).map_err(chain)?;
+        let report = sync::sync(&self.cache, &Fetched(&fetched), now).map_err(|e| self.err(e))?;
         let mut lines = lang::sync_lines(&report, lang);
         let mut refused: Vec<String> = report
             .refused
@@ -127,14 +127,14 @@ impl Device {
                     ));
                     self.cache
                         .set_etag(Published::Exposures.file_name(), etag.as_deref())
-                        .map_err(chain)?;
+                        .map_err(|e| self.err(e))?;
                 }
                 // The list held is newer: keep it.
                 Err(CacheError::Refused(SignedFileError::Rollback { .. })) => {}
                 Err(e) => refused.push(format!(
                     "{}: {}",
                     lang::published(Published::Exposures, lang),
-                    chain(e)
+                    self.err(e)
                 )),
             }
         }

@@ -204,18 +204,23 @@ fn retrieval_codes_are_tidied_and_bad_ones_refused() {
         retrieve_path(" abcd-efgh-jklm ").unwrap(),
         "v1/retrieve/ABCD-EFGH-JKLM?format=json"
     );
-    assert!(retrieve_path("").is_err());
-    assert!(retrieve_path("../admin")
-        .unwrap_err()
-        .contains("not a retrieval code"));
+    assert_eq!(retrieve_path("").unwrap_err().0, "retrieval_empty");
+    assert_eq!(
+        retrieve_path("../admin").unwrap_err(),
+        ("retrieval_bad", vec!["../ADMIN".to_string()])
+    );
     assert_eq!(
         retrieved_payload(r#"{"id":"x","payload":"HC1:X"}"#).unwrap(),
         "HC1:X"
     );
-    assert!(retrieved_payload("<html>")
-        .unwrap_err()
-        .contains("not JSON"));
-    assert!(retrieved_payload("{}").unwrap_err().contains("no payload"));
+    assert_eq!(
+        retrieved_payload("<html>").unwrap_err().0,
+        "retrieval_not_json"
+    );
+    assert_eq!(
+        retrieved_payload("{}").unwrap_err().0,
+        "retrieval_no_payload"
+    );
 }
 
 #[test]

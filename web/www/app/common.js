@@ -23,9 +23,12 @@ export const now = () => Date.now() / 1000;
 
 let words = {};
 export let lang = 'en';
+/** The device open in this page: its errors are put in the page's language. */
+let openedDevice = null;
 
 export function setLanguage(code) {
   lang = code;
+  if (openedDevice) openedDevice.set_lang(code);
   words = JSON.parse(core.words(code));
   document.documentElement.lang = code === 'zh' ? 'zh-CN' : 'en';
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
@@ -69,6 +72,8 @@ export async function openDevice(name) {
   const db = await request(open);
   const device = new core.Device();
   device.set_utc_offset(-new Date().getTimezoneOffset());
+  device.set_lang(lang);
+  openedDevice = device;
   const tx = db.transaction('files', 'readonly');
   const store = tx.objectStore('files');
   const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
@@ -121,14 +126,31 @@ export function issuerBase(storeKey) {
 /** Fetches the files the module plans (each with its ETag), hands them to
  *  it, and installs them; answers its report. The files are never served by
  *  the service worker or the HTTP cache. */
+/** `fetch`, where a network that cannot be reached is said in the page's words. */
+export async function get(url, options) {
+  try {
+    return await fetch(url, options);
+  } catch {
+    throw new Error(t('unreachable', new URL(url).host));
+  }
+}
+
+/** Why the camera cannot be used, in the page's words (the browser's own
+ *  message is in the browser's language, whatever the page's). */
+export function cameraWhy(e) {
+  const key = { NotAllowedError: 'camera_denied', SecurityError: 'camera_denied', NotFoundError: 'camera_none',
+    OverconstrainedError: 'camera_none', NotReadableError: 'camera_busy', AbortError: 'camera_busy' }[e && e.name];
+  return t('camera_error', t(key || 'camera_other'));
+}
+
 export async function sync(device, save, base, wallet) {
   const plan = ok(device.plan(wallet));
   for (const p of plan) {
     const headers = p.etag ? { 'If-None-Match': p.etag } : {};
-    const r = await fetch(new URL(p.path, base), { cache: 'no-store', headers });
+    const r = await get(new URL(p.path, base), { cache: 'no-store', headers });
     if (r.status === 304) ok(device.unchanged(p.file));
     else if (r.ok) ok(device.fetched(p.file, new Uint8Array(await r.arrayBuffer()), r.headers.get('ETag') || undefined));
-    else if (r.status !== 404) throw new Error(`${p.path}: HTTP ${r.status}`);
+    else if (r.status !== 404) throw new Error(t('http_failed', p.path, r.status));
   }
   const report = ok(device.sync(now(), lang));
   await save();
@@ -285,8 +307,8 @@ export function settingsPanel(container, { device, save, issuerKey, wallet, chan
 
   offered.onclick = async () => {
     try {
-      const r = await fetch(new URL('v1/anchor', issuerBase(issuerKey)), { cache: 'no-store' });
-      if (!r.ok) throw new Error(`v1/anchor: HTTP ${r.status}`);
+      const r = await get(new URL('v1/anchor', issuerBase(issuerKey)), { cache: 'no-store' });
+      if (!r.ok) throw new Error(t('http_failed', 'v1/anchor', r.status));
       offerAnchor(await r.text());
     } catch (e) { fail(e.message); }
   };

@@ -1,5 +1,5 @@
 // The checkpoint: scan, and a full-screen verdict. Keeps no scan history.
-import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, settingsPanel,
+import { start, ok, now, t, el, cameraWhy, lang, setLanguage, chooseLanguage, openDevice, settingsPanel,
   Reader, Camera, imagePixels, keyboardWedge, offline, updateBanner, syncWhenBack } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -111,7 +111,7 @@ async function startCamera() {
     if (camera.wanted) { camera.stop(); return; }
     await camera.start();
   } catch (e) {
-    notice('bad', t('camera_error', e.message), 'camera-error');
+    notice('bad', cameraWhy(e), 'camera-error');
   }
 }
 
@@ -124,7 +124,7 @@ async function main() {
   camera = new Camera($('video'), reader, (text, t0) => checkText(text, t0, true), {
     onState: () => cameraState(),
     onHint: (on) => { if (on) notice('info', t('hint_steady'), 'aim'); else document.getElementById('aim')?.remove(); },
-    onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
+    onError: (e) => notice('bad', cameraWhy(e), 'camera-error'),
   });
   settings = settingsPanel($('shared-settings'), {
     device, save, persisted, issuerKey: ISSUER, wallet: false, changed: renderStatus, fail: (m) => notice('bad', m, 'pin-error'),
@@ -135,7 +135,7 @@ async function main() {
   $('open-settings').onclick = () => { $('scan-screen').classList.add('hidden'); $('settings-screen').classList.remove('hidden'); };
   $('close-settings').onclick = () => { $('settings-screen').classList.add('hidden'); $('scan-screen').classList.remove('hidden'); };
   $('scan').onclick = startCamera;
-  $('switch').onclick = () => camera.switchCamera().catch((e) => notice('bad', t('camera_error', e.message), 'camera-error'));
+  $('switch').onclick = () => camera.switchCamera().catch((e) => notice('bad', cameraWhy(e), 'camera-error'));
   $('torch').onclick = async () => { if (!(await camera.torch())) $('torch').classList.add('hidden'); };
   $('image').onchange = async () => {
     const file = $('image').files[0];

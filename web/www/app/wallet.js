@@ -1,6 +1,6 @@
 // The citizen's wallet: codes for a family, shown with no signal; venue
 // check-ins and exposure matching that never leave the phone.
-import { start, ok, now, t, el, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync, settingsPanel,
+import { start, ok, now, t, el, cameraWhy, get, lang, setLanguage, chooseLanguage, openDevice, issuerBase, sync, settingsPanel,
   Reader, Camera, imagePixels, offline, updateBanner, syncWhenBack } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -147,7 +147,7 @@ async function scan(then) {
   scanning = then;
   $('finder').classList.remove('hidden');
   $('finder-buttons').classList.remove('hidden');
-  try { await camera.start(); } catch (e) { stopScan(); notice('bad', t('camera_error', e.message), 'camera-error'); }
+  try { await camera.start(); } catch (e) { stopScan(); notice('bad', cameraWhy(e), 'camera-error'); }
 }
 
 function stopScan() {
@@ -175,7 +175,7 @@ async function main() {
   reader = new Reader(() => notice('warn', t('scanner_restarted'), 'restarted'));
   camera = new Camera($('video'), reader, (text) => { const then = scanning; stopScan(); if (then) then(text); }, {
     onState: () => $('torch').classList.toggle('hidden', !(camera.running && camera.hasTorch())),
-    onError: (e) => notice('bad', t('camera_error', e.message), 'camera-error'),
+    onError: (e) => notice('bad', cameraWhy(e), 'camera-error'),
     onHint: (on) => { if (on) notice('info', t('hint_steady'), 'aim'); else document.getElementById('aim')?.remove(); },
   });
   const current = () => document.querySelector('nav.tabs button[aria-selected="true"]')?.dataset.tab || 'codes';
@@ -188,9 +188,9 @@ async function main() {
   $('fetch').onclick = async () => {
     try {
       const path = ok(device.retrieve_path($('retrieval').value));
-      const r = await fetch(new URL(path, issuerBase(ISSUER)), { cache: 'no-store' });
+      const r = await get(new URL(path, issuerBase(ISSUER)), { cache: 'no-store' });
       const body = await r.text();
-      if (!r.ok) throw new Error(`${$('retrieval').value}: ${(() => { try { return JSON.parse(body).error; } catch { return `HTTP ${r.status}`; } })()}`);
+      if (!r.ok) throw new Error(device.retrieval_failed($('retrieval').value, r.status, body));
       await add(ok(device.retrieved(body)));
       $('retrieval').value = '';
     } catch (e) { notice('bad', e.message, 'add-error'); }

@@ -74,7 +74,7 @@ impl Wallet {
             members,
         };
         let bytes = serde_json::to_vec_pretty(&backup)
-            .map_err(|e| WalletError::Malformed(format!("backup: {e}")))?;
+            .map_err(|e| WalletError::NotABackup(format!("cannot be written: {e}")))?;
         Ok((bytes, count))
     }
 
@@ -85,7 +85,7 @@ impl Wallet {
         checkpoint: Option<&Checkpoint>,
         now: OffsetDateTime,
     ) -> Result<Imported, WalletError> {
-        let bad = |why: String| WalletError::Malformed(format!("not a wallet backup: {why}"));
+        let bad = WalletError::NotABackup;
         if bytes.len() > MAX_BACKUP {
             return Err(bad(format!(
                 "{} bytes, more than {MAX_BACKUP}",
