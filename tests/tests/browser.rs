@@ -11,7 +11,13 @@
 //! from the camera still get the right card. A frame that traps a QR
 //! reader restarts the worker, not the page.
 //!
-//! Needs chromium, ffmpeg, node with `web/node_modules` (`npm ci` in web/) and a built
+//! First, while the issuer is up, the same apps run in WebKit
+//! (`web/tests/webkit.mjs`: WebKitGTK's MiniBrowser through WebKitWebDriver
+//! under xvfb-run): everything but the camera, whose mock in WebKit cannot
+//! play a file, so codes come pasted and as an image file.
+//! `BROWSER_ENGINES=webkit` (or `chromium`) runs one engine only.
+//!
+//! Needs chromium, ffmpeg, webkit2gtk-driver, xvfb, node with `web/node_modules` (`npm ci` in web/) and a built
 //! `web/dist`; without them the test says SKIPPED, unless
 //! `REQUIRE_BROWSER_TESTS=1` (as `.ci/run` sets), when it fails.
 
@@ -32,6 +38,50 @@ use wallet_core::wire::envelope;
 use wallet_core::wire::qr::{Level, Symbol};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's WebKitGTK WebDriver (webkit2gtk-driver) and the browser it drives.
+const WEBKIT_DRIVER: &str = "/usr/bin/WebKitWebDriver";
+const WEBKIT_BROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// What is missing to run WebKit, if anything.
+fn missing_webkit() -> Vec<String> {
+    let mut out = Vec::new();
+    if !Path::new(WEBKIT_DRIVER).exists() {
+        out.push(format!("{WEBKIT_DRIVER} (apt install webkit2gtk-driver)"));
+    }
+    if !Path::new(WEBKIT_BROWSER).exists() {
+        out.push(format!("{WEBKIT_BROWSER} (apt install webkit2gtk-driver)"));
+    }
+    if !Path::new("/usr/bin/xvfb-run").exists() {
+        out.push("xvfb-run (apt install xvfb xauth)".into());
+    }
+    out
+}
+
+/// Runs `node SCRIPT CONFIG` for at most `limit`: its status and stdout.
+fn run_node(script: &str, config: &Path, limit: Duration) -> (std::process::ExitStatus, String) {
+    let mut node = Command::new("node")
+        .arg(root().join(script))
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs");
+    // Bounded: a hung browser fails the test instead of hanging CI.
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(s) = node.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = node.kill();
+            panic!("{script} took over {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut node.stdout.take().unwrap(), &mut out).unwrap();
+    (status, out)
+}
 
 /// What is missing to run the browser, if anything.
 fn missing() -> Vec<String> {
@@ -336,31 +386,32 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "chunks": chunks,
         "issuer": "SMART example issuer",
     });
+    config["webkit"] = serde_json::json!({"driver": WEBKIT_DRIVER, "browser": WEBKIT_BROWSER});
     let config_path = cwd.join("browser.json");
     std::fs::write(&config_path, config.to_string()).unwrap();
 
+    // The second engine first, while the issuer is up (the Chromium run
+    // stops it to go offline). BROWSER_ENGINES (default both) picks.
+    let engines = std::env::var("BROWSER_ENGINES").unwrap_or_else(|_| "webkit,chromium".into());
+    let missing = missing_webkit();
+    if engines.contains("webkit") && !missing.is_empty() {
+        if std::env::var_os("REQUIRE_BROWSER_TESTS").is_some() {
+            panic!("the WebKit run needs: {}", missing.join(", "));
+        }
+        eprintln!("SKIPPED WebKit: it needs {}", missing.join(", "));
+    } else if engines.contains("webkit") {
+        let (status, out) = run_node("web/tests/webkit.mjs", &config_path, Duration::from_secs(300));
+        assert!(status.success(), "the WebKit run failed (its log is above)");
+        let webkit: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        eprintln!("webkit: {} checks passed", webkit["checks"].as_array().unwrap().len());
+    }
+    if !engines.contains("chromium") {
+        let _ = issuer.kill();
+        return;
+    }
+
     let started = Instant::now();
-    let mut node = Command::new("node")
-        .arg(root().join("web/tests/browser.mjs"))
-        .arg(&config_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node runs");
-    // Bounded: a hung browser fails the test instead of hanging CI.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let status = loop {
-        if let Some(s) = node.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = node.kill();
-            panic!("the browser run took over 10 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut node.stdout.take().unwrap(), &mut out).unwrap();
+    let (status, out) = run_node("web/tests/browser.mjs", &config_path, Duration::from_secs(600));
     let _ = issuer.kill();
     let _ = issuer.wait();
     assert!(
