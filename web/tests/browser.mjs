@@ -283,12 +283,18 @@ async function lastTiming(page) {
   // worker received (bodies as sent, and headers), until the app is
   // installed for offline use.
   const transfer = { page: 0, worker: 0, files: 0, notModified: 0 };
+  // Each file's body bytes, by who fetched it: what the worker fetched
+  // again with a body is what a first visit paid twice.
+  const bodies = { page: new Map(), worker: new Map() };
   const counting = async (req) => {
     const sizes = await req.sizes().catch(() => null);
     const res = await req.response().catch(() => null);
-    if (!sizes || !res || new URL(req.url()).pathname.startsWith('/v1/')) return;
+    const where = new URL(req.url()).pathname;
+    if (!sizes || !res || where.startsWith('/v1/')) return;
     const n = sizes.responseBodySize + sizes.responseHeadersSize;
-    if (req.serviceWorker()) transfer.worker += n; else transfer.page += n;
+    const who = req.serviceWorker() ? 'worker' : 'page';
+    transfer[who] += n;
+    bodies[who].set(where, (bodies[who].get(where) || 0) + sizes.responseBodySize);
     if (res.status() === 304) transfer.notModified++; else transfer.files++;
   };
   context.on('requestfinished', counting);
@@ -298,6 +304,10 @@ async function lastTiming(page) {
   context.off('requestfinished', counting);
   results.firstVisit = { ...transfer, bytes: transfer.page + transfer.worker };
   note(`first visit: ${transfer.page} bytes to the page and ${transfer.worker} to its service worker (${transfer.files} answers with a body, ${transfer.notModified} not modified)`);
+  const twice = [...bodies.worker].filter(([where, n]) => n > 0 && (bodies.page.get(where) || 0) > 0);
+  const workerOnly = [...bodies.worker].filter(([, n]) => n > 0).map(([where, n]) => `${where} ${n}`);
+  note(`the service worker's bodies: ${workerOnly.join(', ') || 'none'}`);
+  if (twice.length) throw new Error(`the service worker downloaded again what the page had: ${twice.map(([w, n]) => `${w} (${n} bytes)`).join(', ')}`);
   if (results.firstVisit.bytes > 700 * 1024) throw new Error(`a first visit transferred ${results.firstVisit.bytes} bytes, over the 700 KB budget`);
   const openSettings = () => page.click('#open-settings');
   await pinAndSync(page, openSettings);
