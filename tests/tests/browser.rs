@@ -400,10 +400,17 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         }
         eprintln!("SKIPPED WebKit: it needs {}", missing.join(", "));
     } else if engines.contains("webkit") {
-        let (status, out) = run_node("web/tests/webkit.mjs", &config_path, Duration::from_secs(300));
+        let (status, out) = run_node(
+            "web/tests/webkit.mjs",
+            &config_path,
+            Duration::from_secs(300),
+        );
         assert!(status.success(), "the WebKit run failed (its log is above)");
         let webkit: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        eprintln!("webkit: {} checks passed", webkit["checks"].as_array().unwrap().len());
+        eprintln!(
+            "webkit: {} checks passed",
+            webkit["checks"].as_array().unwrap().len()
+        );
     }
     if !engines.contains("chromium") {
         let _ = issuer.kill();
@@ -411,7 +418,11 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     }
 
     let started = Instant::now();
-    let (status, out) = run_node("web/tests/browser.mjs", &config_path, Duration::from_secs(600));
+    let (status, out) = run_node(
+        "web/tests/browser.mjs",
+        &config_path,
+        Duration::from_secs(600),
+    );
     let _ = issuer.kill();
     let _ = issuer.wait();
     assert!(

@@ -419,7 +419,7 @@ impl Device {
 impl Device {
     /// An error in the page's language.
     fn err(&self, e: impl Error + 'static) -> String {
-        lang::error(&e, self.lang.get())
+        crate::errors::error(&e, self.lang.get())
     }
 
     /// One of the screens' words in the page's language, `{0}`… filled.

@@ -4,16 +4,13 @@
 
 use serde_json::{Map, Value};
 use wallet_core::checkpoint::check::Warning;
-use wallet_core::checkpoint::sync::{Published, Refusal, Refused, SyncReport};
+use wallet_core::checkpoint::sync::{Published, SyncReport};
 use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
 use wallet_core::text::escape;
 use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Unlisted};
 use wallet_core::{CredentialKind, Reason};
-
-mod error;
-pub use error::error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -60,7 +57,7 @@ pub fn choose(preferred: &[String]) -> Lang {
 
 /// Every screen's words: key, English, Simplified Chinese. `{0}` is
 /// filled in by the page.
-const WORDS: &[(&str, &str, &str)] = &[
+pub(crate) const WORDS: &[(&str, &str, &str)] = &[
     ("lang_other", "中文", "English"),
     ("title_verify", "Checkpoint", "核验点"),
     ("title_wallet", "Health wallet", "健康码钱包"),
@@ -459,7 +456,7 @@ pub fn kind(kind: CredentialKind, lang: Lang) -> String {
     .to_string()
 }
 
-fn file(file: FileType, lang: Lang) -> String {
+pub(crate) fn file(file: FileType, lang: Lang) -> String {
     match lang {
         Lang::En => match file {
             FileType::TrustList => "trust list",
@@ -564,22 +561,6 @@ pub fn published(file: Published, lang: Lang) -> String {
         Published::ForeignTrust => FileType::ForeignTrust,
     };
     self::file(t, lang)
-}
-
-/// A file a sync did not install, and why, in `lang`; the reason's own
-/// detail (the file's field, a kid) is kept as the core gives it, escaped.
-pub fn refused(r: &Refused, lang: Lang) -> String {
-    if lang == Lang::En {
-        return r.to_string();
-    }
-    let name = published(r.file, lang);
-    match &r.why {
-        Refusal::NotInSource { source } => format!("{name}：来源 {} 中没有", escape(source)),
-        Refusal::Refused(e) => {
-            format!("{name}：已拒绝，保留所持副本（{}）", error(e, lang))
-        }
-        Refusal::Missing { what, .. } => format!("{name}：缺少 {what}，请先完整同步"),
-    }
 }
 
 /// Why a code is not valid, in words a checkpoint officer can act on

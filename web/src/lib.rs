@@ -19,6 +19,8 @@ mod aim;
 #[cfg(feature = "device")]
 mod device;
 #[cfg(feature = "device")]
+mod errors;
+#[cfg(feature = "device")]
 pub mod lang;
 mod reply;
 #[cfg(feature = "scan")]

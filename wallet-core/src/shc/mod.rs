@@ -26,6 +26,7 @@ pub mod jwk;
 pub mod jws;
 pub mod numeric;
 
+use crate::verify::reason::{Fault, Faulty};
 use thiserror::Error;
 
 /// Longest JWS accepted (a single QR holds at most 1,195 characters; a
@@ -61,6 +62,19 @@ pub enum ShcError {
     Crl(String),
     #[error("issuer directory: {0}")]
     Directory(String),
+}
+
+impl Faulty for ShcError {
+    fn fault(&self) -> Fault {
+        use ShcError as E;
+        match self {
+            E::Numeric(_) => Fault::Damaged,
+            E::Chunks(_) => Fault::Parts,
+            E::Jws(_) | E::Header(_) | E::Payload(_) => Fault::Structure,
+            E::Fhir(_) => Fault::Content,
+            E::Key { .. } | E::Jwks(_) | E::Crl(_) | E::Directory(_) => Fault::Other,
+        }
+    }
 }
 
 /// Base64url without padding, as JOSE writes it.

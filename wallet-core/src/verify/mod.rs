@@ -16,7 +16,7 @@ use crate::wire::claims::{ClaimsError, CwtClaims};
 use crate::wire::cose::{CoseError, CoseSign1, Headers};
 use crate::wire::envelope::{self, EnvelopeError, Profile};
 pub use reason::Reason;
-use reason::{Fault, KeyWindow};
+use reason::{Fault, Faulty, KeyWindow};
 use serde::Serialize;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -30,6 +30,17 @@ pub enum DecodeError {
     Cose(#[from] CoseError),
     #[error(transparent)]
     Claims(#[from] ClaimsError),
+}
+
+impl Faulty for DecodeError {
+    fn fault(&self) -> Fault {
+        use DecodeError as E;
+        match self {
+            E::Envelope(e) => e.fault(),
+            E::Cose(_) => Fault::Structure,
+            E::Claims(c) => c.fault(),
+        }
+    }
 }
 
 /// A decoded, not yet trusted, payload.

@@ -358,30 +358,6 @@ impl Faulty for crate::credential::CredentialError {
     }
 }
 
-impl Faulty for super::DecodeError {
-    fn fault(&self) -> Fault {
-        use super::DecodeError as E;
-        match self {
-            E::Envelope(e) => e.fault(),
-            E::Cose(_) => Fault::Structure,
-            E::Claims(c) => c.fault(),
-        }
-    }
-}
-
-impl Faulty for crate::shc::ShcError {
-    fn fault(&self) -> Fault {
-        use crate::shc::ShcError as E;
-        match self {
-            E::Numeric(_) => Fault::Damaged,
-            E::Chunks(_) => Fault::Parts,
-            E::Jws(_) | E::Header(_) | E::Payload(_) => Fault::Structure,
-            E::Fhir(_) => Fault::Content,
-            E::Key { .. } | E::Jwks(_) | E::Crl(_) | E::Directory(_) => Fault::Other,
-        }
-    }
-}
-
 impl<T: Faulty + fmt::Display> From<&T> for Reason {
     /// The [`Reason::Malformed`] an error makes: its kind and its words.
     fn from(e: &T) -> Reason {

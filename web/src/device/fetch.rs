@@ -114,7 +114,7 @@ impl Device {
         let mut refused: Vec<String> = report
             .refused
             .iter()
-            .map(|r| lang::refused(r, lang))
+            .map(|r| crate::errors::refused(r, lang))
             .collect();
         if let Some(Got::Body(bytes, etag)) = fetched.get(&Published::Exposures) {
             match self.cache.install_exposures(bytes) {

@@ -1,13 +1,13 @@
-//! Errors in the user's language. wallet-core's errors are typed: each is
+//! Errors, and files a sync refused, in the user's language. wallet-core's errors are typed: each is
 //! matched here and put in Chinese from its kind and its parameters (a
 //! file, a kid, a version, a count), never from its English words. Text
 //! from outside (a kid, a member's name) is escaped as in English.
 
-use super::{kind, reason, Lang};
+use crate::lang::{self, kind, published, reason, Lang};
 use std::error::Error;
 use wallet_core::checkpoint::cache::CacheError;
 use wallet_core::checkpoint::check::CheckError;
-use wallet_core::checkpoint::sync::SyncError;
+use wallet_core::checkpoint::sync::{Refusal, Refused, SyncError};
 use wallet_core::citizen::WalletError;
 use wallet_core::keys::dsc_list::DscListError;
 use wallet_core::keys::KeyError;
@@ -35,6 +35,22 @@ pub fn error(e: &(dyn Error + 'static), lang: Lang) -> String {
 /// An error no arm below knows (a test over the core's errors keeps this
 /// from being reached by the ones the apps can meet).
 pub(crate) const UNKNOWN: &str = "操作未能完成";
+
+/// A file a sync did not install, and why, in `lang`; the reason's own
+/// detail (the file's field, a kid) is kept as the core gives it, escaped.
+pub fn refused(r: &Refused, lang: Lang) -> String {
+    if lang == Lang::En {
+        return r.to_string();
+    }
+    let name = published(r.file, lang);
+    match &r.why {
+        Refusal::NotInSource { source } => format!("{name}：来源 {} 中没有", escape(source)),
+        Refusal::Refused(e) => {
+            format!("{name}：已拒绝，保留所持副本（{}）", error(e, lang))
+        }
+        Refusal::Missing { what, .. } => format!("{name}：缺少 {what}，请先完整同步"),
+    }
+}
 
 fn zh(e: &(dyn Error + 'static)) -> Option<String> {
     if let Some(e) = e.downcast_ref::<CacheError>() {
@@ -92,7 +108,7 @@ fn not_a_code(r: &Reason) -> String {
 /// A signed file's name as the core gives it (`trust-list`, …), in Chinese.
 fn file(name: &str) -> String {
     match FileType::from_name(name) {
-        Some(t) => super::file(t, Lang::Zh),
+        Some(t) => lang::file(t, Lang::Zh),
         None => escape(name).into_owned(),
     }
 }
@@ -176,7 +192,7 @@ fn wallet(e: &WalletError) -> String {
             let words: Vec<String> = rs
                 .iter()
                 .map(|r| match r {
-                    Reason::Malformed { fault, .. } => super::fault(*fault),
+                    Reason::Malformed { fault, .. } => lang::fault(*fault),
                     r => reason(r, Lang::Zh),
                 })
                 .collect();
@@ -587,23 +603,23 @@ mod tests {
         for e in every_error() {
             let zh = error(e.as_ref(), Lang::Zh);
             assert!(english(&zh).is_empty(), "{e:?} → {zh}: {:?}", english(&zh));
-            assert_ne!(zh, UNKNOWN, "{e:?} is not known to lang::error");
+            assert_ne!(zh, UNKNOWN, "{e:?} is not known to errors::error");
             assert_eq!(error(e.as_ref(), Lang::En), error_chain(e.as_ref()));
         }
     }
 
     #[test]
     fn no_word_of_the_screens_is_english_in_chinese() {
-        for (key, _, zh) in super::super::WORDS {
+        for (key, _, zh) in crate::lang::WORDS {
             assert!(english(zh).is_empty(), "{key}: {zh}: {:?}", english(zh));
         }
         // A wallet's standing, every reason at once.
-        let (lines, _) = super::super::status(
+        let (lines, _) = crate::lang::status(
             &wallet_core::citizen::wallet::Status::Invalid {
                 reasons: every_reason(),
             },
             Lang::Zh,
-            super::super::Local::default(),
+            crate::lang::Local::default(),
         );
         assert!(english(&lines).is_empty(), "{lines}");
     }
