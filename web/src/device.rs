@@ -5,7 +5,7 @@
 
 use crate::lang::{self, Lang, Local};
 use crate::reply::answer;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error;
@@ -14,16 +14,16 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use wallet_core::checkpoint::cache::{Cache, CacheError};
 use wallet_core::checkpoint::sync::Published;
-use wallet_core::citizen::wallet::{Held, Wallet};
-use wallet_core::credential::Body;
+use wallet_core::citizen::wallet::Wallet;
 use wallet_core::keys::{kid_for_spki, PublicKey};
 use wallet_core::shc::numeric::{self, Collector};
-use wallet_core::signed::file::Header;
 use wallet_core::storage::Memory;
 use wallet_core::Checkpoint;
 use wasm_bindgen::prelude::*;
 
 mod fetch;
+mod show;
+mod views;
 
 use fetch::{published, Got};
 
@@ -158,13 +158,15 @@ impl Device {
     /// An anchor offered (PEM), for the person to compare its fingerprint
     /// before pinning: `{"ok": {"fingerprint", "algorithm"}}`.
     pub fn inspect_anchor(&self, pem: &str) -> String {
-        answer(PublicKey::from_pem(pem).map_err(|e| self.err(e)).map(|k| {
-            json!({
-                "fingerprint": wallet_core::keys::fingerprint_for_spki(&k.spki_der()),
-                "kid": hex::encode(kid_for_spki(&k.spki_der())),
-                "algorithm": k.algorithm().to_string(),
-            })
-        }))
+        answer(
+            PublicKey::from_pem(pem)
+                .map_err(|e| self.err(e))
+                .map(|k| views::Anchor {
+                    fingerprint: wallet_core::keys::fingerprint_for_spki(&k.spki_der()),
+                    kid: hex::encode(kid_for_spki(&k.spki_der())),
+                    algorithm: k.algorithm().to_string(),
+                }),
+        )
     }
 
     /// Pins the trust anchor (PEM). A device pins once: another anchor is
@@ -230,17 +232,19 @@ impl Device {
     pub fn inspect_shc_directory(&self, bytes: Vec<u8>) -> String {
         let result = wallet_core::shc::issuers::read_directory(&bytes)
             .map_err(|e| self.err(e))
-            .map(|dir| {
-                json!({
-                    "issuers": dir.issuers.iter().map(|i| json!({
-                        "name": wallet_core::text::escape(&i.name),
-                        "iss": i.iss,
-                        "keys": i.keys.len(),
-                    })).collect::<Vec<_>>(),
-                    "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
-                    "refused": escaped(&dir.problems),
-                    "fingerprint": wallet_core::keys::fingerprint_of_bytes(&bytes),
-                })
+            .map(|dir| views::ShcOffer {
+                issuers: dir
+                    .issuers
+                    .iter()
+                    .map(|i| views::ShcIssuer {
+                        name: wallet_core::text::escape(&i.name).into_owned(),
+                        iss: i.iss.clone(),
+                        keys: i.keys.len(),
+                    })
+                    .collect(),
+                keys: dir.issuers.iter().map(|i| i.keys.len()).sum(),
+                refused: escaped(&dir.problems),
+                fingerprint: wallet_core::keys::fingerprint_of_bytes(&bytes),
             });
         answer(result)
     }
@@ -253,12 +257,10 @@ impl Device {
             .cache
             .import_shc_directory(&bytes, source)
             .map_err(|e| self.err(e))
-            .map(|dir| {
-                json!({
-                    "issuers": dir.issuers.len(),
-                    "keys": dir.issuers.iter().map(|i| i.keys.len()).sum::<usize>(),
-                    "refused": escaped(&dir.problems),
-                })
+            .map(|dir| views::ShcTrusted {
+                issuers: dir.issuers.len(),
+                keys: dir.issuers.iter().map(|i| i.keys.len()).sum(),
+                refused: escaped(&dir.problems),
             });
         self.loaded.replace(None);
         answer(result)
@@ -284,7 +286,10 @@ impl Device {
                 let message = lang::word("shc_chunks", lang)
                     .replace("{0}", &have.to_string())
                     .replace("{1}", &total.to_string());
-                answer::<Value>(Ok(json!({"pending": true, "message": message})))
+                answer(Ok(views::Pending {
+                    pending: true,
+                    message,
+                }))
             }
         }
     }
@@ -342,11 +347,11 @@ impl Device {
                 .export(now)
                 .map(|(bytes, codes)| {
                     let day = wallet_core::credential::instant::format(now.unix_timestamp());
-                    json!({
-                        "name": format!("health-wallet-{}.json", &day[..10.min(day.len())]),
-                        "text": String::from_utf8_lossy(&bytes),
-                        "codes": codes,
-                    })
+                    views::Exported {
+                        name: format!("health-wallet-{}.json", &day[..10.min(day.len())]),
+                        text: String::from_utf8_lossy(&bytes).into_owned(),
+                        codes,
+                    }
                 })
                 .map_err(|e| self.err(e)),
         )
@@ -378,7 +383,11 @@ impl Device {
                 .visit_log()
                 .checkin(text, &cp, cp.device_time(at(now)).at)
                 .map_err(|e| self.err(e))?;
-            Ok(json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
+            Ok(views::Visit {
+                name: v.name,
+                area: v.area,
+                at: self.local.get().when(v.at),
+            })
         });
         answer(result)
     }
@@ -390,11 +399,18 @@ impl Device {
             let mut visits = log.visits(at(now)).map_err(|e| self.err(e))?;
             visits.reverse();
             let days = log.retention_days(at(now)).map_err(|e| self.err(e))?;
-            let list: Vec<Value> = visits
-                .iter()
-                .map(|v| json!({"name": v.name, "area": v.area, "at": self.local.get().when(v.at)}))
+            let visits = visits
+                .into_iter()
+                .map(|v| views::Visit {
+                    at: self.local.get().when(v.at),
+                    name: v.name,
+                    area: v.area,
+                })
                 .collect();
-            Ok(json!({"retention_days": days, "visits": list}))
+            Ok(views::Visits {
+                retention_days: days,
+                visits,
+            })
         })();
         answer(result)
     }
@@ -463,251 +479,6 @@ impl Device {
         self.loaded.replace(None);
         Ok(kid)
     }
-
-    fn describe(&self, now: i64, lang: Lang) -> Result<Value, String> {
-        let anchors = match self.cache.anchor_set() {
-            Ok(set) => set,
-            Err(CacheError::Missing { .. }) => {
-                return Ok(json!({
-                    "anchors": [], "profile": null, "profiles": [], "files": [],
-                    "stale": false, "ready": false, "summary": "",
-                }))
-            }
-            Err(e) => return Err(self.err(e)),
-        };
-        let anchors: Vec<Value> = anchors
-            .keys()
-            .iter()
-            .map(|a| {
-                json!({
-                    "fingerprint": wallet_core::keys::fingerprint_for_spki(&a.key.spki_der()),
-                    "kid": hex::encode(&a.kid),
-                    "algorithm": a.algorithm.to_string(),
-                })
-            })
-            .collect();
-        let trust = self.cache.trust_store().map_err(|e| self.err(e))?;
-        let file = |name: &str, h: Option<Header>| match h {
-            None => json!({"name": name, "label": lang::file_name(name, lang), "held": false}),
-            Some(h) => json!({
-                "name": name,
-                "label": lang::file_name(name, lang),
-                "held": true,
-                "version": h.version,
-                "issued": self.local.get().when(h.issued_at),
-                "age": lang::age(now - h.issued_at, lang),
-                "next_update": self.local.get().when(h.next_update),
-                "stale": h.is_stale(now),
-            }),
-        };
-        let revocations = self.cache.revocations(&trust).map_err(|e| self.err(e))?;
-        let rules = self.cache.rules(&trust).map_err(|e| self.err(e))?;
-        let exposures = self.cache.exposures(&trust).map_err(|e| self.err(e))?;
-        let profiles: Vec<String> = rules
-            .as_ref()
-            .map(|(r, _)| r.rules.profiles.keys().cloned().collect())
-            .unwrap_or_default();
-        // Each foreign source the authority sent, in words; or why the
-        // file held adds no key.
-        let (foreign_header, foreign) = match self.cache.foreign_trust(&trust) {
-            Ok(Some((f, _))) => {
-                let lines = f
-                    .summaries()
-                    .iter()
-                    .map(|s| {
-                        lang::fill(
-                            "foreign_line",
-                            lang,
-                            &[
-                                s.name.clone(),
-                                s.format.to_string(),
-                                s.keys.to_string(),
-                                s.skipped.to_string(),
-                                lang::age(now - s.read_at, lang),
-                                wallet_core::text::escape(&s.origin).into_owned(),
-                            ],
-                        )
-                    })
-                    .collect::<Vec<_>>();
-                (Some(f.header()), lines)
-            }
-            Ok(None) => (None, Vec::new()),
-            Err(e) => (
-                None,
-                vec![lang::fill("foreign_unusable", lang, &[self.err(e)])],
-            ),
-        };
-        let files = vec![
-            file("trust-list", trust.header()),
-            file("revocations", revocations.map(|r| r.header())),
-            file("rules", rules.map(|(r, _)| r.header())),
-            file("exposures", exposures.map(|(e, _)| e.header())),
-            file("foreign-trust", foreign_header),
-        ];
-        let stale = files.iter().any(|f| f["stale"] == json!(true));
-        // One line for the scan screen: each file held, its version and age.
-        let summary: Vec<String> = files
-            .iter()
-            .filter(|f| {
-                f["held"] == json!(true) && f["name"] != "exposures" && f["name"] != "foreign-trust"
-            })
-            .map(|f| {
-                lang::fill(
-                    "file_summary",
-                    lang,
-                    &[
-                        f["label"].as_str().unwrap_or("").to_string(),
-                        f["version"].to_string(),
-                        f["age"].as_str().unwrap_or("").to_string(),
-                    ],
-                )
-            })
-            .collect();
-        let checkpoint = self.checkpoint().ok();
-        let ready = checkpoint.is_some();
-        // A clock set back would show expired codes as valid: say so.
-        let clock_behind = checkpoint.as_ref().and_then(|cp| {
-            let device = OffsetDateTime::from_unix_timestamp(now).ok()?;
-            cp.device_time(device)
-                .warning
-                .map(|w| lang::warning(&w, lang))
-        });
-        Ok(json!({
-            "clock_behind": clock_behind,
-            "anchors": anchors,
-            "profile": self.cache.profile().map_err(|e| self.err(e))?,
-            "profiles": profiles,
-            "files": files,
-            "stale": stale,
-            "ready": ready,
-            "summary": summary.join(" · "),
-            "shc_issuers": trust.shc().issuers().map(|i| i.name.clone()).collect::<Vec<_>>(),
-            "foreign": foreign,
-        }))
-    }
-
-    fn card(&self, text: &str, now: OffsetDateTime, lang: Lang) -> Result<Value, String> {
-        let cp = self.checkpoint()?;
-        let word = |k: &str| lang::word(k, lang).to_string();
-        let profile = self
-            .cache
-            .profile()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| word("no_profile"))?;
-        // The device clock, never below the held files' issue time.
-        let time = cp.device_time(now);
-        let v = wallet_core::checkpoint::check::check_at(text, &cp, &profile, &time)
-            .map_err(|e| self.err(e))?;
-        Ok(json!({
-            "valid": v.valid,
-            "word": word(if v.valid { "valid" } else { "invalid" }),
-            "symbol": if v.valid { "✓" } else { "✗" },
-            "name": v.holder.as_ref().map(|h| h.name.clone()),
-            "dob": v.holder.as_ref().map(|h| {
-                if h.dob.is_unknown() { word("dob_unknown") } else { h.dob.to_string() }
-            }),
-            "kind": v.kind.map(|k| lang::kind(k, lang)),
-            "valid_until": if v.valid { v.valid_until.map(|t| self.local.get().when(t)) } else { None },
-            "profile": v.profile,
-            "reasons": v.reasons.iter().map(|r| lang::reason_at(r, lang, self.local.get())).collect::<Vec<_>>(),
-            "warnings": v.warnings.iter().map(|w| lang::warning(w, lang)).collect::<Vec<_>>(),
-            "signed_by": v.signed_by,
-        }))
-    }
-
-    fn add_code(
-        &self,
-        member: &str,
-        text: &str,
-        now: OffsetDateTime,
-        lang: Lang,
-    ) -> Result<Value, String> {
-        let member = member.trim();
-        let cp = self.checkpoint().ok();
-        let added = self
-            .wallet
-            .add(member, text, cp.as_deref(), now)
-            .map_err(|e| self.err(e))?;
-        Ok(json!({
-            "member": member,
-            "id": added.id,
-            "kind": lang::kind(added.kind, lang),
-            "verified": added.verified,
-            "reasons": added.reasons.iter().map(|r| lang::reason_at(r, lang, self.local.get())).collect::<Vec<_>>(),
-        }))
-    }
-
-    fn held_codes(&self, now: OffsetDateTime, lang: Lang) -> Result<Vec<Value>, String> {
-        // No verified files: every code is "not checked", never valid.
-        let cp = self.checkpoint().ok();
-        let profile = self.cache.profile().map_err(|e| self.err(e))?;
-        let now = device_now(cp.as_deref(), now);
-        let held = self
-            .wallet
-            .list(cp.as_deref(), profile.as_deref(), now)
-            .map_err(|e| self.err(e))?;
-        Ok(held
-            .iter()
-            .map(|h| held_view(h, lang, self.local.get()))
-            .collect())
-    }
-
-    fn code_view(
-        &self,
-        member: &str,
-        id: &str,
-        now: OffsetDateTime,
-        lang: Lang,
-    ) -> Result<Value, String> {
-        let cp = self.checkpoint().ok();
-        let profile = self.cache.profile().map_err(|e| self.err(e))?;
-        let now = device_now(cp.as_deref(), now);
-        let held = self
-            .wallet
-            .member_credentials(member, cp.as_deref(), profile.as_deref(), now)
-            .map_err(|e| self.err(e))?;
-        let h = held.iter().find(|h| h.id == id).ok_or_else(|| {
-            let esc = |t: &str| wallet_core::text::escape(t).into_owned();
-            self.say("no_such_code", &[esc(member), esc(id)])
-        })?;
-        let svg = wallet_core::wire::qr::Symbol::new(&h.payload, wallet_core::wire::qr::Level::M)
-            .map_err(|e| self.err(e))?
-            .to_svg();
-        let mut view = held_view(h, lang, self.local.get());
-        view["svg"] = json!(svg);
-        view["lines"] = json!(caption(&h.credential.body, lang, self.local.get()));
-        Ok(view)
-    }
-
-    fn match_exposures(&self, now: OffsetDateTime) -> Result<Value, String> {
-        let trust = self.cache.trust_store().map_err(|e| self.err(e))?;
-        let Some((list, _)) = self.cache.exposures(&trust).map_err(|e| self.err(e))? else {
-            return Ok(json!({"held": false, "found": []}));
-        };
-        let log = self.wallet.visit_log();
-        let found = log.exposures(&list, now).map_err(|e| self.err(e))?;
-        let checked = log.visits(now).map_err(|e| self.err(e))?.len();
-        let found: Vec<Value> = found
-            .iter()
-            .map(|f| {
-                json!({
-                    "name": f.visit.name,
-                    "area": f.visit.area,
-                    "at": self.local.get().when(f.visit.at),
-                    "from": self.local.get().when(f.exposure.from),
-                    "until": self.local.get().when(f.exposure.until),
-                    "advice": f.exposure.advice,
-                })
-            })
-            .collect();
-        Ok(json!({
-            "held": true,
-            "version": list.version,
-            "stale": list.header().is_stale(now.unix_timestamp()),
-            "checked": checked,
-            "found": found,
-        }))
-    }
 }
 
 /// Lines from a trust source, each hostile character escaped.
@@ -722,62 +493,6 @@ fn escaped(lines: &[String]) -> Vec<String> {
 /// the synced files' issue time (as is, with no files).
 fn device_now(cp: Option<&Checkpoint>, now: OffsetDateTime) -> OffsetDateTime {
     cp.map_or(now, |cp| cp.device_time(now).at)
-}
-
-fn held_view(h: &Held, lang: Lang, local: Local) -> Value {
-    let (status, tone) = lang::status(&h.status, lang, local);
-    json!({
-        "member": h.member,
-        "id": h.id,
-        "kind": lang::kind(h.kind, lang),
-        "holder": h.holder,
-        "status": status,
-        "tone": tone,
-    })
-}
-
-/// The lines under a code on screen and on paper.
-fn caption(body: &Body, lang: Lang, local: Local) -> Vec<String> {
-    let zh = lang == Lang::Zh;
-    let mut lines = Vec::new();
-    if let Some(h) = body.holder() {
-        if !h.dob.is_unknown() {
-            lines.push(if zh {
-                format!("出生日期 {}", h.dob)
-            } else {
-                format!("Born {}", h.dob)
-            });
-        }
-    }
-    match body {
-        Body::Test { test, .. } => {
-            let positive = matches!(test.result, wallet_core::credential::TestResult::Positive);
-            let result = match (positive, zh) {
-                (false, false) => "negative",
-                (true, false) => "POSITIVE",
-                (false, true) => "阴性",
-                (true, true) => "阳性",
-            };
-            let sampled = local.when(test.sampled_at);
-            lines.push(if zh {
-                format!("检测结果：{result}，采样于 {sampled}")
-            } else {
-                format!("Test: {result}, sampled {sampled}")
-            });
-        }
-        Body::Vaccination { vaccination: v, .. } => lines.push(if zh {
-            format!("疫苗接种：第 {} 剂，共 {} 剂，{}", v.dose, v.doses, v.date)
-        } else {
-            format!("Vaccination: dose {} of {}, {}", v.dose, v.doses, v.date)
-        }),
-        Body::Recovery { recovery: r, .. } => lines.push(if zh {
-            format!("康复：{} 至 {} 有效", r.valid_from, r.valid_until)
-        } else {
-            format!("Recovery: valid {} to {}", r.valid_from, r.valid_until)
-        }),
-        Body::Venue { venue } => lines.push(venue.area.clone()),
-    }
-    lines
 }
 
 /// Why something typed or fetched was refused: a key of the screens'

@@ -1,4 +1,6 @@
 use super::*;
+use serde_json::json;
+use wallet_core::credential::Body;
 use wallet_core::samples;
 use wallet_core::Profile;
 
