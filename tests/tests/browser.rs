@@ -123,6 +123,40 @@ fn png(text: &str, path: &Path) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// A code as a grey image (`module` pixels a module) with a third of the
+/// modules of its lower right part turned over: its finder and alignment patterns are
+/// whole, so a reader sees a code, and too much is lost for the error
+/// correction, so none can read it.
+fn damaged_code(text: &str, module: usize) -> (usize, Vec<u8>) {
+    let symbol = Symbol::new(text, Level::L).unwrap();
+    let quiet = wallet_core::wire::qr::QUIET_ZONE as usize;
+    let width = symbol.width() as usize;
+    let w = width + 2 * quiet;
+    let side = w * module;
+    let mut img = vec![255u8; side * side];
+    for my in 0..w {
+        for mx in 0..w {
+            // (dark() counts the quiet zone.)
+            let mut dark = symbol.dark(mx as u32, my as u32);
+            let (sx, sy) = (mx.wrapping_sub(quiet), my.wrapping_sub(quiet));
+            // The alignment pattern (version 2 to 6: centred 7 modules in
+            // from the lower right) stays whole: a reader finds its grid by it.
+            let align = width - 7;
+            let alignment = sx.abs_diff(align) <= 2 && sy.abs_diff(align) <= 2;
+            let data = sx > 8 && sy > 8 && sx < width && sy < width && !alignment;
+            if data && (sx * 7 + sy * 13) % 3 == 0 {
+                dark = !dark;
+            }
+            if dark {
+                for y in my * module..(my + 1) * module {
+                    img[y * side + mx * module..y * side + (mx + 1) * module].fill(0);
+                }
+            }
+        }
+    }
+    (side, img)
+}
+
 /// The image, centred in a white 1280×720 frame, as a .y4m a fake camera plays.
 fn camera_file(image: &Path, out: &Path) -> PathBuf {
     let status = Command::new("ffmpeg")
@@ -323,6 +357,20 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     std::fs::write(&pgm, bytes).unwrap();
     let y4m = camera_file(&pgm, &media.join("crafted.y4m"));
     cameras.insert("crafted".into(), y4m.display().to_string().into());
+
+    // A code in view that no reader can read: the checkpoint's hint.
+    // (A short text: a small symbol, one alignment pattern.)
+    let (side, damaged) = damaged_code("HC1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDE", 10);
+    match wallet_core::wire::qr::read_luma(side as u32, side as u32, &damaged) {
+        Err(wallet_core::wire::qr::QrError::Decode(_)) => {}
+        other => panic!("the damaged code should be seen and not read: {other:?}"),
+    }
+    let pgm = media.join("damaged.pgm");
+    let mut bytes = format!("P5\n{side} {side}\n255\n").into_bytes();
+    bytes.extend_from_slice(&damaged);
+    std::fs::write(&pgm, bytes).unwrap();
+    let y4m = camera_file(&pgm, &media.join("damaged.y4m"));
+    cameras.insert("damaged".into(), y4m.display().to_string().into());
 
     // The same files, for the native figure beside the browser's.
     let published: Vec<Vec<u8>> = ["trust-list", "revocations", "rules"]

@@ -556,6 +556,21 @@ const offlineScan = async (camera, valid, words, name) => {
   note('offline, the camera\'s code from another issuer was red: unknown issuer key');
 }
 {
+  // A code in view that cannot be read (its modules damaged past the error
+  // correction): after a few seconds the reader's frames say so, and the
+  // page asks to hold steady, come closer or add light.
+  const { context, page } = await browser(config.profileDir, config.cameras.damaged, { offline: true });
+  await load(page, '/verify');
+  await page.click('#scan');
+  await page.waitForSelector('#aim', { timeout });
+  const said = await page.locator('#aim').innerText();
+  if (!said.includes('hold steady')) throw new Error(`the hint: ${said}`);
+  await shot(page, 'verify-aim-hint');
+  if (await page.locator('#verdict:not(.hidden)').count()) throw new Error('a verdict for a code nobody could read');
+  await context.close();
+  note(`a code in view that cannot be read: "${said}"`);
+}
+{
   // A frame that makes a QR reader trap: the worker ends, is started
   // again, and the page goes on (a code pasted after it still checks).
   expectingTrap = true;
