@@ -29,13 +29,21 @@ rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 # installs in web/node_modules (cd web && npm ci), or one on the PATH from
 # version 116 (older ones, Debian 12's 108 among them, break wasm-bindgen's
 # reference-typed table).
-WASM_OPT=""
-for candidate in web/node_modules/.bin/wasm-opt wasm-opt; do
-  if command -v "$candidate" >/dev/null 2>&1; then
-    v=$("$candidate" --version | awk '{print $3}')
-    if [ "${v:-0}" -ge 116 ] 2>/dev/null; then WASM_OPT=$candidate; break; fi
-  fi
-done
+find_wasm_opt() {
+  WASM_OPT=""
+  for candidate in web/node_modules/.bin/wasm-opt wasm-opt; do
+    if command -v "$candidate" >/dev/null 2>&1; then
+      v=$("$candidate" --version | awk '{print $3}')
+      if [ "${v:-0}" -ge 116 ] 2>/dev/null; then WASM_OPT=$candidate; return; fi
+    fi
+  done
+}
+find_wasm_opt
+# Where npm is, the pinned binaryen comes from web/package-lock.json (once).
+if [ -z "$WASM_OPT" ] && command -v npm >/dev/null 2>&1; then
+  echo "installing binaryen's wasm-opt with npm ci in web/ (once)" >&2
+  if npm ci --prefix web --no-audit --no-fund --loglevel=error >&2; then find_wasm_opt; fi
+fi
 if [ -z "$WASM_OPT" ]; then
   echo "no wasm-opt from version 116 (cd web && npm ci): the modules are built unoptimised, a third larger" >&2
 fi
