@@ -38,7 +38,7 @@ use crate::shc::issuers::{
 use crate::shc::{ShcError, MAX_ISSUER_FILE};
 use crate::signed::exposures::ExposureList;
 use crate::signed::file::{self as signed, FileType, SignedFileError, MAX_SIGNED_FILE};
-use crate::signed::foreign::ForeignTrust;
+use crate::signed::foreign::{ForeignTrust, SourceTrust};
 use crate::signed::handover::AnchorSet;
 use crate::signed::revocation::{EntryKind, RevocationDelta, RevocationList};
 use crate::signed::rules::RuleSet;
@@ -48,7 +48,7 @@ use crate::wire::cbor::{self, Value};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 pub const ANCHORS_FILE: &str = "anchors.pem";
@@ -127,6 +127,10 @@ pub struct FileChange {
 #[derive(Clone, Debug)]
 pub struct Cache {
     store: Arc<dyn Storage>,
+    /// The keys of the foreign trust file last read, by the file's SHA-256:
+    /// a trust store is built on every install and load, and a file of
+    /// thousands of certificates is parsed once, not each time.
+    foreign_keys: Arc<Mutex<Option<([u8; 32], SourceTrust)>>>,
 }
 
 impl Cache {
@@ -137,7 +141,10 @@ impl Cache {
 
     /// The files in any storage (memory, in a browser).
     pub fn on(store: Arc<dyn Storage>) -> Cache {
-        Cache { store }
+        Cache {
+            store,
+            foreign_keys: Arc::new(Mutex::new(None)),
+        }
     }
 
     /// Where the files are, for messages: the folder (or `memory:`).
@@ -407,8 +414,8 @@ impl Cache {
         // list held. One that no longer verifies (its signer left the list)
         // adds no key: status names why, and the next sync replaces it.
         if store.list().is_some() {
-            if let Ok(Some((foreign, _))) = self.foreign_trust(&store) {
-                let t = foreign.trust();
+            if let Ok(Some((foreign, digest))) = self.foreign_trust(&store) {
+                let t = self.foreign_keys_of(&foreign, digest);
                 for key in t.dsc_keys {
                     store.add_local_key(key);
                 }
@@ -418,6 +425,23 @@ impl Cache {
             }
         }
         Ok(store)
+    }
+
+    /// The keys `foreign` (whose bytes hash to `digest`) trusts, parsed once
+    /// for each file.
+    fn foreign_keys_of(&self, foreign: &ForeignTrust, digest: [u8; 32]) -> SourceTrust {
+        let mut memo = self
+            .foreign_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match memo.as_ref() {
+            Some((held, keys)) if *held == digest => keys.clone(),
+            _ => {
+                let keys = foreign.trust();
+                *memo = Some((digest, keys.clone()));
+                keys
+            }
+        }
     }
 
     /// The SMART Health Card issuers held: the directory's, then those
