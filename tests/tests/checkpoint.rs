@@ -1450,3 +1450,57 @@ fn a_check_before_the_held_files_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stdout(&out).contains("before-files") && !stdout(&out).contains("clock-behind"));
 }
+
+/// `verifier check --batch FILE | head -1`: the reader goes after one
+/// verdict, and the batch ends at once (it used to wait for ever on its
+/// own line reader, blocked on a full channel).
+#[test]
+fn a_batch_whose_reader_has_gone_ends_promptly() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (payload, store) = synced_station(cwd);
+    std::fs::write(cwd.join("batch.txt"), format!("{payload}\n").repeat(50_000)).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut child = e2e_tests::command(
+        "verifier",
+        &[
+            "check",
+            "--batch",
+            "batch.txt",
+            "--store",
+            &store,
+            "--profile",
+            "transport",
+        ],
+        cwd,
+    )
+    .stdout(writer)
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut reader = std::io::BufReader::new(reader);
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.contains("\"valid\":true"), "{first}");
+    drop(reader);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("check --batch still ran 20 s after its reader went");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    eprintln!(
+        "check --batch ended {:?} after its reader went ({status})",
+        started.elapsed()
+    );
+}

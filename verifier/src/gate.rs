@@ -108,6 +108,10 @@ pub fn run(
     };
     let (tx, rx) = mpsc::sync_channel::<io::Result<String>>(CHUNK * 2);
     std::thread::scope(|scope| -> Result<(), GateError> {
+        // The receiving end belongs to this closure: when it returns early
+        // (the output has gone), the reader's next send fails and it ends,
+        // so the scope's join cannot wait on a full channel.
+        let rx = rx;
         scope.spawn(move || {
             let mut input = input;
             // The chunks of a SMART Health Card (one line each) are one code.
