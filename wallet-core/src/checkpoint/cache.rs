@@ -130,8 +130,11 @@ pub struct Cache {
     /// The keys of the foreign trust file last read, by the file's SHA-256:
     /// a trust store is built on every install and load, and a file of
     /// thousands of certificates is parsed once, not each time.
-    foreign_keys: Arc<Mutex<Option<([u8; 32], SourceTrust)>>>,
+    foreign_keys: Arc<Mutex<Option<ForeignKeys>>>,
 }
+
+/// The keys a foreign trust file gives, with the SHA-256 of its bytes.
+type ForeignKeys = ([u8; 32], SourceTrust);
 
 impl Cache {
     /// The files in the folder `dir` on disk.
