@@ -1498,7 +1498,14 @@ fn a_batch_whose_reader_has_gone_ends_promptly() {
     };
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(!err.contains("panicked"), "{err}");
+    // Quietly: no error about the pipe, the summary says where it stopped,
+    // and the code still says what was checked (all valid: 0).
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    assert!(err.contains("stopped: the output's reader went"), "{err}");
+    assert_eq!(status.code(), Some(0), "{err}");
     eprintln!(
         "check --batch ended {:?} after its reader went ({status})",
         started.elapsed()

@@ -36,6 +36,9 @@ pub struct Summary {
     pub valid: usize,
     pub elapsed: Duration,
     pub threads: usize,
+    /// The output's reader went before the input ended (`| head -1`):
+    /// the run stopped there.
+    pub output_closed: bool,
 }
 
 impl Summary {
@@ -45,13 +48,18 @@ impl Summary {
 
     pub fn describe(&self) -> String {
         format!(
-            "checked {} codes ({} valid, {} invalid) in {:.3} s: {:.0} verdicts/s on {} thread(s)",
+            "checked {} codes ({} valid, {} invalid) in {:.3} s: {:.0} verdicts/s on {} thread(s){}",
             self.checked,
             self.valid,
             self.checked - self.valid,
             self.elapsed.as_secs_f64(),
             self.per_second(),
-            self.threads
+            self.threads,
+            if self.output_closed {
+                "; stopped: the output's reader went"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -162,12 +170,24 @@ pub fn run(
                     (v.valid, wallet_core::text::json_safe(json))
                 },
             )?;
+            let mut written = Ok(());
             for (valid, json) in &verdicts {
-                writeln!(output, "{json}").map_err(GateError::Write)?;
+                written = writeln!(output, "{json}");
+                if written.is_err() {
+                    break;
+                }
                 summary.valid += usize::from(*valid);
+                summary.checked += 1;
             }
-            output.flush().map_err(GateError::Write)?;
-            summary.checked += verdicts.len();
+            match written.and_then(|()| output.flush()) {
+                // Its reader has gone: what it read is all there is to say.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    summary.output_closed = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(GateError::Write(e)),
+                Ok(()) => {}
+            }
         }
         Ok(())
     })?;
