@@ -157,6 +157,16 @@ fn damaged_code(text: &str, module: usize) -> (usize, Vec<u8>) {
     (side, img)
 }
 
+/// A grey square image (`side` × `side`, a byte a pixel) as `NAME.y4m` in
+/// `dir`, through a PGM file: a camera file as [`camera_file`] makes.
+fn grey_camera(dir: &Path, name: &str, side: usize, pixels: &[u8]) -> PathBuf {
+    let pgm = dir.join(format!("{name}.pgm"));
+    let mut bytes = format!("P5\n{side} {side}\n255\n").into_bytes();
+    bytes.extend_from_slice(pixels);
+    std::fs::write(&pgm, bytes).unwrap();
+    camera_file(&pgm, &dir.join(format!("{name}.y4m")))
+}
+
 /// The image, centred in a white 1280×720 frame, as a .y4m a fake camera plays.
 fn camera_file(image: &Path, out: &Path) -> PathBuf {
     let status = Command::new("ffmpeg")
@@ -351,11 +361,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     // Three finder patterns a pixel apart: the frame that made rqrr assert.
     let side = 240;
     let crafted = wallet_core::samples::finders_without_timing(side, 4);
-    let pgm = media.join("crafted.pgm");
-    let mut bytes = format!("P5\n{side} {side}\n255\n").into_bytes();
-    bytes.extend_from_slice(&crafted);
-    std::fs::write(&pgm, bytes).unwrap();
-    let y4m = camera_file(&pgm, &media.join("crafted.y4m"));
+    let y4m = grey_camera(&media, "crafted", side, &crafted);
     cameras.insert("crafted".into(), y4m.display().to_string().into());
 
     // A code in view that no reader can read: the checkpoint's hint.
@@ -365,11 +371,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         Err(wallet_core::wire::qr::QrError::Decode(_)) => {}
         other => panic!("the damaged code should be seen and not read: {other:?}"),
     }
-    let pgm = media.join("damaged.pgm");
-    let mut bytes = format!("P5\n{side} {side}\n255\n").into_bytes();
-    bytes.extend_from_slice(&damaged);
-    std::fs::write(&pgm, bytes).unwrap();
-    let y4m = camera_file(&pgm, &media.join("damaged.y4m"));
+    let y4m = grey_camera(&media, "damaged", side, &damaged);
     cameras.insert("damaged".into(), y4m.display().to_string().into());
 
     // The same files, for the native figure beside the browser's.
