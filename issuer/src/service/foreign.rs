@@ -303,34 +303,35 @@ impl Issuer {
         signer: Option<super::Signer>,
         now: i64,
     ) -> Result<Option<super::SignedFile>, IssuerError> {
-        use super::published::{half_life_passed, FOREIGN_TRUST_VALIDITY};
+        use super::published::FOREIGN_TRUST_VALIDITY;
         use wallet_core::signed::file::FileType;
         use wallet_core::signed::foreign::ForeignTrust;
-        let published = self
-            .store
-            .latest_file(FileType::ForeignTrust.name())
-            .await?
-            .map(super::SignedFile::new);
         let wanted = self.foreign_sources().await?;
-        let current = published.as_ref().is_some_and(|f| {
-            !half_life_passed(f, now)
-                && ForeignTrust::open(&f.bytes, trust).is_ok_and(|(l, _)| l.sources == wanted)
-        });
-        let Some(s) = signer.filter(|_| !current) else {
-            return Ok(published);
+        let held = |bytes: &[u8]| {
+            ForeignTrust::open(bytes, trust)
+                .ok()
+                .map(|(f, _)| f.sources)
         };
-        let version = published.as_ref().map_or(1, |f| f.version + 1);
-        let file = ForeignTrust {
-            version,
-            issued_at: now,
-            next_update: now + FOREIGN_TRUST_VALIDITY,
-            sources: wanted,
+        let sign = |key: &wallet_core::SigningKey, version, next_update, sources| {
+            let file = ForeignTrust {
+                version,
+                issued_at: now,
+                next_update,
+                sources,
+            };
+            file.sign(key)
+                .map_err(|e| invalid(format!("foreign trust: {e}")))
         };
-        let body = file
-            .sign(&s.key)
-            .map_err(|e| invalid(format!("foreign trust: {e}")))?;
-        self.publish(FileType::ForeignTrust, version, now, file.next_update, body)
-            .await
+        let validity = FOREIGN_TRUST_VALIDITY;
+        self.publish_when_changed(
+            FileType::ForeignTrust,
+            wanted,
+            held,
+            signer,
+            (now, validity),
+            sign,
+        )
+        .await
     }
 }
 

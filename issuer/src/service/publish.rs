@@ -229,11 +229,6 @@ impl Issuer {
         signer: Option<Signer>,
         now: i64,
     ) -> Result<Option<SignedFile>, IssuerError> {
-        let published = self
-            .store
-            .latest_file(FileType::Exposures.name())
-            .await?
-            .map(SignedFile::new);
         let wanted: Vec<Exposure> = self
             .store
             .exposures(now - EXPOSURE_PUBLISHED_FOR)
@@ -241,25 +236,61 @@ impl Issuer {
             .into_iter()
             .map(|r| r.exposure)
             .collect();
+        let held = |bytes: &[u8]| {
+            ExposureList::open(bytes, trust)
+                .ok()
+                .map(|(l, _)| l.exposures)
+        };
+        let sign = |key: &SigningKey, version, next_update, exposures| {
+            let list = ExposureList {
+                version,
+                issued_at: now,
+                next_update,
+                exposures,
+            };
+            list.sign(key)
+                .map_err(|e| IssuerError::Invalid(format!("exposure list: {e}")))
+        };
+        let validity = EXPOSURES_VALIDITY;
+        self.publish_when_changed(
+            FileType::Exposures,
+            wanted,
+            held,
+            signer,
+            (now, validity),
+            sign,
+        )
+        .await
+    }
+
+    /// The `file` to serve: the published one if it holds `wanted` (as
+    /// `held` reads a published file) and is not past half its life; else,
+    /// when this process holds a signer, version + 1 of it, valid for
+    /// `validity` seconds from `now`, as `sign` makes it.
+    pub(super) async fn publish_when_changed<T: PartialEq>(
+        &self,
+        file: FileType,
+        wanted: T,
+        held: impl FnOnce(&[u8]) -> Option<T>,
+        signer: Option<Signer>,
+        (now, validity): (i64, i64),
+        sign: impl FnOnce(&SigningKey, u64, i64, T) -> Result<Vec<u8>, IssuerError>,
+    ) -> Result<Option<SignedFile>, IssuerError> {
+        let published = self
+            .store
+            .latest_file(file.name())
+            .await?
+            .map(SignedFile::new);
         let current = published.as_ref().is_some_and(|f| {
-            !half_life_passed(f, now)
-                && ExposureList::open(&f.bytes, trust).is_ok_and(|(l, _)| l.exposures == wanted)
+            !half_life_passed(f, now) && held(&f.bytes).is_some_and(|h| h == wanted)
         });
         let Some(s) = signer.filter(|_| !current) else {
             return Ok(published);
         };
         let version = published.as_ref().map_or(1, |f| f.version + 1);
-        let list = ExposureList {
-            version,
-            issued_at: now,
-            next_update: now + EXPOSURES_VALIDITY,
-            exposures: wanted,
-        };
-        let body = list
-            .sign(&s.key)
-            .map_err(|e| IssuerError::Invalid(format!("exposure list: {e}")))?;
-        self.publish(FileType::Exposures, version, now, list.next_update, body)
-            .await
+        let next_update = now + validity;
+        let body = sign(&s.key, version, next_update, wanted)?;
+        self.publish(file, version, now, next_update, body).await
     }
 
     /// A trust store holding the anchors and this published list.
