@@ -117,11 +117,15 @@ fn cache(e: &CacheError) -> String {
     match e {
         CacheError::Io(s) => storage(s),
         CacheError::Missing { what, .. } => {
+            // What the core names (CacheError::Missing's `what`).
             let what = match *what {
-                "pinned trust anchor" => "固定的信任锚".to_string(),
-                "pinned DSC list key" => "固定的 DSC 列表密钥".to_string(),
-                "revocation list to apply a delta to" => "可应用增量的吊销列表".to_string(),
-                other => file(&other.replace(' ', "-")),
+                "pinned trust anchor" => "固定的信任锚",
+                "pinned DSC list key" => "固定的 DSC 列表密钥",
+                "revocation list to apply a delta to" => "可应用增量的吊销列表",
+                "trust list" => "信任列表",
+                "revocation list" => "吊销列表",
+                "rule set" | "rules" => "规则",
+                _ => "所需的文件",
             };
             format!("本设备尚无{what}：请在“设置”中固定信任锚并同步")
         }
@@ -460,7 +464,9 @@ mod tests {
             "pinned DSC list key",
             "revocation list to apply a delta to",
             "trust list",
-            "rules",
+            "revocation list",
+            "rule set",
+            "a file named later",
         ] {
             all.push(Box::new(CacheError::Missing {
                 what,
