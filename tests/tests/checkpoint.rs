@@ -538,23 +538,7 @@ fn a_signed_dsc_list_of_hundreds_is_imported_skipping_the_unusable() {
     assert!(stderr(&out).contains("does not match the certificate's"));
 
     // A real EU code signed by a listed DSC now verifies.
-    let case = e2e_tests::at_case();
-    let check = || {
-        run(
-            "verifier",
-            &[
-                "check",
-                case["PREFIX"].as_str().unwrap(),
-                "--profile",
-                "transport",
-                "--at",
-                case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap(),
-                "--store",
-                &store,
-            ],
-            cwd,
-        )
-    };
+    let check = || e2e_tests::check_at_case(cwd, &store, false);
     assert_eq!(check().status.code(), Some(0), "{}", stdout(&check()));
 
     // A tampered list is refused whole; the held one stays, and so does trust.

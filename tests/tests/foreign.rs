@@ -5,7 +5,7 @@
 //! a source removed is no longer trusted after the next.
 
 use e2e_tests::{
-    at_case, run, shc_card, start_issuer, stderr, stdout, trust_foreign_examples,
+    check_at_case, run, shc_card, start_issuer, stderr, stdout, trust_foreign_examples,
     SHC_EXAMPLE_ISS as ISS,
 };
 use std::path::Path;
@@ -30,7 +30,6 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
         "{}",
         stderr(&smart)
     );
-    let case = at_case();
     // A source name that is not one, and a file that holds no certificate.
     let out = run(
         "issuer",
@@ -88,23 +87,7 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
         "{status}"
     );
 
-    let eu = |cwd: &Path| {
-        run(
-            "verifier",
-            &[
-                "check",
-                case["PREFIX"].as_str().unwrap(),
-                "--profile",
-                "transport",
-                "--at",
-                case["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap(),
-                "--json",
-                "--store",
-                store,
-            ],
-            cwd,
-        )
-    };
+    let eu = |cwd: &Path| check_at_case(cwd, store, true);
     let out = eu(cwd);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
