@@ -113,8 +113,9 @@ async function type(css, text) {
   await wd('POST', `/element/${id}/value`, { text });
 }
 
+/** The text an element holds: its nodes' text, whatever the layout. */
 async function text(css) {
-  return js('const e = document.querySelector(arguments[0]); return e ? (e.innerText.length >= e.textContent.trim().length / 2 ? e.innerText : e.textContent) : ""', css);
+  return js('const e = document.querySelector(arguments[0]); return e ? e.textContent : ""', css);
 }
 
 async function screenshot(name) {
