@@ -218,6 +218,7 @@ impl IssueArgs {
                     dose: self.dose.unwrap_or(0),
                     doses: self.doses.unwrap_or(0),
                     date: date("--date", &text(&self.date))?,
+                    attested: false,
                 },
             },
             CredentialKind::Recovery => {

@@ -23,6 +23,8 @@
 //! - [`shc`]: SMART Health Cards: the `shc:/` text, the JWS, issuer keys
 //!   (JWKS), CRLs, issuer directories and the FHIR bundle, read into the
 //!   same credential model.
+//! - [`nzcp`]: NZ COVID Passes: the `NZCP:/` text, its COSE signature, and
+//!   the issuers' `did:web` DID documents.
 //! - [`signed`]: the signed files: trust list, revocations, rules, exposures.
 //! - [`storage`]: named files replaced whole and atomically, in a folder on
 //!   disk or in memory (a browser saves them in its own database).
@@ -54,6 +56,7 @@ pub mod citizen;
 pub mod credential;
 pub mod keys;
 pub mod message;
+pub mod nzcp;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod shc;

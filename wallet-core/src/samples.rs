@@ -90,6 +90,7 @@ pub fn vaccination() -> Credential {
                 dose: 2,
                 doses: 2,
                 date: date!(2026 - 02 - 10),
+                attested: false,
             },
         },
     )

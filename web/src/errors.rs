@@ -273,7 +273,7 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
     use wallet_core::checkpoint::sync::SourceError;
-    use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Unlisted};
+    use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Scheme, Unlisted};
     use wallet_core::CredentialKind;
 
     /// Names kept as they are in every language.
@@ -338,7 +338,14 @@ mod tests {
         all.extend([
             Reason::MissingKid,
             Reason::UnknownKey { kid: kid() },
-            Reason::UnknownIssuer { iss: iss() },
+            Reason::UnknownIssuer {
+                iss: iss(),
+                scheme: Scheme::Shc,
+            },
+            Reason::UnknownIssuer {
+                iss: iss(),
+                scheme: Scheme::Nzcp,
+            },
             Reason::RevokedByIssuer { iss: iss() },
             Reason::NotRecognised {
                 what: Unlisted::NoTable,

@@ -9,7 +9,7 @@ use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
 use wallet_core::text::escape;
-use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Unlisted};
+use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Scheme, Unlisted};
 use wallet_core::{CredentialKind, Reason};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -581,7 +581,10 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
         Reason::Malformed { fault: f, .. } => format!("码无法读取：{}", fault(*f)),
         Reason::MissingKid => "码无法读取：缺少密钥标识（kid）".into(),
         Reason::UnknownKey { kid } => format!("签发方密钥 {kid} 不受信任（未知签发方）"),
-        Reason::UnknownIssuer { iss } => format!("SMART 健康卡签发方 {iss} 不受信任"),
+        Reason::UnknownIssuer { iss, scheme } => match scheme {
+            Scheme::Shc => format!("SMART 健康卡签发方 {iss} 不受信任"),
+            Scheme::Nzcp => format!("新西兰新冠通行证签发方 {iss} 不受信任"),
+        },
         Reason::RevokedByIssuer { iss } => format!("已吊销（在 {iss} 的吊销列表中）"),
         Reason::NotRecognised { what } => format!("无法识别卡中内容：{}", unlisted(what)),
         Reason::AlgorithmNotAllowed { kid, used, bound } => {

@@ -11,7 +11,8 @@
 //! other code takes the single path.
 
 use crate::checkpoint::check::{
-    check_decoded, check_shc, check_verified, malformed_verdict, CheckError, Checkpoint, Verdict,
+    check_decoded, check_nzcp, check_shc, check_verified, format_of, malformed_verdict, CheckError,
+    Checkpoint, CodeFormat, Verdict,
 };
 use crate::keys::lookup::KeyLookup;
 use crate::keys::{Algorithm, IssuerKey, PublicKey};
@@ -199,10 +200,11 @@ fn check_chunk<S: AsRef<str>>(
         .zip(verified)
         .zip(texts)
         .map(|((d, key), text)| match (d, key) {
-            (Err(_), _) if crate::shc::card::is_card(text.as_ref()) => {
-                check_shc(text.as_ref(), checkpoint, profile, now)
-            }
-            (Err(what), _) => Ok(malformed_verdict(what, checkpoint, profile, now)),
+            (Err(what), _) => match format_of(text.as_ref()) {
+                CodeFormat::Shc => check_shc(text.as_ref(), checkpoint, profile, now),
+                CodeFormat::Nzcp => check_nzcp(text.as_ref(), checkpoint, profile, now),
+                CodeFormat::Envelope => Ok(malformed_verdict(what, checkpoint, profile, now)),
+            },
             (Ok(d), Some(key)) => {
                 let v = verify_signed(&d, key, now);
                 check_verified(&d, v, checkpoint, profile, now)

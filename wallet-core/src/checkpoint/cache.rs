@@ -15,6 +15,8 @@
 //! shc/directory-source.txt  where it came from (a URL or a path)
 //! shc/issuer-<h>.json one SHC issuer trusted locally (`shc-issuer`), in the
 //!                    directory format; <h>: the first 8 bytes of SHA-256(iss), hex
+//! nzcp/issuer-<h>.json one NZ COVID Pass issuer trusted locally
+//!                    (`nzcp-issuer`): its DID document as received; <h> as above, of the DID
 //! ```
 //!
 //! Every file is replaced atomically (see [`Storage::write`]), so a crash
@@ -32,6 +34,8 @@ use crate::checkpoint::check::Checkpoint;
 use crate::keys::dsc;
 use crate::keys::dsc_list::{read_dsc_list, ListKey, ListedCertificate, MAX_DSC_LIST};
 use crate::keys::{IssuerKey, PublicKey};
+use crate::nzcp::did::{read_document, Document, NzcpIssuer};
+use crate::nzcp::{NzcpError, MAX_DOCUMENT};
 use crate::shc::issuers::{
     directory_entry, issuer_from_parts, read_directory, Directory, ShcIssuer,
 };
@@ -64,6 +68,7 @@ pub const DSC_LIST_FILE: &str = "dsc-list.txt";
 pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
 /// SMART Health Card issuers: the directory and those trusted one by one.
 pub const SHC_DIR: &str = "shc";
+pub const NZCP_DIR: &str = "nzcp";
 pub const SHC_DIRECTORY_FILE: &str = "shc/directory.json";
 pub const SHC_DIRECTORY_SOURCE_FILE: &str = "shc/directory-source.txt";
 /// The ETag of each synced file's copy held, for conditional requests.
@@ -108,6 +113,8 @@ pub enum CacheError {
     BadProfileName(String),
     #[error(transparent)]
     Shc(#[from] crate::shc::ShcError),
+    #[error(transparent)]
+    Nzcp(#[from] NzcpError),
     #[error("no checkpoint profile given: pass --profile NAME, or set this device's once with `init --profile NAME` or `profile NAME`")]
     NoProfile,
 }
@@ -413,6 +420,9 @@ impl Cache {
         for issuer in self.shc_issuers()? {
             store.add_shc_issuer(issuer);
         }
+        for issuer in self.nzcp_issuers()? {
+            store.add_nzcp_issuer(issuer);
+        }
         // The foreign keys the authority vouches for, checked against the
         // list held. One that no longer verifies (its signer left the list)
         // adds no key: status names why, and the next sync replaces it.
@@ -424,6 +434,9 @@ impl Cache {
                 }
                 for issuer in t.shc_issuers {
                     store.add_shc_issuer(issuer);
+                }
+                for issuer in t.nzcp_issuers {
+                    store.add_nzcp_issuer(issuer);
                 }
             }
         }
@@ -512,6 +525,50 @@ impl Cache {
         let entry = directory_entry(iss, name, keys, &crls);
         self.write(&file, entry.to_string().as_bytes())?;
         Ok((issuer, problems))
+    }
+
+    /// The NZ COVID Pass issuers trusted locally, each from its DID
+    /// document as imported (read again, so a key refused then is refused
+    /// now).
+    pub fn nzcp_issuers(&self) -> Result<Vec<NzcpIssuer>, CacheError> {
+        let mut names: Vec<String> = self
+            .store
+            .list(NZCP_DIR)?
+            .into_iter()
+            .filter(|n| n.starts_with("issuer-") && n.ends_with(".json"))
+            .collect();
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            let rel = format!("{NZCP_DIR}/{name}");
+            let Some(bytes) = self.store.read(&rel, MAX_DOCUMENT as u64)? else {
+                continue;
+            };
+            let doc = read_document(&bytes, None).map_err(|e| CacheError::BadKey {
+                path: self.path(&rel),
+                why: e.to_string(),
+            })?;
+            out.push(doc.issuer);
+        }
+        Ok(out)
+    }
+
+    /// Trusts one NZ COVID Pass issuer locally from its DID document (when
+    /// `did` is given, the document must be that DID's). Returns the issuer
+    /// and every verification method left out (and why); a document with no
+    /// usable assertion key is refused and changes nothing.
+    pub fn add_nzcp_issuer(
+        &self,
+        document: &[u8],
+        did: Option<&str>,
+    ) -> Result<Document, CacheError> {
+        let doc = read_document(document, did)?;
+        let file = format!(
+            "{NZCP_DIR}/issuer-{}.json",
+            hex::encode(&Sha256::digest(doc.issuer.did.as_bytes())[..8])
+        );
+        self.write(&file, document)?;
+        Ok(doc)
     }
 
     /// The CRLs of a locally trusted issuer's entry that can be read.

@@ -7,6 +7,7 @@
 //! that needs the whole credential uses [`crate::verify::verify_decoded`].
 
 use crate::credential::{instant, CredentialKind, PartialDate};
+use crate::nzcp;
 use crate::shc;
 use crate::signed::file::{FileType, Header};
 use crate::signed::revocation::RevocationList;
@@ -223,6 +224,31 @@ impl Verdict {
     }
 }
 
+/// The kinds of code a checkpoint reads. They are told apart here alone,
+/// so every reader (the CLI, the wallet, the browser) dispatches alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeFormat {
+    /// `HC1:`/`HCN1:`: our codes, EU DCCs, and anything else in that
+    /// envelope (also what unknown text is tried as, for its error).
+    Envelope,
+    /// A SMART Health Card: `shc:/` text, a bare JWS (`eyJ…`), or a
+    /// `.smart-health-card` file (`{…}`).
+    Shc,
+    /// An NZ COVID Pass: `NZCP:/`.
+    Nzcp,
+}
+
+/// Which reader `text` is for, by its prefix or shape.
+pub fn format_of(text: &str) -> CodeFormat {
+    if nzcp::is_pass(text) {
+        CodeFormat::Nzcp
+    } else if shc::card::is_card(text) {
+        CodeFormat::Shc
+    } else {
+        CodeFormat::Envelope
+    }
+}
+
 /// Checks payload text at a checkpoint of type `profile` at `now`.
 pub fn check(
     text: &str,
@@ -231,8 +257,10 @@ pub fn check(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
-    if shc::card::is_card(text) {
-        return check_shc(text, checkpoint, profile, now);
+    match format_of(text) {
+        CodeFormat::Shc => return check_shc(text, checkpoint, profile, now),
+        CodeFormat::Nzcp => return check_nzcp(text, checkpoint, profile, now),
+        CodeFormat::Envelope => {}
     }
     match decode(text) {
         Ok(decoded) => check_decoded(&decoded, checkpoint, profile, now),
@@ -305,6 +333,58 @@ pub fn check_shc(
             verdict.kind = Some(credential.kind());
         }
     }
+    verdict.valid = verdict.reasons.is_empty();
+    Ok(verdict)
+}
+
+/// Checks an NZ COVID Pass: its signature by a key its issuer's DID
+/// document asserts, its times, the revocation list (by its `jti`, or its
+/// signature), then the profile's rules. The pass is a vaccination its
+/// issuing authority attests: the profile must accept vaccinations, and the
+/// pass's own window bounds it.
+pub fn check_nzcp(
+    text: &str,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Result<Verdict, CheckError> {
+    checkpoint.rules.profile(profile)?;
+    let pass = match nzcp::decode(text) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(malformed_verdict(
+                Reason::from(&e),
+                checkpoint,
+                profile,
+                now,
+            ))
+        }
+    };
+    let secs = now.unix_timestamp();
+    let v = nzcp::verify(&pass, checkpoint.trust.nzcp(), secs);
+    let mut verdict = Verdict::red(v.reasons, checkpoint, profile, now);
+    let Some(credential) = v.credential.filter(|_| v.signed) else {
+        return Ok(verdict);
+    };
+    verdict.signed_by = Some(crate::text::escape(&v.iss).into_owned());
+    if let Some(by) = checkpoint.revocations.check(&credential.id, &pass.cose) {
+        verdict.reasons.push(Reason::Revoked { by });
+    }
+    let outcome = checkpoint.rules.evaluate(profile, &credential, secs)?;
+    for r in outcome.reasons {
+        if !verdict.reasons.contains(&r) {
+            verdict.reasons.push(r);
+        }
+    }
+    verdict.valid_until = [Some(credential.expires_at), outcome.valid_until]
+        .into_iter()
+        .flatten()
+        .min();
+    verdict.kind = Some(credential.kind());
+    verdict.holder = credential.body.holder().map(|h| HolderView {
+        name: h.name.clone(),
+        dob: h.dob,
+    });
     verdict.valid = verdict.reasons.is_empty();
     Ok(verdict)
 }

@@ -15,8 +15,11 @@
 
 use super::files::{read_json, write_json, WalletError};
 use super::visits::VisitLog;
-use crate::checkpoint::check::{check_decoded, check_shc, Checkpoint, Verdict};
+use crate::checkpoint::check::{
+    check_decoded, check_nzcp, check_shc, format_of, Checkpoint, CodeFormat, Verdict,
+};
 use crate::credential::{instant, Credential, CredentialKind};
+use crate::nzcp;
 use crate::shc;
 use crate::storage::{Folder, Storage};
 use crate::verify::reason::Fault;
@@ -248,7 +251,7 @@ impl Wallet {
         // A SMART Health Card is kept as one `shc:/` text, however it came
         // (chunks, a bare JWS, a file), so it shows as one QR code.
         let canonical;
-        let payload = if shc::card::is_card(given) && !given.starts_with("HC") {
+        let payload = if format_of(given) == CodeFormat::Shc {
             let card = shc::card::decode(given)
                 .map_err(|e| WalletError::Malformed(vec![Reason::from(&e)]))?;
             canonical = shc::numeric::encode(&card.jws.text);
@@ -466,18 +469,28 @@ struct Entry {
     verdict: Option<Verdict>,
 }
 
-/// A held code, decoded: ours or an EU DCC (COSE), or a SMART Health Card.
+/// A held code, decoded: ours or an EU DCC (COSE), a SMART Health Card, or
+/// an NZ COVID Pass.
 enum Opened {
     Cose(Box<Decoded>),
     Shc(Box<shc::card::Card>),
+    Nzcp(Box<nzcp::Pass>),
 }
 
 impl Opened {
     fn open(payload: &str) -> Result<Opened, Reason> {
-        if shc::numeric::is_shc(payload) {
-            return shc::card::decode(payload)
-                .map(|c| Opened::Shc(Box::new(c)))
-                .map_err(|e| Reason::from(&e));
+        match format_of(payload) {
+            CodeFormat::Shc => {
+                return shc::card::decode(payload)
+                    .map(|c| Opened::Shc(Box::new(c)))
+                    .map_err(|e| Reason::from(&e))
+            }
+            CodeFormat::Nzcp => {
+                return nzcp::decode(payload)
+                    .map(|p| Opened::Nzcp(Box::new(p)))
+                    .map_err(|e| Reason::from(&e))
+            }
+            CodeFormat::Envelope => {}
         }
         decode(payload)
             .map(|d| Opened::Cose(Box::new(d)))
@@ -502,6 +515,7 @@ impl Opened {
                 };
                 card.credential(&summary, codes)
             }
+            Opened::Nzcp(pass) => Ok(nzcp::credential(&pass.claims)),
         }
     }
 
@@ -542,6 +556,25 @@ impl Opened {
                 };
                 (c, v)
             }
+            Opened::Nzcp(pass) => {
+                let nv = nzcp::verify(pass, cp.trust.nzcp(), now.unix_timestamp());
+                let mut reasons = nv.reasons;
+                let c = nv.credential.filter(|_| nv.signed);
+                if let Some(c) = &c {
+                    if let Some(by) = cp.revocations.check(&c.id, &pass.cose) {
+                        reasons.push(Reason::Revoked { by });
+                    }
+                }
+                let v = Verification {
+                    valid: reasons.is_empty(),
+                    profile: None,
+                    kid: Some(nv.kid),
+                    credential: c.clone(),
+                    reasons,
+                    key_not_after: None,
+                };
+                (c, v)
+            }
         }
     }
 
@@ -557,6 +590,7 @@ impl Opened {
         match self {
             Opened::Cose(decoded) => check_decoded(decoded, cp, profile, now),
             Opened::Shc(_) => check_shc(payload, cp, profile, now),
+            Opened::Nzcp(_) => check_nzcp(payload, cp, profile, now),
         }
     }
 
@@ -564,6 +598,7 @@ impl Opened {
         match self {
             Opened::Cose(d) => d.credential().ok().map(|c| c.id),
             Opened::Shc(card) => Some(card.id()),
+            Opened::Nzcp(pass) => Some(pass.claims.jti.clone()),
         }
     }
 }

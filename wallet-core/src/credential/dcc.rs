@@ -471,6 +471,7 @@ pub fn from_dcc_value(
                     str_field(entry, "dt", "vaccination date")?,
                     "vaccination date",
                 )?,
+                attested: false,
             },
         },
         _ => Body::Recovery {

@@ -359,6 +359,13 @@ pub struct VaccinationEntry {
     pub doses: u8,
     #[serde(with = "day")]
     pub date: Date,
+    /// The issuing authority attests that the vaccination counts, as of
+    /// `date` (an NZ COVID Pass, which names no dose): the rules' days
+    /// after the last dose do not apply, and the credential's own
+    /// not-before and expiry bound it. Never set in our own codes or EU
+    /// certificates, whose rules count from the dose.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attested: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -698,6 +705,7 @@ impl Credential {
                     dose: small(8, "dose number")?,
                     doses: small(9, "total doses")?,
                     date: day::from_compact(uint(10, "vaccination date")?, "vaccination date")?,
+                    attested: false,
                 },
             },
             3 => Body::Recovery {

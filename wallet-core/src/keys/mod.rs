@@ -126,6 +126,26 @@ impl PublicKey {
         ))
     }
 
+    /// A P-256 key from its affine coordinates (32 bytes each, as a JWK's
+    /// `x` and `y` carry them): refused unless the point is on the curve.
+    pub fn p256_from_coordinates(x: &[u8], y: &[u8]) -> Result<PublicKey, KeyError> {
+        for (name, c) in [("x", x), ("y", y)] {
+            if c.len() != 32 {
+                return Err(KeyError::Invalid(format!(
+                    "{name} is {} bytes, expected 32",
+                    c.len()
+                )));
+            }
+        }
+        let mut sec1 = Vec::with_capacity(65);
+        sec1.push(0x04);
+        sec1.extend_from_slice(x);
+        sec1.extend_from_slice(y);
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+            .map(PublicKey::P256)
+            .map_err(|_| KeyError::Invalid("the point is not on the P-256 curve".into()))
+    }
+
     /// Reads a PEM public key (`-----BEGIN PUBLIC KEY-----`).
     pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
         use base64::Engine as _;

@@ -11,7 +11,7 @@ use super::jws::{self, Jws};
 use super::{json, numeric, ShcError, MAX_PAYLOAD};
 use crate::credential::{Body, Credential, Holder, TestEntry, TestResult, VaccinationEntry};
 use crate::keys::{Algorithm, SignatureError};
-use crate::verify::reason::{Fault, Unlisted};
+use crate::verify::reason::{Fault, Scheme, Unlisted};
 use crate::verify::Reason;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -182,8 +182,10 @@ pub fn verify(card: &Card, trust: &ShcTrust, now: i64) -> ShcVerification {
         summary: None,
     };
     let Some(issuer) = trust.issuer(&c.iss) else {
-        out.reasons
-            .push(Reason::UnknownIssuer { iss: c.iss.clone() });
+        out.reasons.push(Reason::UnknownIssuer {
+            iss: c.iss.clone(),
+            scheme: Scheme::Shc,
+        });
         return out;
     };
     let Some(key) = issuer.key(&card.jws.kid) else {
@@ -329,6 +331,7 @@ fn vaccination(summary: &Summary, codes: &FhirCodes, holder: &Holder) -> Option<
             dose: u8::try_from(doses.len()).unwrap_or(u8::MAX),
             doses: code.doses,
             date,
+            attested: false,
         },
     })
 }

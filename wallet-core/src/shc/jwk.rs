@@ -69,13 +69,7 @@ pub fn parse_jwk(jwk: &Json, iss: &str) -> Result<ShcKey, ShcError> {
     let (Some(x), Some(y)) = (field("x"), field("y")) else {
         return Err(bad("no x or y coordinate".into()));
     };
-    let coord = |name: &str, v: &str| -> Result<Vec<u8>, ShcError> {
-        let b = b64url(v).map_err(|e| bad(format!("{name}: {e}")))?;
-        if b.len() != 32 {
-            return Err(bad(format!("{name} is {} bytes, expected 32", b.len())));
-        }
-        Ok(b)
-    };
+    let coord = |name: &str, v: &str| b64url(v).map_err(|e| bad(format!("{name}: {e}")));
     let (xb, yb) = (coord("x", x)?, coord("y", y)?);
     let expected = thumbprint("P-256", x, y);
     if kid != expected {
@@ -83,12 +77,8 @@ pub fn parse_jwk(jwk: &Json, iss: &str) -> Result<ShcKey, ShcError> {
             "kid is not the key's RFC 7638 thumbprint ({expected})"
         )));
     }
-    let mut sec1 = Vec::with_capacity(65);
-    sec1.push(0x04);
-    sec1.extend_from_slice(&xb);
-    sec1.extend_from_slice(&yb);
-    let point = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-        .map_err(|_| bad("the point is not on the P-256 curve".into()))?;
+    let public = PublicKey::p256_from_coordinates(&xb, &yb)
+        .map_err(|crate::keys::KeyError::Invalid(m)| bad(m))?;
     let crl_version = match obj.get("crlVersion") {
         None => None,
         Some(v) => Some(
@@ -98,12 +88,7 @@ pub fn parse_jwk(jwk: &Json, iss: &str) -> Result<ShcKey, ShcError> {
     };
     Ok(ShcKey {
         kid: kid.clone(),
-        key: IssuerKey::new(
-            kid.into_bytes(),
-            Algorithm::Es256,
-            PublicKey::P256(point),
-            iss,
-        ),
+        key: IssuerKey::new(kid.into_bytes(), Algorithm::Es256, public, iss),
         crl_version,
     })
 }

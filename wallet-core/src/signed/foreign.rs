@@ -16,16 +16,17 @@
 //! }
 //! source = {
 //!   "name": tstr,                   ; 1-64 of a-z 0-9 - _ . : what the authority calls it
-//!   "format": "eu-dcc" / "shc",     ; which codes its keys may sign
+//!   "format": "eu-dcc" / "shc" / "nzcp", ; which codes its keys may sign
 //!   "origin": tstr,                 ; where the authority read it (a URL or a file name), at most 512 characters
 //!   "read": uint,                   ; unix seconds: when the authority last read it
 //!   ? "certificates": [* bstr],     ; eu-dcc: DER X.509 signer certificates, at most 20,000
 //!   ? "directory": bstr,            ; shc: the issuers in the VCI snapshot format (JSON, at most 16 MiB)
+//!   ? "documents": [* bstr],        ; nzcp: did:web DID documents (JSON, each at most 1 MiB), at most 64
 //! }
 //! ```
 //!
-//! An `eu-dcc` source carries `certificates` and no `directory`; an `shc`
-//! source the reverse. A source of a format this version does not know (one
+//! An `eu-dcc` source carries `certificates` only, an `shc` source
+//! `directory` only, an `nzcp` source `documents` only. A source of a format this version does not know (one
 //! added later) is left out: it grants nothing, and the rest still load. On a device, each certificate is read as the CLI
 //! reads a DSC (bound to its algorithm, validity and key usages) and each
 //! SHC issuer with its keys and CRLs as a directory entry (a CRL that cannot
@@ -37,6 +38,8 @@
 use crate::keys::dsc::{issuer_key_from_certificate, MAX_CERTIFICATE};
 use crate::keys::dsc_list::MAX_DSC_LIST_ENTRIES;
 use crate::keys::{IssuerKey, SigningKey};
+use crate::nzcp::did::{read_document, NzcpIssuer};
+use crate::nzcp::MAX_DOCUMENT;
 use crate::shc::issuers::{read_directory, ShcIssuer};
 use crate::shc::MAX_ISSUER_FILE;
 use crate::signed::file::{self as signed, Body, FileType, Header, SignedFileError};
@@ -50,6 +53,8 @@ use thiserror::Error;
 pub const MAX_SOURCES: usize = 64;
 /// Longest source name.
 pub const MAX_SOURCE_NAME: usize = 64;
+/// Most DID documents one nzcp source may carry.
+pub const MAX_DOCUMENTS: usize = 64;
 /// Longest origin text, in characters.
 pub const MAX_ORIGIN: usize = 512;
 
@@ -64,15 +69,19 @@ pub enum SourceFormat {
     EuDcc,
     /// SMART Health Cards, verified with each issuer's JWKS.
     Shc,
+    /// NZ COVID Passes, verified with the keys of each issuer's DID
+    /// document.
+    Nzcp,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 2] = [SourceFormat::EuDcc, SourceFormat::Shc];
+    pub const ALL: [SourceFormat; 3] = [SourceFormat::EuDcc, SourceFormat::Shc, SourceFormat::Nzcp];
 
     pub fn name(self) -> &'static str {
         match self {
             SourceFormat::EuDcc => "eu-dcc",
             SourceFormat::Shc => "shc",
+            SourceFormat::Nzcp => "nzcp",
         }
     }
 
@@ -121,6 +130,8 @@ pub enum SourceKeys {
     Certificates(Vec<Vec<u8>>),
     /// SHC issuers in the VCI snapshot format (JSON bytes).
     Directory(Vec<u8>),
+    /// NZ COVID Pass issuers' DID documents (JSON bytes each).
+    Documents(Vec<Vec<u8>>),
 }
 
 impl SourceKeys {
@@ -128,6 +139,7 @@ impl SourceKeys {
         match self {
             SourceKeys::Certificates(_) => SourceFormat::EuDcc,
             SourceKeys::Directory(_) => SourceFormat::Shc,
+            SourceKeys::Documents(_) => SourceFormat::Nzcp,
         }
     }
 }
@@ -149,6 +161,7 @@ pub struct ForeignSource {
 pub struct SourceTrust {
     pub dsc_keys: Vec<IssuerKey>,
     pub shc_issuers: Vec<ShcIssuer>,
+    pub nzcp_issuers: Vec<NzcpIssuer>,
     pub skipped: Vec<String>,
 }
 
@@ -160,9 +173,9 @@ pub struct SourceSummary {
     pub origin: String,
     /// When the authority last read it (unix seconds).
     pub read_at: i64,
-    /// Keys trusted from it (certificates, or SHC issuer keys).
+    /// Keys trusted from it (certificates, or SHC or NZCP issuer keys).
     pub keys: usize,
-    /// SHC issuers trusted from it (0 for eu-dcc).
+    /// SHC or NZCP issuers trusted from it (0 for eu-dcc).
     pub issuers: usize,
     /// Entries skipped (a certificate or key this device cannot use).
     pub skipped: usize,
@@ -207,6 +220,19 @@ impl ForeignSource {
                     return Some(format!("directory is larger than {MAX_ISSUER_FILE} bytes"));
                 }
             }
+            SourceKeys::Documents(docs) => {
+                if docs.len() > MAX_DOCUMENTS {
+                    return Some(format!(
+                        "{} DID documents, more than {MAX_DOCUMENTS}",
+                        docs.len()
+                    ));
+                }
+                if let Some(i) = docs.iter().position(|d| d.len() > MAX_DOCUMENT) {
+                    return Some(format!(
+                        "DID document {i} is larger than {MAX_DOCUMENT} bytes"
+                    ));
+                }
+            }
         }
         None
     }
@@ -230,6 +256,21 @@ impl ForeignSource {
                 }
                 Err(e) => out.skipped.push(e.to_string()),
             },
+            SourceKeys::Documents(docs) => {
+                for (i, bytes) in docs.iter().enumerate() {
+                    match read_document(bytes, None) {
+                        Ok(doc) => {
+                            out.skipped.extend(
+                                doc.problems
+                                    .into_iter()
+                                    .map(|p| format!("DID document {i}: {p}")),
+                            );
+                            out.nzcp_issuers.push(doc.issuer);
+                        }
+                        Err(e) => out.skipped.push(format!("DID document {i}: {e}")),
+                    }
+                }
+            }
         }
         out
     }
@@ -251,8 +292,13 @@ impl ForeignSource {
                     .shc_issuers
                     .iter()
                     .map(|i| i.keys.len())
+                    .sum::<usize>()
+                + trust
+                    .nzcp_issuers
+                    .iter()
+                    .map(|i| i.keys.len())
                     .sum::<usize>(),
-            issuers: trust.shc_issuers.len(),
+            issuers: trust.shc_issuers.len() + trust.nzcp_issuers.len(),
             skipped: trust.skipped.len(),
         }
     }
@@ -273,6 +319,10 @@ impl ForeignSource {
             SourceKeys::Directory(bytes) => {
                 map.push((Value::from("directory"), Value::Bytes(bytes.clone())))
             }
+            SourceKeys::Documents(docs) => map.push((
+                Value::from("documents"),
+                Value::Array(docs.iter().map(|d| Value::Bytes(d.clone())).collect()),
+            )),
         }
         Value::Map(map)
     }
@@ -327,31 +377,41 @@ impl ForeignSource {
         };
         let certificates = body.take("certificates");
         let directory = body.take("directory");
-        let keys = match (format, certificates, directory) {
-            (SourceFormat::EuDcc, Some(Value::Array(items)), None) => {
+        let documents = body.take("documents");
+        let keys = match (format, certificates, directory, documents) {
+            (SourceFormat::EuDcc, Some(Value::Array(items)), None, None) => {
                 if items.len() > MAX_DSC_LIST_ENTRIES {
                     return Err(at("certificates", "holds too many entries"));
                 }
-                let certs = items
-                    .into_iter()
-                    .map(|c| match c {
-                        Value::Bytes(b) => Ok(b),
-                        _ => Err(at("certificates", "holds an item that is not bytes")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                SourceKeys::Certificates(certs)
+                SourceKeys::Certificates(byte_items(items, || {
+                    at("certificates", "holds an item that is not bytes")
+                })?)
             }
-            (SourceFormat::Shc, None, Some(Value::Bytes(b))) => SourceKeys::Directory(b),
+            (SourceFormat::Shc, None, Some(Value::Bytes(b)), None) => SourceKeys::Directory(b),
+            (SourceFormat::Nzcp, None, None, Some(Value::Array(items))) => {
+                if items.len() > MAX_DOCUMENTS {
+                    return Err(at("documents", "holds too many entries"));
+                }
+                SourceKeys::Documents(byte_items(items, || {
+                    at("documents", "holds an item that is not bytes")
+                })?)
+            }
             (SourceFormat::EuDcc, ..) => {
                 return Err(at(
                     "certificates",
-                    "an eu-dcc source needs an array of certificates and no directory",
+                    "an eu-dcc source needs an array of certificates and nothing else",
                 ))
             }
             (SourceFormat::Shc, ..) => {
                 return Err(at(
                     "directory",
-                    "an shc source needs a directory (bytes) and no certificates",
+                    "an shc source needs a directory (bytes) and nothing else",
+                ))
+            }
+            (SourceFormat::Nzcp, ..) => {
+                return Err(at(
+                    "documents",
+                    "an nzcp source needs an array of DID documents and nothing else",
                 ))
             }
         };
@@ -366,6 +426,20 @@ impl ForeignSource {
         }
         Ok(Some(source))
     }
+}
+
+/// The items of a CBOR array that must each be bytes.
+fn byte_items(
+    items: Vec<Value>,
+    bad: impl Fn() -> SignedFileError,
+) -> Result<Vec<Vec<u8>>, SignedFileError> {
+    items
+        .into_iter()
+        .map(|c| match c {
+            Value::Bytes(b) => Ok(b),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 /// A signed foreign trust file at one version.
@@ -457,6 +531,7 @@ impl ForeignTrust {
             let t = s.trust();
             all.dsc_keys.extend(t.dsc_keys);
             all.shc_issuers.extend(t.shc_issuers);
+            all.nzcp_issuers.extend(t.nzcp_issuers);
             all.skipped.extend(
                 t.skipped
                     .into_iter()

@@ -461,6 +461,8 @@ impl RuleSet {
                 }
                 out.valid_until = Some(until);
             }
+            // The issuer has judged it; its own times bound it.
+            Body::Vaccination { vaccination: v, .. } if v.attested => {}
             Body::Vaccination { vaccination: v, .. } => {
                 let rule = profile
                     .vaccination

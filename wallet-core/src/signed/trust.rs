@@ -36,6 +36,7 @@ use crate::credential::CredentialKind;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
 use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, SigningKey};
+use crate::nzcp::did::{NzcpIssuer, NzcpTrust};
 use crate::shc::issuers::{ShcIssuer, ShcTrust};
 use crate::signed::file::MAX_SIGNED_FILE;
 use crate::signed::file::{self as signed, Body, FileType, Header, Opened, SignedFileError};
@@ -507,6 +508,8 @@ pub struct TrustStore {
     index: KeySet,
     /// SMART Health Card issuers trusted here (a directory, or one by one).
     shc: ShcTrust,
+    /// NZ COVID Pass issuers trusted here, from their DID documents.
+    nzcp: NzcpTrust,
 }
 
 impl TrustStore {
@@ -524,6 +527,7 @@ impl TrustStore {
             local: Vec::new(),
             index: KeySet::new(),
             shc: ShcTrust::default(),
+            nzcp: NzcpTrust::default(),
         }
     }
 
@@ -610,6 +614,16 @@ impl TrustStore {
     /// The SMART Health Card issuers trusted here.
     pub fn shc(&self) -> &ShcTrust {
         &self.shc
+    }
+
+    /// Trusts an NZ COVID Pass issuer (merged with one already held).
+    pub fn add_nzcp_issuer(&mut self, issuer: NzcpIssuer) {
+        self.nzcp.insert(issuer);
+    }
+
+    /// The NZ COVID Pass issuers trusted here.
+    pub fn nzcp(&self) -> &NzcpTrust {
+        &self.nzcp
     }
 
     pub fn local_keys(&self) -> &[IssuerKey] {

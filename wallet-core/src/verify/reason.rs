@@ -37,10 +37,12 @@ pub enum Reason {
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         kid: String,
     },
-    /// A SMART Health Card from an issuer not trusted here.
+    /// A SMART Health Card or NZ COVID Pass from an issuer not trusted
+    /// here.
     UnknownIssuer {
         #[serde(serialize_with = "crate::text::serialize_escaped")]
         iss: String,
+        scheme: Scheme,
     },
     /// A SMART Health Card whose `rid` its issuer's CRL lists.
     RevokedByIssuer {
@@ -162,6 +164,25 @@ pub enum Fault {
     Other,
 }
 
+/// A kind of code whose issuers are named rather than keyed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// SMART Health Cards: issuers by their `iss` URL.
+    Shc,
+    /// NZ COVID Passes: issuers by their `did:web` DID.
+    Nzcp,
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Shc => "SMART Health Card",
+            Scheme::Nzcp => "NZ COVID Pass",
+        })
+    }
+}
+
 /// How an issuer key's validity window excludes a credential.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyWindow {
@@ -272,8 +293,8 @@ impl fmt::Display for Raw<'_> {
             Reason::Malformed { what, .. } => write!(f, "malformed: {what}"),
             Reason::MissingKid => f.write_str("malformed: no key identifier (kid) in the headers"),
             Reason::UnknownKey { kid } => write!(f, "unknown issuer key {kid}"),
-            Reason::UnknownIssuer { iss } => {
-                write!(f, "SMART Health Card issuer {iss} is not trusted here")
+            Reason::UnknownIssuer { iss, scheme } => {
+                write!(f, "{scheme} issuer {iss} is not trusted here")
             }
             Reason::RevokedByIssuer { iss } => {
                 write!(f, "revoked (on the revocation list of {iss})")

@@ -60,6 +60,14 @@ fn sample() -> ForeignTrust {
                 read_at: samples::published_at() - 7200,
                 keys: SourceKeys::Directory(example_directory()),
             },
+            ForeignSource {
+                name: "nz".into(),
+                origin: "did:web:nzcp.covid19.health.nz".into(),
+                read_at: samples::published_at() - 7200,
+                keys: SourceKeys::Documents(vec![
+                    std::fs::read(interop("nzcp/valid/did.json")).unwrap()
+                ]),
+            },
         ],
     }
 }
@@ -94,9 +102,22 @@ fn a_signed_file_opens_as_it_was_made_and_gives_its_keys() {
     );
     assert_eq!(summaries[1].format, SourceFormat::Shc);
     assert_eq!((summaries[1].keys, summaries[1].issuers), (2, 1));
+    assert_eq!(summaries[2].format, SourceFormat::Nzcp);
+    assert_eq!((summaries[2].keys, summaries[2].issuers), (1, 1));
+    assert_eq!(trust.nzcp_issuers[0].did, "did:web:nzcp.covid19.health.nz");
     // A source stored alone reads back the same.
-    let one = &file.sources[1];
-    assert_eq!(&ForeignSource::from_cbor(&one.to_cbor()).unwrap(), one);
+    for one in &file.sources {
+        assert_eq!(&ForeignSource::from_cbor(&one.to_cbor()).unwrap(), one);
+    }
+    // A device given the file trusts the NZ issuer's passes.
+    let mut store = store();
+    for issuer in trust.nzcp_issuers {
+        store.add_nzcp_issuer(issuer);
+    }
+    let pass = std::fs::read_to_string(interop("nzcp/valid/nzcp.txt")).unwrap();
+    let pass = crate::nzcp::decode(&pass).unwrap();
+    let v = crate::nzcp::verify(&pass, store.nzcp(), 1_637_884_800);
+    assert!(v.valid, "{:?}", v.reasons);
 }
 
 #[test]
