@@ -5,6 +5,7 @@
 use crate::args::read_bounded;
 use std::path::Path;
 use thiserror::Error;
+use wallet_core::checkpoint::check::{format_of, CodeFormat};
 use wallet_core::wire::envelope::MAX_PAYLOAD_TEXT;
 use wallet_core::wire::qr;
 
@@ -55,13 +56,13 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             })?;
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
-            // Our codes and EU DCCs (`HC…`), or a SMART Health Card: `shc:/`
-            // text (chunks one per line), a bare JWS, or a
-            // `.smart-health-card` file, which may be longer.
-            let max = if wallet_core::shc::card::is_card(text) {
-                Some(MAX_CARD_TEXT)
-            } else {
-                text.starts_with("HC").then_some(MAX_PAYLOAD_TEXT)
+            // Our codes and EU DCCs (`HC…`), an NZ COVID Pass, or a SMART
+            // Health Card: `shc:/` text (chunks one per line), a bare JWS,
+            // or a `.smart-health-card` file, which may be longer.
+            let max = match format_of(text) {
+                CodeFormat::Shc => Some(MAX_CARD_TEXT),
+                CodeFormat::Nzcp => Some(wallet_core::nzcp::MAX_TEXT),
+                CodeFormat::Envelope => text.starts_with("HC").then_some(MAX_PAYLOAD_TEXT),
             };
             if let Some(max) = max {
                 if text.len() > max {
@@ -83,7 +84,7 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
     let looks_like_path = [".png", ".jpg", ".jpeg", ".txt", ".smart-health-card"]
         .iter()
         .any(|e| lower.ends_with(e))
-        || (arg.contains('/') && !arg.starts_with("HC") && !wallet_core::shc::card::is_card(arg));
+        || (arg.contains('/') && !arg.starts_with("HC") && format_of(arg) == CodeFormat::Envelope);
     if looks_like_path {
         return Err(InputError::NoSuchFile(arg.into()));
     }

@@ -14,6 +14,7 @@ pub mod args;
 pub mod dsc;
 pub mod http;
 pub mod input;
+pub mod nzcp;
 pub mod shc;
 
 use std::path::Path;

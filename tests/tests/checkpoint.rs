@@ -1495,3 +1495,194 @@ fn a_batch_whose_reader_has_gone_ends_promptly() {
         started.elapsed()
     );
 }
+
+#[test]
+fn an_nz_covid_pass_checks_offline_once_its_issuer_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let nzcp = e2e_tests::interop().join("nzcp");
+    let did = "did:web:nzcp.covid19.health.nz";
+    // Inside every example's window but the "not active" one's.
+    let at = "2021-11-26T00:00:00Z";
+    let check = |file: &Path| {
+        let args = [
+            "check",
+            file.to_str().unwrap(),
+            "--profile",
+            "transport",
+            "--at",
+            at,
+            "--store",
+            store,
+        ];
+        e2e_tests::run_without_network("verifier", &args, cwd)
+            .unwrap_or_else(|| run("verifier", &args, cwd))
+    };
+    let pass = nzcp.join("valid/nzcp.txt");
+    let out = check(&pass);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("NZ COVID Pass issuer {did} is not trusted here")),
+        "{}",
+        stdout(&out)
+    );
+
+    // Another DID's document is refused, and trusts nothing.
+    let document = nzcp.join("valid/did.json");
+    let document = document.to_str().unwrap();
+    let out = run(
+        "verifier",
+        &[
+            "nzcp-issuer",
+            "did:web:nzcp.identity.health.nz",
+            "--document",
+            document,
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not of \"did:web:nzcp.identity.health.nz\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        "verifier",
+        &["nzcp-issuer", did, "--document", document, "--store", store],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "trusted NZ COVID Pass issuer {did}\n  key {did}#key-1"
+        )),
+        "{}",
+        stdout(&out)
+    );
+
+    // The pass as text, as a file and as its QR image: valid, offline.
+    let text = std::fs::read_to_string(&pass).unwrap();
+    let args = [
+        "check",
+        text.trim(),
+        "--profile",
+        "transport",
+        "--at",
+        at,
+        "--store",
+        store,
+    ];
+    let out = e2e_tests::run_without_network("verifier", &args, cwd)
+        .unwrap_or_else(|| run("verifier", &args, cwd));
+    for out in [out, check(&pass), check(&nzcp.join("valid/nzcp.png"))] {
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+        assert!(text.starts_with("==== VALID ===="), "{text}");
+        assert!(text.contains("name:          Sparrow, Jack"), "{text}");
+        assert!(text.contains("date of birth: 1960-04-16"), "{text}");
+        assert!(text.contains("kind:          vaccination"), "{text}");
+    }
+    // The specification's invalid examples are refused, each for its reason.
+    for (file, why) in [
+        ("invalid/nzcp-expired-payload.txt", "expired on 2021-10-26"),
+        ("invalid/nzcp-modified-payload.txt", "bad signature"),
+        (
+            "invalid/nzcp-not-associated-public-key.txt",
+            "unknown issuer key",
+        ),
+    ] {
+        let out = check(&nzcp.join(file));
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stdout(&out));
+        assert!(stdout(&out).contains(why), "{file}: {}", stdout(&out));
+    }
+
+    // decode shows what the pass says, and that nothing was checked.
+    let out = run("verifier", &["decode", pass.to_str().unwrap()], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("holder:   Jack Sparrow (born 1960-04-16)"));
+    assert!(stdout(&out).contains("signature not checked"));
+    let out = run(
+        "verifier",
+        &["decode", "--json", pass.to_str().unwrap()],
+        cwd,
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["format"], "nzcp");
+    assert_eq!(
+        json["claims"]["jti"],
+        "urn:uuid:60a4f54d-4e30-4332-be33-ad78b1eafa4b"
+    );
+
+    let out = run("verifier", &["status", "--store", store], cwd);
+    assert!(
+        stdout(&out).contains("NZ COVID Pass issuers: 1 (1 keys)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn conformance_runs_the_nzcp_examples_and_refuses_a_folder_it_cannot_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let nzcp = e2e_tests::interop().join("nzcp");
+    let out = run("verifier", &["conformance", nzcp.to_str().unwrap()], cwd);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_eq!(
+        text.lines().last(),
+        Some("conformance: 7/7 as expected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked as of 2021-11-02T20:05:30Z"),
+        "{text}"
+    );
+    // A later clock makes the "not active" example active: not as expected.
+    let out = run(
+        "verifier",
+        &[
+            "conformance",
+            nzcp.to_str().unwrap(),
+            "--at",
+            "2026-12-01T00:00:00Z",
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nzcp-notactive-payload.txt: NOT AS EXPECTED"),
+        "{}",
+        stdout(&out)
+    );
+    // A copy whose pass was changed is refused as not as expected.
+    let copy = cwd.join("nzcp");
+    std::fs::create_dir_all(copy.join("valid")).unwrap();
+    std::fs::copy(nzcp.join("valid/did.json"), copy.join("valid/did.json")).unwrap();
+    let tampered = std::fs::read_to_string(nzcp.join("valid/nzcp.txt"))
+        .unwrap()
+        .trim()
+        .replacen("NZCP:/1/2KCEVIQEIVVWK6", "NZCP:/1/2KCEVIQEIVVWK7", 1);
+    std::fs::write(copy.join("valid/nzcp.txt"), tampered).unwrap();
+    std::fs::write(
+        copy.join("cases.json"),
+        r#"[{"file": "valid/nzcp.txt", "expected": "valid"}]"#,
+    )
+    .unwrap();
+    let out = run("verifier", &["conformance", copy.to_str().unwrap()], cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("NOT AS EXPECTED"), "{}", stdout(&out));
+    // A folder of cases in a format this verifier does not read is refused.
+    let icao = e2e_tests::interop().join("icao-vds-nc");
+    let out = run("verifier", &["conformance", icao.to_str().unwrap()], cwd);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not codes of a format"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -225,3 +225,34 @@ pub fn describe_shc_text(c: &wallet_core::shc::card::Card) -> String {
     }
     out
 }
+
+/// An NZ COVID Pass as JSON: its header and claims (nothing here is
+/// trusted: no signature is checked).
+pub fn describe_nzcp(p: &wallet_core::nzcp::Pass) -> Json {
+    serde_json::json!({
+        "format": "nzcp",
+        "header": {"alg": "ES256", "kid": p.kid},
+        "claims": p.claims,
+        "signature_hex": hex::encode(&p.cose.signature),
+    })
+}
+
+/// [`describe_nzcp`] for people.
+pub fn describe_nzcp_text(p: &wallet_core::nzcp::Pass) -> String {
+    use wallet_core::credential::instant;
+    let c = &p.claims;
+    let s = &c.subject;
+    let mut out = String::from("format:   NZ COVID Pass (NZCP:/1/, COSE ES256)\n");
+    out.push_str(&format!("kid:      {}\n", Shown(&p.kid)));
+    out.push_str(&format!("iss:      {}\n", Shown(&c.iss)));
+    out.push_str(&format!("nbf:      {}\n", instant::format(c.nbf)));
+    out.push_str(&format!("exp:      {}\n", instant::format(c.exp)));
+    out.push_str(&format!("jti:      {}\n", Shown(&c.jti)));
+    let name = match &s.family_name {
+        Some(f) => format!("{} {f}", s.given_name),
+        None => s.given_name.clone(),
+    };
+    out.push_str(&format!("holder:   {} (born {})\n", Shown(&name), s.dob));
+    out.push_str("(signature not checked: decode shows content only)\n");
+    out
+}

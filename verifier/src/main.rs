@@ -6,9 +6,9 @@ use health_cli::args::{anchor_from_arg, fingerprint, parse_at};
 use health_cli::input::payload_from_arg;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use verifier::{conformance, gate, inspect, shc_conformance, station, watch};
+use verifier::{cases, conformance, gate, inspect, shc_conformance, station, watch};
 use wallet_core::checkpoint::cache::{Cache, CacheError};
-use wallet_core::checkpoint::check::check_at;
+use wallet_core::checkpoint::check::{check_at, CodeFormat};
 use wallet_core::text::{json_safe, Shown};
 
 #[derive(Parser)]
@@ -67,7 +67,7 @@ enum Command {
     /// With --batch: one payload per line in, one JSON verdict per line out
     /// (exit 0 all valid, 1 any invalid), a throughput summary on stderr.
     Check {
-        /// Payload text (HC1:…, HCN1:… or shc:/…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:…, shc:/… or NZCP:/1/…), or a PNG/JPEG image or text file holding one.
         #[arg(required_unless_present = "batch", conflicts_with = "batch")]
         input: Option<String>,
         /// Read payloads one per line from FILE, or from standard input with "-".
@@ -124,7 +124,7 @@ enum Command {
     },
     /// Print what a payload contains (headers, CWT claims, payload) without judging trust.
     Decode {
-        /// Payload text (HC1:…, HCN1:… or shc:/…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:…, shc:/… or NZCP:/1/…), or a PNG/JPEG image or text file holding one.
         input: String,
         /// Machine-readable JSON on stdout.
         #[arg(long)]
@@ -139,6 +139,10 @@ enum Command {
         /// [default: the eu-dcc-schema folder beside DIR].
         #[arg(long)]
         schemas: Option<PathBuf>,
+        /// For a folder of cases (cases.json): check as of this time (RFC
+        /// 3339) [default: when the cases expected valid became valid].
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Trust one SMART Health Card issuer locally: its key set (JWKS) and
     /// any CRLs, from files or URLs. A key with a private part, of another
@@ -147,6 +151,15 @@ enum Command {
     ShcIssuer {
         #[command(flatten)]
         args: health_cli::shc::IssuerArgs,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Trust one NZ COVID Pass issuer locally from its DID document. Only
+    /// the document's assertion keys (public P-256 JWKs) are trusted; any
+    /// other verification method is reported and left out.
+    NzcpIssuer {
+        #[command(flatten)]
+        args: health_cli::nzcp::IssuerArgs,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -411,7 +424,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Decode { input, json } => {
             let text = payload_from_arg(&input)?;
-            if wallet_core::shc::card::is_card(&text) {
+            let format = wallet_core::checkpoint::check::format_of(&text);
+            if format == CodeFormat::Nzcp {
+                let pass = match wallet_core::nzcp::decode(&text) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+                if json {
+                    let described = inspect::describe_nzcp(&pass);
+                    wallet_core::outln!(
+                        "{}",
+                        json_safe(serde_json::to_string_pretty(&described)?)
+                    )?;
+                } else {
+                    wallet_core::out!("{}", inspect::describe_nzcp_text(&pass))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            if format == CodeFormat::Shc {
                 let card = match wallet_core::shc::card::decode(&text) {
                     Ok(c) => c,
                     Err(e) => {
@@ -450,6 +483,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::ShcIssuer { args, store } => {
             Ok(health_cli::shc::run_issuer(&cache(store)?, &args)?)
         }
+        Command::NzcpIssuer { args, store } => {
+            Ok(health_cli::nzcp::run_issuer(&cache(store)?, &args)?)
+        }
         Command::ShcDirectory { source, store } => {
             Ok(health_cli::shc::run_directory(&cache(store)?, &source)?)
         }
@@ -468,9 +504,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Conformance { dir, schemas } => {
+        Command::Conformance { dir, schemas, at } => {
             if !dir.is_dir() {
                 anyhow::bail!("{} is not a folder", dir.display());
+            }
+            if cases::applies(&dir) {
+                let at = parse_at(at.as_deref())?.map(|t| t.unix_timestamp());
+                let report = cases::run(&dir, at)?;
+                wallet_core::out!("{}", report.describe())?;
+                return Ok(if report.as_expected == report.total {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                });
             }
             let schema_dir = schemas.or_else(|| {
                 let beside = dir.parent()?.join("eu-dcc-schema");

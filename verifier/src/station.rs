@@ -158,6 +158,11 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
             shc.len()
         );
     }
+    let nzcp = trust.nzcp();
+    if !nzcp.is_empty() {
+        let keys: usize = nzcp.issuers().map(|i| i.keys.len()).sum();
+        let _ = writeln!(out, "NZ COVID Pass issuers: {} ({keys} keys)", nzcp.len());
+    }
     Ok(out)
 }
 

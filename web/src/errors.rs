@@ -12,6 +12,7 @@ use wallet_core::citizen::WalletError;
 use wallet_core::keys::dsc_list::DscListError;
 use wallet_core::keys::KeyError;
 use wallet_core::message::error_chain;
+use wallet_core::nzcp::NzcpError;
 use wallet_core::shc::ShcError;
 use wallet_core::signed::file::{FileType, SignedFileError};
 use wallet_core::signed::foreign::ForeignError;
@@ -67,6 +68,9 @@ fn zh(e: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(e) = e.downcast_ref::<ShcError>() {
         return Some(shc(e));
+    }
+    if let Some(e) = e.downcast_ref::<NzcpError>() {
+        return Some(nzcp(e));
     }
     if let Some(e) = e.downcast_ref::<RulesError>() {
         return Some(rules(e));
@@ -139,6 +143,7 @@ fn cache(e: &CacheError) -> String {
             format!("场景名称 {n} 无效：须为字母、数字、- 或 _")
         }
         CacheError::Shc(s) => shc(s),
+        CacheError::Nzcp(n) => nzcp(n),
         CacheError::NoProfile => "尚未选择核验场景".into(),
     }
 }
@@ -242,6 +247,13 @@ fn shc(e: &ShcError) -> String {
     }
 }
 
+fn nzcp(e: &NzcpError) -> String {
+    match e {
+        NzcpError::Document(_) => "新西兰新冠通行证签发方的 DID 文档无法使用".into(),
+        e => not_a_code(&Reason::from(e)),
+    }
+}
+
 fn rules(e: &RulesError) -> String {
     match e {
         RulesError::UnknownProfile { name, known } => {
@@ -280,7 +292,7 @@ mod tests {
     const KEPT: &[&str] = &[
         "HC1", "HCN1", "shc", "SMART", "FHIR", "fhir", "JWKS", "CRL", "DSC", "PEM", "HTTP", "JSON",
         "VCI", "UTC", "kid", "ABCD", "EFGH", "JKLM", "English", "QR", "P", "eu", "dcc", "SHA",
-        "ES256", "EdDSA", "PS256", "A6", "A4",
+        "ES256", "EdDSA", "PS256", "A6", "A4", "DID",
     ];
     /// The data the samples below carry (a kid, an issuer, a field).
     const DATA: &[&str] = &[
@@ -526,6 +538,18 @@ mod tests {
         };
         for s in shc() {
             all.push(Box::new(CacheError::Shc(s)));
+        }
+        for n in [
+            NzcpError::Text(why()),
+            NzcpError::Claim {
+                claim: "exp",
+                why: why(),
+            },
+            NzcpError::Missing("exp"),
+            NzcpError::Document(why()),
+        ] {
+            all.push(Box::new(n.clone()));
+            all.push(Box::new(CacheError::Nzcp(n)));
         }
         all.extend([
             Box::new(CacheError::BadKey {

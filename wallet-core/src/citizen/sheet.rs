@@ -111,12 +111,9 @@ impl Caption {
                 },
                 minutes(test.sampled_at)
             ),
-            Body::Vaccination { vaccination, .. } => format!(
-                "Vaccination: dose {} of {}, {}",
-                vaccination.dose,
-                vaccination.doses,
-                day::format(vaccination.date)
-            ),
+            Body::Vaccination { vaccination, .. } => {
+                format!("Vaccination: {}", vaccination.describe())
+            }
             Body::Recovery { recovery, .. } => format!(
                 "Recovery: valid {} to {}",
                 day::format(recovery.valid_from),

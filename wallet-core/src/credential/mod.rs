@@ -368,6 +368,23 @@ pub struct VaccinationEntry {
     pub attested: bool,
 }
 
+impl VaccinationEntry {
+    /// In words: `dose 2 of 2, 2021-06-01`, or for an attested pass
+    /// `NZ COVID Pass, from 2021-11-02`.
+    pub fn describe(&self) -> String {
+        if self.attested {
+            format!("{}, from {}", self.product, day::format(self.date))
+        } else {
+            format!(
+                "dose {} of {}, {}",
+                self.dose,
+                self.doses,
+                day::format(self.date)
+            )
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryEntry {
     #[serde(with = "day")]

@@ -312,10 +312,10 @@ fn caption(body: &Body, lang: Lang, local: Local) -> Vec<String> {
                 format!("Test: {result}, sampled {sampled}")
             });
         }
-        Body::Vaccination { vaccination: v, .. } => lines.push(if zh {
-            format!("疫苗接种：第 {} 剂，共 {} 剂，{}", v.dose, v.doses, v.date)
-        } else {
-            format!("Vaccination: dose {} of {}, {}", v.dose, v.doses, v.date)
+        Body::Vaccination { vaccination: v, .. } => lines.push(match (zh, v.attested) {
+            (true, true) => format!("疫苗接种（签发国认证的通行证，{} 起）", v.date),
+            (true, false) => format!("疫苗接种：第 {} 剂，共 {} 剂，{}", v.dose, v.doses, v.date),
+            (false, _) => format!("Vaccination: {}", v.describe()),
         }),
         Body::Recovery { recovery: r, .. } => lines.push(if zh {
             format!("康复：{} 至 {} 有效", r.valid_from, r.valid_until)
