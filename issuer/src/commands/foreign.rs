@@ -1,8 +1,8 @@
 //! `issuer foreign dsc-list | certificates | shc-directory | shc-issuer |
-//! list | remove`: the other issuers' keys this authority trusts, checked
+//! nzcp-issuer | list | remove`: the other issuers' keys this authority trusts, checked
 //! here once and published to every device in the signed foreign trust file
 //! (`GET /v1/foreign-trust`), so a phone whose only setup was pinning the
-//! anchor verifies an EU DCC or a SMART Health Card.
+//! anchor verifies an EU DCC, a SMART Health Card or an NZ COVID Pass.
 
 use super::logging::say;
 use super::{now, with_issuer, Place};
@@ -83,6 +83,16 @@ enum ForeignCommand {
         /// A CRL of one of its keys (<iss>/.well-known/crl/<kid>.json); repeat for each
         #[arg(long, value_name = "FILE")]
         crl: Vec<PathBuf>,
+    },
+    /// Trust NZ COVID Pass issuers, each from its DID document (the JSON at
+    /// https://<host>/.well-known/did.json for did:web:<host>); only its
+    /// assertion keys are trusted
+    NzcpIssuer {
+        #[command(flatten)]
+        source: Source,
+        /// A DID document; repeat for each issuer
+        #[arg(long, value_name = "FILE", required = true)]
+        document: Vec<PathBuf>,
     },
     /// Each foreign source held (JSON lines on stdout: name, format,
     /// origin, read, keys, issuers, skipped)
@@ -202,6 +212,25 @@ pub fn run(args: ForeignArgs) -> Result<()> {
                         &crls,
                         now(),
                     )
+                    .await?;
+                report(&import)
+            })
+        }
+        ForeignCommand::NzcpIssuer { source, document } => {
+            let documents = document
+                .iter()
+                .map(|p| read_input(p))
+                .collect::<Result<Vec<_>>>()?;
+            let origin = source.origin.clone().unwrap_or_else(|| {
+                document
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            with_issuer(&source.place, async |issuer| {
+                let import = issuer
+                    .import_nzcp_issuers(&source.name, &origin, &documents, now())
                     .await?;
                 report(&import)
             })

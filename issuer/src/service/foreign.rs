@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use wallet_core::keys::dsc::{self, issuer_key_from_certificate};
 use wallet_core::keys::dsc_list::{read_dsc_list, ListKey};
 use wallet_core::shc::issuers::{directory_entry, issuer_from_parts, read_directory};
+use wallet_core::nzcp::did::read_document;
 use wallet_core::signed::foreign::{check_name, ForeignSource, SourceKeys};
 
 /// What one import brought in.
@@ -223,6 +224,47 @@ impl Issuer {
             .await
     }
 
+    /// Imports NZ COVID Pass issuers, each from its DID document, as source
+    /// `name`, replacing it. Every document must read with at least one
+    /// assertion key (the verification methods it cannot use are left out
+    /// and reported), and no DID may come twice. The documents are kept
+    /// as given, so each device reads exactly what was checked here.
+    pub async fn import_nzcp_issuers(
+        &self,
+        name: &str,
+        origin: &str,
+        documents: &[Vec<u8>],
+        now: i64,
+    ) -> Result<ForeignImport, IssuerError> {
+        check_name(name).map_err(|e| invalid(e.to_string()))?;
+        let held = self.held_row(name).await?;
+        if documents.is_empty() {
+            return Err(invalid("no DID document given"));
+        }
+        let mut dids = Vec::new();
+        for (i, bytes) in documents.iter().enumerate() {
+            let doc = read_document(bytes, None)
+                .map_err(|e| invalid(format!("DID document {}: {e}", i + 1)))?;
+            if dids.contains(&doc.issuer.did) {
+                return Err(invalid(format!(
+                    "DID document {}: {} is given twice",
+                    i + 1,
+                    doc.issuer.did
+                )));
+            }
+            dids.push(doc.issuer.did);
+        }
+        let source = ForeignSource {
+            name: name.to_string(),
+            origin: origin.to_string(),
+            read_at: now,
+            keys: SourceKeys::Documents(documents.to_vec()),
+        };
+        // What each document leaves out is reported as a device reads it.
+        self.store_source(source, None, Vec::new(), held.is_some(), now)
+            .await
+    }
+
     /// Stops trusting source `name`; false if there is none.
     pub async fn remove_foreign_source(&self, name: &str, now: i64) -> Result<bool, IssuerError> {
         let removed = self.store.remove_foreign_source(name).await?;
@@ -413,15 +455,37 @@ mod tests {
             .unwrap();
         assert_eq!((import.keys, import.issuers), (2, 1));
 
+        // One NZ COVID Pass issuer from its DID document; the same DID
+        // twice, or a document with no assertion key, is refused.
+        let did = std::fs::read(interop("nzcp/valid/did.json")).unwrap();
+        let e = issuer
+            .import_nzcp_issuers("nz", "did.json", &[did.clone(), did.clone()], NOW)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("given twice"), "{e}");
+        let keyless = br#"{"id": "did:web:x.example", "assertionMethod": []}"#.to_vec();
+        let e = issuer
+            .import_nzcp_issuers("nz", "did.json", &[keyless], NOW)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no key that can sign passes"), "{e}");
+        let import = issuer
+            .import_nzcp_issuers("nz", "did.json", &[did], NOW)
+            .await
+            .unwrap();
+        assert_eq!((import.keys, import.issuers), (1, 1));
+
         let file = published(&issuer);
         let names: Vec<_> = file.sources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["eu", "smart"]);
+        assert_eq!(names, ["eu", "nz", "smart"]);
+        assert_eq!(file.sources[1].format(), SourceFormat::Nzcp);
         assert_eq!(file.sources[0].format(), SourceFormat::EuDcc);
         let trust = file.trust();
         // Only what was usable is published: a device skips nothing.
         assert_eq!(trust.dsc_keys.len(), entries.len() - eu_skipped);
         assert!(trust.skipped.is_empty(), "{:?}", trust.skipped);
         assert!(trust.shc_issuers.iter().any(|i| i.iss == iss));
+        assert_eq!(trust.nzcp_issuers[0].did, "did:web:nzcp.covid19.health.nz");
 
         // The pinned list key holds: a list signed by another is refused,
         // and a second key cannot be pinned over it.
@@ -455,7 +519,7 @@ mod tests {
             .await
             .unwrap());
         let file = published(&issuer);
-        assert_eq!(file.sources.len(), 1);
+        assert_eq!(file.sources.len(), 2);
 
         // A device with only the anchor pinned trusts what the file holds.
         let checkpoint: Checkpoint = {
@@ -481,6 +545,7 @@ mod tests {
             cache.load().unwrap()
         };
         assert!(!checkpoint.trust.local_keys().is_empty());
+        assert_eq!(checkpoint.trust.nzcp().len(), 1);
     }
 
     #[tokio::test]
