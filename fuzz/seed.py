@@ -121,6 +121,15 @@ put("shc", json.dumps({"issuerInfo": [{"issuer": {"iss": "https://spec.smartheal
                                                   "name": "Examples"},
                                        "keys": json.loads(jwks)["keys"], "crls": crls}]}))
 
+# NZ COVID Passes: the specification's examples (Apache-2.0, minhealthnz/
+# nzcovidpass-spec; ../shared/interop/nzcp/SOURCE.md) and the example
+# issuer's DID document (target nzcp).
+NZCP = os.path.join(ROOT, "..", "shared", "interop", "nzcp")
+for path in sorted(glob.glob(os.path.join(NZCP, "*", "nzcp*.txt"))):
+    if "cbor" not in path and "hex" not in path:
+        put("nzcp", open(path, "rb").read())
+put("nzcp", open(os.path.join(NZCP, "valid", "did.json"), "rb").read())
+
 # A wallet's files for wallet_store: the first byte says where the member
 # file ends (of 255) and the visit log begins.
 payloads = [json.load(open(p))["payload"] for p in

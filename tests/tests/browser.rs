@@ -299,11 +299,14 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
             "advice": "Take a rapid test today and again in two days."
         }),
     );
-    // The authority trusts Austria's test signer and the SMART example
-    // issuer (with its CRL): a phone needs nothing but the anchor for them.
+    // The authority trusts Austria's test signer, the SMART example issuer
+    // (with its CRL) and the NZ COVID Pass example issuer: a phone needs
+    // nothing but the anchor for them.
     let (eu, smart) = e2e_tests::trust_foreign_examples(cwd);
     assert!(eu.status.success(), "{}", stderr(&eu));
     assert!(smart.status.success(), "{}", stderr(&smart));
+    let nz = e2e_tests::trust_foreign_nzcp(cwd);
+    assert!(nz.status.success(), "{}", stderr(&nz));
     let eu_case = e2e_tests::at_case();
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
@@ -339,6 +342,12 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "euDcc": eu_case["PREFIX"],
         "shcFromAuthority": std::fs::read_to_string(
             e2e_tests::interop().join("shc/examples/example-00-f-qr-code-numeric-value-0.txt")
+        )
+        .unwrap()
+        .trim(),
+        // Valid from 2021-11-02 to 2031-11-02.
+        "nzcpFromAuthority": std::fs::read_to_string(
+            e2e_tests::interop().join("nzcp/valid/nzcp.txt")
         )
         .unwrap()
         .trim(),

@@ -6,7 +6,7 @@
 
 use e2e_tests::{
     check_at_case, run, shc_card, start_issuer, stderr, stdout, trust_foreign_examples,
-    SHC_EXAMPLE_ISS as ISS,
+    trust_foreign_nzcp, SHC_EXAMPLE_ISS as ISS,
 };
 use std::path::Path;
 
@@ -46,12 +46,21 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
+    // And the NZ COVID Pass example issuer, from its DID document.
+    let nz = trust_foreign_nzcp(cwd);
+    assert!(
+        stderr(&nz).contains("foreign source nz-example (nzcp) added: 1 key(s) from 1 issuer(s)"),
+        "{}",
+        stderr(&nz)
+    );
     let listed = stdout(&run("issuer", &["foreign", "list"], cwd));
     let lines: Vec<serde_json::Value> = listed
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2, "{listed}");
+    assert_eq!(lines.len(), 3, "{listed}");
+    assert_eq!(lines[1]["format"], "nzcp");
+    let lines = [&lines[0], &lines[2]];
     assert_eq!(lines[0]["name"], "eu-at");
     assert_eq!(lines[0]["format"], "eu-dcc");
     assert_eq!(lines[1]["keys"], 2);
@@ -84,6 +93,14 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     );
     assert!(
         status.contains("  smart-example (shc): 2 key(s) of 1 issuer(s), 0 skipped"),
+        "{status}"
+    );
+    assert!(
+        status.contains("  nz-example (nzcp): 1 key(s) of 1 issuer(s), 0 skipped"),
+        "{status}"
+    );
+    assert!(
+        status.contains("NZ COVID Pass issuers: 1 (1 keys)"),
         "{status}"
     );
 
@@ -119,6 +136,28 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     );
     assert!(
         stdout(&out).contains(&format!("signed by:     SMART example issuer ({ISS})")),
+        "{}",
+        stdout(&out)
+    );
+    // The NZ example pass, in its window, with no key loaded by hand.
+    let pass = e2e_tests::interop().join("nzcp/valid/nzcp.txt");
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            pass.to_str().unwrap(),
+            "--profile",
+            "transport",
+            "--at",
+            "2021-11-26T00:00:00Z",
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("signed by:     did:web:nzcp.covid19.health.nz"),
         "{}",
         stdout(&out)
     );

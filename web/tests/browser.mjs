@@ -338,8 +338,13 @@ async function lastTiming(page) {
   if (/not trusted|bad signature/.test(card)) throw new Error(`the SMART Health Card was not verified: ${card}`);
   await shot(page, 'verify-shc-from-authority');
   await nextPerson(page);
+  await page.fill('#paste-text', config.codes.nzcpFromAuthority);
+  await page.click('#paste-check');
+  await expectCard(page, true, ['VALID', 'Sparrow, Jack', 'Signed by: did:web:nzcp.covid19.health.nz']);
+  await shot(page, 'verify-nzcp-from-authority');
+  await nextPerson(page);
   await page.locator('details summary').click();
-  note('an EU DCC (AT) and a SMART Health Card verified with keys from the authority\'s foreign trust file, nothing loaded by hand');
+  note('an EU DCC (AT), a SMART Health Card and an NZ COVID Pass verified with keys from the authority\'s foreign trust file, nothing loaded by hand');
   await shot(page, 'verify-home');
   await page.click('#scan');
   await expectCard(page, true, ['VALID', config.holder, '✓']);

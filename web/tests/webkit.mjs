@@ -215,7 +215,11 @@ async function paste(code) {
   const card = await expectCard(false, ['John B. Anyperson', 'Signed by: SMART example issuer']);
   if (/not trusted|bad signature/.test(card)) throw new Error(`the SMART Health Card was not verified: ${card}`);
   await nextPerson();
-  note('an EU DCC (AT) and a SMART Health Card verified with the keys of the authority\'s foreign trust file');
+  await paste(config.codes.nzcpFromAuthority);
+  await expectCard(true, ['VALID', 'Sparrow, Jack', 'Signed by: did:web:nzcp.covid19.health.nz']);
+  await screenshot('webkit-verify-nzcp');
+  await nextPerson();
+  note('an EU DCC (AT), a SMART Health Card and an NZ COVID Pass verified with the keys of the authority\'s foreign trust file');
   // An image file of a code: the path a phone without a camera takes.
   await wd('POST', `/element/${await find('#image')}/value`, { text: config.images.valid });
   await expectCard(true, ['VALID', config.holder]);

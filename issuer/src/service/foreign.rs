@@ -12,8 +12,8 @@ use crate::store::ForeignRow;
 use serde_json::Value as Json;
 use wallet_core::keys::dsc::{self, issuer_key_from_certificate};
 use wallet_core::keys::dsc_list::{read_dsc_list, ListKey};
-use wallet_core::shc::issuers::{directory_entry, issuer_from_parts, read_directory};
 use wallet_core::nzcp::did::read_document;
+use wallet_core::shc::issuers::{directory_entry, issuer_from_parts, read_directory};
 use wallet_core::signed::foreign::{check_name, ForeignSource, SourceKeys};
 
 /// What one import brought in.
