@@ -8,7 +8,10 @@
 //! - `pipeline_eu_es256`: the same for an EU-profile credential signed with ES256;
 //! - `pipeline_shc`: the SMART Health Cards spec's example card 00 (from
 //!   `../shared/interop/shc`): `shc:/` digits, JWS, raw inflate, claims,
-//!   issuer and key lookup, ES256, times, CRL, FHIR bundle.
+//!   issuer and key lookup, ES256, times, CRL, FHIR bundle;
+//! - `pipeline_nzcp`: the NZ COVID Pass specification's example pass (from
+//!   `../shared/interop/nzcp`): base32, COSE, claims, issuer and key lookup
+//!   in the DID document's keys, ES256, times, the credential.
 //!
 //! After criterion's own report it prints each as operations per second and
 //! the ratio pipeline / raw verify (time per operation), from this run's
@@ -19,6 +22,7 @@ mod common;
 use criterion::{black_box, Criterion};
 use time::OffsetDateTime;
 use wallet_core::keys::PublicKey;
+use wallet_core::nzcp::{self, did::NzcpTrust};
 use wallet_core::shc::card;
 use wallet_core::shc::issuers::{issuer_from_parts, ShcTrust};
 use wallet_core::wire::cose::CoseSign1;
@@ -61,6 +65,30 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline_shc", |b| {
         b.iter(|| shc_verify(black_box(&shc_text), &shc_trust, shc_now))
     });
+    let (nz_text, nz_trust) = nzcp_example();
+    let nz_now = 1_637_884_800;
+    assert!(
+        nzcp_verify(&nz_text, &nz_trust, nz_now),
+        "the example pass verifies"
+    );
+    c.bench_function("pipeline_nzcp", |b| {
+        b.iter(|| nzcp_verify(black_box(&nz_text), &nz_trust, nz_now))
+    });
+}
+
+fn nzcp_verify(text: &str, trust: &NzcpTrust, now: i64) -> bool {
+    nzcp::decode(text).is_ok_and(|p| nzcp::verify(&p, trust, now).valid)
+}
+
+/// The specification's example pass and its issuer's DID document.
+fn nzcp_example() -> (String, NzcpTrust) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/nzcp");
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).expect("the interop data");
+    let doc = nzcp::did::read_document(read("valid/did.json").as_bytes(), None)
+        .expect("the example document");
+    let mut trust = NzcpTrust::default();
+    trust.insert(doc.issuer);
+    (read("valid/nzcp.txt").trim().to_string(), trust)
 }
 
 fn shc_verify(text: &str, trust: &ShcTrust, now: i64) -> bool {
@@ -104,6 +132,7 @@ fn main() {
         "pipeline_native",
         "pipeline_eu_es256",
         "pipeline_shc",
+        "pipeline_nzcp",
     ];
     if let Some(means) = common::means(&dir, &names) {
         println!("\nsummary (this run, mean time per operation):");
@@ -118,6 +147,11 @@ fn main() {
             "  pipeline_shc / pipeline_native = {:.2}, pipeline_shc / pipeline_eu_es256 = {:.2}",
             means[4] / means[2],
             means[4] / means[3]
+        );
+        println!(
+            "  pipeline_nzcp / pipeline_native = {:.2}, pipeline_nzcp / pipeline_eu_es256 = {:.2}",
+            means[5] / means[2],
+            means[5] / means[3]
         );
     }
 }
