@@ -1686,3 +1686,62 @@ fn conformance_runs_the_nzcp_examples_and_refuses_a_folder_it_cannot_check() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_wallet_keeps_an_nz_covid_pass_and_shows_it_valid_once_its_issuer_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let _ = synced_station(cwd);
+    let w = cwd.join("wallet");
+    let w = w.to_str().unwrap();
+    let wallet = |args: &[&str]| {
+        let mut all = vec!["--wallet", w, "--at", "2021-11-26T00:00:00Z"];
+        all.extend_from_slice(args);
+        e2e_tests::run_without_network("wallet", &all, cwd)
+            .unwrap_or_else(|| run("wallet", &all, cwd))
+    };
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+    ok(wallet(&[
+        "init",
+        "--anchor",
+        "anchor.pem",
+        "--profile",
+        "transport",
+    ]));
+    ok(wallet(&["sync", "--from-dir", "usb"]));
+    let nzcp = e2e_tests::interop().join("nzcp");
+    let pass = nzcp.join("valid/nzcp.txt");
+    let pass = pass.to_str().unwrap();
+    // Not yet trusted: refused as from an unknown issuer.
+    let out = wallet(&["add", pass]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("NZ COVID Pass issuer did:web:nzcp.covid19.health.nz is not trusted"),
+        "{}",
+        stderr(&out)
+    );
+    let document = nzcp.join("valid/did.json");
+    ok(wallet(&[
+        "nzcp-issuer",
+        "did:web:nzcp.covid19.health.nz",
+        "--document",
+        document.to_str().unwrap(),
+    ]));
+    let added = ok(wallet(&["add", pass]));
+    assert!(added.contains("vaccination"), "{added}");
+    // A forged copy (its payload changed) is refused by name.
+    let forged = nzcp.join("invalid/nzcp-modified-payload.txt");
+    let out = wallet(&["add", forged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad signature"), "{}", stderr(&out));
+    let list = ok(wallet(&["list", "--json"]));
+    let held: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(held.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(held[0]["status"], "valid", "{list}");
+    assert!(list.contains("Sparrow, Jack"), "{list}");
+    let shown = ok(wallet(&["show", "--best"]));
+    assert!(shown.contains("Sparrow, Jack"), "{shown}");
+}
