@@ -237,7 +237,8 @@ fn a_pass_signed_here_verifies_and_each_broken_claim_is_named() {
         let e = decode(&sign(&key, -7, claims)).unwrap_err();
         assert!(e.to_string().contains(want), "{e} (wanted {want})");
     }
-    let vc_cases: Vec<(fn(&mut Vec<(Value, Value)>), &str)> = vec![
+    type Change = fn(&mut Vec<(Value, Value)>);
+    let vc_cases: Vec<(Change, &str)> = vec![
         (
             |vc| vc[0].1 = Value::Array(vec![t(CONTEXT_W3C)]),
             "vc.@context",
@@ -401,13 +402,15 @@ fn an_attested_pass_is_not_held_to_the_rules_days_after_a_dose() {
     use crate::signed::rules::{KindRules, Rules, VaccinationRule};
     let v = check("valid/nzcp.txt");
     let credential = v.credential.unwrap();
-    let mut rules = Rules::default();
-    rules.defaults = KindRules {
-        vaccination: Some(VaccinationRule {
-            valid_from_days: 14,
-            valid_for_days: Some(30),
-        }),
-        ..KindRules::default()
+    let mut rules = Rules {
+        defaults: KindRules {
+            vaccination: Some(VaccinationRule {
+                valid_from_days: 14,
+                valid_for_days: Some(30),
+            }),
+            ..KindRules::default()
+        },
+        ..Rules::default()
     };
     rules.profiles.insert(
         "entry".into(),
