@@ -897,27 +897,7 @@ fn the_smart_health_card_examples_behave_as_expected() {
 fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let _ = synced_station(cwd);
-    let w = cwd.join("wallet");
-    let w = w.to_str().unwrap();
-    let wallet = |args: &[&str]| {
-        let mut all = vec!["--wallet", w, "--at", "2023-07-01T00:00:00Z"];
-        all.extend_from_slice(args);
-        e2e_tests::run_without_network("wallet", &all, cwd)
-            .unwrap_or_else(|| run("wallet", &all, cwd))
-    };
-    let ok = |o: std::process::Output| {
-        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-        stdout(&o)
-    };
-    ok(wallet(&[
-        "init",
-        "--anchor",
-        "anchor.pem",
-        "--profile",
-        "transport",
-    ]));
-    ok(wallet(&["sync", "--from-dir", "usb"]));
+    let wallet = synced_wallet(cwd, "2023-07-01T00:00:00Z");
     let jwks = e2e_tests::interop().join("shc/issuer/.well-known/jwks.json");
     let card = shc_card(cwd, 0);
     // Not yet trusted: refused as from an unknown issuer.
@@ -936,9 +916,9 @@ fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
     assert!(stdout(&out).contains("CRL UNAVAILABLE"), "{}", stdout(&out));
     // The citizen's code is kept, but it is not valid while its key's
     // revocations are unknown.
-    let added = ok(wallet(&["add", &card]));
+    let added = succeeded(wallet(&["add", &card]));
     assert!(added.contains("vaccination"), "{added}");
-    let list = ok(wallet(&["list", "--json"]));
+    let list = succeeded(wallet(&["list", "--json"]));
     let held: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(held[0]["status"], "invalid", "{list}");
     assert!(
@@ -951,7 +931,7 @@ fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
     // ... until the CRL is given.
     let crl = e2e_tests::interop()
         .join("shc/issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json");
-    ok(wallet(&[
+    succeeded(wallet(&[
         "shc-issuer",
         iss,
         "--jwks",
@@ -959,11 +939,40 @@ fn a_wallet_adds_and_shows_a_smart_health_card_offline() {
         "--crl",
         crl.to_str().unwrap(),
     ]));
-    let list = ok(wallet(&["list", "--json"]));
+    let list = succeeded(wallet(&["list", "--json"]));
     assert!(list.contains("\"status\": \"valid\""), "{list}");
     assert!(list.contains("John B. Anyperson"), "{list}");
-    let shown = ok(wallet(&["show", "--best"]));
+    let shown = succeeded(wallet(&["show", "--best"]));
     assert!(shown.contains("John B. Anyperson"), "{shown}");
+}
+
+/// A wallet in `cwd` beside a synced station, set up with its anchor and
+/// the transport profile and synced from its folder: a function that runs
+/// a wallet command with the clock at `at` (offline where it can).
+fn synced_wallet<'a>(cwd: &'a Path, at: &'a str) -> impl Fn(&[&str]) -> std::process::Output + 'a {
+    let _ = synced_station(cwd);
+    let w = cwd.join("wallet").to_str().unwrap().to_string();
+    let wallet = move |args: &[&str]| {
+        let mut all = vec!["--wallet", w.as_str(), "--at", at];
+        all.extend_from_slice(args);
+        e2e_tests::run_without_network("wallet", &all, cwd)
+            .unwrap_or_else(|| run("wallet", &all, cwd))
+    };
+    succeeded(wallet(&[
+        "init",
+        "--anchor",
+        "anchor.pem",
+        "--profile",
+        "transport",
+    ]));
+    succeeded(wallet(&["sync", "--from-dir", "usb"]));
+    wallet
+}
+
+/// The standard output of a command that must have succeeded.
+fn succeeded(o: std::process::Output) -> String {
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    stdout(&o)
 }
 
 /// A terminal painting: clear the screen and draw a VALID verdict.
@@ -1691,27 +1700,7 @@ fn conformance_runs_the_nzcp_examples_and_refuses_a_folder_it_cannot_check() {
 fn a_wallet_keeps_an_nz_covid_pass_and_shows_it_valid_once_its_issuer_is_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let _ = synced_station(cwd);
-    let w = cwd.join("wallet");
-    let w = w.to_str().unwrap();
-    let wallet = |args: &[&str]| {
-        let mut all = vec!["--wallet", w, "--at", "2021-11-26T00:00:00Z"];
-        all.extend_from_slice(args);
-        e2e_tests::run_without_network("wallet", &all, cwd)
-            .unwrap_or_else(|| run("wallet", &all, cwd))
-    };
-    let ok = |o: std::process::Output| {
-        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-        stdout(&o)
-    };
-    ok(wallet(&[
-        "init",
-        "--anchor",
-        "anchor.pem",
-        "--profile",
-        "transport",
-    ]));
-    ok(wallet(&["sync", "--from-dir", "usb"]));
+    let wallet = synced_wallet(cwd, "2021-11-26T00:00:00Z");
     let nzcp = e2e_tests::interop().join("nzcp");
     let pass = nzcp.join("valid/nzcp.txt");
     let pass = pass.to_str().unwrap();
@@ -1724,24 +1713,24 @@ fn a_wallet_keeps_an_nz_covid_pass_and_shows_it_valid_once_its_issuer_is_trusted
         stderr(&out)
     );
     let document = nzcp.join("valid/did.json");
-    ok(wallet(&[
+    succeeded(wallet(&[
         "nzcp-issuer",
         "did:web:nzcp.covid19.health.nz",
         "--document",
         document.to_str().unwrap(),
     ]));
-    let added = ok(wallet(&["add", pass]));
+    let added = succeeded(wallet(&["add", pass]));
     assert!(added.contains("vaccination"), "{added}");
     // A forged copy (its payload changed) is refused by name.
     let forged = nzcp.join("invalid/nzcp-modified-payload.txt");
     let out = wallet(&["add", forged.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("bad signature"), "{}", stderr(&out));
-    let list = ok(wallet(&["list", "--json"]));
+    let list = succeeded(wallet(&["list", "--json"]));
     let held: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(held.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(held[0]["status"], "valid", "{list}");
     assert!(list.contains("Sparrow, Jack"), "{list}");
-    let shown = ok(wallet(&["show", "--best"]));
+    let shown = succeeded(wallet(&["show", "--best"]));
     assert!(shown.contains("Sparrow, Jack"), "{shown}");
 }

@@ -15,9 +15,10 @@
 //! <as expected>/<total> as expected`.
 
 use serde_json::Value as Json;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
+
+pub use crate::shc_conformance::Report;
 use wallet_core::credential::instant;
 use wallet_core::nzcp::{self, did::NzcpTrust};
 use wallet_core::text::escape;
@@ -58,30 +59,6 @@ struct Case {
     file: String,
     qr: Option<String>,
     expected: String,
-}
-
-/// What the run found.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub lines: Vec<String>,
-    pub as_expected: usize,
-    pub total: usize,
-}
-
-impl Report {
-    /// Every line, the summary last.
-    pub fn describe(&self) -> String {
-        let mut out = String::new();
-        for l in &self.lines {
-            let _ = writeln!(out, "{l}");
-        }
-        let _ = writeln!(
-            out,
-            "conformance: {}/{} as expected",
-            self.as_expected, self.total
-        );
-        out
-    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CasesError> {

@@ -25,10 +25,11 @@ pub enum ShcConformanceError {
     NoCards(String),
 }
 
-/// What the run found.
+/// What a conformance run found (this one, and a folder of cases:
+/// [`crate::cases`]).
 #[derive(Debug, Default)]
 pub struct Report {
-    /// One line per card (its verdict) and per check not as expected.
+    /// One line per case (its verdict) and per check not as expected.
     pub lines: Vec<String>,
     pub as_expected: usize,
     pub total: usize,

@@ -319,18 +319,8 @@ pub fn check_shc(
     match card.credential(&summary, &checkpoint.rules.rules.fhir) {
         Err(reason) => verdict.reasons.push(reason),
         Ok(credential) => {
-            let outcome = checkpoint.rules.evaluate(profile, &credential, secs)?;
-            for r in outcome.reasons {
-                if !verdict.reasons.contains(&r) {
-                    verdict.reasons.push(r);
-                }
-            }
-            verdict.valid_until = [Some(credential.expires_at), outcome.valid_until]
-                .into_iter()
-                .flatten()
-                .min()
-                .filter(|t| *t < shc::card::NO_EXPIRY);
-            verdict.kind = Some(credential.kind());
+            verdict.judge(&credential, &[], checkpoint, profile, secs)?;
+            verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
         }
     }
     verdict.valid = verdict.reasons.is_empty();
@@ -370,22 +360,7 @@ pub fn check_nzcp(
     if let Some(by) = checkpoint.revocations.check(&credential.id, &pass.cose) {
         verdict.reasons.push(Reason::Revoked { by });
     }
-    let outcome = checkpoint.rules.evaluate(profile, &credential, secs)?;
-    for r in outcome.reasons {
-        if !verdict.reasons.contains(&r) {
-            verdict.reasons.push(r);
-        }
-    }
-    verdict.valid_until = [Some(credential.expires_at), outcome.valid_until]
-        .into_iter()
-        .flatten()
-        .min();
-    verdict.kind = Some(credential.kind());
-    verdict.holder = credential.body.holder().map(|h| HolderView {
-        name: h.name.clone(),
-        dob: h.dob,
-    });
-    verdict.valid = verdict.reasons.is_empty();
+    verdict.judge(&credential, &[], checkpoint, profile, secs)?;
     Ok(verdict)
 }
 
@@ -401,6 +376,41 @@ pub(crate) fn malformed_verdict(
 }
 
 impl Verdict {
+    /// The steps every format shares once its signature held and its
+    /// `credential` was read: the profile's rules add their reasons (each
+    /// once), the kind and holder are shown, valid-until is the earliest of
+    /// the credential's expiry, `limits` and the rules' limit, and the
+    /// verdict is valid when no reason was found.
+    fn judge(
+        &mut self,
+        credential: &crate::credential::Credential,
+        limits: &[Option<i64>],
+        checkpoint: &Checkpoint,
+        profile: &str,
+        secs: i64,
+    ) -> Result<(), CheckError> {
+        let outcome = checkpoint.rules.evaluate(profile, credential, secs)?;
+        for r in outcome.reasons {
+            if !self.reasons.contains(&r) {
+                self.reasons.push(r);
+            }
+        }
+        self.valid_until = [Some(credential.expires_at), outcome.valid_until]
+            .into_iter()
+            .chain(limits.iter().copied())
+            .flatten()
+            .min();
+        self.kind = Some(credential.kind());
+        if let Some(h) = credential.body.holder() {
+            self.holder = Some(HolderView {
+                name: h.name.clone(),
+                dob: h.dob,
+            });
+        }
+        self.valid = self.reasons.is_empty();
+        Ok(())
+    }
+
     /// Invalid with `reasons`, showing nothing from the code.
     fn red(
         reasons: Vec<Reason>,
@@ -451,26 +461,13 @@ pub(crate) fn check_verified(
     if let Some(by) = checkpoint.revocations.check(&credential.id, &decoded.cose) {
         verdict.reasons.push(Reason::Revoked { by });
     }
-    let outcome = checkpoint.rules.evaluate(profile, &credential, secs)?;
-    for r in outcome.reasons {
-        if !verdict.reasons.contains(&r) {
-            verdict.reasons.push(r);
-        }
-    }
-    verdict.valid_until = [
-        Some(credential.expires_at),
-        verification.key_not_after,
-        outcome.valid_until,
-    ]
-    .into_iter()
-    .flatten()
-    .min();
-    verdict.kind = Some(credential.kind());
-    verdict.holder = credential.body.holder().map(|h| HolderView {
-        name: h.name.clone(),
-        dob: h.dob,
-    });
-    verdict.valid = verdict.reasons.is_empty();
+    verdict.judge(
+        &credential,
+        &[verification.key_not_after],
+        checkpoint,
+        profile,
+        secs,
+    )?;
     Ok(verdict)
 }
 
