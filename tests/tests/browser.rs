@@ -345,9 +345,15 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         )
         .unwrap()
         .trim(),
-        // Valid from 2021-11-02 to 2031-11-02.
+        // Valid from 2021-11-02 to 2031-11-02; and a copy whose payload was
+        // changed after signing (the specification's own example).
         "nzcpFromAuthority": std::fs::read_to_string(
             e2e_tests::interop().join("nzcp/valid/nzcp.txt")
+        )
+        .unwrap()
+        .trim(),
+        "nzcpTampered": std::fs::read_to_string(
+            e2e_tests::interop().join("nzcp/invalid/nzcp-modified-payload.txt")
         )
         .unwrap()
         .trim(),

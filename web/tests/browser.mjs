@@ -343,6 +343,12 @@ async function lastTiming(page) {
   await expectCard(page, true, ['VALID', 'Sparrow, Jack', 'Signed by: did:web:nzcp.covid19.health.nz']);
   await shot(page, 'verify-nzcp-from-authority');
   await nextPerson(page);
+  // Its payload changed after signing: refused, and nothing of it shown.
+  await page.fill('#paste-text', config.codes.nzcpTampered);
+  await page.click('#paste-check');
+  const forged = await expectCard(page, false, ['bad signature']);
+  if (/Steve|Doe/.test(forged)) throw new Error(`a forged pass's name was shown: ${forged}`);
+  await nextPerson(page);
   await page.locator('details summary').click();
   note('an EU DCC (AT), a SMART Health Card and an NZ COVID Pass verified with keys from the authority\'s foreign trust file, nothing loaded by hand');
   await shot(page, 'verify-home');
