@@ -546,14 +546,7 @@ impl Opened {
                     },
                     _ => None,
                 };
-                let v = Verification {
-                    valid: reasons.is_empty(),
-                    profile: None,
-                    kid: Some(sv.kid),
-                    credential: c.clone(),
-                    reasons,
-                    key_not_after: None,
-                };
+                let v = checked_outside_cose(sv.kid, c.clone(), reasons);
                 (c, v)
             }
             Opened::Nzcp(pass) => {
@@ -565,14 +558,7 @@ impl Opened {
                         reasons.push(Reason::Revoked { by });
                     }
                 }
-                let v = Verification {
-                    valid: reasons.is_empty(),
-                    profile: None,
-                    kid: Some(nv.kid),
-                    credential: c.clone(),
-                    reasons,
-                    key_not_after: None,
-                };
+                let v = checked_outside_cose(nv.kid, c.clone(), reasons);
                 (c, v)
             }
         }
@@ -600,6 +586,24 @@ impl Opened {
             Opened::Shc(card) => Some(card.id()),
             Opened::Nzcp(pass) => Some(pass.claims.jti.clone()),
         }
+    }
+}
+
+/// The [`Verification`] of a code that is not COSE (a SMART Health Card,
+/// an NZ COVID Pass): its key, what it says once its signature held, and
+/// every reason.
+fn checked_outside_cose(
+    kid: String,
+    credential: Option<Credential>,
+    reasons: Vec<Reason>,
+) -> Verification {
+    Verification {
+        valid: reasons.is_empty(),
+        profile: None,
+        kid: Some(kid),
+        credential,
+        reasons,
+        key_not_after: None,
     }
 }
 

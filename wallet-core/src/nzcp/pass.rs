@@ -104,12 +104,8 @@ pub fn decode(text: &str) -> Result<Pass, NzcpError> {
 /// Base32 (RFC 4648) without padding, upper case as the specification
 /// writes it (lower case tolerated).
 fn base32(text: &str) -> Result<Vec<u8>, NzcpError> {
-    let upper = text.to_ascii_uppercase();
-    let padded_len = upper.len().div_ceil(8) * 8;
-    let mut padded = upper;
-    padded.extend(std::iter::repeat_n('=', padded_len - padded.len()));
-    data_encoding::BASE32
-        .decode(padded.as_bytes())
+    data_encoding::BASE32_NOPAD
+        .decode(text.to_ascii_uppercase().as_bytes())
         .map_err(|e| NzcpError::Text(format!("not base32: {e}")))
 }
 
