@@ -54,6 +54,7 @@
 pub mod checkpoint;
 pub mod citizen;
 pub mod credential;
+pub mod icao;
 pub mod keys;
 pub mod message;
 pub mod nzcp;

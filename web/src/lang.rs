@@ -9,7 +9,9 @@ use wallet_core::citizen::wallet::Status;
 use wallet_core::credential::instant::{self, Elapsed};
 use wallet_core::signed::file::FileType;
 use wallet_core::text::escape;
-use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Scheme, Unlisted};
+use wallet_core::verify::reason::{
+    CrlProblem, EntryKind, Fault, KeyWindow, Scheme, SignerProblem, Unlisted,
+};
 use wallet_core::{CredentialKind, Reason};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -584,7 +586,23 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
         Reason::UnknownIssuer { iss, scheme } => match scheme {
             Scheme::Shc => format!("SMART 健康卡签发方 {iss} 不受信任"),
             Scheme::Nzcp => format!("新西兰新冠通行证签发方 {iss} 不受信任"),
+            Scheme::Icao => format!("ICAO 印章签发方 {iss} 不受信任"),
         },
+        Reason::SignerNotTrusted { signer, why } => {
+            let why = match why {
+                SignerProblem::NoCsca { issuer } => {
+                    format!("无法追溯到受信任的 CSCA（其签发方 {issuer} 在本机不受信任）")
+                }
+                SignerProblem::NotSignedByCsca => {
+                    "无法追溯到受信任的 CSCA（该签发方的受信任 CSCA 均未签发此证书）".into()
+                }
+                SignerProblem::NotASealSigner => {
+                    "不是印章签名证书（缺少扩展密钥用途 2.23.136.1.1.14.2）".into()
+                }
+                SignerProblem::Unreadable { .. } => "无法读取".into(),
+            };
+            format!("ICAO 印章：签名证书 {signer} {why}")
+        }
         Reason::RevokedByIssuer { iss } => format!("已吊销（在 {iss} 的吊销列表中）"),
         Reason::NotRecognised { what } => format!("无法识别卡中内容：{}", unlisted(what)),
         Reason::AlgorithmNotAllowed { kid, used, bound } => {
@@ -625,6 +643,7 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
                     format!("所持为第 {held} 版，密钥集声明为第 {declared} 版")
                 }
                 CrlProblem::Unreadable { .. } => "给出的吊销列表无法读取".to_string(),
+                CrlProblem::Expired { on } => format!("所持吊销列表应于 {} 更新，已过期", t(on)),
                 CrlProblem::NotHeld { declared } => {
                     format!("密钥集声明了第 {declared} 版，本机没有此密钥的吊销列表")
                 }
@@ -643,7 +662,9 @@ pub(crate) fn fault(f: Fault) -> String {
     match f {
         Fault::Empty => "没有读到内容".into(),
         Fault::TooLong => "内容过长，不是健康码".into(),
-        Fault::NotACode => "不是能识别的码（应以 HC1:、HCN1: 或 shc:/ 开头）".into(),
+        Fault::NotACode => {
+            "不是能识别的码（应以 HC1:、HCN1:、shc:/ 或 NZCP:/ 开头，或为 ICAO 印章）".into()
+        }
         Fault::Damaged => "码已损坏或不完整".into(),
         Fault::TooLarge => "解压后超过任何码的大小，已拒绝".into(),
         Fault::Structure => "签名结构已损坏".into(),

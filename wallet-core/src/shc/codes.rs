@@ -44,6 +44,8 @@ pub struct FhirCodes {
 /// The code systems the default table uses.
 pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
 pub const LOINC: &str = "http://loinc.org";
+/// ICD-11 (MMS), as ICAO seals code vaccines.
+pub const ICD11: &str = "http://id.who.int/icd/release/11/mms";
 
 impl FhirCodes {
     pub fn is_empty(&self) -> bool {
@@ -91,7 +93,8 @@ impl FhirCodes {
     }
 
     /// The COVID-19 codes of the default rule set: CVX vaccine codes
-    /// (CDC's table) with their primary series, and LOINC SARS-CoV-2 tests.
+    /// (CDC's table) with their primary series, ICD-11's COVID-19 vaccines
+    /// (as ICAO seals code them), and LOINC SARS-CoV-2 tests.
     pub fn covid19() -> FhirCodes {
         let v = |code: &str, doses: u8, name: &str| VaccineCode {
             system: CVX.into(),
@@ -131,6 +134,14 @@ impl FhirCodes {
                 v("228", 2, "Moderna COVID-19 (mRNA, 25 mcg, ages 6 months-5)"),
                 v("229", 1, "Moderna COVID-19 bivalent (mRNA, 50 mcg)"),
                 v("300", 1, "Pfizer-BioNTech COVID-19 bivalent (mRNA, 30 mcg)"),
+                // ICAO seals name no product by code, only "COVID-19
+                // vaccines"; a primary series is counted as two doses.
+                VaccineCode {
+                    system: ICD11.into(),
+                    code: "XM68M6".into(),
+                    doses: 2,
+                    name: "COVID-19 vaccines (ICD-11)".into(),
+                },
             ],
             tests: vec![
                 t(

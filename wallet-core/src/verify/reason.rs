@@ -60,6 +60,13 @@ pub enum Reason {
         #[serde(serialize_with = "crate::text::serialize_display")]
         why: CrlProblem,
     },
+    /// An ICAO seal whose barcode signer certificate cannot be trusted.
+    SignerNotTrusted {
+        #[serde(serialize_with = "crate::text::serialize_escaped")]
+        signer: String,
+        #[serde(rename = "detail", serialize_with = "crate::text::serialize_display")]
+        why: SignerProblem,
+    },
     /// A SMART Health Card holding nothing the rules recognise.
     NotRecognised {
         #[serde(serialize_with = "crate::text::serialize_display")]
@@ -172,6 +179,8 @@ pub enum Scheme {
     Shc,
     /// NZ COVID Passes: issuers by their `did:web` DID.
     Nzcp,
+    /// ICAO VDS-NC seals: issuers by their CSCA certificate's name.
+    Icao,
 }
 
 impl fmt::Display for Scheme {
@@ -179,7 +188,41 @@ impl fmt::Display for Scheme {
         f.write_str(match self {
             Scheme::Shc => "SMART Health Card",
             Scheme::Nzcp => "NZ COVID Pass",
+            Scheme::Icao => "ICAO seal",
         })
+    }
+}
+
+/// Why an ICAO seal's barcode signer certificate is not trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignerProblem {
+    /// No trusted CSCA has the name (and key identifier) its issuer field
+    /// gives.
+    NoCsca { issuer: String },
+    /// A trusted CSCA of that name exists, but its signature on the
+    /// certificate does not hold.
+    NotSignedByCsca,
+    /// It lacks the VDS-NC barcode signer extended key usage.
+    NotASealSigner,
+    /// It cannot be read as a certificate this reader supports.
+    Unreadable { why: String },
+}
+
+impl fmt::Display for SignerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignerProblem::NoCsca { issuer } => write!(
+                f,
+                "does not chain to a trusted CSCA (its issuer {issuer} is not trusted here)"
+            ),
+            SignerProblem::NotSignedByCsca => f.write_str(
+                "does not chain to a trusted CSCA (no trusted CSCA of its issuer signed it)",
+            ),
+            SignerProblem::NotASealSigner => f.write_str(
+                "is not a seal signer (no extended key usage 2.23.136.1.1.14.2)",
+            ),
+            SignerProblem::Unreadable { why } => write!(f, "cannot be read ({why})"),
+        }
     }
 }
 
@@ -247,6 +290,8 @@ pub enum CrlProblem {
     Unreadable { why: String },
     /// The key set declares a list, and none is held.
     NotHeld { declared: u64 },
+    /// The list held is past its next update (an ICAO CSCA's CRL).
+    Expired { on: String },
 }
 
 impl fmt::Display for CrlProblem {
@@ -257,6 +302,7 @@ impl fmt::Display for CrlProblem {
                 "the list held is version {held}, and the key set declares version {declared}"
             ),
             CrlProblem::Unreadable { why } => write!(f, "the list given could not be read: {why}"),
+            CrlProblem::Expired { on } => write!(f, "the list held was due for renewal on {on}"),
             CrlProblem::NotHeld { declared } => write!(
                 f,
                 "the key set declares version {declared}, and no list for this key is held"
@@ -303,6 +349,9 @@ impl fmt::Display for Raw<'_> {
                 f,
                 "revocation list of {iss} for key {kid} unavailable ({why}): its cards are refused until a readable one is installed"
             ),
+            Reason::SignerNotTrusted { signer, why } => {
+                write!(f, "ICAO seal: signer certificate {signer} {why}")
+            }
             Reason::NotRecognised { what } => write!(f, "not recognised: {what}"),
             Reason::AlgorithmNotAllowed { kid, used, bound } => {
                 write!(
