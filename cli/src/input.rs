@@ -1,6 +1,7 @@
 //! A payload argument, as people give one: the text itself (`HC1:…`,
-//! `HCN1:…`, `shc:/…`), a text file holding it (or a `.smart-health-card`
-//! file), or a PNG/JPEG image of its QR code.
+//! `HCN1:…`, `shc:/…`, `NZCP:/…`, an ICAO seal's JSON), a text file holding
+//! it (or a `.smart-health-card` or seal `.json` file), or a PNG/JPEG image
+//! of its QR code.
 
 use crate::args::read_bounded;
 use std::path::Path;
@@ -56,12 +57,14 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
             })?;
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
-            // Our codes and EU DCCs (`HC…`), an NZ COVID Pass, or a SMART
-            // Health Card: `shc:/` text (chunks one per line), a bare JWS,
-            // or a `.smart-health-card` file, which may be longer.
+            // Our codes and EU DCCs (`HC…`), an NZ COVID Pass, an ICAO seal
+            // (JSON), or a SMART Health Card: `shc:/` text (chunks one per
+            // line), a bare JWS, or a `.smart-health-card` file, which may
+            // be longer.
             let max = match format_of(text) {
                 CodeFormat::Shc => Some(MAX_CARD_TEXT),
                 CodeFormat::Nzcp => Some(wallet_core::nzcp::MAX_TEXT),
+                CodeFormat::Icao => Some(wallet_core::icao::MAX_TEXT),
                 CodeFormat::Envelope => text.starts_with("HC").then_some(MAX_PAYLOAD_TEXT),
             };
             if let Some(max) = max {
@@ -81,9 +84,16 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
         });
     }
     let lower = arg.to_ascii_lowercase();
-    let looks_like_path = [".png", ".jpg", ".jpeg", ".txt", ".smart-health-card"]
-        .iter()
-        .any(|e| lower.ends_with(e))
+    let looks_like_path = [
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".txt",
+        ".json",
+        ".smart-health-card",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
         || (arg.contains('/') && !arg.starts_with("HC") && format_of(arg) == CodeFormat::Envelope);
     if looks_like_path {
         return Err(InputError::NoSuchFile(arg.into()));

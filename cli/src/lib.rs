@@ -13,6 +13,7 @@
 pub mod args;
 pub mod dsc;
 pub mod http;
+pub mod icao;
 pub mod input;
 pub mod nzcp;
 pub mod shc;

@@ -1,18 +1,27 @@
 //! `verifier conformance <dir>` for a folder of cases in the `cases.json`
 //! form: `[{"file": "valid/x.txt", "qr": "valid/x.png", "expected":
 //! "valid"}, …]`, each file a code's text, each image (when given) its QR
-//! code. Today this reads NZ COVID Pass folders (the NZCP specification's
-//! examples): the folder's DID documents (any `*.json` that reads as one)
-//! are the trusted issuers, as the specification asks for its examples.
+//! code. Two kinds of folder are read:
+//!
+//! - NZ COVID Passes (the NZCP specification's examples): the folder's DID
+//!   documents (any `*.json` that reads as one) are the trusted issuers, as
+//!   the specification asks for its examples. Verdicts: `valid`,
+//!   `invalid-signature`, `unknown-key`, `unknown-issuer`, `expired`,
+//!   `not-active` or `malformed`.
+//! - ICAO VDS-NC seals: each case names the CSCA it is checked against
+//!   (`"csca"`, with its pinned `"csca_sha256"`, which the file must match)
+//!   and that CSCA's CRLs (`"crls"`). Verdicts: `valid`,
+//!   `invalid-signature`, `untrusted-signer`, `revoked`, `crl-expired`,
+//!   `not-valid-now`, `not-a-seal` or `malformed`.
 //!
 //! Each case counts once: its image must read to its text, and the verdict
-//! must be the one expected: `valid`, `invalid-signature`, `unknown-key`,
-//! `unknown-issuer`, `expired`, `not-active` or `malformed`. The check is
-//! made as of `--at`, or else as of the moment the cases expected valid all
-//! became valid (the latest `nbf` among them): examples made to be valid
-//! once may have expired since, and a clock that drifts with the years
-//! would turn them into other cases. The last line reads `conformance:
-//! <as expected>/<total> as expected`.
+//! must be the one expected. The check is made as of `--at`, or else as of
+//! the moment everything the valid cases need was in force (for passes,
+//! the latest `nbf` among them; for seals, which carry no dates of their
+//! own, the latest start of a signer certificate or CRL they name):
+//! examples made to be valid once may have expired since, and a clock that
+//! drifts with the years would turn them into other cases. The last line
+//! reads `conformance: <as expected>/<total> as expected`.
 
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -20,6 +29,7 @@ use thiserror::Error;
 
 pub use crate::shc_conformance::Report;
 use wallet_core::credential::instant;
+use wallet_core::icao::{self, pki::Csca, IcaoTrust};
 use wallet_core::nzcp::{self, did::NzcpTrust};
 use wallet_core::text::escape;
 use wallet_core::verify::reason::Fault;
@@ -41,7 +51,7 @@ pub enum CasesError {
     #[error("{path}: {why}")]
     Cases { path: String, why: String },
     #[error(
-        "{0}: its cases are not codes of a format this verifier checks from cases.json (NZCP:/)"
+        "{0}: its cases are not codes of a format this verifier checks from cases.json (NZCP:/ passes, or ICAO seals with their CSCAs)"
     )]
     Format(String),
     #[error("{0}: no DID document (a *.json file with a did:web id and assertion keys) to trust")]
@@ -59,6 +69,10 @@ struct Case {
     file: String,
     qr: Option<String>,
     expected: String,
+    /// ICAO: the CSCA file, its pinned SHA-256 (hex), and its CRL files.
+    csca: Option<String>,
+    csca_sha256: Option<String>,
+    crls: Vec<String>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CasesError> {
@@ -90,11 +104,25 @@ fn cases(dir: &Path) -> Result<Vec<Case>, CasesError> {
         .enumerate()
         .map(|(i, row)| {
             let field = |k: &str| row.get(k).and_then(Json::as_str).map(str::to_string);
+            let crls = match row.get("crls") {
+                None => Vec::new(),
+                Some(Json::Array(items)) => items
+                    .iter()
+                    .map(|c| c.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        bad(format!("case {i}: \"crls\" holds an item that is not text"))
+                    })?,
+                Some(_) => return Err(bad(format!("case {i}: \"crls\" is not an array"))),
+            };
             Ok(Case {
                 file: field("file").ok_or_else(|| bad(format!("case {i} has no \"file\"")))?,
                 qr: field("qr"),
                 expected: field("expected")
                     .ok_or_else(|| bad(format!("case {i} has no \"expected\"")))?,
+                csca: field("csca"),
+                csca_sha256: field("csca_sha256"),
+                crls,
             })
         })
         .collect()
@@ -167,6 +195,9 @@ fn outcome(v: &nzcp::NzcpVerification) -> &'static str {
     }
 }
 
+/// A verdict in the words of `cases.json`, and the reasons behind it.
+type Got = (&'static str, String);
+
 /// Runs the cases of `dir` as of `at` (unix seconds), or the default clock
 /// (see the module's notes).
 pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
@@ -177,9 +208,24 @@ pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
         let text = String::from_utf8_lossy(&bytes).trim().to_string();
         texts.push(text);
     }
-    if texts.is_empty() || !texts.iter().all(|t| nzcp::is_pass(t)) {
+    if texts.is_empty() {
         return Err(CasesError::Format(dir.display().to_string()));
     }
+    if texts.iter().all(|t| nzcp::is_pass(t)) {
+        return run_nzcp(dir, &cases, &texts, at);
+    }
+    if texts.iter().all(|t| icao::is_seal(t)) && cases.iter().any(|c| c.csca.is_some()) {
+        return run_icao(dir, &cases, &texts, at);
+    }
+    Err(CasesError::Format(dir.display().to_string()))
+}
+
+fn run_nzcp(
+    dir: &Path,
+    cases: &[Case],
+    texts: &[String],
+    at: Option<i64>,
+) -> Result<Report, CasesError> {
     let (trust, found) = issuers(dir)?;
     if trust.is_empty() {
         return Err(CasesError::NoIssuer(dir.display().to_string()));
@@ -187,19 +233,157 @@ pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
     let now = at.unwrap_or_else(|| {
         cases
             .iter()
-            .zip(&texts)
+            .zip(texts)
             .filter(|(c, _)| c.expected == "valid")
             .filter_map(|(_, t)| nzcp::decode(t).ok())
             .map(|p| p.claims.nbf)
             .max()
             .unwrap_or(0)
     });
+    let judge = |_: &Case, text: &str| -> Result<Got, String> {
+        Ok(match nzcp::decode(text) {
+            Ok(pass) => {
+                let v = nzcp::verify(&pass, &trust, now);
+                let reasons: Vec<String> = v.reasons.iter().map(ToString::to_string).collect();
+                (outcome(&v), reasons.join("; "))
+            }
+            Err(e) => ("malformed", escape(&e.to_string()).into_owned()),
+        })
+    };
+    Ok(report(dir, cases, texts, found, now, judge))
+}
+
+/// The CSCA and CRLs a seal case names, read from `dir`; the CSCA must
+/// match its pinned SHA-256 when one is given.
+fn icao_trust(dir: &Path, c: &Case) -> Result<IcaoTrust, String> {
+    let mut trust = IcaoTrust::default();
+    let Some(csca) = &c.csca else {
+        return Ok(trust);
+    };
+    let der = inside(dir, csca)
+        .and_then(|p| read(&p))
+        .map_err(|e| e.to_string())?;
+    let csca_cert = Csca::read(&der).map_err(|e| format!("{}: {e}", escape(csca)))?;
+    if let Some(pin) = &c.csca_sha256 {
+        if !csca_cert.sha256.eq_ignore_ascii_case(pin) {
+            return Err(format!(
+                "CSCA {} has SHA-256 {}, not the pinned {}",
+                escape(csca),
+                csca_cert.sha256,
+                escape(pin)
+            ));
+        }
+    }
+    trust.add_csca(csca_cert).map_err(|e| e.to_string())?;
+    for crl in &c.crls {
+        let der = inside(dir, crl)
+            .and_then(|p| read(&p))
+            .map_err(|e| e.to_string())?;
+        trust
+            .add_crl(&der)
+            .map_err(|e| format!("{}: {e}", escape(crl)))?;
+    }
+    Ok(trust)
+}
+
+fn run_icao(
+    dir: &Path,
+    cases: &[Case],
+    texts: &[String],
+    at: Option<i64>,
+) -> Result<Report, CasesError> {
+    let mut found = Vec::new();
+    let mut trusts = Vec::new();
+    for c in cases {
+        let t = icao_trust(dir, c);
+        if let (Some(csca), Ok(t)) = (&c.csca, &t) {
+            if let Some(held) = t.cscas().first() {
+                let line = format!("trusted {} from {}", held.subject, escape(csca));
+                if !found.contains(&line) {
+                    found.push(line);
+                }
+            }
+        }
+        trusts.push(t);
+    }
+    let now = at.unwrap_or_else(|| {
+        cases
+            .iter()
+            .zip(texts)
+            .zip(&trusts)
+            .filter(|((c, _), _)| c.expected == "valid")
+            .flat_map(|((_, text), trust)| {
+                let signer = icao::decode(text)
+                    .ok()
+                    .and_then(|s| icao::pki::validity(&s.certificate))
+                    .map(|(from, _)| from);
+                let crls: Vec<i64> = trust
+                    .as_ref()
+                    .map(|t| t.crls().iter().map(|c| c.this_update).collect())
+                    .unwrap_or_default();
+                signer.into_iter().chain(crls)
+            })
+            .max()
+            .unwrap_or(0)
+    });
+    let index = |c: &Case| cases.iter().position(|x| std::ptr::eq(x, c));
+    let judge = |c: &Case, text: &str| -> Result<Got, String> {
+        let trust = index(c)
+            .and_then(|i| trusts.get(i))
+            .ok_or("no trust for this case")?
+            .as_ref()
+            .map_err(Clone::clone)?;
+        Ok(match icao::decode(text) {
+            Ok(seal) => {
+                let v = icao::verify(&seal, trust, now);
+                let reasons: Vec<String> = v.reasons.iter().map(ToString::to_string).collect();
+                (icao_outcome(&v), reasons.join("; "))
+            }
+            Err(e @ icao::IcaoError::NotASeal(_)) => {
+                ("not-a-seal", escape(&e.to_string()).into_owned())
+            }
+            Err(e) => ("malformed", escape(&e.to_string()).into_owned()),
+        })
+    };
+    Ok(report(dir, cases, texts, found, now, judge))
+}
+
+/// A seal's verdict in the words of `cases.json`.
+fn icao_outcome(v: &icao::IcaoVerification) -> &'static str {
+    if v.valid {
+        return "valid";
+    }
+    match v.reasons.first() {
+        Some(Reason::BadSignature { .. })
+        | Some(Reason::Malformed {
+            fault: Fault::Signature,
+            ..
+        }) => "invalid-signature",
+        Some(Reason::SignerNotTrusted { .. })
+        | Some(Reason::KindNotAllowed { .. })
+        | Some(Reason::AlgorithmNotAllowed { .. }) => "untrusted-signer",
+        Some(Reason::RevokedByIssuer { .. }) => "revoked",
+        Some(Reason::CrlUnavailable { .. }) => "crl-expired",
+        Some(Reason::KeyNotValid { .. }) => "not-valid-now",
+        _ => "invalid",
+    }
+}
+
+/// Checks every case with `judge` (its image first, when it has one).
+fn report(
+    dir: &Path,
+    cases: &[Case],
+    texts: &[String],
+    found: Vec<String>,
+    now: i64,
+    judge: impl Fn(&Case, &str) -> Result<Got, String>,
+) -> Report {
     let mut report = Report::default();
     report.lines.extend(found);
     report
         .lines
         .push(format!("checked as of {}", instant::format(now)));
-    for (c, text) in cases.iter().zip(&texts) {
+    for (c, text) in cases.iter().zip(texts) {
         report.total += 1;
         let file = escape(&c.file);
         let mut problems = Vec::new();
@@ -216,15 +400,14 @@ pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
                 Err(e) => problems.push(e.to_string()),
             }
         }
-        let got = match nzcp::decode(text) {
-            Ok(pass) => {
-                let v = nzcp::verify(&pass, &trust, now);
-                let reasons: Vec<String> = v.reasons.iter().map(ToString::to_string).collect();
-                (outcome(&v), reasons.join("; "))
+        let got = match judge(c, text) {
+            Ok(got) => got,
+            Err(why) => {
+                problems.push(why);
+                ("unchecked", String::new())
             }
-            Err(e) => ("malformed", escape(&e.to_string()).into_owned()),
         };
-        if got.0 != c.expected {
+        if got.0 != c.expected && got.0 != "unchecked" {
             problems.push(format!(
                 "expected {}, got {} ({})",
                 escape(&c.expected),
@@ -252,5 +435,5 @@ pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
             ));
         }
     }
-    Ok(report)
+    report
 }

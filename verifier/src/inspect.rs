@@ -256,3 +256,59 @@ pub fn describe_nzcp_text(p: &wallet_core::nzcp::Pass) -> String {
     out.push_str("(signature not checked: decode shows content only)\n");
     out
 }
+
+/// An ICAO seal as JSON: its header, its message and its signature (nothing
+/// here is trusted: no signature or certificate is checked).
+pub fn describe_icao(s: &wallet_core::icao::Seal) -> Json {
+    serde_json::json!({
+        "format": "icao-vds-nc",
+        "type": s.kind,
+        "issuing_country": s.country,
+        "message": s.message,
+        "sig": {"alg": s.alg, "certificate_bytes": s.certificate.len(), "signature_hex": hex::encode(&s.signature)},
+    })
+}
+
+/// [`describe_icao`] for people.
+pub fn describe_icao_text(s: &wallet_core::icao::Seal) -> String {
+    use wallet_core::credential::instant;
+    use wallet_core::icao::seal::Message;
+    let mut out = format!(
+        "format:   ICAO VDS-NC seal ({}, {}, JCS)\n",
+        match s.kind {
+            wallet_core::icao::SealKind::Vaccination => "icao.vacc",
+            wallet_core::icao::SealKind::Test => "icao.test",
+        },
+        Shown(&s.alg)
+    );
+    out.push_str(&format!("issuer:   {}\n", Shown(&s.country)));
+    out.push_str(&format!("id:       {}\n", Shown(s.id())));
+    let p = s.person();
+    out.push_str(&format!("holder:   {} (born {})\n", Shown(&p.name), p.dob));
+    match &s.message {
+        Message::Vaccination { ve, .. } => {
+            for v in ve {
+                for d in &v.doses {
+                    out.push_str(&format!(
+                        "dose:     {} {} ({}) {} in {}\n",
+                        d.seq,
+                        Shown(&v.brand),
+                        Shown(&v.vaccine),
+                        wallet_core::credential::day::format(d.date),
+                        Shown(&d.country)
+                    ));
+                }
+            }
+        }
+        Message::Test { test, .. } => {
+            out.push_str(&format!(
+                "test:     {}, {} (sampled {})\n",
+                Shown(&test.test_type),
+                Shown(&test.result),
+                instant::format(test.collected)
+            ));
+        }
+    }
+    out.push_str("(signature not checked: decode shows content only)\n");
+    out
+}

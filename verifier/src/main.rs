@@ -67,7 +67,7 @@ enum Command {
     /// With --batch: one payload per line in, one JSON verdict per line out
     /// (exit 0 all valid, 1 any invalid), a throughput summary on stderr.
     Check {
-        /// Payload text (HC1:…, HCN1:…, shc:/… or NZCP:/1/…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:…, shc:/…, NZCP:/1/… or an ICAO seal's JSON), or a PNG/JPEG image or text/JSON file holding one.
         #[arg(required_unless_present = "batch", conflicts_with = "batch")]
         input: Option<String>,
         /// Read payloads one per line from FILE, or from standard input with "-".
@@ -124,7 +124,7 @@ enum Command {
     },
     /// Print what a payload contains (headers, CWT claims, payload) without judging trust.
     Decode {
-        /// Payload text (HC1:…, HCN1:…, shc:/… or NZCP:/1/…), or a PNG/JPEG image or text file holding one.
+        /// Payload text (HC1:…, HCN1:…, shc:/…, NZCP:/1/… or an ICAO seal's JSON), or a PNG/JPEG image or text/JSON file holding one.
         input: String,
         /// Machine-readable JSON on stdout.
         #[arg(long)]
@@ -160,6 +160,15 @@ enum Command {
     NzcpIssuer {
         #[command(flatten)]
         args: health_cli::nzcp::IssuerArgs,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
+    /// Trust ICAO country signing CAs (CSCA certificates, DER or PEM) for
+    /// VDS-NC seals, and install their CRLs (--crl). A CRL must be signed
+    /// by a CSCA trusted here and be no older than the one held.
+    IcaoCsca {
+        #[command(flatten)]
+        args: health_cli::icao::CscaArgs,
         #[arg(long)]
         store: Option<PathBuf>,
     },
@@ -425,6 +434,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Decode { input, json } => {
             let text = payload_from_arg(&input)?;
             let format = wallet_core::checkpoint::check::format_of(&text);
+            if format == CodeFormat::Icao {
+                let seal = match wallet_core::icao::decode(&text) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
+                        return Ok(ExitCode::from(2));
+                    }
+                };
+                if json {
+                    let described = inspect::describe_icao(&seal);
+                    wallet_core::outln!(
+                        "{}",
+                        json_safe(serde_json::to_string_pretty(&described)?)
+                    )?;
+                } else {
+                    wallet_core::out!("{}", inspect::describe_icao_text(&seal))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if format == CodeFormat::Nzcp {
                 let pass = match wallet_core::nzcp::decode(&text) {
                     Ok(p) => p,
@@ -486,6 +514,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::NzcpIssuer { args, store } => {
             Ok(health_cli::nzcp::run_issuer(&cache(store)?, &args)?)
         }
+        Command::IcaoCsca { args, store } => Ok(health_cli::icao::run_csca(&cache(store)?, &args)?),
         Command::ShcDirectory { source, store } => {
             Ok(health_cli::shc::run_directory(&cache(store)?, &source)?)
         }

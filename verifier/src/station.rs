@@ -163,6 +163,16 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
         let keys: usize = nzcp.issuers().map(|i| i.keys.len()).sum();
         let _ = writeln!(out, "NZ COVID Pass issuers: {} ({keys} keys)", nzcp.len());
     }
+    let icao = trust.icao();
+    if !icao.is_empty() {
+        let _ = writeln!(
+            out,
+            "ICAO CSCAs: {} ({} countries, {} CRLs)",
+            icao.cscas().len(),
+            icao.countries(),
+            icao.crls().len()
+        );
+    }
     Ok(out)
 }
 

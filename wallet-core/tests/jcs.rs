@@ -15,7 +15,14 @@ fn data(rel: &str) -> Vec<u8> {
 
 #[test]
 fn every_reference_input_canonicalises_to_its_reference_output() {
-    let names = ["arrays", "french", "structures", "unicode", "values", "weird"];
+    let names = [
+        "arrays",
+        "french",
+        "structures",
+        "unicode",
+        "values",
+        "weird",
+    ];
     for name in names {
         let input = String::from_utf8(data(&format!("input/{name}.json"))).unwrap();
         let want = data(&format!("output/{name}.json"));
@@ -27,7 +34,10 @@ fn every_reference_input_canonicalises_to_its_reference_output() {
             "{name}"
         );
         // Canonical forms are fixed points.
-        assert_eq!(canonical(&parse(std::str::from_utf8(&got).unwrap()).unwrap()).unwrap(), got);
+        assert_eq!(
+            canonical(&parse(std::str::from_utf8(&got).unwrap()).unwrap()).unwrap(),
+            got
+        );
     }
 }
 

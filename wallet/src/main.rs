@@ -74,6 +74,9 @@ enum Command {
     /// Trust one SMART Health Card issuer, as `verifier shc-issuer` does, so
     /// its cards can be added and shown as valid: its key set and any CRLs.
     ShcIssuer(health_cli::shc::IssuerArgs),
+    /// Trust ICAO country signing CAs and their CRLs, as `verifier
+    /// icao-csca` does, so the wallet's standing checks ICAO seals.
+    IcaoCsca(health_cli::icao::CscaArgs),
     /// Trust one NZ COVID Pass issuer, as `verifier nzcp-issuer` does, so
     /// its passes can be added and shown as valid: its DID document.
     NzcpIssuer(health_cli::nzcp::IssuerArgs),
@@ -375,6 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dsc(args) => Ok(health_cli::dsc::run(&ctx.cache, &args)?),
         Command::ShcIssuer(args) => Ok(health_cli::shc::run_issuer(&ctx.cache, &args)?),
         Command::NzcpIssuer(args) => Ok(health_cli::nzcp::run_issuer(&ctx.cache, &args)?),
+        Command::IcaoCsca(args) => Ok(health_cli::icao::run_csca(&ctx.cache, &args)?),
         Command::ShcDirectory { source } => {
             Ok(health_cli::shc::run_directory(&ctx.cache, &source)?)
         }

@@ -9,6 +9,7 @@ use wallet_core::checkpoint::cache::CacheError;
 use wallet_core::checkpoint::check::CheckError;
 use wallet_core::checkpoint::sync::{Refusal, Refused, SyncError};
 use wallet_core::citizen::WalletError;
+use wallet_core::icao::IcaoError;
 use wallet_core::keys::dsc_list::DscListError;
 use wallet_core::keys::KeyError;
 use wallet_core::message::error_chain;
@@ -71,6 +72,9 @@ fn zh(e: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(e) = e.downcast_ref::<NzcpError>() {
         return Some(nzcp(e));
+    }
+    if let Some(e) = e.downcast_ref::<IcaoError>() {
+        return Some(icao(e));
     }
     if let Some(e) = e.downcast_ref::<RulesError>() {
         return Some(rules(e));
@@ -144,6 +148,7 @@ fn cache(e: &CacheError) -> String {
         }
         CacheError::Shc(s) => shc(s),
         CacheError::Nzcp(n) => nzcp(n),
+        CacheError::Icao(i) => icao(i),
         CacheError::NoProfile => "尚未选择核验场景".into(),
     }
 }
@@ -250,6 +255,14 @@ fn shc(e: &ShcError) -> String {
 fn nzcp(e: &NzcpError) -> String {
     match e {
         NzcpError::Document(_) => "新西兰新冠通行证签发方的 DID 文档无法使用".into(),
+        e => not_a_code(&Reason::from(e)),
+    }
+}
+
+fn icao(e: &IcaoError) -> String {
+    match e {
+        IcaoError::Csca(_) => "ICAO 国家签名 CA（CSCA）证书无法使用".into(),
+        IcaoError::Crl(_) => "ICAO 证书吊销列表（CRL）无法使用".into(),
         e => not_a_code(&Reason::from(e)),
     }
 }
@@ -550,6 +563,19 @@ mod tests {
         ] {
             all.push(Box::new(n.clone()));
             all.push(Box::new(CacheError::Nzcp(n)));
+        }
+        for i in [
+            IcaoError::NotASeal(why()),
+            IcaoError::Field {
+                field: "data.msg.pid.n",
+                why: why(),
+            },
+            IcaoError::Missing("sig.cer"),
+            IcaoError::Csca(why()),
+            IcaoError::Crl(why()),
+        ] {
+            all.push(Box::new(i.clone()));
+            all.push(Box::new(CacheError::Icao(i)));
         }
         all.extend([
             Box::new(CacheError::BadKey {

@@ -648,7 +648,7 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
                     format!("密钥集声明了第 {declared} 版，本机没有此密钥的吊销列表")
                 }
             };
-            format!("{iss} 的密钥 {kid} 的吊销列表不可用（{why}）：在装入可读的吊销列表之前，该密钥签发的卡一律拒绝")
+            format!("{iss} 的密钥 {kid} 的吊销列表不可用（{why}）：在装入可读且未过期的吊销列表之前，该密钥签发的码一律拒绝")
         }
         Reason::NoProfile { profile } => {
             format!("同步的规则中没有用于核验此码的场景 {profile}")

@@ -17,6 +17,10 @@
 //!                    directory format; <h>: the first 8 bytes of SHA-256(iss), hex
 //! nzcp/issuer-<h>.json one NZ COVID Pass issuer trusted locally
 //!                    (`nzcp-issuer`): its DID document as received; <h> as above, of the DID
+//! icao/csca-<h>.der  one ICAO CSCA trusted locally (`icao-csca`), DER; <h>: the
+//!                    first 8 bytes of SHA-256 of the certificate, hex
+//! icao/crl-<h>.der   the newest CRL held of one CSCA, DER, as received; <h>:
+//!                    the first 8 bytes of SHA-256 of its issuer name (DER), hex
 //! ```
 //!
 //! Every file is replaced atomically (see [`Storage::write`]), so a crash
@@ -31,6 +35,8 @@
 //! is trusted without a signature.
 
 use crate::checkpoint::check::Checkpoint;
+use crate::icao::pki::{der_of, Crl, Csca, IcaoTrust};
+use crate::icao::MAX_DER;
 use crate::keys::dsc;
 use crate::keys::dsc_list::{read_dsc_list, ListKey, ListedCertificate, MAX_DSC_LIST};
 use crate::keys::{IssuerKey, PublicKey};
@@ -69,6 +75,7 @@ pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
 /// SMART Health Card issuers: the directory and those trusted one by one.
 pub const SHC_DIR: &str = "shc";
 pub const NZCP_DIR: &str = "nzcp";
+pub const ICAO_DIR: &str = "icao";
 pub const SHC_DIRECTORY_FILE: &str = "shc/directory.json";
 pub const SHC_DIRECTORY_SOURCE_FILE: &str = "shc/directory-source.txt";
 /// The ETag of each synced file's copy held, for conditional requests.
@@ -115,6 +122,8 @@ pub enum CacheError {
     Shc(#[from] crate::shc::ShcError),
     #[error(transparent)]
     Nzcp(#[from] NzcpError),
+    #[error(transparent)]
+    Icao(#[from] crate::icao::IcaoError),
     #[error("no checkpoint profile given: pass --profile NAME, or set this device's once with `init --profile NAME` or `profile NAME`")]
     NoProfile,
 }
@@ -423,6 +432,7 @@ impl Cache {
         for issuer in self.nzcp_issuers()? {
             store.add_nzcp_issuer(issuer);
         }
+        store.add_icao(&self.icao_trust()?);
         // The foreign keys the authority vouches for, checked against the
         // list held. One that no longer verifies (its signer left the list)
         // adds no key: status names why, and the next sync replaces it.
@@ -438,6 +448,7 @@ impl Cache {
                 for issuer in t.nzcp_issuers {
                     store.add_nzcp_issuer(issuer);
                 }
+                store.add_icao(&t.icao);
             }
         }
         Ok(store)
@@ -569,6 +580,74 @@ impl Cache {
         );
         self.write(&file, document)?;
         Ok(doc)
+    }
+
+    /// The ICAO CSCAs trusted locally and their CRLs, each read and checked
+    /// again (a CRL must still verify with a held CSCA).
+    pub fn icao_trust(&self) -> Result<IcaoTrust, CacheError> {
+        let mut names: Vec<String> = self
+            .store
+            .list(ICAO_DIR)?
+            .into_iter()
+            .filter(|n| n.ends_with(".der"))
+            .collect();
+        names.sort();
+        let mut trust = IcaoTrust::default();
+        // CSCAs first: the CRLs are checked with them.
+        for crls in [false, true] {
+            for name in names.iter().filter(|n| n.starts_with("crl-") == crls) {
+                let rel = format!("{ICAO_DIR}/{name}");
+                let Some(bytes) = self.store.read(&rel, (MAX_DER * 64) as u64)? else {
+                    continue;
+                };
+                let added = if crls {
+                    trust.add_crl(&bytes).map(|_| ())
+                } else {
+                    Csca::read(&bytes).and_then(|c| trust.add_csca(c))
+                };
+                added.map_err(|e| CacheError::BadKey {
+                    path: self.path(&rel),
+                    why: e.to_string(),
+                })?;
+            }
+        }
+        Ok(trust)
+    }
+
+    /// Trusts one ICAO CSCA locally (DER or PEM). Returns it as read; a
+    /// certificate that is not a usable CA changes nothing.
+    pub fn add_icao_csca(&self, bytes: &[u8]) -> Result<Csca, CacheError> {
+        let der = der_of(bytes).map_err(crate::icao::IcaoError::Csca)?;
+        let csca = Csca::read(&der)?;
+        let file = format!(
+            "{ICAO_DIR}/csca-{}.der",
+            hex::encode(&Sha256::digest(&der)[..8])
+        );
+        self.write(&file, &der)?;
+        Ok(csca)
+    }
+
+    /// Installs a CRL (DER or PEM) of a CSCA trusted locally: it must verify
+    /// with that CSCA and be no older than the CRL held of it, which it
+    /// replaces.
+    pub fn add_icao_crl(&self, bytes: &[u8]) -> Result<Crl, CacheError> {
+        let der = der_of(bytes).map_err(crate::icao::IcaoError::Crl)?;
+        let mut trust = self.icao_trust()?;
+        let crl = trust.add_crl(&der)?.clone();
+        if crl.der != der {
+            return Err(crate::icao::IcaoError::Crl(format!(
+                "older than the CRL held of {} (issued {})",
+                crl.issuer,
+                crate::credential::instant::format(crl.this_update)
+            ))
+            .into());
+        }
+        let file = format!(
+            "{ICAO_DIR}/crl-{}.der",
+            hex::encode(&Sha256::digest(crl.issuer_der())[..8])
+        );
+        self.write(&file, &der)?;
+        Ok(crl)
     }
 
     /// The CRLs of a locally trusted issuer's entry that can be read.

@@ -7,6 +7,7 @@
 //! that needs the whole credential uses [`crate::verify::verify_decoded`].
 
 use crate::credential::{instant, CredentialKind, PartialDate};
+use crate::icao;
 use crate::nzcp;
 use crate::shc;
 use crate::signed::file::{FileType, Header};
@@ -236,12 +237,17 @@ pub enum CodeFormat {
     Shc,
     /// An NZ COVID Pass: `NZCP:/`.
     Nzcp,
+    /// An ICAO VDS-NC seal: JSON (`{…}`, or Japan's `[{…}]`) that is not a
+    /// SMART Health Card file.
+    Icao,
 }
 
 /// Which reader `text` is for, by its prefix or shape.
 pub fn format_of(text: &str) -> CodeFormat {
     if nzcp::is_pass(text) {
         CodeFormat::Nzcp
+    } else if icao::is_seal(text) {
+        CodeFormat::Icao
     } else if shc::card::is_card(text) {
         CodeFormat::Shc
     } else {
@@ -260,6 +266,7 @@ pub fn check(
     match format_of(text) {
         CodeFormat::Shc => return check_shc(text, checkpoint, profile, now),
         CodeFormat::Nzcp => return check_nzcp(text, checkpoint, profile, now),
+        CodeFormat::Icao => return check_icao(text, checkpoint, profile, now),
         CodeFormat::Envelope => {}
     }
     match decode(text) {
@@ -361,6 +368,61 @@ pub fn check_nzcp(
         verdict.reasons.push(Reason::Revoked { by });
     }
     verdict.judge(&credential, &[], checkpoint, profile, secs)?;
+    Ok(verdict)
+}
+
+/// Checks an ICAO VDS-NC seal: its signer certificate against the trusted
+/// CSCAs and their CRLs, its signature over the canonical form of its data,
+/// then, read with the rule set's code table, the revocation list (by its
+/// UVCI or UTCI) and the profile's rules.
+pub fn check_icao(
+    text: &str,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Result<Verdict, CheckError> {
+    checkpoint.rules.profile(profile)?;
+    let seal = match icao::decode(text) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(malformed_verdict(
+                Reason::from(&e),
+                checkpoint,
+                profile,
+                now,
+            ))
+        }
+    };
+    let secs = now.unix_timestamp();
+    let v = icao::verify(&seal, checkpoint.trust.icao(), secs);
+    let mut verdict = Verdict::red(v.reasons, checkpoint, profile, now);
+    if !v.signed {
+        return Ok(verdict);
+    }
+    verdict.signed_by = v
+        .signer
+        .map(|s| crate::text::escape(&format!("{} ({s})", seal.country)).into_owned());
+    let pid = seal.person();
+    verdict.holder = Some(HolderView {
+        name: pid.name.clone(),
+        dob: pid.dob,
+    });
+    match seal.credential(&checkpoint.rules.rules.fhir) {
+        Err(reason) => verdict.reasons.push(reason),
+        Ok(credential) => {
+            if checkpoint.revocations.contains(
+                crate::signed::revocation::EntryKind::Id,
+                &crate::signed::revocation::id_entry(&credential.id),
+            ) {
+                verdict.reasons.push(Reason::Revoked {
+                    by: crate::signed::revocation::EntryKind::Id,
+                });
+            }
+            verdict.judge(&credential, &[], checkpoint, profile, secs)?;
+            verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
+        }
+    }
+    verdict.valid = verdict.reasons.is_empty();
     Ok(verdict)
 }
 

@@ -16,9 +16,10 @@
 use super::files::{read_json, write_json, WalletError};
 use super::visits::VisitLog;
 use crate::checkpoint::check::{
-    check_decoded, check_nzcp, check_shc, format_of, Checkpoint, CodeFormat, Verdict,
+    check_decoded, check_icao, check_nzcp, check_shc, format_of, Checkpoint, CodeFormat, Verdict,
 };
 use crate::credential::{instant, Credential, CredentialKind};
+use crate::icao;
 use crate::nzcp;
 use crate::shc;
 use crate::storage::{Folder, Storage};
@@ -469,12 +470,13 @@ struct Entry {
     verdict: Option<Verdict>,
 }
 
-/// A held code, decoded: ours or an EU DCC (COSE), a SMART Health Card, or
-/// an NZ COVID Pass.
+/// A held code, decoded: ours or an EU DCC (COSE), a SMART Health Card, an
+/// NZ COVID Pass, or an ICAO seal.
 enum Opened {
     Cose(Box<Decoded>),
     Shc(Box<shc::card::Card>),
     Nzcp(Box<nzcp::Pass>),
+    Icao(Box<icao::Seal>),
 }
 
 impl Opened {
@@ -490,6 +492,11 @@ impl Opened {
                     .map(|p| Opened::Nzcp(Box::new(p)))
                     .map_err(|e| Reason::from(&e))
             }
+            CodeFormat::Icao => {
+                return icao::decode(payload)
+                    .map(|s| Opened::Icao(Box::new(s)))
+                    .map_err(|e| Reason::from(&e))
+            }
             CodeFormat::Envelope => {}
         }
         decode(payload)
@@ -500,22 +507,23 @@ impl Opened {
     /// The credential it says it is (not yet trusted). A card is read with
     /// the synced rules' code table, or the default one before a sync.
     fn credential(&self, checkpoint: Option<&Checkpoint>) -> Result<Credential, Reason> {
+        let default;
+        let codes = match checkpoint {
+            Some(cp) => &cp.rules.rules.fhir,
+            None => {
+                default = crate::signed::rules::Rules::default().fhir;
+                &default
+            }
+        };
         match self {
             Opened::Cose(d) => d.credential().map_err(|e| Reason::from(&e)),
             Opened::Shc(card) => {
                 let summary = shc::fhir::summarise(&card.claims.bundle)
                     .map_err(|e| Reason::malformed(Fault::Content, e))?;
-                let default;
-                let codes = match checkpoint {
-                    Some(cp) => &cp.rules.rules.fhir,
-                    None => {
-                        default = crate::signed::rules::Rules::default().fhir;
-                        &default
-                    }
-                };
                 card.credential(&summary, codes)
             }
             Opened::Nzcp(pass) => Ok(nzcp::credential(&pass.claims)),
+            Opened::Icao(seal) => seal.credential(codes),
         }
     }
 
@@ -561,6 +569,32 @@ impl Opened {
                 let v = checked_outside_cose(nv.kid, c.clone(), reasons);
                 (c, v)
             }
+            Opened::Icao(seal) => {
+                let iv = icao::verify(seal, cp.trust.icao(), now.unix_timestamp());
+                let mut reasons = iv.reasons;
+                let c = match iv.signed {
+                    false => None,
+                    true => match seal.credential(&cp.rules.rules.fhir) {
+                        Ok(c) => Some(c),
+                        Err(r) => {
+                            reasons.push(r);
+                            None
+                        }
+                    },
+                };
+                if let Some(c) = &c {
+                    if cp.revocations.contains(
+                        crate::signed::revocation::EntryKind::Id,
+                        &crate::signed::revocation::id_entry(&c.id),
+                    ) {
+                        reasons.push(Reason::Revoked {
+                            by: crate::signed::revocation::EntryKind::Id,
+                        });
+                    }
+                }
+                let v = checked_outside_cose(iv.signer.unwrap_or_default(), c.clone(), reasons);
+                (c, v)
+            }
         }
     }
 
@@ -577,6 +611,7 @@ impl Opened {
             Opened::Cose(decoded) => check_decoded(decoded, cp, profile, now),
             Opened::Shc(_) => check_shc(payload, cp, profile, now),
             Opened::Nzcp(_) => check_nzcp(payload, cp, profile, now),
+            Opened::Icao(_) => check_icao(payload, cp, profile, now),
         }
     }
 
@@ -585,6 +620,7 @@ impl Opened {
             Opened::Cose(d) => d.credential().ok().map(|c| c.id),
             Opened::Shc(card) => Some(card.id()),
             Opened::Nzcp(pass) => Some(pass.claims.jti.clone()),
+            Opened::Icao(seal) => Some(seal.id().to_string()),
         }
     }
 }

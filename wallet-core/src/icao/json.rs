@@ -124,7 +124,9 @@ mod tests {
 
     #[test]
     fn duplicate_names_are_refused_anywhere() {
-        assert!(parse(r#"{"a":1,"a":1}"#).unwrap_err().contains("\"a\" appears twice"));
+        assert!(parse(r#"{"a":1,"a":1}"#)
+            .unwrap_err()
+            .contains("\"a\" appears twice"));
         assert!(parse(r#"{"d":{"m":[{"n":"A","n":"B"}]}}"#).is_err());
         assert!(parse(r#"{"a":{"n":1},"b":{"n":1}}"#).is_ok());
     }

@@ -148,22 +148,47 @@ impl CertKey {
             prehash: &[u8],
             sig: Result<S, p256::ecdsa::Error>,
         ) -> Result<(), String> {
-            let sig = sig.map_err(|_| "the signature is not a valid ECDSA signature".to_string())?;
+            let sig =
+                sig.map_err(|_| "the signature is not a valid ECDSA signature".to_string())?;
             k.verify_prehash(prehash, &sig)
                 .map_err(|_| "the signature does not match".to_string())
         }
         match self {
             CertKey::P256(k) => {
                 use p256::ecdsa::Signature as S;
-                check(k, prehash, if raw { S::from_slice(sig) } else { S::from_der(sig) })
+                check(
+                    k,
+                    prehash,
+                    if raw {
+                        S::from_slice(sig)
+                    } else {
+                        S::from_der(sig)
+                    },
+                )
             }
             CertKey::P384(k) => {
                 use p384::ecdsa::Signature as S;
-                check(k, prehash, if raw { S::from_slice(sig) } else { S::from_der(sig) })
+                check(
+                    k,
+                    prehash,
+                    if raw {
+                        S::from_slice(sig)
+                    } else {
+                        S::from_der(sig)
+                    },
+                )
             }
             CertKey::P521(k) => {
                 use p521::ecdsa::Signature as S;
-                check(k, prehash, if raw { S::from_slice(sig) } else { S::from_der(sig) })
+                check(
+                    k,
+                    prehash,
+                    if raw {
+                        S::from_slice(sig)
+                    } else {
+                        S::from_der(sig)
+                    },
+                )
             }
             CertKey::Rsa(_) => Err("an RSA key cannot make an ECDSA signature".into()),
         }
@@ -187,8 +212,9 @@ impl CertKey {
                     .ok_or("an EC key without curve parameters")?;
                 let curve = match params.decode_as::<ObjectIdentifier>() {
                     Ok(oid) => oid.to_string(),
-                    Err(_) => explicit_curve(&params.to_der().map_err(|e| e.to_string())?)?
-                        .to_string(),
+                    Err(_) => {
+                        explicit_curve(&params.to_der().map_err(|e| e.to_string())?)?.to_string()
+                    }
                 };
                 let bad = |_| "the EC point is not on its curve".to_string();
                 match curve.as_str() {
@@ -340,12 +366,16 @@ fn verify_signed(
     signature: &[u8],
 ) -> Result<(), String> {
     let oid = alg.oid.to_string();
-    let rsa = |hash: Hash, scheme: Box<dyn FnOnce(&rsa::RsaPublicKey, &[u8]) -> rsa::Result<()>>| {
-        let CertKey::Rsa(k) = key else {
-            return Err(format!("an RSA signature ({oid}) from a {} key", key.describe()));
+    let rsa =
+        |hash: Hash, scheme: Box<dyn FnOnce(&rsa::RsaPublicKey, &[u8]) -> rsa::Result<()>>| {
+            let CertKey::Rsa(k) = key else {
+                return Err(format!(
+                    "an RSA signature ({oid}) from a {} key",
+                    key.describe()
+                ));
+            };
+            scheme(k, &hash.digest(signed)).map_err(|_| "the signature does not match".to_string())
         };
-        scheme(k, &hash.digest(signed)).map_err(|_| "the signature does not match".to_string())
-    };
     let pkcs1 = |hash: Hash| {
         rsa(
             hash,
@@ -423,7 +453,9 @@ fn extension<'a>(cert: &'a Certificate, oid: &str) -> Option<&'a x509_cert::ext:
 
 fn decode_ext<T: for<'a> Decode<'a>>(cert: &Certificate, oid: &str) -> Result<Option<T>, String> {
     extension(cert, oid)
-        .map(|e| T::from_der(e.extn_value.as_bytes()).map_err(|err| format!("extension {oid}: {err}")))
+        .map(|e| {
+            T::from_der(e.extn_value.as_bytes()).map_err(|err| format!("extension {oid}: {err}"))
+        })
         .transpose()
 }
 
@@ -470,25 +502,33 @@ impl Csca {
         if der.len() > MAX_DER {
             return Err(bad(format!("{} bytes, more than {MAX_DER}", der.len())));
         }
-        let cert = Certificate::from_der(der).map_err(|e| bad(format!("not a DER X.509 certificate: {e}")))?;
+        let cert = Certificate::from_der(der)
+            .map_err(|e| bad(format!("not a DER X.509 certificate: {e}")))?;
         let tbs = &cert.tbs_certificate;
         let key = CertKey::from_spki(&tbs.subject_public_key_info).map_err(bad)?;
         let ca = decode_ext::<BasicConstraints>(&cert, OID_BASIC_CONSTRAINTS)
             .map_err(bad)?
             .is_some_and(|b| b.ca);
         if !ca {
-            return Err(bad("not a CA certificate (basic constraints cA is not true)".into()));
+            return Err(bad(
+                "not a CA certificate (basic constraints cA is not true)".into(),
+            ));
         }
         if let Some(usage) = decode_ext::<KeyUsage>(&cert, OID_KEY_USAGE).map_err(bad)? {
             if !usage.0.contains(KeyUsages::KeyCertSign) {
-                return Err(bad("its key usage does not allow signing certificates".into()));
+                return Err(bad(
+                    "its key usage does not allow signing certificates".into()
+                ));
             }
         }
         let subject_der = tbs.subject.to_der().map_err(|e| bad(e.to_string()))?;
         let issuer_der = tbs.issuer.to_der().map_err(|e| bad(e.to_string()))?;
         if subject_der == issuer_der {
             let signed = signed_part(der).map_err(bad)?;
-            let sig = cert.signature.as_bytes().ok_or_else(|| bad("signature is not whole bytes".into()))?;
+            let sig = cert
+                .signature
+                .as_bytes()
+                .ok_or_else(|| bad("signature is not whole bytes".into()))?;
             verify_signed(&key, &cert.signature_algorithm, signed, sig)
                 .map_err(|e| bad(format!("its own signature: {e}")))?;
         }
@@ -522,6 +562,11 @@ pub struct Crl {
 }
 
 impl Crl {
+    /// Its issuer's name (DER).
+    pub fn issuer_der(&self) -> &[u8] {
+        &self.issuer_der
+    }
+
     /// How many serial numbers it lists.
     pub fn revoked(&self) -> usize {
         self.revoked.len()
@@ -565,13 +610,21 @@ impl IcaoTrust {
     pub fn add_crl(&mut self, der: &[u8]) -> Result<&Crl, IcaoError> {
         let bad = |why: String| IcaoError::Crl(why);
         if der.len() > MAX_DER * 64 {
-            return Err(bad(format!("{} bytes, more than {}", der.len(), MAX_DER * 64)));
+            return Err(bad(format!(
+                "{} bytes, more than {}",
+                der.len(),
+                MAX_DER * 64
+            )));
         }
-        let list = CertificateList::from_der(der).map_err(|e| bad(format!("not a DER X.509 CRL: {e}")))?;
+        let list =
+            CertificateList::from_der(der).map_err(|e| bad(format!("not a DER X.509 CRL: {e}")))?;
         let tbs = &list.tbs_cert_list;
         let issuer_der = tbs.issuer.to_der().map_err(|e| bad(e.to_string()))?;
         let signed = signed_part(der).map_err(bad)?;
-        let sig = list.signature.as_bytes().ok_or_else(|| bad("signature is not whole bytes".into()))?;
+        let sig = list
+            .signature
+            .as_bytes()
+            .ok_or_else(|| bad("signature is not whole bytes".into()))?;
         let mut named = false;
         let signer = self.cscas.iter().find(|c| {
             c.subject_der == issuer_der && {
@@ -601,7 +654,11 @@ impl IcaoTrust {
                 .map(|e| e.serial_number.as_bytes().to_vec())
                 .collect(),
         };
-        let index = match self.crls.iter().position(|c| c.issuer_der == crl.issuer_der) {
+        let index = match self
+            .crls
+            .iter()
+            .position(|c| c.issuer_der == crl.issuer_der)
+        {
             Some(i) if self.crls[i].this_update >= crl.this_update => i,
             Some(i) => {
                 self.crls[i] = crl;
@@ -613,6 +670,26 @@ impl IcaoTrust {
             }
         };
         Ok(&self.crls[index])
+    }
+
+    /// Adds every CSCA and CRL of `other` (each CRL checked again).
+    pub fn merge(&mut self, other: &IcaoTrust) {
+        for c in &other.cscas {
+            // At the cap, the rest are left out, as an import would refuse them.
+            let _ = self.add_csca(c.clone());
+        }
+        for crl in &other.crls {
+            let _ = self.add_crl(&crl.der);
+        }
+    }
+
+    /// How many countries (`C` of the CSCAs' subjects) are trusted.
+    pub fn countries(&self) -> usize {
+        self.cscas
+            .iter()
+            .map(|c| c.country.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 
     pub fn cscas(&self) -> &[Csca] {
@@ -637,9 +714,13 @@ impl IcaoTrust {
             }]
         };
         if der.len() > MAX_DER {
-            return Err(unreadable(format!("{} bytes, more than {MAX_DER}", der.len())));
+            return Err(unreadable(format!(
+                "{} bytes, more than {MAX_DER}",
+                der.len()
+            )));
         }
-        let cert = Certificate::from_der(der).map_err(|e| unreadable(format!("not DER X.509: {e}")))?;
+        let cert =
+            Certificate::from_der(der).map_err(|e| unreadable(format!("not DER X.509: {e}")))?;
         let tbs = &cert.tbs_certificate;
         let label = format!(
             "{} (serial {})",
@@ -675,7 +756,8 @@ impl IcaoTrust {
                 issuer: name_text(&tbs.issuer),
             }));
         }
-        let signed = signed_part(der).map_err(|why| not_trusted(SignerProblem::Unreadable { why }))?;
+        let signed =
+            signed_part(der).map_err(|why| not_trusted(SignerProblem::Unreadable { why }))?;
         let sig = cert.signature.as_bytes().unwrap_or_default();
         let Some(csca) = named
             .into_iter()
@@ -697,7 +779,11 @@ impl IcaoTrust {
         };
         let mut reasons = Vec::new();
         for (who, from, until) in [
-            (&label, seconds(&tbs.validity.not_before), seconds(&tbs.validity.not_after)),
+            (
+                &label,
+                seconds(&tbs.validity.not_before),
+                seconds(&tbs.validity.not_after),
+            ),
             (&csca.subject, csca.not_before, csca.not_after),
         ] {
             if now < from {
@@ -762,6 +848,17 @@ fn document_types(der: &[u8]) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+/// A certificate's validity (not before, not after; unix seconds), if it
+/// reads as one.
+pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    if der.len() > MAX_DER {
+        return None;
+    }
+    let cert = Certificate::from_der(der).ok()?;
+    let v = &cert.tbs_certificate.validity;
+    Some((seconds(&v.not_before), seconds(&v.not_after)))
 }
 
 /// Reads a certificate or CRL given as DER or PEM (`-----BEGIN …-----`).

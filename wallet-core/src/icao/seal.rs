@@ -181,7 +181,9 @@ impl Seal {
                 doses.sort_by_key(|(date, _)| *date);
                 doses.dedup_by_key(|(date, _)| *date);
                 let Some(&(date, last)) = doses.last() else {
-                    return Err(not_listed(ve.iter().map(|v| format!("ICD-11 {}", v.vaccine))));
+                    return Err(not_listed(
+                        ve.iter().map(|v| format!("ICD-11 {}", v.vaccine)),
+                    ));
                 };
                 let series = codes.vaccine(ICD11, &last.vaccine).map_or(1, |c| c.doses);
                 let entry = VaccinationEntry {
@@ -340,10 +342,7 @@ pub fn decode(text: &str) -> Result<Seal, IcaoError> {
     }
     let certificate = b64url(sig, "cer", "sig.cer")?;
     let signature = b64url(sig, "sigvl", "sig.sigvl")?;
-    let signed = json::canonical(data).map_err(|why| IcaoError::Field {
-        field: "data",
-        why,
-    })?;
+    let signed = json::canonical(data).map_err(|why| IcaoError::Field { field: "data", why })?;
     Ok(Seal {
         kind,
         country,
@@ -413,15 +412,19 @@ fn test(msg: &Map<String, Value>) -> Result<Message, IcaoError> {
     let dat = object(member(msg, "dat", "data.msg.dat")?, "data.msg.dat")?;
     let tr = object(member(msg, "tr", "data.msg.tr")?, "data.msg.tr")?;
     let sc = text_of(dat, "sc", "data.msg.dat.sc")?;
-    let collected = time::OffsetDateTime::parse(&sc, &time::format_description::well_known::Rfc3339)
-        .or_else(|_| {
-            time::OffsetDateTime::parse(&sc, &time::format_description::well_known::Iso8601::DEFAULT)
-        })
-        .map_err(|_| IcaoError::Field {
-            field: "data.msg.dat.sc",
-            why: "is not a date and time with its offset (ISO 8601)".into(),
-        })?
-        .unix_timestamp();
+    let collected =
+        time::OffsetDateTime::parse(&sc, &time::format_description::well_known::Rfc3339)
+            .or_else(|_| {
+                time::OffsetDateTime::parse(
+                    &sc,
+                    &time::format_description::well_known::Iso8601::DEFAULT,
+                )
+            })
+            .map_err(|_| IcaoError::Field {
+                field: "data.msg.dat.sc",
+                why: "is not a date and time with its offset (ISO 8601)".into(),
+            })?
+            .unix_timestamp();
     Ok(Message::Test {
         utci,
         pid,
@@ -522,12 +525,10 @@ fn optional(
 
 /// A base64url member, with or without `=` padding (Australia pads), of
 /// at most [`super::MAX_DER`] bytes.
-fn b64url(
-    obj: &Map<String, Value>,
-    name: &str,
-    field: &'static str,
-) -> Result<Vec<u8>, IcaoError> {
-    use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
+fn b64url(obj: &Map<String, Value>, name: &str, field: &'static str) -> Result<Vec<u8>, IcaoError> {
+    use base64::engine::{
+        general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig,
+    };
     const URL: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::URL_SAFE,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),

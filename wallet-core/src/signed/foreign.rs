@@ -16,17 +16,20 @@
 //! }
 //! source = {
 //!   "name": tstr,                   ; 1-64 of a-z 0-9 - _ . : what the authority calls it
-//!   "format": "eu-dcc" / "shc" / "nzcp", ; which codes its keys may sign
+//!   "format": "eu-dcc" / "shc" / "nzcp" / "icao", ; which codes its keys may sign
 //!   "origin": tstr,                 ; where the authority read it (a URL or a file name), at most 512 characters
 //!   "read": uint,                   ; unix seconds: when the authority last read it
 //!   ? "certificates": [* bstr],     ; eu-dcc: DER X.509 signer certificates, at most 20,000
 //!   ? "directory": bstr,            ; shc: the issuers in the VCI snapshot format (JSON, at most 16 MiB)
 //!   ? "documents": [* bstr],        ; nzcp: did:web DID documents (JSON, each at most 1 MiB), at most 64
+//!   ? "cscas": [* bstr],            ; icao: DER CSCA certificates, at most 4,096
+//!   ? "crls": [* bstr],             ; icao: DER CRLs of those CSCAs, at most 4,096 (may be absent)
 //! }
 //! ```
 //!
 //! An `eu-dcc` source carries `certificates` only, an `shc` source
-//! `directory` only, an `nzcp` source `documents` only. A source of a format this version does not know (one
+//! `directory` only, an `nzcp` source `documents` only, an `icao` source `cscas` and
+//! optionally `crls`. A source of a format this version does not know (one
 //! added later) is left out: it grants nothing, and the rest still load. On a device, each certificate is read as the CLI
 //! reads a DSC (bound to its algorithm, validity and key usages) and each
 //! SHC issuer with its keys and CRLs as a directory entry (a CRL that cannot
@@ -35,6 +38,8 @@
 //! file sign credentials only, never signed files. Text in the file is
 //! hostile like any other: control and bidi characters are refused.
 
+use crate::icao::pki::{Csca, IcaoTrust, MAX_CSCAS};
+use crate::icao::MAX_DER;
 use crate::keys::dsc::{issuer_key_from_certificate, MAX_CERTIFICATE};
 use crate::keys::dsc_list::MAX_DSC_LIST_ENTRIES;
 use crate::keys::{IssuerKey, SigningKey};
@@ -72,16 +77,24 @@ pub enum SourceFormat {
     /// NZ COVID Passes, verified with the keys of each issuer's DID
     /// document.
     Nzcp,
+    /// ICAO VDS-NC seals, verified through each country's CSCA.
+    Icao,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 3] = [SourceFormat::EuDcc, SourceFormat::Shc, SourceFormat::Nzcp];
+    pub const ALL: [SourceFormat; 4] = [
+        SourceFormat::EuDcc,
+        SourceFormat::Shc,
+        SourceFormat::Nzcp,
+        SourceFormat::Icao,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             SourceFormat::EuDcc => "eu-dcc",
             SourceFormat::Shc => "shc",
             SourceFormat::Nzcp => "nzcp",
+            SourceFormat::Icao => "icao",
         }
     }
 
@@ -132,6 +145,11 @@ pub enum SourceKeys {
     Directory(Vec<u8>),
     /// NZ COVID Pass issuers' DID documents (JSON bytes each).
     Documents(Vec<Vec<u8>>),
+    /// ICAO CSCA certificates and their CRLs (DER each).
+    Cscas {
+        cscas: Vec<Vec<u8>>,
+        crls: Vec<Vec<u8>>,
+    },
 }
 
 impl SourceKeys {
@@ -140,6 +158,7 @@ impl SourceKeys {
             SourceKeys::Certificates(_) => SourceFormat::EuDcc,
             SourceKeys::Directory(_) => SourceFormat::Shc,
             SourceKeys::Documents(_) => SourceFormat::Nzcp,
+            SourceKeys::Cscas { .. } => SourceFormat::Icao,
         }
     }
 }
@@ -162,6 +181,8 @@ pub struct SourceTrust {
     pub dsc_keys: Vec<IssuerKey>,
     pub shc_issuers: Vec<ShcIssuer>,
     pub nzcp_issuers: Vec<NzcpIssuer>,
+    /// ICAO CSCAs and the CRLs they signed.
+    pub icao: IcaoTrust,
     pub skipped: Vec<String>,
 }
 
@@ -173,9 +194,11 @@ pub struct SourceSummary {
     pub origin: String,
     /// When the authority last read it (unix seconds).
     pub read_at: i64,
-    /// Keys trusted from it (certificates, or SHC or NZCP issuer keys).
+    /// Keys trusted from it (certificates, SHC or NZCP issuer keys, or
+    /// ICAO CSCAs).
     pub keys: usize,
-    /// SHC or NZCP issuers trusted from it (0 for eu-dcc).
+    /// SHC or NZCP issuers, or ICAO countries, trusted from it (0 for
+    /// eu-dcc).
     pub issuers: usize,
     /// Entries skipped (a certificate or key this device cannot use).
     pub skipped: usize,
@@ -233,6 +256,17 @@ impl ForeignSource {
                     ));
                 }
             }
+            SourceKeys::Cscas { cscas, crls } => {
+                if cscas.len() > MAX_CSCAS || crls.len() > MAX_CSCAS {
+                    return Some(format!("more than {MAX_CSCAS} CSCAs or CRLs"));
+                }
+                if let Some(i) = cscas.iter().position(|d| d.len() > MAX_DER) {
+                    return Some(format!("CSCA {i} is larger than {MAX_DER} bytes"));
+                }
+                if let Some(i) = crls.iter().position(|d| d.len() > MAX_DER * 64) {
+                    return Some(format!("CRL {i} is larger than {} bytes", MAX_DER * 64));
+                }
+            }
         }
         None
     }
@@ -271,6 +305,18 @@ impl ForeignSource {
                     }
                 }
             }
+            SourceKeys::Cscas { cscas, crls } => {
+                for (i, der) in cscas.iter().enumerate() {
+                    if let Err(e) = Csca::read(der).and_then(|c| out.icao.add_csca(c)) {
+                        out.skipped.push(format!("CSCA {i}: {e}"));
+                    }
+                }
+                for (i, der) in crls.iter().enumerate() {
+                    if let Err(e) = out.icao.add_crl(der) {
+                        out.skipped.push(format!("CRL {i}: {e}"));
+                    }
+                }
+            }
         }
         out
     }
@@ -297,8 +343,9 @@ impl ForeignSource {
                     .nzcp_issuers
                     .iter()
                     .map(|i| i.keys.len())
-                    .sum::<usize>(),
-            issuers: trust.shc_issuers.len() + trust.nzcp_issuers.len(),
+                    .sum::<usize>()
+                + trust.icao.cscas().len(),
+            issuers: trust.shc_issuers.len() + trust.nzcp_issuers.len() + trust.icao.countries(),
             skipped: trust.skipped.len(),
         }
     }
@@ -323,6 +370,18 @@ impl ForeignSource {
                 Value::from("documents"),
                 Value::Array(docs.iter().map(|d| Value::Bytes(d.clone())).collect()),
             )),
+            SourceKeys::Cscas { cscas, crls } => {
+                map.push((
+                    Value::from("cscas"),
+                    Value::Array(cscas.iter().map(|d| Value::Bytes(d.clone())).collect()),
+                ));
+                if !crls.is_empty() {
+                    map.push((
+                        Value::from("crls"),
+                        Value::Array(crls.iter().map(|d| Value::Bytes(d.clone())).collect()),
+                    ));
+                }
+            }
         }
         Value::Map(map)
     }
@@ -378,6 +437,11 @@ impl ForeignSource {
         let certificates = body.take("certificates");
         let directory = body.take("directory");
         let documents = body.take("documents");
+        let cscas = body.take("cscas");
+        let crls = body.take("crls");
+        if format != SourceFormat::Icao && (cscas.is_some() || crls.is_some()) {
+            return Err(at("cscas", "only an icao source carries CSCAs and CRLs"));
+        }
         let keys = match (format, certificates, directory, documents) {
             (SourceFormat::EuDcc, Some(Value::Array(items)), None, None) => {
                 if items.len() > MAX_DSC_LIST_ENTRIES {
@@ -396,6 +460,26 @@ impl ForeignSource {
                     at("documents", "holds an item that is not bytes")
                 })?)
             }
+            (SourceFormat::Icao, None, None, None) => {
+                let list = |v: Option<Value>, field: &str| match v {
+                    None if field == "crls" => Ok(Vec::new()),
+                    Some(Value::Array(items)) if items.len() <= MAX_CSCAS => {
+                        byte_items(items, || at(field, "holds an item that is not bytes"))
+                    }
+                    _ => Err(at(
+                        field,
+                        &format!("is not an array of at most {MAX_CSCAS} DER items"),
+                    )),
+                };
+                SourceKeys::Cscas {
+                    cscas: list(cscas, "cscas")?,
+                    crls: list(crls, "crls")?,
+                }
+            }
+            (SourceFormat::Icao, ..) => return Err(at(
+                "cscas",
+                "an icao source needs an array of CSCA certificates (and CRLs) and nothing else",
+            )),
             (SourceFormat::EuDcc, ..) => {
                 return Err(at(
                     "certificates",
@@ -532,6 +616,7 @@ impl ForeignTrust {
             all.dsc_keys.extend(t.dsc_keys);
             all.shc_issuers.extend(t.shc_issuers);
             all.nzcp_issuers.extend(t.nzcp_issuers);
+            all.icao.merge(&t.icao);
             all.skipped.extend(
                 t.skipped
                     .into_iter()

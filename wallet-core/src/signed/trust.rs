@@ -33,6 +33,7 @@
 //! the one that signed the list.
 
 use crate::credential::CredentialKind;
+use crate::icao::IcaoTrust;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
 use crate::keys::{kid_for_certificate, kid_for_spki, IssuerKey, PublicKey, SigningKey};
@@ -510,6 +511,8 @@ pub struct TrustStore {
     shc: ShcTrust,
     /// NZ COVID Pass issuers trusted here, from their DID documents.
     nzcp: NzcpTrust,
+    /// ICAO CSCAs (and their CRLs) trusted here.
+    icao: IcaoTrust,
 }
 
 impl TrustStore {
@@ -528,6 +531,7 @@ impl TrustStore {
             index: KeySet::new(),
             shc: ShcTrust::default(),
             nzcp: NzcpTrust::default(),
+            icao: IcaoTrust::default(),
         }
     }
 
@@ -624,6 +628,16 @@ impl TrustStore {
     /// The NZ COVID Pass issuers trusted here.
     pub fn nzcp(&self) -> &NzcpTrust {
         &self.nzcp
+    }
+
+    /// Trusts the CSCAs and CRLs of `icao` too.
+    pub fn add_icao(&mut self, icao: &IcaoTrust) {
+        self.icao.merge(icao);
+    }
+
+    /// The ICAO CSCAs and CRLs trusted here.
+    pub fn icao(&self) -> &IcaoTrust {
+        &self.icao
     }
 
     pub fn local_keys(&self) -> &[IssuerKey] {

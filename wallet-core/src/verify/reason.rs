@@ -218,9 +218,9 @@ impl fmt::Display for SignerProblem {
             SignerProblem::NotSignedByCsca => f.write_str(
                 "does not chain to a trusted CSCA (no trusted CSCA of its issuer signed it)",
             ),
-            SignerProblem::NotASealSigner => f.write_str(
-                "is not a seal signer (no extended key usage 2.23.136.1.1.14.2)",
-            ),
+            SignerProblem::NotASealSigner => {
+                f.write_str("is not a seal signer (no extended key usage 2.23.136.1.1.14.2)")
+            }
             SignerProblem::Unreadable { why } => write!(f, "cannot be read ({why})"),
         }
     }
@@ -347,7 +347,7 @@ impl fmt::Display for Raw<'_> {
             }
             Reason::CrlUnavailable { iss, kid, why } => write!(
                 f,
-                "revocation list of {iss} for key {kid} unavailable ({why}): its cards are refused until a readable one is installed"
+                "revocation list of {iss} for key {kid} unavailable ({why}): its codes are refused until a readable, current one is installed"
             ),
             Reason::SignerNotTrusted { signer, why } => {
                 write!(f, "ICAO seal: signer certificate {signer} {why}")

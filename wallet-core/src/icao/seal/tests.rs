@@ -39,7 +39,12 @@ fn check(seal_text: &str, trust: &IcaoTrust, now: i64) -> IcaoVerification {
 #[test]
 fn australias_two_valid_seals_verify_and_read_as_published() {
     for (file, name, dob, uvci) in [
-        ("au-valid.json", "CITIZEN  JOHN", "2004-03-20", "VB0009990025"),
+        (
+            "au-valid.json",
+            "CITIZEN  JOHN",
+            "2004-03-20",
+            "VB0009990025",
+        ),
         (
             "au-valid-2.json",
             "CITIZEN  JANE CATHERINE",
@@ -56,7 +61,11 @@ fn australias_two_valid_seals_verify_and_read_as_published() {
         assert_eq!(seal.person().name, name);
         assert_eq!(seal.person().dob, PartialDate::parse(dob).unwrap());
         assert!(v.signer.as_deref().unwrap().contains("CN=DFAT"));
-        assert!(v.csca.as_deref().unwrap().contains("Passport Country Signing Authority"));
+        assert!(v
+            .csca
+            .as_deref()
+            .unwrap()
+            .contains("Passport Country Signing Authority"));
     }
 }
 
@@ -78,7 +87,14 @@ fn json_that_is_not_a_seal_is_named_so() {
     let e = decode(&text("non-vds.json")).unwrap_err();
     assert!(matches!(e, IcaoError::NotASeal(_)), "{e}");
     assert!(e.to_string().contains("not a VDS-NC seal"), "{e}");
-    for bad in ["", "not json", "[]", "[1, 2]", "\"text\"", "{\"data\": 1, \"sig\": 2}"] {
+    for bad in [
+        "",
+        "not json",
+        "[]",
+        "[1, 2]",
+        "\"text\"",
+        "{\"data\": 1, \"sig\": 2}",
+    ] {
         assert!(decode(bad).is_err(), "{bad:?}");
     }
 }
@@ -189,7 +205,8 @@ fn the_csca_files_read_including_japans_explicit_curve() {
         t.add_csca(c).unwrap();
     }
     for crl in ["au-crl.der", "jp-crl.der", "au-test-crl.der"] {
-        t.add_crl(&interop(crl)).unwrap_or_else(|e| panic!("{crl}: {e}"));
+        t.add_crl(&interop(crl))
+            .unwrap_or_else(|e| panic!("{crl}: {e}"));
     }
     assert_eq!(t.crls().len(), 3);
     let mut only_jp = IcaoTrust::default();
@@ -226,8 +243,16 @@ fn fields_are_read_strictly_and_named_when_wrong() {
         ("\"AUS\"", "\"Australia\"", "data.hdr.is"),
         ("\"2021-04-02\"", "\"02/04/2021\"", "data.msg.ve.vd.dvc"),
         ("\"seq\": 1", "\"seq\": 0", "data.msg.ve.vd.seq"),
-        ("\"CITIZEN  JOHN\"", "\"CITIZEN\\u202e  JOHN\"", "data.msg.pid.n"),
-        ("\"dob\": \"2004-03-20\"", "\"dob\": 2004", "data.msg.pid.dob"),
+        (
+            "\"CITIZEN  JOHN\"",
+            "\"CITIZEN\\u202e  JOHN\"",
+            "data.msg.pid.n",
+        ),
+        (
+            "\"dob\": \"2004-03-20\"",
+            "\"dob\": 2004",
+            "data.msg.pid.dob",
+        ),
         ("\"uvci\"", "\"uvcx\"", "data.msg.uvci"),
     ] {
         let changed = t.replace(from, to);
@@ -268,7 +293,10 @@ fn a_vaccination_seal_is_a_vaccination_with_the_doses_counted() {
         tests: vec![],
     });
     assert!(
-        r.as_ref().unwrap_err().to_string().contains("ICD-11 XM68M6"),
+        r.as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("ICD-11 XM68M6"),
         "{r:?}"
     );
 }
@@ -359,8 +387,11 @@ fn signed_seal(data: &serde_json::Value, signer: &str, alg: &str) -> String {
         _ => {
             let secret = p521::SecretKey::from_pkcs8_pem(&pem).unwrap();
             let k = p521::ecdsa::SigningKey::from_bytes(&secret.to_bytes()).unwrap();
-            let s: p521::ecdsa::Signature = 
-                p521::ecdsa::signature::RandomizedSigner::sign_with_rng(&k, &mut rand_core::OsRng, &msg);
+            let s: p521::ecdsa::Signature = p521::ecdsa::signature::RandomizedSigner::sign_with_rng(
+                &k,
+                &mut rand_core::OsRng,
+                &msg,
+            );
             s.to_bytes().to_vec()
         }
     };
@@ -407,14 +438,27 @@ fn seals_signed_on_each_curve_and_under_an_rsa_pss_csca_verify() {
 #[test]
 fn each_broken_signer_certificate_is_refused_with_its_reason() {
     let data = vaccination_data();
-    let reasons = |signer: &str| check(&signed_seal(&data, signer, "ES256"), &test_trust(), TEST_CLOCK).reasons;
+    let reasons = |signer: &str| {
+        check(
+            &signed_seal(&data, signer, "ES256"),
+            &test_trust(),
+            TEST_CLOCK,
+        )
+        .reasons
+    };
     assert!(matches!(
         reasons("no-eku").as_slice(),
-        [Reason::SignerNotTrusted { why: SignerProblem::NotASealSigner, .. }]
+        [Reason::SignerNotTrusted {
+            why: SignerProblem::NotASealSigner,
+            ..
+        }]
     ));
     assert!(matches!(
         reasons("tests-only").as_slice(),
-        [Reason::KindNotAllowed { kind: CredentialKind::Vaccination, .. }]
+        [Reason::KindNotAllowed {
+            kind: CredentialKind::Vaccination,
+            ..
+        }]
     ));
     assert!(matches!(
         reasons("revoked").as_slice(),
@@ -423,7 +467,10 @@ fn each_broken_signer_certificate_is_refused_with_its_reason() {
     // A CSCA of the same name with another key: its signers do not chain.
     assert!(matches!(
         reasons("by-rogue").as_slice(),
-        [Reason::SignerNotTrusted { why: SignerProblem::NoCsca { .. }, .. }]
+        [Reason::SignerNotTrusted {
+            why: SignerProblem::NoCsca { .. },
+            ..
+        }]
     ));
     // The good signer's certificate with one bit of its signature changed.
     let good = signed_seal(&data, "good", "ES256");
@@ -432,19 +479,32 @@ fn each_broken_signer_certificate_is_refused_with_its_reason() {
     let last = cert.len() - 3;
     cert[last] ^= 1;
     let mut v2 = v.clone();
-    v2["sig"]["cer"] = serde_json::json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&cert));
+    v2["sig"]["cer"] =
+        serde_json::json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&cert));
     let r = check(&v2.to_string(), &test_trust(), TEST_CLOCK).reasons;
     assert!(
-        matches!(r.as_slice(), [Reason::SignerNotTrusted { why: SignerProblem::NotSignedByCsca, .. }]),
+        matches!(
+            r.as_slice(),
+            [Reason::SignerNotTrusted {
+                why: SignerProblem::NotSignedByCsca,
+                ..
+            }]
+        ),
         "{r:?}"
     );
-    assert!(r[0].to_string().contains("does not chain to a trusted CSCA"));
+    assert!(r[0]
+        .to_string()
+        .contains("does not chain to a trusted CSCA"));
     // Signing a test is what the tests-only signer may do.
     let test_data = serde_json::json!({
         "hdr": {"t": "icao.test", "v": 1, "is": "UTO"},
         "msg": {"utci": "U1", "pid": {"n": "TESTER  ALEX"}, "sp": {"spn": "Lab", "ctr": "UTO"},
                 "dat": {"sc": "2029-12-31T10:00:00Z"}, "tr": {"tc": "antigen", "r": "negative"}}
     });
-    let v = check(&signed_seal(&test_data, "tests-only", "ES256"), &test_trust(), TEST_CLOCK);
+    let v = check(
+        &signed_seal(&test_data, "tests-only", "ES256"),
+        &test_trust(),
+        TEST_CLOCK,
+    );
     assert!(v.valid, "{:?}", v.reasons);
 }
