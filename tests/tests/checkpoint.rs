@@ -1686,8 +1686,8 @@ fn conformance_runs_the_nzcp_examples_and_refuses_a_folder_it_cannot_check() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("NOT AS EXPECTED"), "{}", stdout(&out));
     // A folder of cases in a format this verifier does not read is refused.
-    let icao = e2e_tests::interop().join("icao-vds-nc");
-    let out = run("verifier", &["conformance", icao.to_str().unwrap()], cwd);
+    let divoc = e2e_tests::interop().join("divoc");
+    let out = run("verifier", &["conformance", divoc.to_str().unwrap()], cwd);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("not codes of a format"),
@@ -1733,4 +1733,238 @@ fn a_wallet_keeps_an_nz_covid_pass_and_shows_it_valid_once_its_issuer_is_trusted
     assert!(list.contains("Sparrow, Jack"), "{list}");
     let shown = succeeded(wallet(&["show", "--best"]));
     assert!(shown.contains("Sparrow, Jack"), "{shown}");
+}
+
+/// `verifier check` with `--at`, offline where the machine allows it.
+fn check_at(input: &str, at: &str, store: &str, cwd: &Path) -> std::process::Output {
+    let args = [
+        "check",
+        input,
+        "--profile",
+        "transport",
+        "--at",
+        at,
+        "--store",
+        store,
+    ];
+    e2e_tests::run_without_network("verifier", &args, cwd)
+        .unwrap_or_else(|| run("verifier", &args, cwd))
+}
+
+#[test]
+fn an_icao_seal_checks_offline_once_its_csca_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let icao = e2e_tests::interop().join("icao-vds-nc");
+    let file = |name: &str| icao.join(name).to_str().unwrap().to_string();
+    // After the last dose's 14 days, before the CRL's next update.
+    let at = "2021-11-01T00:00:00Z";
+    let seal = file("au-valid.json");
+    let out = check_at(&seal, at, store, cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("does not chain to a trusted CSCA"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Another country's CRL is refused before its CSCA is trusted.
+    let out = run(
+        "verifier",
+        &["icao-csca", "--crl", &file("jp-crl.der"), "--store", store],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("is not a held CSCA"),
+        "{}",
+        stderr(&out)
+    );
+    // The CSCA (PEM here) and its CRL (DER); Japan's CSCA too.
+    let out = run(
+        "verifier",
+        &[
+            "icao-csca",
+            &file("au-csca.pem"),
+            &file("jp-csca.der"),
+            "--crl",
+            &file("au-crl.der"),
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("trusted CSCA CN=Passport Country Signing Authority,OU=APO,OU=DFAT,O=GOV,C=AU (RSA 4096, valid 2020-05-05T01:04:32Z to 2036-05-05T00:47:02Z, sha256 35623a89f6b40cb4888e05147f7d16d27f7bf754aad563c37fef6e1a0e7ff5cf)"),
+        "{text}"
+    );
+    assert!(text.contains("(P-384,"), "{text}");
+    assert!(
+        text.contains("installed CRL of CN=Passport Country Signing Authority,OU=APO,OU=DFAT,O=GOV,C=AU (issued 2021-08-19T03:56:55Z, next update 2021-11-17T03:56:55Z, 0 revoked)"),
+        "{text}"
+    );
+    // A signer certificate is no CSCA.
+    let bsc = cwd.join("bsc.der");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&seal).unwrap()).unwrap();
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::URL_SAFE
+        .decode(v["sig"]["cer"].as_str().unwrap())
+        .unwrap();
+    std::fs::write(&bsc, der).unwrap();
+    let out = run(
+        "verifier",
+        &["icao-csca", bsc.to_str().unwrap(), "--store", store],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not a CA certificate"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The seal as a file and as its text: valid, offline.
+    let text = std::fs::read_to_string(&seal).unwrap();
+    for out in [
+        check_at(&seal, at, store, cwd),
+        check_at(text.trim(), at, store, cwd),
+    ] {
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+        assert!(text.starts_with("==== VALID ===="), "{text}");
+        assert!(text.contains("name:          CITIZEN  JOHN"), "{text}");
+        assert!(text.contains("date of birth: 2004-03-20"), "{text}");
+        assert!(text.contains("kind:          vaccination"), "{text}");
+    }
+    // The tampered seals fail on their signature; after the CRL's next
+    // update every seal of that CSCA is refused until a current CRL is
+    // installed.
+    for name in ["au-tampered.json", "au-tampered-2.json"] {
+        let out = check_at(&file(name), at, store, cwd);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(
+            stdout(&out).contains("bad signature"),
+            "{name}: {}",
+            stdout(&out)
+        );
+    }
+    let out = check_at(&seal, "2021-12-01T00:00:00Z", store, cwd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("the list held was due for renewal on 2021-11-17T03:56:55Z"),
+        "{}",
+        stdout(&out)
+    );
+    // Not a seal at all.
+    let out = check_at(&file("non-vds.json"), at, store, cwd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("not a VDS-NC seal"),
+        "{}",
+        stdout(&out)
+    );
+
+    // decode shows what the seal says, and that nothing was checked.
+    let out = run("verifier", &["decode", &seal], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("holder:   CITIZEN  JOHN (born 2004-03-20)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("dose:     2 Moderna Spikevax (XM68M6) 2021-10-03 in AUS"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("signature not checked"));
+    let out = run("verifier", &["decode", "--json", &seal], cwd);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["format"], "icao-vds-nc");
+    assert_eq!(json["type"], "icao.vacc");
+    assert_eq!(json["message"]["uvci"], "VB0009990025");
+
+    let out = run("verifier", &["status", "--store", store], cwd);
+    assert!(
+        stdout(&out).contains("ICAO CSCAs: 2 (2 countries, 1 CRLs)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn conformance_runs_the_icao_seals_against_their_pinned_cscas() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let icao = e2e_tests::interop().join("icao-vds-nc");
+    let out = run("verifier", &["conformance", icao.to_str().unwrap()], cwd);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert_eq!(
+        text.lines().last(),
+        Some("conformance: 5/5 as expected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked as of 2021-08-31T14:00:00Z"),
+        "{text}"
+    );
+    assert!(
+        text.contains("au-tampered.json: invalid-signature"),
+        "{text}"
+    );
+    assert!(text.contains("non-vds.json: not-a-seal"), "{text}");
+    // A copy whose CSCA is not the pinned one: not as expected.
+    let copy = cwd.join("icao");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["au-valid.json", "jp-csca.der"] {
+        std::fs::copy(icao.join(f), copy.join(f)).unwrap();
+    }
+    std::fs::write(
+        copy.join("cases.json"),
+        r#"[{"file": "au-valid.json", "csca": "jp-csca.der", "csca_sha256": "35623a89f6b40cb4888e05147f7d16d27f7bf754aad563c37fef6e1a0e7ff5cf", "expected": "valid"}]"#,
+    )
+    .unwrap();
+    let out = run("verifier", &["conformance", copy.to_str().unwrap()], cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("not the pinned"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_wallet_keeps_an_icao_seal_and_shows_it_valid_once_its_csca_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let wallet = synced_wallet(cwd, "2021-11-01T00:00:00Z");
+    let icao = e2e_tests::interop().join("icao-vds-nc");
+    let seal = icao.join("au-valid-2.json");
+    let seal = seal.to_str().unwrap();
+    let out = wallet(&["add", seal]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not chain to a trusted CSCA"),
+        "{}",
+        stderr(&out)
+    );
+    succeeded(wallet(&[
+        "icao-csca",
+        icao.join("au-csca.der").to_str().unwrap(),
+        "--crl",
+        icao.join("au-crl.der").to_str().unwrap(),
+    ]));
+    let added = succeeded(wallet(&["add", seal]));
+    assert!(added.contains("vaccination"), "{added}");
+    let forged = icao.join("au-tampered-2.json");
+    let out = wallet(&["add", forged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad signature"), "{}", stderr(&out));
+    let list = succeeded(wallet(&["list", "--json"]));
+    let held: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(held.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(held[0]["status"], "valid", "{list}");
+    assert!(list.contains("CITIZEN  JANE CATHERINE"), "{list}");
 }
