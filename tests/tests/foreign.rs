@@ -6,7 +6,7 @@
 
 use e2e_tests::{
     check_at_case, run, shc_card, start_issuer, stderr, stdout, trust_foreign_examples,
-    trust_foreign_nzcp, SHC_EXAMPLE_ISS as ISS,
+    trust_foreign_icao, trust_foreign_nzcp, SHC_EXAMPLE_ISS as ISS,
 };
 use std::path::Path;
 
@@ -53,14 +53,23 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
         "{}",
         stderr(&nz)
     );
+    // And Australia's CSCA with its CRL, for ICAO seals.
+    let icao = trust_foreign_icao(cwd);
+    assert!(
+        stderr(&icao)
+            .contains("foreign source icao-example (icao) added: 1 key(s) from 1 issuer(s)"),
+        "{}",
+        stderr(&icao)
+    );
     let listed = stdout(&run("issuer", &["foreign", "list"], cwd));
     let lines: Vec<serde_json::Value> = listed
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "{listed}");
-    assert_eq!(lines[1]["format"], "nzcp");
-    let lines = [&lines[0], &lines[2]];
+    assert_eq!(lines.len(), 4, "{listed}");
+    assert_eq!(lines[1]["format"], "icao");
+    assert_eq!(lines[2]["format"], "nzcp");
+    let lines = [&lines[0], &lines[3]];
     assert_eq!(lines[0]["name"], "eu-at");
     assert_eq!(lines[0]["format"], "eu-dcc");
     assert_eq!(lines[1]["keys"], 2);
@@ -101,6 +110,14 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     );
     assert!(
         status.contains("NZ COVID Pass issuers: 1 (1 keys)"),
+        "{status}"
+    );
+    assert!(
+        status.contains("  icao-example (icao): 1 key(s) of 1 issuer(s), 0 skipped"),
+        "{status}"
+    );
+    assert!(
+        status.contains("ICAO CSCAs: 1 (1 countries, 1 CRLs)"),
         "{status}"
     );
 
@@ -158,6 +175,28 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("signed by:     did:web:nzcp.covid19.health.nz"),
+        "{}",
+        stdout(&out)
+    );
+    // Australia's seal, with no CSCA loaded by hand.
+    let seal = e2e_tests::interop().join("icao-vds-nc/au-valid.json");
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            seal.to_str().unwrap(),
+            "--profile",
+            "transport",
+            "--at",
+            "2021-11-01T00:00:00Z",
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("signed by:     AUS (CN=DFAT,C=AU (serial 18ad))"),
         "{}",
         stdout(&out)
     );

@@ -1,8 +1,9 @@
 //! `issuer foreign dsc-list | certificates | shc-directory | shc-issuer |
-//! nzcp-issuer | list | remove`: the other issuers' keys this authority trusts, checked
-//! here once and published to every device in the signed foreign trust file
-//! (`GET /v1/foreign-trust`), so a phone whose only setup was pinning the
-//! anchor verifies an EU DCC, a SMART Health Card or an NZ COVID Pass.
+//! nzcp-issuer | icao-csca | list | remove`: the other issuers' keys this
+//! authority trusts, checked here once and published to every device in the
+//! signed foreign trust file (`GET /v1/foreign-trust`), so a phone whose
+//! only setup was pinning the anchor verifies an EU DCC, a SMART Health
+//! Card, an NZ COVID Pass or an ICAO seal.
 
 use super::logging::say;
 use super::{now, with_issuer, Place};
@@ -93,6 +94,19 @@ enum ForeignCommand {
         /// A DID document; repeat for each issuer
         #[arg(long, value_name = "FILE", required = true)]
         document: Vec<PathBuf>,
+    },
+    /// Trust ICAO country signing CAs (CSCA certificates, DER or PEM) for
+    /// VDS-NC seals, with their CRLs; every CRL must be signed by a CSCA
+    /// given
+    IcaoCsca {
+        #[command(flatten)]
+        source: Source,
+        /// A CSCA certificate; repeat for each
+        #[arg(long, value_name = "FILE", required = true)]
+        csca: Vec<PathBuf>,
+        /// A CRL of one of them; repeat for each
+        #[arg(long, value_name = "FILE")]
+        crl: Vec<PathBuf>,
     },
     /// Each foreign source held (JSON lines on stdout: name, format,
     /// origin, read, keys, issuers, skipped)
@@ -212,6 +226,27 @@ pub fn run(args: ForeignArgs) -> Result<()> {
                         &crls,
                         now(),
                     )
+                    .await?;
+                report(&import)
+            })
+        }
+        ForeignCommand::IcaoCsca { source, csca, crl } => {
+            let read_all = |paths: &[PathBuf]| {
+                paths
+                    .iter()
+                    .map(|p| read_input(p))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let (cscas, crls) = (read_all(&csca)?, read_all(&crl)?);
+            let origin = source.origin.clone().unwrap_or_else(|| {
+                csca.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            with_issuer(&source.place, async |issuer| {
+                let import = issuer
+                    .import_icao_cscas(&source.name, &origin, &cscas, &crls, now())
                     .await?;
                 report(&import)
             })

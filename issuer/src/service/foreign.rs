@@ -265,6 +265,59 @@ impl Issuer {
             .await
     }
 
+    /// Imports ICAO CSCA certificates and their CRLs (each DER or PEM) as
+    /// source `name`, replacing it. Every CSCA must be a usable CA
+    /// certificate and every CRL must be signed by one of them, or the
+    /// import is refused whole: an authority publishes only what it
+    /// checked. Stored as DER.
+    pub async fn import_icao_cscas(
+        &self,
+        name: &str,
+        origin: &str,
+        cscas: &[Vec<u8>],
+        crls: &[Vec<u8>],
+        now: i64,
+    ) -> Result<ForeignImport, IssuerError> {
+        use wallet_core::icao::pki::{der_of, Csca, IcaoTrust};
+        check_name(name).map_err(|e| invalid(e.to_string()))?;
+        let held = self.held_row(name).await?;
+        if cscas.is_empty() {
+            return Err(invalid("no CSCA certificate given"));
+        }
+        let mut trust = IcaoTrust::default();
+        let mut csca_der = Vec::new();
+        for (i, bytes) in cscas.iter().enumerate() {
+            let der = der_of(bytes).map_err(|e| invalid(format!("CSCA {}: {e}", i + 1)))?;
+            let csca = Csca::read(&der).map_err(|e| invalid(format!("CSCA {}: {e}", i + 1)))?;
+            if csca_der.contains(&der) {
+                return Err(invalid(format!("CSCA {}: given twice", i + 1)));
+            }
+            trust
+                .add_csca(csca)
+                .map_err(|e| invalid(format!("CSCA {}: {e}", i + 1)))?;
+            csca_der.push(der);
+        }
+        let mut crl_der = Vec::new();
+        for (i, bytes) in crls.iter().enumerate() {
+            let der = der_of(bytes).map_err(|e| invalid(format!("CRL {}: {e}", i + 1)))?;
+            trust
+                .add_crl(&der)
+                .map_err(|e| invalid(format!("CRL {}: {e}", i + 1)))?;
+            crl_der.push(der);
+        }
+        let source = ForeignSource {
+            name: name.to_string(),
+            origin: origin.to_string(),
+            read_at: now,
+            keys: SourceKeys::Cscas {
+                cscas: csca_der,
+                crls: crl_der,
+            },
+        };
+        self.store_source(source, None, Vec::new(), held.is_some(), now)
+            .await
+    }
+
     /// Stops trusting source `name`; false if there is none.
     pub async fn remove_foreign_source(&self, name: &str, now: i64) -> Result<bool, IssuerError> {
         let removed = self.store.remove_foreign_source(name).await?;
@@ -475,10 +528,28 @@ mod tests {
             .unwrap();
         assert_eq!((import.keys, import.issuers), (1, 1));
 
+        // ICAO CSCAs with their CRLs; a CRL no CSCA given signed, or a
+        // signer certificate given as a CSCA, is refused.
+        let au = std::fs::read(interop("icao-vds-nc/au-csca.pem")).unwrap();
+        let jp = std::fs::read(interop("icao-vds-nc/jp-csca.der")).unwrap();
+        let au_crl = std::fs::read(interop("icao-vds-nc/au-crl.der")).unwrap();
+        let e = issuer
+            .import_icao_cscas("icao", "master list", &[jp.clone()], &[au_crl.clone()], NOW)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("CRL 1: CRL: its issuer"), "{e}");
+        let import = issuer
+            .import_icao_cscas("icao", "master list", &[au, jp], &[au_crl], NOW)
+            .await
+            .unwrap();
+        assert_eq!((import.keys, import.issuers), (2, 2));
+
         let file = published(&issuer);
         let names: Vec<_> = file.sources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["eu", "nz", "smart"]);
-        assert_eq!(file.sources[1].format(), SourceFormat::Nzcp);
+        assert_eq!(names, ["eu", "icao", "nz", "smart"]);
+        assert_eq!(file.sources[1].format(), SourceFormat::Icao);
+        assert_eq!(file.sources[2].format(), SourceFormat::Nzcp);
+        assert_eq!(file.trust().icao.crls().len(), 1);
         assert_eq!(file.sources[0].format(), SourceFormat::EuDcc);
         let trust = file.trust();
         // Only what was usable is published: a device skips nothing.
@@ -519,7 +590,7 @@ mod tests {
             .await
             .unwrap());
         let file = published(&issuer);
-        assert_eq!(file.sources.len(), 2);
+        assert_eq!(file.sources.len(), 3);
 
         // A device with only the anchor pinned trusts what the file holds.
         let checkpoint: Checkpoint = {
@@ -546,6 +617,8 @@ mod tests {
         };
         assert!(!checkpoint.trust.local_keys().is_empty());
         assert_eq!(checkpoint.trust.nzcp().len(), 1);
+        assert_eq!(checkpoint.trust.icao().cscas().len(), 2);
+        assert_eq!(checkpoint.trust.icao().crls().len(), 1);
     }
 
     #[tokio::test]
