@@ -68,6 +68,18 @@ fn sample() -> ForeignTrust {
                     std::fs::read(interop("nzcp/valid/did.json")).unwrap()
                 ]),
             },
+            ForeignSource {
+                name: "icao".into(),
+                origin: "ICAO master list".into(),
+                read_at: samples::published_at() - 7200,
+                keys: SourceKeys::Cscas {
+                    cscas: vec![
+                        std::fs::read(interop("icao-vds-nc/au-csca.der")).unwrap(),
+                        std::fs::read(interop("icao-vds-nc/jp-csca.der")).unwrap(),
+                    ],
+                    crls: vec![std::fs::read(interop("icao-vds-nc/au-crl.der")).unwrap()],
+                },
+            },
         ],
     }
 }
@@ -105,6 +117,9 @@ fn a_signed_file_opens_as_it_was_made_and_gives_its_keys() {
     assert_eq!(summaries[2].format, SourceFormat::Nzcp);
     assert_eq!((summaries[2].keys, summaries[2].issuers), (1, 1));
     assert_eq!(trust.nzcp_issuers[0].did, "did:web:nzcp.covid19.health.nz");
+    assert_eq!(summaries[3].format, SourceFormat::Icao);
+    assert_eq!((summaries[3].keys, summaries[3].issuers), (2, 2));
+    assert_eq!(trust.icao.crls().len(), 1);
     // A source stored alone reads back the same.
     for one in &file.sources {
         assert_eq!(&ForeignSource::from_cbor(&one.to_cbor()).unwrap(), one);
@@ -118,6 +133,45 @@ fn a_signed_file_opens_as_it_was_made_and_gives_its_keys() {
     let pass = crate::nzcp::decode(&pass).unwrap();
     let v = crate::nzcp::verify(&pass, store.nzcp(), 1_637_884_800);
     assert!(v.valid, "{:?}", v.reasons);
+    // And Australia's seals.
+    store.add_icao(&trust.icao);
+    let seal = std::fs::read_to_string(interop("icao-vds-nc/au-valid.json")).unwrap();
+    let seal = crate::icao::decode(&seal).unwrap();
+    let v = crate::icao::verify(&seal, store.icao(), 1_633_046_400);
+    assert!(v.valid, "{:?}", v.reasons);
+}
+
+#[test]
+fn an_icao_source_carries_cscas_and_only_crls_they_signed() {
+    let icao = sample().sources[3].clone();
+    // Without CRLs, it still reads (the field is absent on the wire).
+    let mut bare = icao.clone();
+    bare.keys = SourceKeys::Cscas {
+        cscas: vec![std::fs::read(interop("icao-vds-nc/jp-csca.der")).unwrap()],
+        crls: vec![],
+    };
+    assert_eq!(ForeignSource::from_cbor(&bare.to_cbor()).unwrap(), bare);
+    // A CRL no CSCA of the source signed, and a certificate that is no
+    // CSCA, are skipped and counted.
+    let mut odd = icao.clone();
+    odd.keys = SourceKeys::Cscas {
+        cscas: vec![
+            std::fs::read(interop("icao-vds-nc/jp-csca.der")).unwrap(),
+            b"not a certificate".to_vec(),
+        ],
+        crls: vec![std::fs::read(interop("icao-vds-nc/au-crl.der")).unwrap()],
+    };
+    let t = odd.trust();
+    assert_eq!(t.icao.cscas().len(), 1);
+    assert_eq!(t.skipped.len(), 2, "{:?}", t.skipped);
+    assert!(t.skipped[1].starts_with("CRL 0:"), "{:?}", t.skipped);
+    // Another format's source may not carry CSCAs.
+    let mut wrong = sample().sources[2].to_value();
+    if let Value::Map(m) = &mut wrong {
+        m.push((Value::from("cscas"), Value::Array(vec![])));
+    }
+    let e = ForeignTrust::open(&signed_raw(vec![wrong]), &store()).unwrap_err();
+    assert!(e.to_string().contains("only an icao source"), "{e}");
 }
 
 #[test]
