@@ -130,6 +130,21 @@ for path in sorted(glob.glob(os.path.join(NZCP, "*", "nzcp*.txt"))):
         put("nzcp", open(path, "rb").read())
 put("nzcp", open(os.path.join(NZCP, "valid", "did.json"), "rb").read())
 
+# ICAO VDS-NC seals: Australia's seals and CSCA/CRLs (Apache-2.0,
+# australian-passport-office/vds-nc-reader-library-android;
+# ../shared/interop/icao-vds-nc/SOURCE.md), Japan's CSCA (explicit curve
+# parameters), the test PKI's certificates, and RFC 8785's inputs
+# (Apache-2.0, cyberphone/json-canonicalization; wallet-core/tests/data/jcs)
+# (target icao).
+ICAO = os.path.join(ROOT, "..", "shared", "interop", "icao-vds-nc")
+for path in sorted(glob.glob(os.path.join(ICAO, "*.json")) + glob.glob(os.path.join(ICAO, "*.der"))):
+    put("icao", open(path, "rb").read())
+for path in sorted(glob.glob(os.path.join(ROOT, "wallet-core", "tests", "data", "icao", "*.der"))):
+    put("icao", open(path, "rb").read())
+for path in sorted(glob.glob(os.path.join(ROOT, "wallet-core", "tests", "data", "jcs", "input", "*.json"))):
+    put("icao", open(path, "rb").read())
+put("icao", "[" + open(os.path.join(ICAO, "au-valid.json")).read() + "]")
+
 # A wallet's files for wallet_store: the first byte says where the member
 # file ends (of 255) and the visit log begins.
 payloads = [json.load(open(p))["payload"] for p in

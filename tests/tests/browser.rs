@@ -307,6 +307,14 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     assert!(smart.status.success(), "{}", stderr(&smart));
     let nz = e2e_tests::trust_foreign_nzcp(cwd);
     assert!(nz.status.success(), "{}", stderr(&nz));
+    // And the test CSCA (with its CRL), for an ICAO seal made here.
+    let icao = e2e_tests::trust_foreign_test_icao(cwd);
+    assert!(icao.status.success(), "{}", stderr(&icao));
+    let seal = wallet_core::samples::icao_seal(
+        &e2e_tests::icao_vaccination_data("Alex Tester", now),
+        &std::fs::read_to_string(e2e_tests::icao_test_pki("good.key")).unwrap(),
+        &std::fs::read(e2e_tests::icao_test_pki("good.der")).unwrap(),
+    );
     let eu_case = e2e_tests::at_case();
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
@@ -352,6 +360,10 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         )
         .unwrap()
         .trim(),
+        // An ICAO seal under the test CSCA, and a copy whose name was
+        // changed after signing.
+        "icaoFromAuthority": seal,
+        "icaoTampered": seal.replace("Alex Tester", "Alex Taster"),
         "nzcpTampered": std::fs::read_to_string(
             e2e_tests::interop().join("nzcp/invalid/nzcp-modified-payload.txt")
         )

@@ -381,3 +381,21 @@ pub fn finders_without_timing(side: usize, module: usize) -> Vec<u8> {
     }
     img
 }
+
+/// An ICAO seal of `data` signed ES256 by the P-256 key `key_pem` (PKCS #8
+/// PEM), whose barcode signer certificate is `signer_der`: the seals the
+/// tests make with the test PKI of `wallet-core/tests/data/icao/`.
+pub fn icao_seal(data: &serde_json::Value, key_pem: &str, signer_der: &[u8]) -> String {
+    use base64::Engine as _;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::DecodePrivateKey;
+    let key = p256::ecdsa::SigningKey::from_pkcs8_pem(key_pem).unwrap_or_else(|e| panic!("{e}"));
+    let signed = crate::icao::json::canonical(data).unwrap_or_default();
+    let sig: p256::ecdsa::Signature = key.sign(&signed);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    serde_json::json!({
+        "data": data,
+        "sig": {"alg": "ES256", "cer": b64(signer_der), "sigvl": b64(&sig.to_bytes())},
+    })
+    .to_string()
+}

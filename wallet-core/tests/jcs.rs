@@ -69,3 +69,31 @@ fn numbers_take_ecmascripts_shortest_form() {
         );
     }
 }
+
+#[test]
+fn numbers_print_as_ryu_js_prints_them() {
+    use wallet_core::icao::json::es_number;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut checked = 0;
+    while checked < 200_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Random bit patterns, and values near the layout's edges.
+        let f = match checked % 3 {
+            0 => f64::from_bits(seed),
+            1 => (seed % 1_000_000) as f64 * 10f64.powi((seed >> 40) as i32 % 30 - 15),
+            _ => (seed >> 11) as f64 / (1u64 << 53) as f64 * 1e21,
+        };
+        if !f.is_finite() {
+            continue;
+        }
+        let want = if f == 0.0 {
+            "0".to_string()
+        } else {
+            ryu_js::Buffer::new().format_finite(f).to_string()
+        };
+        assert_eq!(es_number(f), want, "{f:e}");
+        checked += 1;
+    }
+}

@@ -59,7 +59,7 @@ async function browser(profileDir, camera, { offline = false } = {}) {
 
 /** Names every language keeps as they are. */
 const KEPT = new Set(['HC1', 'HCN1', 'shc', 'SMART', 'FHIR', 'JWKS', 'CRL', 'DSC', 'PEM', 'HTTP', 'JSON', 'VCI',
-  'UTC', 'kid', 'ABCD', 'EFGH', 'JKLM', 'English', 'QR', 'SHA', 'A6', 'eu', 'dcc', 'EU', 'DCC']);
+  'UTC', 'kid', 'ABCD', 'EFGH', 'JKLM', 'English', 'QR', 'SHA', 'A6', 'eu', 'dcc', 'EU', 'DCC', 'NZCP', 'ICAO', 'CSCA']);
 
 /** Fails if the page, in Chinese, shows a Latin word that is neither data
  *  (`data`: names, issuers; addresses, kids and fingerprints) nor a name
@@ -349,8 +349,19 @@ async function lastTiming(page) {
   const forged = await expectCard(page, false, ['bad signature']);
   if (/Steve|Doe/.test(forged)) throw new Error(`a forged pass's name was shown: ${forged}`);
   await nextPerson(page);
+  await page.fill('#paste-text', config.codes.icaoFromAuthority);
+  await page.click('#paste-check');
+  await expectCard(page, true, ['VALID', 'Alex Tester', 'Signed by: UTO']);
+  await shot(page, 'verify-icao-from-authority');
+  await nextPerson(page);
+  // Its name changed after signing: refused, and the changed name not shown.
+  await page.fill('#paste-text', config.codes.icaoTampered);
+  await page.click('#paste-check');
+  const forgedSeal = await expectCard(page, false, ['bad signature']);
+  if (/Taster/.test(forgedSeal)) throw new Error(`a forged seal's name was shown: ${forgedSeal}`);
+  await nextPerson(page);
   await page.locator('details summary').click();
-  note('an EU DCC (AT), a SMART Health Card and an NZ COVID Pass verified with keys from the authority\'s foreign trust file, nothing loaded by hand');
+  note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass and an ICAO seal verified with keys from the authority\'s foreign trust file, nothing loaded by hand; a tampered pass and seal refused');
   await shot(page, 'verify-home');
   await page.click('#scan');
   await expectCard(page, true, ['VALID', config.holder, '✓']);

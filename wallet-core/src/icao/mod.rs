@@ -18,6 +18,7 @@
 //! lists any, be inside its validity, and not be on its CSCA's CRL.
 //! [`seal`] reads a seal strictly and checks it at an explicit `now`.
 
+pub mod curve;
 pub mod json;
 pub mod pki;
 pub mod seal;

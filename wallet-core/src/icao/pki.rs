@@ -18,16 +18,15 @@
 //! any, lists the seal's type, and the newest CRL of that CSCA, if one is
 //! held, is not past its next update and does not list its serial number.
 
+use super::curve::{Curve, PublicPoint};
 use super::{IcaoError, MAX_DER};
 use crate::credential::instant;
 use crate::verify::reason::{CrlProblem, KeyWindow, SignerProblem};
 use crate::verify::Reason;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use std::collections::BTreeSet;
-use x509_cert::crl::CertificateList;
 use x509_cert::der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef, UintRef};
-use x509_cert::der::{Decode, Encode, Reader, SliceReader};
+use x509_cert::der::{Decode, Encode, Reader, SliceReader, Tagged};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
     SubjectKeyIdentifier,
@@ -37,9 +36,6 @@ use x509_cert::Certificate;
 
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 const OID_EC: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-const OID_P384: &str = "1.3.132.0.34";
-const OID_P521: &str = "1.3.132.0.35";
 const OID_PRIME_FIELD: &str = "1.2.840.10045.1.1";
 const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
 const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
@@ -100,8 +96,8 @@ impl Hash {
 pub enum CertKey {
     Rsa(rsa::RsaPublicKey),
     P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
-    P521(p521::ecdsa::VerifyingKey),
+    /// P-384 or P-521 ([`super::curve`]).
+    Ec(PublicPoint),
 }
 
 impl CertKey {
@@ -111,8 +107,7 @@ impl CertKey {
         match self {
             CertKey::Rsa(k) => k.to_pkcs1_der().map(|d| d.into_vec()).unwrap_or_default(),
             CertKey::P256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
-            CertKey::P384(k) => k.to_encoded_point(false).as_bytes().to_vec(),
-            CertKey::P521(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+            CertKey::Ec(p) => p.to_sec1(),
         }
     }
 
@@ -124,8 +119,7 @@ impl CertKey {
                 format!("RSA {}", k.size() * 8)
             }
             CertKey::P256(_) => "P-256".into(),
-            CertKey::P384(_) => "P-384".into(),
-            CertKey::P521(_) => "P-521".into(),
+            CertKey::Ec(p) => p.curve.name.into(),
         }
     }
 
@@ -134,61 +128,40 @@ impl CertKey {
         match self {
             CertKey::Rsa(_) => None,
             CertKey::P256(_) => Some(32),
-            CertKey::P384(_) => Some(48),
-            CertKey::P521(_) => Some(66),
+            CertKey::Ec(p) => Some(p.curve.bytes),
         }
     }
 
     /// Checks an ECDSA signature (`r‖s` when `raw`, else DER) over the
     /// digest `prehash`.
     pub fn verify_ecdsa(&self, prehash: &[u8], sig: &[u8], raw: bool) -> Result<(), String> {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        fn check<S, K: PrehashVerifier<S>>(
-            k: &K,
-            prehash: &[u8],
-            sig: Result<S, p256::ecdsa::Error>,
-        ) -> Result<(), String> {
-            let sig =
-                sig.map_err(|_| "the signature is not a valid ECDSA signature".to_string())?;
-            k.verify_prehash(prehash, &sig)
-                .map_err(|_| "the signature does not match".to_string())
-        }
+        let malformed = || "the signature is not a valid ECDSA signature".to_string();
+        let mismatch = || "the signature does not match".to_string();
         match self {
             CertKey::P256(k) => {
+                use p256::ecdsa::signature::hazmat::PrehashVerifier;
                 use p256::ecdsa::Signature as S;
-                check(
-                    k,
-                    prehash,
-                    if raw {
-                        S::from_slice(sig)
-                    } else {
-                        S::from_der(sig)
-                    },
-                )
+                let sig = if raw {
+                    S::from_slice(sig)
+                } else {
+                    S::from_der(sig)
+                }
+                .map_err(|_| malformed())?;
+                k.verify_prehash(prehash, &sig).map_err(|_| mismatch())
             }
-            CertKey::P384(k) => {
-                use p384::ecdsa::Signature as S;
-                check(
-                    k,
-                    prehash,
-                    if raw {
-                        S::from_slice(sig)
-                    } else {
-                        S::from_der(sig)
-                    },
-                )
-            }
-            CertKey::P521(k) => {
-                use p521::ecdsa::Signature as S;
-                check(
-                    k,
-                    prehash,
-                    if raw {
-                        S::from_slice(sig)
-                    } else {
-                        S::from_der(sig)
-                    },
-                )
+            CertKey::Ec(p) => {
+                let n = p.curve.bytes;
+                let (r, s) = if raw {
+                    if sig.len() != 2 * n {
+                        return Err(malformed());
+                    }
+                    (sig[..n].to_vec(), sig[n..].to_vec())
+                } else {
+                    der_signature(sig).ok_or_else(malformed)?
+                };
+                p.verify_prehash(prehash, &r, &s)
+                    .then_some(())
+                    .ok_or_else(mismatch)
             }
             CertKey::Rsa(_) => Err("an RSA key cannot make an ECDSA signature".into()),
         }
@@ -211,25 +184,25 @@ impl CertKey {
                     .as_ref()
                     .ok_or("an EC key without curve parameters")?;
                 let curve = match params.decode_as::<ObjectIdentifier>() {
-                    Ok(oid) => oid.to_string(),
-                    Err(_) => {
-                        explicit_curve(&params.to_der().map_err(|e| e.to_string())?)?.to_string()
+                    Ok(oid) => {
+                        let oid = oid.to_string();
+                        Curve::all()
+                            .into_iter()
+                            .find(|c| c.oid == oid)
+                            .ok_or_else(|| {
+                                format!(
+                                    "EC curve {oid} (this reader supports P-256, P-384 and P-521)"
+                                )
+                            })?
                     }
+                    Err(_) => explicit_curve(&params.to_der().map_err(|e| e.to_string())?)?,
                 };
-                let bad = |_| "the EC point is not on its curve".to_string();
-                match curve.as_str() {
-                    OID_P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                if curve.oid == Curve::p256().oid {
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
                         .map(CertKey::P256)
-                        .map_err(bad),
-                    OID_P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(bits)
-                        .map(CertKey::P384)
-                        .map_err(bad),
-                    OID_P521 => p521::ecdsa::VerifyingKey::from_sec1_bytes(bits)
-                        .map(CertKey::P521)
-                        .map_err(bad),
-                    other => Err(format!(
-                        "EC curve {other} (this reader supports P-256, P-384 and P-521)"
-                    )),
+                        .map_err(|_| "the EC point is not on its curve".to_string())
+                } else {
+                    PublicPoint::from_sec1(curve, bits).map(CertKey::Ec)
                 }
             }
             other => Err(format!("public key algorithm {other}")),
@@ -254,7 +227,7 @@ impl Eq for CertKey {}
 /// The named curve (its OID) whose parameters an explicit ECParameters
 /// (RFC 3279 §2.3.5) gives: prime, a, b, base point and order must all be
 /// that curve's.
-fn explicit_curve(der: &[u8]) -> Result<&'static str, String> {
+fn explicit_curve(der: &[u8]) -> Result<&'static Curve, String> {
     let unsupported = || "explicit EC parameters of no curve this reader supports".to_string();
     let seq = AnyRef::from_der(der).map_err(|e| e.to_string())?;
     let mut r = SliceReader::new(seq.value()).map_err(|e| e.to_string())?;
@@ -276,77 +249,28 @@ fn explicit_curve(der: &[u8]) -> Result<&'static str, String> {
     let mut cr = SliceReader::new(curve.value()).map_err(|e| e.to_string())?;
     let a = OctetStringRef::decode(&mut cr).map_err(|e| e.to_string())?;
     let b = OctetStringRef::decode(&mut cr).map_err(|e| e.to_string())?;
-    let strip = |x: &[u8]| {
-        let n = x.iter().take_while(|&&v| v == 0).count();
-        x[n..].to_vec()
-    };
-    let given = [
-        strip(prime.as_bytes()),
-        strip(a.as_bytes()),
-        strip(b.as_bytes()),
-        strip(order.as_bytes()),
-    ];
-    for (oid, known) in named_curves() {
-        if given == known.params && base.as_bytes() == known.base.as_slice() {
-            return Ok(oid);
-        }
-    }
-    Err(unsupported())
+    Curve::all()
+        .into_iter()
+        .find(|c| {
+            c.matches(
+                prime.as_bytes(),
+                a.as_bytes(),
+                b.as_bytes(),
+                order.as_bytes(),
+                base.as_bytes(),
+            )
+        })
+        .ok_or_else(unsupported)
 }
 
-struct CurveParams {
-    /// prime, a, b, order (big-endian, no leading zeros).
-    params: [Vec<u8>; 4],
-    /// The base point, uncompressed.
-    base: Vec<u8>,
-}
-
-fn named_curves() -> [(&'static str, CurveParams); 3] {
-    use p256::elliptic_curve::bigint::ArrayEncoding;
-    use p256::elliptic_curve::ff::PrimeField;
-    use p256::elliptic_curve::Curve;
-    use primeorder::PrimeCurveParams;
-    fn strip(x: &[u8]) -> Vec<u8> {
-        let n = x.iter().take_while(|&&v| v == 0).count();
-        x[n..].to_vec()
-    }
-    macro_rules! curve {
-        ($curve:ty, $prime:expr) => {{
-            let (gx, gy) = <$curve as PrimeCurveParams>::GENERATOR;
-            let mut base = vec![4u8];
-            base.extend_from_slice(&gx.to_repr());
-            base.extend_from_slice(&gy.to_repr());
-            CurveParams {
-                params: [
-                    strip(&hex::decode($prime).unwrap_or_default()),
-                    strip(&<$curve as PrimeCurveParams>::EQUATION_A.to_repr()),
-                    strip(&<$curve as PrimeCurveParams>::EQUATION_B.to_repr()),
-                    strip(&<$curve as Curve>::ORDER.to_be_byte_array()),
-                ],
-                base,
-            }
-        }};
-    }
-    [
-        (
-            OID_P256,
-            curve!(
-                p256::NistP256,
-                "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff"
-            ),
-        ),
-        (
-            OID_P384,
-            curve!(
-                p384::NistP384,
-                "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff"
-            ),
-        ),
-        (
-            OID_P521,
-            curve!(p521::NistP521, format!("01{}", "ff".repeat(65))),
-        ),
-    ]
+/// The `r` and `s` of a DER ECDSA signature (`SEQUENCE { INTEGER, INTEGER }`).
+fn der_signature(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let seq = AnyRef::from_der(der).ok()?;
+    let mut r = SliceReader::new(seq.value()).ok()?;
+    let a = UintRef::decode(&mut r).ok()?;
+    let b = UintRef::decode(&mut r).ok()?;
+    r.is_finished()
+        .then(|| (a.as_bytes().to_vec(), b.as_bytes().to_vec()))
 }
 
 /// The first element (the signed part: `tbsCertificate`, `tbsCertList`)
@@ -415,28 +339,144 @@ fn verify_signed(
     }
 }
 
-/// The hash and salt length of RSASSA-PSS parameters (RFC 4055): MGF1 with
-/// the same hash, trailer field 1.
+/// The hash and salt length of RSASSA-PSS parameters (RFC 4055 §3.1:
+/// `SEQUENCE { [0] hashAlgorithm, [1] maskGenAlgorithm, [2] saltLength,
+/// [3] trailerField }`): MGF1 with the same hash, trailer field 1. The
+/// defaults (SHA-1) are not accepted. Read by hand, as the CRL below.
 fn pss_params(alg: &AlgorithmIdentifierOwned) -> Result<(Hash, usize), String> {
+    let e = |e: x509_cert::der::Error| format!("RSASSA-PSS parameters: {e}");
     let der = alg
         .parameters
         .as_ref()
         .ok_or("RSASSA-PSS without parameters")?
         .to_der()
-        .map_err(|e| e.to_string())?;
-    let p = rsa::pkcs1::RsaPssParams::from_der(&der).map_err(|e| format!("RSASSA-PSS: {e}"))?;
-    let hash = Hash::of_oid(&p.hash.oid.to_string())
-        .ok_or_else(|| format!("RSASSA-PSS hash {} is not supported", p.hash.oid))?;
-    let mgf_hash = p
-        .mask_gen
-        .parameters
-        .as_ref()
-        .map(|h| h.oid.to_string())
-        .unwrap_or_default();
-    if p.mask_gen.oid.to_string() != OID_MGF1 || Hash::of_oid(&mgf_hash) != Some(hash) {
+        .map_err(e)?;
+    let seq = AnyRef::from_der(&der).map_err(e)?;
+    let mut r = SliceReader::new(seq.value()).map_err(e)?;
+    let (mut hash, mut mgf, mut salt, mut trailer) = (None, None, 20usize, 1u8);
+    while !r.is_finished() {
+        let field = AnyRef::decode(&mut r).map_err(e)?;
+        let inner = field.value();
+        match field.tag().octet() {
+            0xa0 => hash = Some(AlgorithmIdentifierOwned::from_der(inner).map_err(e)?),
+            0xa1 => mgf = Some(AlgorithmIdentifierOwned::from_der(inner).map_err(e)?),
+            0xa2 => {
+                let n = UintRef::from_der(inner).map_err(e)?;
+                salt = match n.as_bytes() {
+                    [b] => usize::from(*b),
+                    [] => 0,
+                    _ => return Err("RSASSA-PSS salt length out of range".into()),
+                };
+            }
+            0xa3 => {
+                trailer = UintRef::from_der(inner)
+                    .map_err(e)?
+                    .as_bytes()
+                    .first()
+                    .copied()
+                    .unwrap_or(0)
+            }
+            _ => return Err("RSASSA-PSS parameters: an unknown field".into()),
+        }
+    }
+    let hash = hash
+        .and_then(|h| Hash::of_oid(&h.oid.to_string()))
+        .ok_or("RSASSA-PSS with a hash other than SHA-256, SHA-384 or SHA-512")?;
+    let mgf_ok = mgf.is_some_and(|m| {
+        m.oid.to_string() == OID_MGF1
+            && m.parameters
+                .as_ref()
+                .and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok())
+                .and_then(|h| Hash::of_oid(&h.oid.to_string()))
+                == Some(hash)
+    });
+    if !mgf_ok || trailer != 1 {
         return Err("RSASSA-PSS with a mask other than MGF1 of the same hash".into());
     }
-    Ok((hash, usize::from(p.salt_len)))
+    Ok((hash, salt))
+}
+
+/// A CRL's fields, read by hand (RFC 5280 §5.1): the x509-cert crate's CRL
+/// types cost the browser's module more than this does.
+struct ParsedCrl<'a> {
+    signed: &'a [u8],
+    algorithm: AlgorithmIdentifierOwned,
+    signature: &'a [u8],
+    issuer: x509_cert::name::Name,
+    issuer_der: &'a [u8],
+    this_update: i64,
+    next_update: Option<i64>,
+    /// The serial numbers listed (INTEGER contents, as certificates carry
+    /// them).
+    revoked: Vec<Vec<u8>>,
+}
+
+fn parse_crl(der: &[u8]) -> Result<ParsedCrl<'_>, String> {
+    use x509_cert::der::asn1::BitStringRef;
+    use x509_cert::time::Time;
+    let e = |e: x509_cert::der::Error| e.to_string();
+    let outer = AnyRef::from_der(der).map_err(e)?;
+    let mut r = SliceReader::new(outer.value()).map_err(e)?;
+    let signed = r.tlv_bytes().map_err(e)?;
+    let algorithm = AlgorithmIdentifierOwned::from_der(r.tlv_bytes().map_err(e)?).map_err(e)?;
+    let bits = BitStringRef::from_der(r.tlv_bytes().map_err(e)?).map_err(e)?;
+    let signature = bits.as_bytes().ok_or("signature is not whole bytes")?;
+    if !r.is_finished() {
+        return Err("data after the signature".into());
+    }
+    let tbs = AnyRef::from_der(signed).map_err(e)?;
+    let mut t = SliceReader::new(tbs.value()).map_err(e)?;
+    let mut item = t.tlv_bytes().map_err(e)?;
+    if item.first() == Some(&0x02) {
+        // version v2
+        item = t.tlv_bytes().map_err(e)?;
+    }
+    if item != algorithm.to_der().map_err(e)?.as_slice() {
+        return Err("its two signature algorithms differ".into());
+    }
+    let issuer_der = t.tlv_bytes().map_err(e)?;
+    let issuer = x509_cert::name::Name::from_der(issuer_der).map_err(e)?;
+    let time =
+        |b: &[u8]| -> Result<i64, String> { Time::from_der(b).map(|t| seconds(&t)).map_err(e) };
+    let this_update = time(t.tlv_bytes().map_err(e)?)?;
+    let (mut next_update, mut revoked) = (None, Vec::new());
+    while !t.is_finished() {
+        let item = t.tlv_bytes().map_err(e)?;
+        match item.first() {
+            Some(0x17 | 0x18) if next_update.is_none() && revoked.is_empty() => {
+                next_update = Some(time(item)?)
+            }
+            Some(0x30) => {
+                let list = AnyRef::from_der(item).map_err(e)?;
+                let mut entries = SliceReader::new(list.value()).map_err(e)?;
+                while !entries.is_finished() {
+                    if revoked.len() >= MAX_REVOKED {
+                        return Err(format!("lists more than {MAX_REVOKED} certificates"));
+                    }
+                    let entry = AnyRef::decode(&mut entries).map_err(e)?;
+                    let mut fields = SliceReader::new(entry.value()).map_err(e)?;
+                    let serial = AnyRef::decode(&mut fields).map_err(e)?;
+                    if serial.tag() != x509_cert::der::Tag::Integer {
+                        return Err("a revoked entry without a serial number".into());
+                    }
+                    revoked.push(serial.value().to_vec());
+                }
+            }
+            // crlExtensions: the CRL number and key identifier are not needed.
+            Some(0xa0) => {}
+            _ => return Err("an unexpected field".into()),
+        }
+    }
+    Ok(ParsedCrl {
+        signed,
+        algorithm,
+        signature,
+        issuer,
+        issuer_der,
+        this_update,
+        next_update,
+        revoked,
+    })
 }
 
 fn seconds(t: &x509_cert::time::Time) -> i64 {
@@ -558,7 +598,10 @@ pub struct Crl {
     pub this_update: i64,
     pub next_update: Option<i64>,
     issuer_der: Vec<u8>,
-    revoked: BTreeSet<Vec<u8>>,
+    /// Serial numbers listed (no B-tree or sort: a browser pays for each
+    /// in code, and a linear scan of even the largest CRL takes under a
+    /// millisecond).
+    revoked: Vec<Vec<u8>>,
 }
 
 impl Crl {
@@ -616,43 +659,28 @@ impl IcaoTrust {
                 MAX_DER * 64
             )));
         }
-        let list =
-            CertificateList::from_der(der).map_err(|e| bad(format!("not a DER X.509 CRL: {e}")))?;
-        let tbs = &list.tbs_cert_list;
-        let issuer_der = tbs.issuer.to_der().map_err(|e| bad(e.to_string()))?;
-        let signed = signed_part(der).map_err(bad)?;
-        let sig = list
-            .signature
-            .as_bytes()
-            .ok_or_else(|| bad("signature is not whole bytes".into()))?;
+        let list = parse_crl(der).map_err(|why| bad(format!("not a DER X.509 CRL: {why}")))?;
         let mut named = false;
         let signer = self.cscas.iter().find(|c| {
-            c.subject_der == issuer_der && {
+            c.subject_der == list.issuer_der && {
                 named = true;
-                verify_signed(&c.key, &list.signature_algorithm, signed, sig).is_ok()
+                verify_signed(&c.key, &list.algorithm, list.signed, list.signature).is_ok()
             }
         });
         if signer.is_none() {
             return Err(bad(if named {
-                format!("not signed by the held CSCA {}", name_text(&tbs.issuer))
+                format!("not signed by the held CSCA {}", name_text(&list.issuer))
             } else {
-                format!("its issuer {} is not a held CSCA", name_text(&tbs.issuer))
+                format!("its issuer {} is not a held CSCA", name_text(&list.issuer))
             }));
-        }
-        let entries = tbs.revoked_certificates.as_deref().unwrap_or_default();
-        if entries.len() > MAX_REVOKED {
-            return Err(bad(format!("lists more than {MAX_REVOKED} certificates")));
         }
         let crl = Crl {
             der: der.to_vec(),
-            issuer: name_text(&tbs.issuer),
-            this_update: seconds(&tbs.this_update),
-            next_update: tbs.next_update.as_ref().map(seconds),
-            issuer_der,
-            revoked: entries
-                .iter()
-                .map(|e| e.serial_number.as_bytes().to_vec())
-                .collect(),
+            issuer: name_text(&list.issuer),
+            this_update: list.this_update,
+            next_update: list.next_update,
+            issuer_der: list.issuer_der.to_vec(),
+            revoked: list.revoked,
         };
         let index = match self
             .crls
@@ -685,11 +713,13 @@ impl IcaoTrust {
 
     /// How many countries (`C` of the CSCAs' subjects) are trusted.
     pub fn countries(&self) -> usize {
-        self.cscas
-            .iter()
-            .map(|c| c.country.as_str())
-            .collect::<BTreeSet<_>>()
-            .len()
+        let mut seen: Vec<&str> = Vec::new();
+        for c in &self.cscas {
+            if !seen.contains(&c.country.as_str()) {
+                seen.push(&c.country);
+            }
+        }
+        seen.len()
     }
 
     pub fn cscas(&self) -> &[Csca] {
@@ -812,7 +842,8 @@ impl IcaoTrust {
                     },
                 });
             }
-            if crl.revoked.contains(tbs.serial_number.as_bytes()) {
+            let serial = tbs.serial_number.as_bytes();
+            if crl.revoked.iter().any(|s| s.as_slice() == serial) {
                 reasons.push(Reason::RevokedByIssuer {
                     iss: csca.subject.clone(),
                 });

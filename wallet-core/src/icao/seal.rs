@@ -168,19 +168,28 @@ impl Seal {
         };
         let (issued_at, body) = match &self.message {
             Message::Vaccination { ve, .. } => {
-                let mut doses: Vec<(Date, &Vaccination)> = ve
-                    .iter()
-                    .filter(|v| codes.vaccine(ICD11, &v.vaccine).is_some())
-                    .flat_map(|v| v.doses.iter().map(move |d| (d.date, v)))
-                    .collect();
                 if codes.is_empty() {
                     return Err(Reason::NotRecognised {
                         what: Unlisted::NoTable,
                     });
                 }
-                doses.sort_by_key(|(date, _)| *date);
-                doses.dedup_by_key(|(date, _)| *date);
-                let Some(&(date, last)) = doses.last() else {
+                // The distinct dates of listed vaccines' doses, and the latest.
+                let mut dates: Vec<Date> = Vec::new();
+                let mut latest: Option<(Date, &Vaccination)> = None;
+                for v in ve
+                    .iter()
+                    .filter(|v| codes.vaccine(ICD11, &v.vaccine).is_some())
+                {
+                    for d in &v.doses {
+                        if !dates.contains(&d.date) {
+                            dates.push(d.date);
+                        }
+                        if latest.is_none_or(|(at, _)| d.date > at) {
+                            latest = Some((d.date, v));
+                        }
+                    }
+                }
+                let Some((date, last)) = latest else {
                     return Err(not_listed(
                         ve.iter().map(|v| format!("ICD-11 {}", v.vaccine)),
                     ));
@@ -194,7 +203,7 @@ impl Seal {
                         last.brand.clone()
                     },
                     manufacturer: String::new(),
-                    dose: u8::try_from(doses.len()).unwrap_or(u8::MAX),
+                    dose: u8::try_from(dates.len()).unwrap_or(u8::MAX),
                     doses: series,
                     date,
                     attested: false,
@@ -412,19 +421,10 @@ fn test(msg: &Map<String, Value>) -> Result<Message, IcaoError> {
     let dat = object(member(msg, "dat", "data.msg.dat")?, "data.msg.dat")?;
     let tr = object(member(msg, "tr", "data.msg.tr")?, "data.msg.tr")?;
     let sc = text_of(dat, "sc", "data.msg.dat.sc")?;
-    let collected =
-        time::OffsetDateTime::parse(&sc, &time::format_description::well_known::Rfc3339)
-            .or_else(|_| {
-                time::OffsetDateTime::parse(
-                    &sc,
-                    &time::format_description::well_known::Iso8601::DEFAULT,
-                )
-            })
-            .map_err(|_| IcaoError::Field {
-                field: "data.msg.dat.sc",
-                why: "is not a date and time with its offset (ISO 8601)".into(),
-            })?
-            .unix_timestamp();
+    let collected = date_time(&sc).ok_or(IcaoError::Field {
+        field: "data.msg.dat.sc",
+        why: "is not a date and time with its offset (RFC 3339)".into(),
+    })?;
     Ok(Message::Test {
         utci,
         pid,
@@ -437,6 +437,22 @@ fn test(msg: &Map<String, Value>) -> Result<Message, IcaoError> {
             country: optional(sp, "ctr", "data.msg.sp.ctr")?.unwrap_or_default(),
         },
     })
+}
+
+/// An RFC 3339 date and time, also without its seconds
+/// (`2021-10-01T09:30+09:00`), as unix seconds.
+fn date_time(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let parse = |t: &str| time::OffsetDateTime::parse(t, &Rfc3339).ok();
+    parse(text)
+        .or_else(|| {
+            // `…THH:MM` then the offset: the seconds put in.
+            let (date, rest) = text.split_once('T')?;
+            (rest.len() > 5 && rest.is_char_boundary(5) && rest.as_bytes().get(2) == Some(&b':'))
+                .then(|| format!("{date}T{}:00{}", &rest[..5], &rest[5..]))
+                .and_then(|t| parse(&t))
+        })
+        .map(time::OffsetDateTime::unix_timestamp)
 }
 
 fn person(msg: &Map<String, Value>) -> Result<Person, IcaoError> {
@@ -599,8 +615,8 @@ pub fn verify(seal: &Seal, trust: &IcaoTrust, now: i64) -> IcaoVerification {
     }
     let (bound, hash) = match &signer.key {
         CertKey::P256(_) => ("ES256", Hash::Sha256),
-        CertKey::P384(_) => ("ES384", Hash::Sha384),
-        CertKey::P521(_) => ("ES512", Hash::Sha512),
+        CertKey::Ec(p) if p.curve.bytes == 48 => ("ES384", Hash::Sha384),
+        CertKey::Ec(_) => ("ES512", Hash::Sha512),
         CertKey::Rsa(_) => ("RSA", Hash::Sha256),
     };
     if seal.alg != bound {

@@ -101,12 +101,41 @@ pub fn decode(text: &str) -> Result<Pass, NzcpError> {
     Ok(Pass { cose, kid, claims })
 }
 
-/// Base32 (RFC 4648) without padding, upper case as the specification
-/// writes it (lower case tolerated).
+/// Base32 (RFC 4648 §6) without padding, upper case as the specification
+/// writes it (lower case tolerated): a length that is no whole number of
+/// bytes, or unused trailing bits that are not zero, is refused, so each
+/// pass has exactly one text. Written here rather than with the
+/// `data-encoding` crate, whose general decoder was 40 KB of the browser's
+/// module (tests/nzcp_forgeries.rs and the pass tests still check it
+/// against that crate's encoder).
 fn base32(text: &str) -> Result<Vec<u8>, NzcpError> {
-    data_encoding::BASE32_NOPAD
-        .decode(text.to_ascii_uppercase().as_bytes())
-        .map_err(|e| NzcpError::Text(format!("not base32: {e}")))
+    let bad = |why: String| NzcpError::Text(format!("not base32: {why}"));
+    if matches!(text.len() % 8, 1 | 3 | 6) {
+        return Err(bad(format!(
+            "{} characters is no whole number of bytes",
+            text.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for (i, c) in text.bytes().enumerate() {
+        let v = match c.to_ascii_uppercase() {
+            c @ b'A'..=b'Z' => c - b'A',
+            c @ b'2'..=b'7' => c - b'2' + 26,
+            _ => return Err(bad(format!("invalid symbol at {i}"))),
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if acc != 0 {
+        return Err(bad("non-zero trailing bits".into()));
+    }
+    Ok(out)
 }
 
 fn text_claim(v: &Value, claim: &'static str, max: usize) -> Result<String, NzcpError> {

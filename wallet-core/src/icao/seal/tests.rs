@@ -322,6 +322,21 @@ fn a_test_seal_reads_its_type_result_and_time() {
         }
         other => panic!("{other:?}"),
     }
+    // Without seconds, and in UTC: the same instant read.
+    let short = decode(&t.replace("2021-10-01T09:30:00+09:00", "2021-10-01T00:30Z")).unwrap();
+    match short.message {
+        Message::Test { test, .. } => assert_eq!(test.collected, 1_633_048_200),
+        other => panic!("{other:?}"),
+    }
+    for bad in [
+        "2021-10-01",
+        "2021-10-01T09:30",
+        "01/10/2021 09:30",
+        "2021-10-01Té9:30Z",
+    ] {
+        let e = decode(&t.replace("2021-10-01T09:30:00+09:00", bad)).unwrap_err();
+        assert!(e.to_string().contains("data.msg.dat.sc"), "{bad}: {e}");
+    }
     let antibody = decode(&t.replace("molecular(PCR)", "antibody")).unwrap();
     let r = antibody.credential(&FhirCodes::covid19()).unwrap_err();
     assert!(r.to_string().contains("test type antibody"), "{r}");

@@ -434,3 +434,40 @@ fn an_attested_pass_is_not_held_to_the_rules_days_after_a_dose() {
         .unwrap();
     assert!(out.reasons.is_empty(), "{:?}", out.reasons);
 }
+
+#[test]
+fn base32_reads_what_the_data_encoding_crate_writes_and_nothing_else() {
+    let mut seed = 7u32;
+    for len in 0..80usize {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (seed >> 16) as u8
+            })
+            .collect();
+        let text = data_encoding::BASE32_NOPAD.encode(&bytes);
+        assert_eq!(base32(&text).unwrap(), bytes, "{text}");
+        assert_eq!(base32(&text.to_ascii_lowercase()).unwrap(), bytes);
+        // One more or one less symbol: another length, refused or another
+        // text; never the same bytes.
+        if !text.is_empty() {
+            let cut = &text[..text.len() - 1];
+            assert!(base32(cut).map_or(true, |b| b != bytes), "{cut}");
+            // The last symbol's unused bits set: refused, as the crate does.
+            let mut last = text.clone().into_bytes();
+            let i = last.len() - 1;
+            last[i] = if last[i] == b'7' { b'6' } else { last[i] + 1 };
+            let changed = String::from_utf8(last).unwrap();
+            assert_eq!(
+                base32(&changed).is_ok(),
+                data_encoding::BASE32_NOPAD
+                    .decode(changed.as_bytes())
+                    .is_ok(),
+                "{changed}"
+            );
+        }
+    }
+    for bad in ["A", "ABC", "ABCDEF", "ABCDEFG1", "ABCDEFG=", "ABCDEFGH!"] {
+        assert!(base32(bad).is_err(), "{bad}");
+    }
+}
