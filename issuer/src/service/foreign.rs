@@ -534,7 +534,13 @@ mod tests {
         let jp = std::fs::read(interop("icao-vds-nc/jp-csca.der")).unwrap();
         let au_crl = std::fs::read(interop("icao-vds-nc/au-crl.der")).unwrap();
         let e = issuer
-            .import_icao_cscas("icao", "master list", &[jp.clone()], &[au_crl.clone()], NOW)
+            .import_icao_cscas(
+                "icao",
+                "master list",
+                std::slice::from_ref(&jp),
+                std::slice::from_ref(&au_crl),
+                NOW,
+            )
             .await
             .unwrap_err();
         assert!(e.to_string().contains("CRL 1: CRL: its issuer"), "{e}");

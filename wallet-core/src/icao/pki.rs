@@ -290,53 +290,42 @@ fn verify_signed(
     signature: &[u8],
 ) -> Result<(), String> {
     let oid = alg.oid.to_string();
-    let rsa =
-        |hash: Hash, scheme: Box<dyn FnOnce(&rsa::RsaPublicKey, &[u8]) -> rsa::Result<()>>| {
-            let CertKey::Rsa(k) = key else {
-                return Err(format!(
-                    "an RSA signature ({oid}) from a {} key",
-                    key.describe()
-                ));
-            };
-            scheme(k, &hash.digest(signed)).map_err(|_| "the signature does not match".to_string())
-        };
-    let pkcs1 = |hash: Hash| {
-        rsa(
-            hash,
-            Box::new(move |k: &rsa::RsaPublicKey, digest: &[u8]| {
-                let scheme = match hash {
-                    Hash::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
-                    Hash::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
-                    Hash::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
-                };
-                k.verify(scheme, digest, signature)
-            }),
-        )
-    };
     let ecdsa = |hash: Hash| key.verify_ecdsa(&hash.digest(signed), signature, false);
-    match oid.as_str() {
-        OID_RSA_SHA256 => pkcs1(Hash::Sha256),
-        OID_RSA_SHA384 => pkcs1(Hash::Sha384),
-        OID_RSA_SHA512 => pkcs1(Hash::Sha512),
+    let (hash, pss_salt) = match oid.as_str() {
+        OID_ECDSA_SHA256 => return ecdsa(Hash::Sha256),
+        OID_ECDSA_SHA384 => return ecdsa(Hash::Sha384),
+        OID_ECDSA_SHA512 => return ecdsa(Hash::Sha512),
+        OID_RSA_SHA256 => (Hash::Sha256, None),
+        OID_RSA_SHA384 => (Hash::Sha384, None),
+        OID_RSA_SHA512 => (Hash::Sha512, None),
         OID_RSA_PSS => {
             let (hash, salt) = pss_params(alg)?;
-            rsa(
-                hash,
-                Box::new(move |k: &rsa::RsaPublicKey, digest: &[u8]| {
-                    let scheme = match hash {
-                        Hash::Sha256 => rsa::Pss::new_with_salt::<Sha256>(salt),
-                        Hash::Sha384 => rsa::Pss::new_with_salt::<Sha384>(salt),
-                        Hash::Sha512 => rsa::Pss::new_with_salt::<Sha512>(salt),
-                    };
-                    k.verify(scheme, digest, signature)
-                }),
-            )
+            (hash, Some(salt))
         }
-        OID_ECDSA_SHA256 => ecdsa(Hash::Sha256),
-        OID_ECDSA_SHA384 => ecdsa(Hash::Sha384),
-        OID_ECDSA_SHA512 => ecdsa(Hash::Sha512),
-        other => Err(format!("signature algorithm {other} is not supported")),
-    }
+        other => return Err(format!("signature algorithm {other} is not supported")),
+    };
+    let CertKey::Rsa(k) = key else {
+        return Err(format!(
+            "an RSA signature ({oid}) from a {} key",
+            key.describe()
+        ));
+    };
+    let digest = hash.digest(signed);
+    let checked = match (hash, pss_salt) {
+        (Hash::Sha256, None) => k.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest, signature),
+        (Hash::Sha384, None) => k.verify(rsa::Pkcs1v15Sign::new::<Sha384>(), &digest, signature),
+        (Hash::Sha512, None) => k.verify(rsa::Pkcs1v15Sign::new::<Sha512>(), &digest, signature),
+        (Hash::Sha256, Some(salt)) => {
+            k.verify(rsa::Pss::new_with_salt::<Sha256>(salt), &digest, signature)
+        }
+        (Hash::Sha384, Some(salt)) => {
+            k.verify(rsa::Pss::new_with_salt::<Sha384>(salt), &digest, signature)
+        }
+        (Hash::Sha512, Some(salt)) => {
+            k.verify(rsa::Pss::new_with_salt::<Sha512>(salt), &digest, signature)
+        }
+    };
+    checked.map_err(|_| "the signature does not match".to_string())
 }
 
 /// The hash and salt length of RSASSA-PSS parameters (RFC 4055 §3.1:
@@ -380,14 +369,15 @@ fn pss_params(alg: &AlgorithmIdentifierOwned) -> Result<(Hash, usize), String> {
         }
     }
     let hash = hash
-        .and_then(|h| Hash::of_oid(&h.oid.to_string()))
+        .as_ref()
+        .and_then(pss_hash)
         .ok_or("RSASSA-PSS with a hash other than SHA-256, SHA-384 or SHA-512")?;
     let mgf_ok = mgf.is_some_and(|m| {
         m.oid.to_string() == OID_MGF1
             && m.parameters
                 .as_ref()
                 .and_then(|p| p.decode_as::<AlgorithmIdentifierOwned>().ok())
-                .and_then(|h| Hash::of_oid(&h.oid.to_string()))
+                .and_then(|h| pss_hash(&h))
                 == Some(hash)
     });
     if !mgf_ok || trailer != 1 {
@@ -477,6 +467,28 @@ fn parse_crl(der: &[u8]) -> Result<ParsedCrl<'_>, String> {
         next_update,
         revoked,
     })
+}
+
+/// The algorithm a certificate's signature is made with: the one it signs
+/// (`tbsCertificate.signature`), which the unsigned copy after it must equal
+/// (RFC 5280 §4.1.1.2), so no byte of a trusted certificate changes unseen.
+fn signed_algorithm(cert: &Certificate) -> Result<&AlgorithmIdentifierOwned, String> {
+    if cert.signature_algorithm != cert.tbs_certificate.signature {
+        return Err("its two signature algorithm fields differ".into());
+    }
+    Ok(&cert.tbs_certificate.signature)
+}
+
+/// A hash AlgorithmIdentifier inside RSASSA-PSS parameters: a hash this
+/// reader knows, its parameters absent or NULL.
+fn pss_hash(h: &AlgorithmIdentifierOwned) -> Option<Hash> {
+    let params_ok = h
+        .parameters
+        .as_ref()
+        .is_none_or(|p| p.tag() == x509_cert::der::Tag::Null && p.value().is_empty());
+    params_ok
+        .then(|| Hash::of_oid(&h.oid.to_string()))
+        .flatten()
 }
 
 fn seconds(t: &x509_cert::time::Time) -> i64 {
@@ -569,7 +581,7 @@ impl Csca {
                 .signature
                 .as_bytes()
                 .ok_or_else(|| bad("signature is not whole bytes".into()))?;
-            verify_signed(&key, &cert.signature_algorithm, signed, sig)
+            verify_signed(&key, signed_algorithm(&cert).map_err(bad)?, signed, sig)
                 .map_err(|e| bad(format!("its own signature: {e}")))?;
         }
         let ski = decode_ext::<SubjectKeyIdentifier>(&cert, OID_SKI)
@@ -789,9 +801,11 @@ impl IcaoTrust {
         let signed =
             signed_part(der).map_err(|why| not_trusted(SignerProblem::Unreadable { why }))?;
         let sig = cert.signature.as_bytes().unwrap_or_default();
+        let algorithm = signed_algorithm(&cert)
+            .map_err(|why| not_trusted(SignerProblem::Unreadable { why }))?;
         let Some(csca) = named
             .into_iter()
-            .find(|c| verify_signed(&c.key, &cert.signature_algorithm, signed, sig).is_ok())
+            .find(|c| verify_signed(&c.key, algorithm, signed, sig).is_ok())
         else {
             return Err(not_trusted(SignerProblem::NotSignedByCsca));
         };

@@ -523,3 +523,25 @@ fn each_broken_signer_certificate_is_refused_with_its_reason() {
     );
     assert!(v.valid, "{:?}", v.reasons);
 }
+
+#[test]
+fn a_signer_certificate_whose_unsigned_algorithm_field_was_changed_is_refused() {
+    // ecdsa-with-SHA256 appears twice: signed in the TBS, and unsigned
+    // after it. Only the second is changed (to ecdsa-with-SHA384).
+    let oid = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let mut cert = pki("good.der");
+    let at: Vec<usize> = (0..cert.len() - oid.len())
+        .filter(|&i| cert[i..i + oid.len()] == oid)
+        .collect();
+    assert_eq!(at.len(), 2, "the OID twice");
+    cert[at[1] + oid.len() - 1] = 0x03;
+    let seal = signed_seal(&vaccination_data(), "good", "ES256");
+    let mut v: serde_json::Value = serde_json::from_str(&seal).unwrap();
+    v["sig"]["cer"] =
+        serde_json::json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&cert));
+    let r = check(&v.to_string(), &test_trust(), TEST_CLOCK).reasons;
+    assert!(
+        matches!(r.as_slice(), [Reason::SignerNotTrusted { why: SignerProblem::Unreadable { why }, .. }] if why.contains("differ")),
+        "{r:?}"
+    );
+}
