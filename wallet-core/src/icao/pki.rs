@@ -132,6 +132,25 @@ impl CertKey {
         }
     }
 
+    /// Checks an ECDSA signature (`r‖s` when `raw`, else DER) over
+    /// `message` hashed with `hash`. On native targets ring checks P-384
+    /// with SHA-384 first; its refusal is not final (the pure-Rust check
+    /// decides), so a verdict is the same on every target.
+    pub fn verify_ecdsa_message(
+        &self,
+        hash: Hash,
+        message: &[u8],
+        sig: &[u8],
+        raw: bool,
+    ) -> Result<(), String> {
+        if let CertKey::Ec(p) = self {
+            if hash == Hash::Sha384 && fast::p384_sha384(&p.to_sec1(), message, sig, raw) {
+                return Ok(());
+            }
+        }
+        self.verify_ecdsa(&hash.digest(message), sig, raw)
+    }
+
     /// Checks an ECDSA signature (`r‖s` when `raw`, else DER) over the
     /// digest `prehash`.
     pub fn verify_ecdsa(&self, prehash: &[u8], sig: &[u8], raw: bool) -> Result<(), String> {
@@ -290,7 +309,7 @@ fn verify_signed(
     signature: &[u8],
 ) -> Result<(), String> {
     let oid = alg.oid.to_string();
-    let ecdsa = |hash: Hash| key.verify_ecdsa(&hash.digest(signed), signature, false);
+    let ecdsa = |hash: Hash| key.verify_ecdsa_message(hash, signed, signature, false);
     let (hash, pss_salt) = match oid.as_str() {
         OID_ECDSA_SHA256 => return ecdsa(Hash::Sha256),
         OID_ECDSA_SHA384 => return ecdsa(Hash::Sha384),
@@ -310,6 +329,9 @@ fn verify_signed(
             key.describe()
         ));
     };
+    if pss_salt.is_none() && fast::rsa_pkcs1(k, hash, signed, signature) {
+        return Ok(());
+    }
     let digest = hash.digest(signed);
     let checked = match (hash, pss_salt) {
         (Hash::Sha256, None) => k.verify(rsa::Pkcs1v15Sign::new::<Sha256>(), &digest, signature),
@@ -916,4 +938,57 @@ pub fn der_of(bytes: &[u8]) -> Result<Vec<u8>, String> {
         return Err("neither DER nor PEM (-----BEGIN …-----)".into());
     }
     crate::keys::dsc::certificate_der(text).map_err(|e| e.to_string())
+}
+
+/// RSA PKCS #1 v1.5 and P-384 through ring's assembly on native targets,
+/// for the signer certificates a checkpoint checks on every seal (an
+/// RSA-4096 CSCA's signature is most of a seal's time without it;
+/// BENCHMARKS.md). A refusal here is not final: the pure-Rust check
+/// decides, as for keys::fast. A browser build has no ring.
+#[cfg(not(target_arch = "wasm32"))]
+mod fast {
+    use super::Hash;
+    use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+
+    pub(super) fn rsa_pkcs1(
+        key: &rsa::RsaPublicKey,
+        hash: Hash,
+        message: &[u8],
+        sig: &[u8],
+    ) -> bool {
+        use rsa::traits::PublicKeyParts;
+        let params = match hash {
+            Hash::Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            Hash::Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+            Hash::Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        };
+        let (n, e) = (key.n().to_bytes_be(), key.e().to_bytes_be());
+        RsaPublicKeyComponents { n: &n, e: &e }
+            .verify(params, message, sig)
+            .is_ok()
+    }
+
+    pub(super) fn p384_sha384(point: &[u8], message: &[u8], sig: &[u8], raw: bool) -> bool {
+        let alg = if raw {
+            &signature::ECDSA_P384_SHA384_FIXED
+        } else {
+            &signature::ECDSA_P384_SHA384_ASN1
+        };
+        UnparsedPublicKey::new(alg, point)
+            .verify(message, sig)
+            .is_ok()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod fast {
+    use super::Hash;
+
+    pub(super) fn rsa_pkcs1(_: &rsa::RsaPublicKey, _: Hash, _: &[u8], _: &[u8]) -> bool {
+        false
+    }
+
+    pub(super) fn p384_sha384(_: &[u8], _: &[u8], _: &[u8], _: bool) -> bool {
+        false
+    }
 }

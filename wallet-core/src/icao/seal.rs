@@ -640,7 +640,7 @@ pub fn verify(seal: &Seal, trust: &IcaoTrust, now: i64) -> IcaoVerification {
     }
     if signer
         .key
-        .verify_ecdsa(&hash.digest(&seal.signed), &seal.signature, true)
+        .verify_ecdsa_message(hash, &seal.signed, &seal.signature, true)
         .is_err()
     {
         out.reasons.push(Reason::BadSignature {
