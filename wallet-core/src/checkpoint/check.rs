@@ -291,16 +291,9 @@ pub fn check_shc(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
-    let card = match shc::card::decode(text) {
-        Ok(c) => c,
-        Err(e) => {
-            return Ok(malformed_verdict(
-                Reason::from(&e),
-                checkpoint,
-                profile,
-                now,
-            ))
-        }
+    let card = match or_malformed(shc::card::decode(text), checkpoint, profile, now) {
+        Ok(decoded) => decoded,
+        Err(verdict) => return Ok(verdict),
     };
     let secs = now.unix_timestamp();
     let v = shc::card::verify(&card, checkpoint.trust.shc(), secs);
@@ -346,16 +339,9 @@ pub fn check_nzcp(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
-    let pass = match nzcp::decode(text) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(malformed_verdict(
-                Reason::from(&e),
-                checkpoint,
-                profile,
-                now,
-            ))
-        }
+    let pass = match or_malformed(nzcp::decode(text), checkpoint, profile, now) {
+        Ok(decoded) => decoded,
+        Err(verdict) => return Ok(verdict),
     };
     let secs = now.unix_timestamp();
     let v = nzcp::verify(&pass, checkpoint.trust.nzcp(), secs);
@@ -382,16 +368,9 @@ pub fn check_icao(
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
     checkpoint.rules.profile(profile)?;
-    let seal = match icao::decode(text) {
-        Ok(s) => s,
-        Err(e) => {
-            return Ok(malformed_verdict(
-                Reason::from(&e),
-                checkpoint,
-                profile,
-                now,
-            ))
-        }
+    let seal = match or_malformed(icao::decode(text), checkpoint, profile, now) {
+        Ok(decoded) => decoded,
+        Err(verdict) => return Ok(verdict),
     };
     let secs = now.unix_timestamp();
     let v = icao::verify(&seal, checkpoint.trust.icao(), secs);
@@ -410,13 +389,8 @@ pub fn check_icao(
     match seal.credential(&checkpoint.rules.rules.fhir) {
         Err(reason) => verdict.reasons.push(reason),
         Ok(credential) => {
-            if checkpoint.revocations.contains(
-                crate::signed::revocation::EntryKind::Id,
-                &crate::signed::revocation::id_entry(&credential.id),
-            ) {
-                verdict.reasons.push(Reason::Revoked {
-                    by: crate::signed::revocation::EntryKind::Id,
-                });
+            if let Some(by) = checkpoint.revocations.check_id(&credential.id) {
+                verdict.reasons.push(Reason::Revoked { by });
             }
             verdict.judge(&credential, &[], checkpoint, profile, secs)?;
             verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
@@ -424,6 +398,16 @@ pub fn check_icao(
     }
     verdict.valid = verdict.reasons.is_empty();
     Ok(verdict)
+}
+
+/// A decoder's result, or the malformed verdict its error gives.
+fn or_malformed<T, E: crate::verify::reason::Faulty + std::fmt::Display>(
+    decoded: Result<T, E>,
+    checkpoint: &Checkpoint,
+    profile: &str,
+    now: OffsetDateTime,
+) -> Result<T, Verdict> {
+    decoded.map_err(|e| malformed_verdict(Reason::from(&e), checkpoint, profile, now))
 }
 
 /// The verdict for text that is not a credential at all (`why`, a

@@ -583,13 +583,8 @@ impl Opened {
                     },
                 };
                 if let Some(c) = &c {
-                    if cp.revocations.contains(
-                        crate::signed::revocation::EntryKind::Id,
-                        &crate::signed::revocation::id_entry(&c.id),
-                    ) {
-                        reasons.push(Reason::Revoked {
-                            by: crate::signed::revocation::EntryKind::Id,
-                        });
+                    if let Some(by) = cp.revocations.check_id(&c.id) {
+                        reasons.push(Reason::Revoked { by });
                     }
                 }
                 let v = checked_outside_cose(iv.signer.unwrap_or_default(), c.clone(), reasons);

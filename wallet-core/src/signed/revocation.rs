@@ -240,6 +240,13 @@ impl RevocationList {
         sorted_contains(self.entries(kind), entry)
     }
 
+    /// Whether a code with no COSE signature (an ICAO seal) is revoked, by
+    /// its id.
+    pub fn check_id(&self, credential_id: &str) -> Option<EntryKind> {
+        self.contains(EntryKind::Id, &id_entry(credential_id))
+            .then_some(EntryKind::Id)
+    }
+
     /// Whether a credential is revoked, by its id or by its signature.
     pub fn check(&self, credential_id: &str, cose: &CoseSign1) -> Option<EntryKind> {
         if self.contains(EntryKind::Id, &id_entry(credential_id)) {

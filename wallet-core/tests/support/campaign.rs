@@ -83,3 +83,40 @@ pub fn report(counts: &BTreeMap<&str, Count>, control: &str, original: &str) -> 
     );
     sum
 }
+
+/// Runs `per_class` mutations of each of `classes`, over the originals in
+/// turn: `mutate(class, which, rng)` makes a text from original `which`,
+/// and `judge(text)` says what a text that verifies was signed over (none:
+/// refused). The original's own signed content counts as the original;
+/// anything else is a forgery accepted, printed with its text. A panic is
+/// caught and counted.
+pub fn run<S: PartialEq>(
+    classes: &[&'static str],
+    per_class: u64,
+    originals: &[S],
+    seed: u64,
+    mut mutate: impl FnMut(&str, usize, &mut Rng) -> String,
+    judge: impl Fn(&str, usize) -> Option<S>,
+) -> BTreeMap<&'static str, Count> {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let mut rng = Rng(seed);
+    let mut counts: BTreeMap<&'static str, Count> = BTreeMap::new();
+    for &class in classes {
+        let c = counts.entry(class).or_default();
+        for n in 0..per_class {
+            let which = (n as usize) % originals.len();
+            let text = mutate(class, which, &mut rng);
+            c.mutations += 1;
+            match catch_unwind(AssertUnwindSafe(|| judge(&text, which))) {
+                Err(_) => c.panics += 1,
+                Ok(None) => c.refused += 1,
+                Ok(Some(signed)) if signed == originals[which] => c.original += 1,
+                Ok(Some(_)) => {
+                    eprintln!("FORGERY ACCEPTED ({class}): {text}");
+                    c.forgeries += 1;
+                }
+            }
+        }
+    }
+    counts
+}
