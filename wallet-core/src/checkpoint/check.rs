@@ -293,7 +293,7 @@ pub fn check_shc(
     checkpoint.rules.profile(profile)?;
     let card = match or_malformed(shc::card::decode(text), checkpoint, profile, now) {
         Ok(decoded) => decoded,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     let secs = now.unix_timestamp();
     let v = shc::card::verify(&card, checkpoint.trust.shc(), secs);
@@ -341,7 +341,7 @@ pub fn check_nzcp(
     checkpoint.rules.profile(profile)?;
     let pass = match or_malformed(nzcp::decode(text), checkpoint, profile, now) {
         Ok(decoded) => decoded,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     let secs = now.unix_timestamp();
     let v = nzcp::verify(&pass, checkpoint.trust.nzcp(), secs);
@@ -370,7 +370,7 @@ pub fn check_icao(
     checkpoint.rules.profile(profile)?;
     let seal = match or_malformed(icao::decode(text), checkpoint, profile, now) {
         Ok(decoded) => decoded,
-        Err(verdict) => return Ok(verdict),
+        Err(verdict) => return Ok(*verdict),
     };
     let secs = now.unix_timestamp();
     let v = icao::verify(&seal, checkpoint.trust.icao(), secs);
@@ -406,8 +406,15 @@ fn or_malformed<T, E: crate::verify::reason::Faulty + std::fmt::Display>(
     checkpoint: &Checkpoint,
     profile: &str,
     now: OffsetDateTime,
-) -> Result<T, Verdict> {
-    decoded.map_err(|e| malformed_verdict(Reason::from(&e), checkpoint, profile, now))
+) -> Result<T, Box<Verdict>> {
+    decoded.map_err(|e| {
+        Box::new(malformed_verdict(
+            Reason::from(&e),
+            checkpoint,
+            profile,
+            now,
+        ))
+    })
 }
 
 /// The verdict for text that is not a credential at all (`why`, a
