@@ -576,8 +576,13 @@ impl Csca {
         if der.len() > MAX_DER {
             return Err(bad(format!("{} bytes, more than {MAX_DER}", der.len())));
         }
-        let cert = Certificate::from_der(der)
-            .map_err(|e| bad(format!("not a DER X.509 certificate: {e}")))?;
+        let cert = Certificate::from_der(der).map_err(|e| {
+            if parse_crl(der).is_ok() {
+                bad("this is a CRL, not a certificate (give it with --crl)".into())
+            } else {
+                bad(format!("not a DER X.509 certificate: {e}"))
+            }
+        })?;
         let tbs = &cert.tbs_certificate;
         let key = CertKey::from_spki(&tbs.subject_public_key_info).map_err(bad)?;
         let ca = decode_ext::<BasicConstraints>(&cert, OID_BASIC_CONSTRAINTS)

@@ -545,3 +545,9 @@ fn a_signer_certificate_whose_unsigned_algorithm_field_was_changed_is_refused() 
         "{r:?}"
     );
 }
+
+#[test]
+fn a_crl_given_as_a_csca_is_named_as_one() {
+    let e = Csca::read(&interop("au-crl.der")).unwrap_err();
+    assert!(e.to_string().contains("this is a CRL"), "{e}");
+}
