@@ -261,7 +261,7 @@ fn nzcp(e: &NzcpError) -> String {
 
 fn icao(e: &IcaoError) -> String {
     match e {
-        IcaoError::Csca(_) => "ICAO 国家签名 CA（CSCA）证书无法使用".into(),
+        IcaoError::Csca(_) => "ICAO 国家签名机构（CSCA）证书无法使用".into(),
         IcaoError::Crl(_) => "ICAO 证书吊销列表（CRL）无法使用".into(),
         e => not_a_code(&Reason::from(e)),
     }
@@ -298,20 +298,25 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
     use wallet_core::checkpoint::sync::SourceError;
-    use wallet_core::verify::reason::{CrlProblem, EntryKind, Fault, KeyWindow, Scheme, Unlisted};
+    use wallet_core::verify::reason::{
+        CrlProblem, EntryKind, Fault, KeyWindow, Scheme, SignerProblem, Unlisted,
+    };
     use wallet_core::CredentialKind;
 
     /// Names kept as they are in every language.
     const KEPT: &[&str] = &[
         "HC1", "HCN1", "shc", "SMART", "FHIR", "fhir", "JWKS", "CRL", "DSC", "PEM", "HTTP", "JSON",
         "VCI", "UTC", "kid", "ABCD", "EFGH", "JKLM", "English", "QR", "P", "eu", "dcc", "SHA",
-        "ES256", "EdDSA", "PS256", "A6", "A4", "DID",
+        "ES256", "EdDSA", "PS256", "A6", "A4", "DID", "NZCP", "ICAO", "CSCA",
     ];
     /// The data the samples below carry (a kid, an issuer, a field).
     const DATA: &[&str] = &[
         "k1d",
         "https://issuer.example",
         "exp",
+        // ICAO seal fields, as their errors name them.
+        "data.msg.pid.n",
+        "sig.cer",
         "anna",
         "night",
         "id7",
@@ -370,6 +375,28 @@ mod tests {
             Reason::UnknownIssuer {
                 iss: iss(),
                 scheme: Scheme::Nzcp,
+            },
+            Reason::UnknownIssuer {
+                iss: iss(),
+                scheme: Scheme::Icao,
+            },
+            Reason::SignerNotTrusted {
+                signer: kid(),
+                why: SignerProblem::NoCsca { issuer: iss() },
+            },
+            Reason::SignerNotTrusted {
+                signer: kid(),
+                why: SignerProblem::NotSignedByCsca,
+            },
+            Reason::SignerNotTrusted {
+                signer: kid(),
+                why: SignerProblem::NotASealSigner,
+            },
+            Reason::SignerNotTrusted {
+                signer: kid(),
+                why: SignerProblem::Unreadable {
+                    why: "an English detail".into(),
+                },
             },
             Reason::RevokedByIssuer { iss: iss() },
             Reason::NotRecognised {
@@ -435,6 +462,9 @@ mod tests {
                 why: "not JSON at line 1".into(),
             },
             CrlProblem::NotHeld { declared: 2 },
+            CrlProblem::Expired {
+                on: "2026-01-01T00:00:00Z".into(),
+            },
         ] {
             all.push(Reason::CrlUnavailable {
                 iss: iss(),
