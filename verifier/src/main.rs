@@ -219,6 +219,32 @@ fn cache(store: Option<PathBuf>) -> Result<Cache> {
     }))
 }
 
+/// `decode` for a format read outside the COSE envelope: what `decoded`
+/// says (JSON or text for people), or exit 2 naming why it cannot be read.
+fn show_decoded<T, E: std::fmt::Display>(
+    decoded: std::result::Result<T, E>,
+    json: bool,
+    describe: fn(&T) -> serde_json::Value,
+    describe_text: fn(&T) -> String,
+) -> Result<ExitCode> {
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if json {
+        wallet_core::outln!(
+            "{}",
+            json_safe(serde_json::to_string_pretty(&describe(&decoded))?)
+        )?;
+    } else {
+        wallet_core::out!("{}", describe_text(&decoded))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init {
@@ -434,62 +460,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Decode { input, json } => {
             let text = payload_from_arg(&input)?;
             let format = wallet_core::checkpoint::check::format_of(&text);
-            if format == CodeFormat::Icao {
-                let seal = match wallet_core::icao::decode(&text) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
-                        return Ok(ExitCode::from(2));
-                    }
-                };
-                if json {
-                    let described = inspect::describe_icao(&seal);
-                    wallet_core::outln!(
-                        "{}",
-                        json_safe(serde_json::to_string_pretty(&described)?)
-                    )?;
-                } else {
-                    wallet_core::out!("{}", inspect::describe_icao_text(&seal))?;
+            match format {
+                CodeFormat::Icao => {
+                    return show_decoded(
+                        wallet_core::icao::decode(&text),
+                        json,
+                        inspect::describe_icao,
+                        inspect::describe_icao_text,
+                    )
                 }
-                return Ok(ExitCode::SUCCESS);
-            }
-            if format == CodeFormat::Nzcp {
-                let pass = match wallet_core::nzcp::decode(&text) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
-                        return Ok(ExitCode::from(2));
-                    }
-                };
-                if json {
-                    let described = inspect::describe_nzcp(&pass);
-                    wallet_core::outln!(
-                        "{}",
-                        json_safe(serde_json::to_string_pretty(&described)?)
-                    )?;
-                } else {
-                    wallet_core::out!("{}", inspect::describe_nzcp_text(&pass))?;
+                CodeFormat::Nzcp => {
+                    return show_decoded(
+                        wallet_core::nzcp::decode(&text),
+                        json,
+                        inspect::describe_nzcp,
+                        inspect::describe_nzcp_text,
+                    )
                 }
-                return Ok(ExitCode::SUCCESS);
-            }
-            if format == CodeFormat::Shc {
-                let card = match wallet_core::shc::card::decode(&text) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("error: cannot decode: {}", Shown(&e.to_string()));
-                        return Ok(ExitCode::from(2));
-                    }
-                };
-                if json {
-                    let described = inspect::describe_shc(&card);
-                    wallet_core::outln!(
-                        "{}",
-                        json_safe(serde_json::to_string_pretty(&described)?)
-                    )?;
-                } else {
-                    wallet_core::out!("{}", inspect::describe_shc_text(&card))?;
+                CodeFormat::Shc => {
+                    return show_decoded(
+                        wallet_core::shc::card::decode(&text),
+                        json,
+                        inspect::describe_shc,
+                        inspect::describe_shc_text,
+                    )
                 }
-                return Ok(ExitCode::SUCCESS);
+                CodeFormat::Envelope => {}
             }
             let decoded = match wallet_core::decode(&text) {
                 Ok(d) => d,
