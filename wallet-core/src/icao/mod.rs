@@ -24,7 +24,7 @@ pub mod pki;
 pub mod seal;
 
 pub use pki::{Crl, Csca, IcaoTrust, Signer};
-pub use seal::{credential, decode, is_seal, verify, IcaoVerification, Seal, SealKind};
+pub use seal::{decode, is_seal, verify, IcaoVerification, Seal, SealKind};
 
 use crate::verify::reason::{Fault, Faulty};
 use thiserror::Error;

@@ -653,11 +653,5 @@ pub fn verify(seal: &Seal, trust: &IcaoTrust, now: i64) -> IcaoVerification {
     out
 }
 
-/// The credential of a seal whose signature held, with the rule set's
-/// code table (see [`Seal::credential`]).
-pub fn credential(seal: &Seal, codes: &FhirCodes) -> Result<Credential, Reason> {
-    seal.credential(codes)
-}
-
 #[cfg(test)]
 mod tests;
