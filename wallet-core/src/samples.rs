@@ -399,3 +399,97 @@ pub fn icao_seal(data: &serde_json::Value, key_pem: &str, signer_der: &[u8]) -> 
     })
     .to_string()
 }
+
+/// A WHO DDCC vaccination status data set (`hcert` key 3) in the GDHCN's
+/// shape, a second dose of two of Comirnaty on `date` (`YYYY-MM-DD`).
+pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
+    let icd = |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
+    serde_json::json!({
+        "name": "Test Citizen",
+        "birthDate": "1980-04-12",
+        "sex": "female",
+        "identifier": {"value": "XX1234567"},
+        "certificate": {
+            "issuer": {"identifier": {"value": "XXA"}},
+            "hcid": {"value": "DDCC-TEST-0001"},
+            "version": "RC-2.0.0",
+        },
+        "vaccination": {
+            "vaccine": icd("XM0GQ8"),
+            "brand": {"system": "http://id.who.int/icd11/mms", "code": "XM8NQ0", "display": "Comirnaty"},
+            "maholder": {"system": "https://spor.ema.europa.eu/v1/organisations", "code": "ORG-100030215"},
+            "lot": "EW0001",
+            "date": date,
+            "dose": 2,
+            "totalDoses": 2,
+            "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"},
+            "centre": "Test Vaccination Centre",
+            "disease": icd("RA01"),
+        },
+    })
+}
+
+/// A WHO DDCC test result data set (`hcert` key 4): a negative NAAT for
+/// SARS-CoV-2 sampled at `sampled` (RFC 3339).
+pub fn ddcc_test_data(sampled: &str) -> serde_json::Value {
+    let icd = |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
+    serde_json::json!({
+        "name": "Test Citizen",
+        "birthDate": "1980-04-12",
+        "certificate": {
+            "issuer": {"identifier": {"value": "XXA"}},
+            "hcid": {"value": "DDCC-TEST-0002"},
+            "version": "RC-2.0.0",
+        },
+        "test": {
+            "pathogen": icd("XN109"),
+            "type": {"system": "http://loinc.org", "code": "LP6464-4"},
+            "origin": {"system": "http://snomed.info/sct", "code": "258500001"},
+            "date": sampled,
+            "result": icd("QA02"),
+            "centre": {"code": "Test Laboratory"},
+            "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"},
+        },
+    })
+}
+
+/// An `HC1:` code carrying `data` as a WHO DDCC (`hcert` key 3 for a
+/// vaccination, 4 for a test: `claim` makes it from the CBOR), issued by
+/// `XX` at `iat` until `exp`, signed ES256 by the P-256 key `key_pem`
+/// (PKCS #8 PEM) of the DSC `dsc_pem`: the codes the tests make with the
+/// test signers of `wallet-core/tests/data/ddcc/`.
+pub fn ddcc_code(
+    data: &serde_json::Value,
+    claim: fn(crate::wire::cbor::Value) -> crate::wire::claims::DdccClaim,
+    iat: i64,
+    exp: i64,
+    key_pem: &str,
+    dsc_pem: &str,
+) -> String {
+    use crate::wire::claims::CwtClaims;
+    use crate::wire::cose::{CoseSign1, Headers};
+    use sha2::Digest as _;
+    let key = SigningKey::from_pkcs8_pem(key_pem).unwrap_or_else(|e| panic!("{e}"));
+    let der = crate::keys::dsc::certificate_der(dsc_pem).unwrap_or_else(|e| panic!("{e}"));
+    let kid = sha2::Sha256::digest(&der)[..8].to_vec();
+    let claims = CwtClaims {
+        iss: Some("XX".into()),
+        exp: Some(exp),
+        nbf: None,
+        iat: Some(iat),
+        cti: None,
+        hcert: None,
+        ddcc: Some(claim(crate::credential::dcc::json_to_cbor(data))),
+        native: None,
+    };
+    let protected = Headers {
+        alg: Some(key.algorithm().cose_id()),
+        kid: Some(kid),
+        other: Vec::new(),
+    };
+    let cose = CoseSign1::sign::<std::convert::Infallible>(protected, claims.to_bytes(), |tbs| {
+        Ok(key.sign(tbs))
+    })
+    .unwrap_or_else(|never| match never {});
+    crate::wire::envelope::seal(crate::Profile::EuDcc, &cose.to_bytes())
+}

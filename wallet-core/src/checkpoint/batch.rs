@@ -207,7 +207,7 @@ fn check_chunk<S: AsRef<str>>(
                 CodeFormat::Envelope => Ok(malformed_verdict(what, checkpoint, profile, now)),
             },
             (Ok(d), Some(key)) => {
-                let v = verify_signed(&d, key, now);
+                let v = verify_signed(&d, key, &checkpoint.rules.rules.fhir, now);
                 check_verified(&d, v, checkpoint, profile, now)
             }
             (Ok(d), None) => check_decoded(&d, checkpoint, profile, now),

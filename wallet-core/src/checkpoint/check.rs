@@ -14,7 +14,7 @@ use crate::signed::file::{FileType, Header};
 use crate::signed::revocation::RevocationList;
 use crate::signed::rules::{RuleSet, RulesError};
 use crate::signed::trust::TrustStore;
-use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
+use crate::verify::{decode, verify_decoded_with, Decoded, Reason, Verification};
 use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
@@ -491,7 +491,12 @@ pub(crate) fn check_decoded(
     profile: &str,
     now: OffsetDateTime,
 ) -> Result<Verdict, CheckError> {
-    let verification = verify_decoded(decoded, &checkpoint.trust, now);
+    let verification = verify_decoded_with(
+        decoded,
+        &checkpoint.trust,
+        &checkpoint.rules.rules.fhir,
+        now,
+    );
     check_verified(decoded, verification, checkpoint, profile, now)
 }
 

@@ -24,7 +24,7 @@ use crate::nzcp;
 use crate::shc;
 use crate::storage::{Folder, Storage};
 use crate::verify::reason::Fault;
-use crate::verify::{decode, verify_decoded, Decoded, Reason, Verification};
+use crate::verify::{decode, verify_decoded_with, Decoded, Reason, Verification};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -516,7 +516,9 @@ impl Opened {
             }
         };
         match self {
-            Opened::Cose(d) => d.credential().map_err(|e| Reason::from(&e)),
+            Opened::Cose(d) => d
+                .credential_with(codes)
+                .map_err(|e| Reason::of_credential(&e)),
             Opened::Shc(card) => {
                 let summary = shc::fhir::summarise(&card.claims.bundle)
                     .map_err(|e| Reason::malformed(Fault::Content, e))?;
@@ -532,7 +534,7 @@ impl Opened {
     fn verified(&self, cp: &Checkpoint, now: OffsetDateTime) -> (Option<Credential>, Verification) {
         match self {
             Opened::Cose(decoded) => {
-                let mut v = verify_decoded(decoded, &cp.trust, now);
+                let mut v = verify_decoded_with(decoded, &cp.trust, &cp.rules.rules.fhir, now);
                 let c = v.credential.clone();
                 if let Some(c) = &c {
                     if let Some(by) = cp.revocations.check(&c.id, &decoded.cose) {

@@ -279,7 +279,11 @@ pub(crate) fn to_dcc_json(c: &Credential) -> Result<Json, CredentialError> {
     Ok(Json::Object(root))
 }
 
-fn str_field<'a>(o: &'a Json, key: &str, field: &'static str) -> Result<&'a str, CredentialError> {
+pub(super) fn str_field<'a>(
+    o: &'a Json,
+    key: &str,
+    field: &'static str,
+) -> Result<&'a str, CredentialError> {
     match o.get(key) {
         Some(Json::String(s)) => Ok(s),
         Some(_) => Err(invalid(field, format!("\"{key}\" is not a string"))),
@@ -291,7 +295,7 @@ fn str_field<'a>(o: &'a Json, key: &str, field: &'static str) -> Result<&'a str,
 /// whatever the schema's pattern says: `2021-02-18`, `2021-2-8`,
 /// `2021-02-18T00:00:00`, `2021-02-18 10:00`. The rest of the text is
 /// returned, `""` for a bare date.
-fn leading_ymd(s: &str) -> Option<(i32, u8, u8, &str)> {
+pub(super) fn leading_ymd(s: &str) -> Option<(i32, u8, u8, &str)> {
     let end = s.find(['T', 't', ' ']).unwrap_or(s.len());
     let (date, rest) = s.split_at(end);
     let mut parts = date.split('-');
@@ -309,7 +313,7 @@ fn leading_ymd(s: &str) -> Option<(i32, u8, u8, &str)> {
 }
 
 /// A calendar date, read as [`leading_ymd`] says; any time after it is ignored.
-fn date_prefix(s: &str, field: &'static str) -> Result<time::Date, CredentialError> {
+pub(super) fn date_prefix(s: &str, field: &'static str) -> Result<time::Date, CredentialError> {
     leading_ymd(s)
         .and_then(|(y, m, d, _)| {
             time::Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
@@ -319,7 +323,7 @@ fn date_prefix(s: &str, field: &'static str) -> Result<time::Date, CredentialErr
 
 /// A date of birth: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, or a date with a time
 /// after it; empty (schema 1.3.0 allows it) or unreadable, it is unknown.
-fn date_of_birth(s: &str) -> PartialDate {
+pub(super) fn date_of_birth(s: &str) -> PartialDate {
     if let Ok(d) = PartialDate::parse(s) {
         return d;
     }
@@ -331,7 +335,7 @@ fn date_of_birth(s: &str) -> PartialDate {
 /// A sample time: RFC 3339, or the forms issuers write beside it (no
 /// seconds, fractions, `+0000` offsets, a space for `T`, no offset at all,
 /// which is read as UTC).
-fn eu_instant(s: &str, field: &'static str) -> Result<i64, CredentialError> {
+pub(super) fn eu_instant(s: &str, field: &'static str) -> Result<i64, CredentialError> {
     if let Ok(t) = instant::parse(s) {
         return Ok(t);
     }
@@ -386,7 +390,7 @@ fn eu_instant(s: &str, field: &'static str) -> Result<i64, CredentialError> {
 
 /// A dose number or total: an integer, or a float with no fraction (`1.0`,
 /// as some CBOR encoders write it), from 0 to 255.
-fn dose(o: &Json, key: &str, field: &'static str) -> Result<u8, CredentialError> {
+pub(super) fn dose(o: &Json, key: &str, field: &'static str) -> Result<u8, CredentialError> {
     let n = o
         .get(key)
         .and_then(Json::as_f64)
@@ -500,7 +504,7 @@ pub fn from_dcc_value(
 /// Refuses a payload any of whose texts, read by this reader or not, holds
 /// a control or bidi character ([`crate::text`]): a signed certificate
 /// carrying one is malformed, whatever field it is in.
-fn check_strings(v: &Json, path: &mut String) -> Result<(), CredentialError> {
+pub(super) fn check_strings(v: &Json, path: &mut String) -> Result<(), CredentialError> {
     match v {
         Json::String(s) => crate::text::check(s).map_err(|e| CredentialError::Invalid {
             field: "hcert",

@@ -11,7 +11,9 @@
 //! }
 //! ```
 
+pub mod codes;
 pub mod dcc;
+pub mod ddcc;
 
 use crate::wire::cbor::{self, Value};
 use crate::wire::claims::{ClaimsError, CwtClaims};
@@ -76,6 +78,13 @@ pub enum CredentialError {
     Missing(&'static str),
     #[error("{field} is invalid: {why}")]
     Invalid { field: &'static str, why: String },
+    /// Codes the rule set's code table does not list (a WHO DDCC's vaccine
+    /// or test type, say), each as `system code`.
+    #[error("not in the rule set's code table: {}", .0.join(", "))]
+    Unlisted(Vec<String>),
+    /// The rule set lists no vaccine or test codes at all.
+    #[error("the rule set lists no vaccine or test codes (its \"fhir\" table)")]
+    NoCodeTable,
 }
 
 fn invalid(field: &'static str, why: impl Into<String>) -> CredentialError {
@@ -629,6 +638,7 @@ impl Credential {
             iat: Some(self.issued_at),
             cti: Some(cti),
             hcert: None,
+            ddcc: None,
             native: Some(Value::Map(m)),
         })
     }

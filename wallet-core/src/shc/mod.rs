@@ -18,7 +18,9 @@
 //! verification at an explicit `now`.
 
 pub mod card;
-pub mod codes;
+/// The code table moved to [`crate::credential::codes`] (the EU-shaped
+/// readers below `verify` need it too); its old path still works.
+pub use crate::credential::codes;
 pub mod crl;
 pub mod fhir;
 pub mod issuers;

@@ -8,7 +8,8 @@
 
 pub mod reason;
 
-use crate::credential::dcc;
+use crate::credential::codes::FhirCodes;
+use crate::credential::{self, dcc};
 use crate::credential::{instant, Credential, CredentialError};
 use crate::keys::lookup::KeyLookup;
 use crate::keys::{IssuerKey, SignatureError, SigningKey};
@@ -77,16 +78,36 @@ impl Decoded {
         })
     }
 
-    /// The credential, read according to the profile.
+    /// The credential, read according to the profile, a WHO DDCC with the
+    /// default code table ([`FhirCodes::covid19`]).
     pub fn credential(&self) -> Result<Credential, CredentialError> {
-        match self.profile {
-            Profile::Native => Credential::from_native_claims(&self.claims),
-            Profile::EuDcc => dcc::from_dcc_value(
-                self.dcc_json()?,
-                self.claims.iss.as_deref().unwrap_or(""),
+        if self.claims.ddcc.is_some() {
+            self.credential_with(&FhirCodes::covid19())
+        } else {
+            self.credential_with(&FhirCodes::default())
+        }
+    }
+
+    /// The credential, read according to the profile, a WHO DDCC with
+    /// `codes` (a rule set's table: which vaccines and test types count).
+    pub fn credential_with(&self, codes: &FhirCodes) -> Result<Credential, CredentialError> {
+        let times = || -> Result<(i64, i64), CredentialError> {
+            Ok((
                 self.claims.iat.ok_or(CredentialError::Missing("iat (6)"))?,
                 self.claims.exp.ok_or(CredentialError::Missing("exp (4)"))?,
-            ),
+            ))
+        };
+        let iss = self.claims.iss.as_deref().unwrap_or("");
+        match (self.profile, &self.claims.ddcc) {
+            (Profile::Native, _) => Credential::from_native_claims(&self.claims),
+            (Profile::EuDcc, Some(ddcc)) => {
+                let (iat, exp) = times()?;
+                credential::ddcc::credential(ddcc, iss, iat, exp, codes)
+            }
+            (Profile::EuDcc, None) => {
+                let (iat, exp) = times()?;
+                dcc::from_dcc_value(self.dcc_json()?, iss, iat, exp)
+            }
         }
     }
 }
@@ -129,10 +150,25 @@ pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verific
     }
 }
 
-/// Checks an already decoded payload against trusted keys at `now`.
+/// Checks an already decoded payload against trusted keys at `now` (a WHO
+/// DDCC read with the default code table).
 pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
+    if d.claims.ddcc.is_some() {
+        verify_decoded_with(d, keys, &FhirCodes::covid19(), now)
+    } else {
+        verify_decoded_with(d, keys, &FhirCodes::default(), now)
+    }
+}
+
+/// [`verify_decoded`], a WHO DDCC read with `codes` (a rule set's table).
+pub fn verify_decoded_with(
+    d: &Decoded,
+    keys: &impl KeyLookup,
+    codes: &FhirCodes,
+    now: OffsetDateTime,
+) -> Verification {
     match check_signature(&d.cose, keys) {
-        Ok(key) => verify_signed(d, key, now),
+        Ok(key) => verify_signed(d, key, codes, now),
         Err(reason) => {
             Verification::invalid(Some(d.profile), d.cose.kid().map(hex::encode), reason)
         }
@@ -141,7 +177,12 @@ pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -
 
 /// The checks after the signature: `key` is the trusted key whose signature
 /// over `d` has already been checked (by [`check_signature`] or in a batch).
-pub(crate) fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -> Verification {
+pub(crate) fn verify_signed(
+    d: &Decoded,
+    key: &IssuerKey,
+    codes: &FhirCodes,
+    now: OffsetDateTime,
+) -> Verification {
     let now = now.unix_timestamp();
     let profile = Some(d.profile);
     let kid = d.cose.kid().map(hex::encode);
@@ -149,9 +190,9 @@ pub(crate) fn verify_signed(d: &Decoded, key: &IssuerKey, now: OffsetDateTime) -
     // The key was found by the message's kid, so the message has one.
     let kid_hex = kid.clone().unwrap_or_default();
     // The signature holds: from here on the claims are the issuer's words.
-    let credential = match d.credential() {
+    let credential = match d.credential_with(codes) {
         Ok(c) => c,
-        Err(e) => return fail(Reason::from(&e)),
+        Err(e) => return fail(Reason::of_credential(&e)),
     };
     let mut reasons = Vec::new();
     let iat = credential.issued_at;
@@ -272,6 +313,7 @@ pub fn issue(
             iat: Some(credential.issued_at),
             cti: None,
             hcert: Some(dcc::json_to_cbor(&dcc::to_dcc_json(credential)?)),
+            ddcc: None,
             native: None,
         },
     };

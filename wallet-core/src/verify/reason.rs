@@ -424,6 +424,30 @@ impl Faulty for crate::credential::CredentialError {
             E::Claims(c) => c.fault(),
             E::Missing(field) => Fault::Missing { field },
             E::Invalid { field, .. } => Fault::Invalid { field },
+            E::Unlisted(_) | E::NoCodeTable => Fault::Content,
+        }
+    }
+}
+
+impl Reason {
+    /// The reason a credential could not be read: a code the rule set does
+    /// not list is "not recognised" (as for the other formats), anything
+    /// else is malformed.
+    pub fn of_credential(e: &crate::credential::CredentialError) -> Reason {
+        use crate::credential::CredentialError as E;
+        match e {
+            E::Unlisted(found) => {
+                let mut codes = found.clone();
+                let more = codes.len().saturating_sub(4);
+                codes.truncate(4);
+                Reason::NotRecognised {
+                    what: Unlisted::Codes { codes, more },
+                }
+            }
+            E::NoCodeTable => Reason::NotRecognised {
+                what: Unlisted::NoTable,
+            },
+            other => Reason::from(other),
         }
     }
 }

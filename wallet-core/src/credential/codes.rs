@@ -4,7 +4,7 @@
 //! codes (LOINC) with the type of test they are. The code here only reads
 //! what the table says; an authority adds a vaccine by publishing rules.
 
-use crate::credential::TestType;
+use super::TestType;
 use serde::{Deserialize, Serialize};
 
 /// A vaccine code that counts, and how many doses complete its series.
@@ -102,6 +102,12 @@ impl FhirCodes {
             doses,
             name: name.into(),
         };
+        let icd = |code: &str, doses: u8, name: &str| VaccineCode {
+            system: ICD11.into(),
+            code: code.into(),
+            doses,
+            name: format!("{name} (ICD-11)"),
+        };
         let t = |code: &str, test_type: TestType, name: &str| TestCode {
             system: LOINC.into(),
             code: code.into(),
@@ -136,14 +142,57 @@ impl FhirCodes {
                 v("300", 1, "Pfizer-BioNTech COVID-19 bivalent (mRNA, 30 mcg)"),
                 // ICAO seals name no product by code, only "COVID-19
                 // vaccines"; a primary series is counted as two doses.
-                VaccineCode {
-                    system: ICD11.into(),
-                    code: "XM68M6".into(),
-                    doses: 2,
-                    name: "COVID-19 vaccines (ICD-11)".into(),
-                },
+                icd("XM68M6", 2, "COVID-19 vaccines"),
+                // The WHO DDCC's vaccine list (ICD-11): a DDCC names its
+                // series' length (totalDoses) when it can, and these are
+                // what a series takes when it does not. A vaccine type
+                // (RNA, viral vector…) counts as its longest usual series.
+                icd("XM0GQ8", 2, "COVID-19 vaccine, RNA based"),
+                icd("XM8NQ0", 2, "Comirnaty"),
+                icd("XM3DT5", 2, "COVID-19 Vaccine Moderna"),
+                icd(
+                    "XM9QW8",
+                    2,
+                    "COVID-19 vaccine, non-replicating viral vector",
+                ),
+                icd("XM4YL8", 2, "COVID-19 Vaccine AstraZeneca"),
+                icd("XM97T2", 2, "Covishield"),
+                icd("XM6QV1", 1, "COVID-19 Vaccine Janssen"),
+                icd("XM1AG7", 1, "Convidecia"),
+                icd("XM5ZJ4", 2, "Gam-Covid-Vac"),
+                icd("XM5QM6", 1, "Sputnik-Light"),
+                icd("XM0CX4", 2, "COVID-19 vaccine, replicating viral vector"),
+                icd("XM1NL1", 2, "COVID-19 vaccine, inactivated virus"),
+                icd("XM7HT3", 2, "CoronaVac"),
+                icd("XM8866", 2, "BBIBP-CorV"),
+                icd("XM1AU2", 2, "Sinopharm WIBP-CorV"),
+                icd("XM9TQ1", 2, "KCONVAC"),
+                icd("XM1G90", 2, "Covaxin"),
+                icd("XM85P5", 2, "Covi-Vac"),
+                icd("XM9FQ7", 2, "Hayat-Vax"),
+                icd("XM97N6", 2, "QazVac"),
+                icd("XM2YG8", 2, "COVIran Barakat"),
+                icd("XM3U61", 2, "Inactivated SARS-CoV-2 vaccine"),
+                icd("XM5DF6", 2, "COVID-19 vaccine, live attenuated virus"),
+                icd("XM5JC5", 2, "COVID-19 vaccine, virus protein subunit"),
+                icd("XM3CT4", 3, "Recombinant SARS-CoV-2 vaccine"),
+                icd("XM9T65", 2, "Novavax COVID-19 vaccine"),
+                icd("XM3PG0", 2, "Soberana-02"),
+                icd("XM4EC8", 2, "MVC-COV1901"),
+                icd("XM6SZ8", 2, "EpiVacCorona"),
+                icd("XM1J92", 2, "COVID-19 vaccine, virus like particle"),
+                icd("XM6AT1", 3, "COVID-19 vaccine, DNA based"),
+                icd("XM52P3", 3, "ZyCov-D"),
             ],
             tests: vec![
+                // The LOINC parts the EU DCC and the WHO DDCC name a test's
+                // type by.
+                t(
+                    "LP6464-4",
+                    TestType::Naat,
+                    "Nucleic acid amplification with probe detection",
+                ),
+                t("LP217198-3", TestType::Rat, "Rapid immunoassay"),
                 t(
                     "94500-6",
                     TestType::Naat,
