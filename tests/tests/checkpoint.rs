@@ -1968,3 +1968,82 @@ fn a_wallet_keeps_an_icao_seal_and_shows_it_valid_once_its_csca_is_trusted() {
     assert_eq!(held[0]["status"], "valid", "{list}");
     assert!(list.contains("CITIZEN  JANE CATHERINE"), "{list}");
 }
+
+/// A WHO DDCC signed by the test DSC of `wallet-core/tests/data/ddcc/`
+/// (`hcert` key 3 for a vaccination, 4 for a test).
+fn ddcc_code(data: &serde_json::Value, test: bool) -> String {
+    use wallet_core::wire::claims::DdccClaim;
+    let dir = e2e_tests::root().join("wallet-core/tests/data/ddcc");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let claim = if test {
+        DdccClaim::Test
+    } else {
+        DdccClaim::Vaccination
+    };
+    // 2030-01-01, a year.
+    let iat = 1_893_456_000;
+    wallet_core::samples::ddcc_code(
+        data,
+        claim,
+        iat,
+        iat + 365 * 86_400,
+        &read("dsc.key"),
+        &read("dsc.pem"),
+    )
+}
+
+#[test]
+fn a_who_ddcc_checks_offline_once_its_dsc_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let at = "2030-01-02T00:00:00Z";
+    let vaccination = ddcc_code(
+        &wallet_core::samples::ddcc_vaccination_data("2029-12-01"),
+        false,
+    );
+    let out = check_at(&vaccination, at, store, cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("INVALID"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Test Citizen"), "{}", stdout(&out));
+
+    // Its DSC trusted locally, as an EU one is.
+    let dsc = e2e_tests::root().join("wallet-core/tests/data/ddcc/dsc.pem");
+    let out = run(
+        "verifier",
+        &["dsc", dsc.to_str().unwrap(), "--store", store],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = check_at(&vaccination, at, store, cwd);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("VALID") && text.contains("Test Citizen"),
+        "{text}"
+    );
+    let test = ddcc_code(
+        &wallet_core::samples::ddcc_test_data("2030-01-01T20:00:00Z"),
+        true,
+    );
+    let out = check_at(&test, at, store, cwd);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // A vaccine the rules do not list is named.
+    let mut data = wallet_core::samples::ddcc_vaccination_data("2029-12-01");
+    data["vaccination"]["vaccine"]["code"] = "XM9999".into();
+    let out = check_at(&ddcc_code(&data, false), at, store, cwd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("ICD-11 XM9999"), "{}", stdout(&out));
+
+    // decode shows the data set under its key.
+    let out = run("verifier", &["decode", &vaccination, "--json"], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        j["payload"]["ddcc_vs (hcert key 3)"]["vaccination"]["vaccine"]["code"],
+        "XM0GQ8"
+    );
+    assert_eq!(j["credential"]["id"], "DDCC-TEST-0001");
+}

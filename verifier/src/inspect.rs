@@ -5,6 +5,7 @@ use wallet_core::credential::dcc;
 use wallet_core::credential::instant;
 use wallet_core::text::{json_safe, Shown};
 use wallet_core::wire::cbor::Value;
+use wallet_core::wire::claims::DdccClaim;
 use wallet_core::{Decoded, Profile};
 
 fn cbor_debug(v: &Value) -> Json {
@@ -57,11 +58,19 @@ pub fn describe(d: &Decoded) -> Json {
     if let Some(cti) = &c.cti {
         claims.insert("cti".into(), json!(hex::encode(cti)));
     }
-    let payload = match d.profile {
-        Profile::EuDcc => d
+    let payload = match (d.profile, &c.ddcc) {
+        // A WHO DDCC core data set, under the name of its hcert key.
+        (Profile::EuDcc, Some(ddcc)) => {
+            let set = match ddcc {
+                DdccClaim::Vaccination(_) => "ddcc_vs (hcert key 3)",
+                DdccClaim::Test(_) => "ddcc_tr (hcert key 4)",
+            };
+            json!({ set: cbor_debug(ddcc.data()) })
+        }
+        (Profile::EuDcc, None) => d
             .dcc_json()
             .unwrap_or_else(|e| json!({"error": e.to_string()})),
-        Profile::Native => c
+        (Profile::Native, _) => c
             .native
             .as_ref()
             .map(cbor_debug)

@@ -403,7 +403,8 @@ pub fn icao_seal(data: &serde_json::Value, key_pem: &str, signer_der: &[u8]) -> 
 /// A WHO DDCC vaccination status data set (`hcert` key 3) in the GDHCN's
 /// shape, a second dose of two of Comirnaty on `date` (`YYYY-MM-DD`).
 pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
-    let icd = |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
+    let icd =
+        |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
     serde_json::json!({
         "name": "Test Citizen",
         "birthDate": "1980-04-12",
@@ -432,7 +433,8 @@ pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
 /// A WHO DDCC test result data set (`hcert` key 4): a negative NAAT for
 /// SARS-CoV-2 sampled at `sampled` (RFC 3339).
 pub fn ddcc_test_data(sampled: &str) -> serde_json::Value {
-    let icd = |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
+    let icd =
+        |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
     serde_json::json!({
         "name": "Test Citizen",
         "birthDate": "1980-04-12",

@@ -278,3 +278,125 @@ fn time_never_goes_back_below_the_held_files() {
         v.warnings
     );
 }
+
+/// The WHO DDCC test signers (wallet-core/tests/data/ddcc/make.sh).
+const DDCC_DSC: &str = include_str!("../../../tests/data/ddcc/dsc.pem");
+const DDCC_KEY: &str = include_str!("../../../tests/data/ddcc/dsc.key");
+const DDCC_VACC_DSC: &str = include_str!("../../../tests/data/ddcc/vaccinations.pem");
+const DDCC_VACC_KEY: &str = include_str!("../../../tests/data/ddcc/vaccinations.key");
+/// 2030-01-01T00:00:00Z, after the test signers' start.
+const DDCC_IAT: i64 = 1_893_456_000;
+
+fn ddcc(data: &serde_json::Value, test: bool) -> String {
+    use crate::wire::claims::DdccClaim;
+    let claim = if test {
+        DdccClaim::Test
+    } else {
+        DdccClaim::Vaccination
+    };
+    samples::ddcc_code(
+        data,
+        claim,
+        DDCC_IAT,
+        DDCC_IAT + 365 * 24 * H,
+        DDCC_KEY,
+        DDCC_DSC,
+    )
+}
+
+fn ddcc_checkpoint() -> Checkpoint {
+    let mut cp = samples::checkpoint();
+    for pem in [DDCC_DSC, DDCC_VACC_DSC] {
+        cp.trust
+            .add_local_key(crate::keys::dsc::issuer_key_from_text(pem).unwrap());
+    }
+    cp
+}
+
+#[test]
+fn a_who_ddcc_checks_like_an_eu_certificate_once_its_dsc_is_trusted() {
+    let now = DDCC_IAT + 24 * H;
+    let vaccination = ddcc(&samples::ddcc_vaccination_data("2029-12-01"), false);
+    assert!(vaccination.starts_with("HC1:"));
+    // Unknown until its DSC is trusted: nothing from it is shown.
+    let v = check(&vaccination, &samples::checkpoint(), "transport", at(now)).unwrap();
+    assert!(
+        matches!(v.reasons[..], [Reason::UnknownKey { .. }]),
+        "{v:?}"
+    );
+    assert!(v.holder.is_none());
+    let cp = ddcc_checkpoint();
+    let v = check(&vaccination, &cp, "transport", at(now)).unwrap();
+    assert!(v.valid, "{v:?}");
+    assert_eq!(v.kind, Some(crate::credential::CredentialKind::Vaccination));
+    assert_eq!(v.holder.as_ref().unwrap().name, "Test Citizen");
+    let test = ddcc(&samples::ddcc_test_data("2030-01-01T20:00:00Z"), true);
+    let v = check(&test, &cp, "transport", at(now)).unwrap();
+    assert!(v.valid, "{v:?}");
+    assert_eq!(v.kind, Some(crate::credential::CredentialKind::Test));
+    // The rules apply: 72 hours after the sample it is too old.
+    assert!(matches!(
+        reasons(&test, &cp, "transport", DDCC_IAT + 30 * 24 * H)[..],
+        [Reason::TestTooOld { .. }]
+    ));
+    // Revoked by its HCID.
+    let mut revoked = ddcc_checkpoint();
+    revoked.revocations =
+        RevocationList::new(2, 0, 1, vec![id_entry("DDCC-TEST-0001")], Vec::new());
+    assert!(matches!(
+        reasons(&vaccination, &revoked, "transport", now)[..],
+        [Reason::Revoked { .. }]
+    ));
+}
+
+#[test]
+fn a_who_ddcc_tampered_unlisted_or_signed_outside_its_key_use_is_red() {
+    let now = DDCC_IAT + 24 * H;
+    let cp = ddcc_checkpoint();
+    // A byte changed in the signed data.
+    let good = ddcc(&samples::ddcc_vaccination_data("2029-12-01"), false);
+    let (_, cose) = crate::wire::envelope::open(&good).unwrap();
+    let mut cose = crate::wire::cose::CoseSign1::from_bytes(&cose).unwrap();
+    let at_name = cose
+        .payload
+        .windows(12)
+        .position(|w| w == b"Test Citizen")
+        .unwrap();
+    cose.payload[at_name] = b'B';
+    let tampered = crate::wire::envelope::seal(Profile::EuDcc, &cose.to_bytes());
+    let v = check(&tampered, &cp, "transport", at(now)).unwrap();
+    assert!(
+        matches!(v.reasons[..], [Reason::BadSignature { .. }]),
+        "{v:?}"
+    );
+    assert!(v.holder.is_none());
+    // A vaccine the rule set does not list.
+    let mut data = samples::ddcc_vaccination_data("2029-12-01");
+    data["vaccination"]["vaccine"]["code"] = "XM9999".into();
+    let v = check(&ddcc(&data, false), &cp, "transport", at(now)).unwrap();
+    assert!(
+        matches!(&v.reasons[..], [Reason::NotRecognised { .. }]),
+        "{v:?}"
+    );
+    assert!(v.reasons[0].to_string().contains("ICD-11 XM9999"));
+    // Dose 1 of 2.
+    let mut data = samples::ddcc_vaccination_data("2029-12-01");
+    data["vaccination"]["dose"] = 1.into();
+    assert_eq!(
+        reasons(&ddcc(&data, false), &cp, "transport", now),
+        vec![Reason::SeriesIncomplete { dose: 1, doses: 2 }]
+    );
+    // A test signed by a DSC for vaccinations only.
+    let test = samples::ddcc_code(
+        &samples::ddcc_test_data("2030-01-01T20:00:00Z"),
+        crate::wire::claims::DdccClaim::Test,
+        DDCC_IAT,
+        DDCC_IAT + 365 * 24 * H,
+        DDCC_VACC_KEY,
+        DDCC_VACC_DSC,
+    );
+    assert!(matches!(
+        reasons(&test, &cp, "transport", now)[..],
+        [Reason::KindNotAllowed { .. }]
+    ));
+}

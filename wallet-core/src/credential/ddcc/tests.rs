@@ -100,13 +100,17 @@ fn codes_the_table_does_not_list_are_named() {
     );
     assert_eq!(
         vaccination(&d),
-        Err(CredentialError::Unlisted(vec!["SNOMED CT 1119349007".into()]))
+        Err(CredentialError::Unlisted(vec![
+            "SNOMED CT 1119349007".into()
+        ]))
     );
     // Another disease than COVID-19.
     let d = with(data.clone(), "/vaccination/disease/code", json!("1C81"));
     assert_eq!(
         vaccination(&d),
-        Err(CredentialError::Unlisted(vec!["disease ICD-11 1C81".into()]))
+        Err(CredentialError::Unlisted(
+            vec!["disease ICD-11 1C81".into()]
+        ))
     );
     // No table at all.
     let claim = DdccClaim::Vaccination(crate::credential::dcc::json_to_cbor(&data));
@@ -145,13 +149,15 @@ fn a_test_result_reads_into_the_model() {
         json!({"system": "http://id.who.int/icd11/mms", "code": "RA01.0"}),
         json!({"system": "http://snomed.info/sct", "code": "260373001"}),
     ] {
-        let Body::Test { test: t, .. } = test(&with(d.clone(), "/test/result", result))
-            .unwrap()
-            .body
+        let Body::Test { test: t, .. } =
+            test(&with(d.clone(), "/test/result", result)).unwrap().body
         else {
             panic!()
         };
-        assert_eq!((t.test_type, t.result), (TestType::Rat, TestResult::Positive));
+        assert_eq!(
+            (t.test_type, t.result),
+            (TestType::Rat, TestResult::Positive)
+        );
         assert_eq!(
             crate::credential::instant::format(t.sampled_at),
             "2030-01-10T00:00:00Z"
@@ -162,14 +168,18 @@ fn a_test_result_reads_into_the_model() {
 #[test]
 fn a_test_for_another_pathogen_or_of_an_unknown_result_or_type_is_named() {
     let data = ddcc_test_data("2030-01-10T08:30:00Z");
-    let named = |pointer: &str, code: &str| {
-        match test(&with(data.clone(), pointer, json!(code))) {
-            Err(CredentialError::Unlisted(found)) => found.join(" "),
-            other => panic!("{pointer} {code}: {other:?}"),
-        }
+    let named = |pointer: &str, code: &str| match test(&with(data.clone(), pointer, json!(code))) {
+        Err(CredentialError::Unlisted(found)) => found.join(" "),
+        other => panic!("{pointer} {code}: {other:?}"),
     };
-    assert_eq!(named("/test/pathogen/code", "XN000"), "pathogen ICD-11 XN000");
-    assert_eq!(named("/test/result/code", "RA01.1"), "test result ICD-11 RA01.1");
+    assert_eq!(
+        named("/test/pathogen/code", "XN000"),
+        "pathogen ICD-11 XN000"
+    );
+    assert_eq!(
+        named("/test/result/code", "RA01.1"),
+        "test result ICD-11 RA01.1"
+    );
     assert_eq!(named("/test/type/code", "LP1234-5"), "LOINC LP1234-5");
     // A test without a result cannot pass.
     assert_eq!(
@@ -205,10 +215,22 @@ fn what_the_verdict_needs_is_required() {
         ("/name", json!(7), "name"),
         ("/vaccination/dose", json!(0), "vaccination.dose"),
         ("/vaccination/dose", json!(1.5), "vaccination.dose"),
-        ("/vaccination/totalDoses", json!("two"), "vaccination.totalDoses"),
+        (
+            "/vaccination/totalDoses",
+            json!("two"),
+            "vaccination.totalDoses",
+        ),
         ("/vaccination/date", json!("tomorrow"), "vaccination.date"),
-        ("/vaccination/vaccine", json!("XM0GQ8"), "vaccination.vaccine"),
-        ("/vaccination/vaccine/code", json!(""), "vaccination.vaccine"),
+        (
+            "/vaccination/vaccine",
+            json!("XM0GQ8"),
+            "vaccination.vaccine",
+        ),
+        (
+            "/vaccination/vaccine/code",
+            json!(""),
+            "vaccination.vaccine",
+        ),
         ("/certificate/hcid/value", json!(""), "certificate.hcid"),
         (
             "/vaccination/vaccine",
@@ -254,7 +276,10 @@ fn hostile_text_anywhere_is_refused() {
         );
     }
     let d = with(data, "/vaccination/brand/display", json!("Comirnaty\u{7}"));
-    assert!(matches!(vaccination(&d), Err(CredentialError::Invalid { .. })));
+    assert!(matches!(
+        vaccination(&d),
+        Err(CredentialError::Invalid { .. })
+    ));
 }
 
 #[test]
