@@ -145,6 +145,44 @@ for path in sorted(glob.glob(os.path.join(ROOT, "wallet-core", "tests", "data", 
     put("icao", open(path, "rb").read())
 put("icao", "[" + open(os.path.join(ICAO, "au-valid.json")).read() + "]")
 
+# WHO DDCC core data sets (target ddcc), in the shape of
+# wallet-core's samples::ddcc_vaccination_data and ddcc_test_data: each
+# alone, and as CWT claims whose hcert (-260) holds it under key 3 or 4.
+def cbor(v):
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for ib, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | ib]) + n.to_bytes(size, "big")
+    if isinstance(v, bool):
+        return bytes([0xF5 if v else 0xF4])
+    if isinstance(v, int):
+        return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, str):
+        b = v.encode()
+        return head(3, len(b)) + b
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(cbor(x) for x in v)
+    return head(5, len(v)) + b"".join(cbor(k) + cbor(x) for k, x in v.items())
+
+icd = lambda code: {"system": "http://id.who.int/icd11/mms", "code": code}
+person = {"name": "Test Citizen", "birthDate": "1980-04-12",
+          "certificate": {"issuer": {"identifier": {"value": "XXA"}},
+                          "hcid": {"value": "DDCC-TEST-0001"}, "version": "RC-2.0.0",
+                          "period": {"start": "2030-01-01", "end": "2031-01-01"}}}
+vs = dict(person, vaccination={
+    "vaccine": icd("XM0GQ8"), "brand": dict(icd("XM8NQ0"), display="Comirnaty"),
+    "lot": "EW0001", "date": "2029-12-01", "dose": 2, "totalDoses": 2,
+    "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"}, "disease": icd("RA01")})
+tr = dict(person, test={
+    "pathogen": icd("XN109"), "type": {"system": "http://loinc.org", "code": "LP6464-4"},
+    "date": "2030-01-01T20:00:00Z", "result": icd("QA02"), "centre": {"code": "Lab"},
+    "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"}})
+for key, data in ((3, vs), (4, tr)):
+    put("ddcc", cbor(data))
+    put("ddcc", cbor({1: "XX", 4: 1924992000, 6: 1893456000, -260: {key: data}}))
+
 # A wallet's files for wallet_store: the first byte says where the member
 # file ends (of 255) and the visit log begins.
 payloads = [json.load(open(p))["payload"] for p in

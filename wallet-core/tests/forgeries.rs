@@ -1,5 +1,6 @@
 //! The forgery campaign: valid credentials of every kind and profile
-//! (native, eu-dcc with EdDSA, eu-dcc with ES256) are mutated at every
+//! (native, eu-dcc with EdDSA, eu-dcc with ES256, and WHO DDCC vaccination
+//! and test codes signed by the test DSC of `tests/data/ddcc/`) are mutated at every
 //! layer (the base45 text, the zlib stream, the COSE structure, the
 //! protected header, the CWT claims, the signature) and every outcome must
 //! be a refusal or the original verdict. A mutation whose signature holds
@@ -33,10 +34,41 @@ struct Original {
     credential: Credential,
 }
 
+/// The test DSC of `tests/data/ddcc/` and its key.
+const DDCC_DSC: &str = include_str!("data/ddcc/dsc.pem");
+const DDCC_KEY: &str = include_str!("data/ddcc/dsc.key");
+
+/// A WHO DDCC vaccination and test, as the samples' credentials are
+/// issued (a year from [`samples::issued_at`]).
+fn ddcc_codes() -> Vec<(Profile, String)> {
+    use wallet_core::wire::claims::DdccClaim;
+    let iat = samples::issued_at();
+    let code =
+        |data, claim| samples::ddcc_code(&data, claim, iat, iat + 365 * 86_400, DDCC_KEY, DDCC_DSC);
+    vec![
+        (
+            Profile::EuDcc,
+            code(
+                samples::ddcc_vaccination_data("2026-02-01"),
+                DdccClaim::Vaccination,
+            ),
+        ),
+        (
+            Profile::EuDcc,
+            code(
+                samples::ddcc_test_data("2026-03-01T07:00:00Z"),
+                DdccClaim::Test,
+            ),
+        ),
+    ]
+}
+
 fn originals() -> Vec<Original> {
     issued_samples()
         .into_iter()
-        .map(|(profile, _, text)| {
+        .map(|(profile, _, text)| (profile, text))
+        .chain(ddcc_codes())
+        .map(|(profile, text)| {
             let v = verify(&text, &keys(), now());
             assert!(v.valid, "{text}: {:?}", v.reasons);
             let (_, bytes) = envelope::open(&text).unwrap();
@@ -60,6 +92,7 @@ fn keys() -> KeySet {
         samples::ed25519_test_key().issuer_key("test issuer"),
         samples::p256_test_key().issuer_key("test issuer (EC)"),
         other_trusted().issuer_key("another trusted issuer"),
+        wallet_core::keys::dsc::issuer_key_from_text(DDCC_DSC).expect("the DDCC test DSC"),
     ]
     .into_iter()
     .collect()
@@ -333,8 +366,8 @@ fn no_mutated_credential_is_accepted_and_none_crashes() {
     let all = originals();
     assert_eq!(
         all.len(),
-        10,
-        "4 kinds native, 3 eu-dcc EdDSA, 3 eu-dcc ES256 (no venue)"
+        12,
+        "4 kinds native, 3 eu-dcc EdDSA, 3 eu-dcc ES256 (no venue), 2 WHO DDCC"
     );
     let keys = keys();
     let now = now();
