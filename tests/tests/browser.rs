@@ -315,6 +315,10 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         &std::fs::read_to_string(e2e_tests::icao_test_pki("good.key")).unwrap(),
         &std::fs::read(e2e_tests::icao_test_pki("good.der")).unwrap(),
     );
+    // And the test DSC of the WHO DDCC tests, for a DDCC made here.
+    let ddcc = e2e_tests::trust_foreign_test_ddcc(cwd);
+    assert!(ddcc.status.success(), "{}", stderr(&ddcc));
+    let ddcc = e2e_tests::ddcc_vaccination_code(now);
     let eu_case = e2e_tests::at_case();
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
@@ -364,6 +368,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         // changed after signing.
         "icaoFromAuthority": seal,
         "icaoTampered": seal.replace("Alex Tester", "Alex Taster"),
+        "ddccFromAuthority": ddcc,
         "nzcpTampered": std::fs::read_to_string(
             e2e_tests::interop().join("nzcp/invalid/nzcp-modified-payload.txt")
         )

@@ -360,8 +360,14 @@ async function lastTiming(page) {
   const forgedSeal = await expectCard(page, false, ['bad signature']);
   if (/Taster/.test(forgedSeal)) throw new Error(`a forged seal's name was shown: ${forgedSeal}`);
   await nextPerson(page);
+  // A WHO DDCC (HC1:, hcert key 3), its DSC from the same file.
+  await page.fill('#paste-text', config.codes.ddccFromAuthority);
+  await page.click('#paste-check');
+  await expectCard(page, true, ['VALID', 'Test Citizen']);
+  await shot(page, 'verify-ddcc-from-authority');
+  await nextPerson(page);
   await page.locator('details summary').click();
-  note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass and an ICAO seal verified with keys from the authority\'s foreign trust file, nothing loaded by hand; a tampered pass and seal refused');
+  note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass, an ICAO seal and a WHO DDCC verified with keys from the authority\'s foreign trust file, nothing loaded by hand; a tampered pass and seal refused');
   await shot(page, 'verify-home');
   await page.click('#scan');
   await expectCard(page, true, ['VALID', config.holder, '✓']);

@@ -223,7 +223,11 @@ async function paste(code) {
   await expectCard(true, ['VALID', 'Alex Tester', 'Signed by: UTO']);
   await screenshot('webkit-verify-icao');
   await nextPerson();
-  note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass and an ICAO seal verified with the keys of the authority\'s foreign trust file');
+  await paste(config.codes.ddccFromAuthority);
+  await expectCard(true, ['VALID', 'Test Citizen']);
+  await screenshot('webkit-verify-ddcc');
+  await nextPerson();
+  note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass, an ICAO seal and a WHO DDCC verified with the keys of the authority\'s foreign trust file');
   // An image file of a code: the path a phone without a camera takes.
   await wd('POST', `/element/${await find('#image')}/value`, { text: config.images.valid });
   await expectCard(true, ['VALID', config.holder]);

@@ -267,7 +267,16 @@ pub fn credential(
             }
             let doses = match v.get("totalDoses") {
                 None => listed.doses,
-                Some(_) => dose(v, "totalDoses", "vaccination.totalDoses")?,
+                Some(_) => match dose(v, "totalDoses", "vaccination.totalDoses")? {
+                    // Nothing would be left to complete.
+                    0 => {
+                        return Err(CredentialError::Invalid {
+                            field: "vaccination.totalDoses",
+                            why: "is 0 (a series has at least one dose)".into(),
+                        })
+                    }
+                    n => n,
+                },
             };
             Body::Vaccination {
                 holder,
