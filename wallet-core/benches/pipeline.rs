@@ -18,7 +18,10 @@
 //!   and checked against its CRL, ES256, the credential;
 //! - `pipeline_icao_es384`: the same for a seal signed here on P-384 with
 //!   the test PKI of `tests/data/icao/` (P-256 CSCA): the P-384 ECDSA of
-//!   `icao::curve`, over big integers.
+//!   `icao::curve`, over big integers;
+//! - `pipeline_ddcc`: a WHO DDCC vaccination signed ES256 by the test DSC
+//!   of `tests/data/ddcc/`: the EU path to the claims, then the DDCC core
+//!   data set read with the default code table.
 //!
 //! After criterion's own report it prints each as operations per second and
 //! the ratio pipeline / raw verify (time per operation), from this run's
@@ -100,6 +103,31 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline_icao_es384", |b| {
         b.iter(|| icao_verify(black_box(&p384_text), &p384_trust, test_now))
     });
+    let (ddcc_text, ddcc_keys) = ddcc_example();
+    let ddcc_now = OffsetDateTime::from_unix_timestamp(test_now + 86_400).expect("valid time");
+    assert!(
+        verify(&ddcc_text, &ddcc_keys, ddcc_now).valid,
+        "the DDCC verifies"
+    );
+    c.bench_function("pipeline_ddcc", |b| {
+        b.iter(|| verify(black_box(&ddcc_text), &ddcc_keys, ddcc_now).valid)
+    });
+}
+
+/// A WHO DDCC vaccination issued 2030-01-01 by the test DSC, and that DSC.
+fn ddcc_example() -> (String, KeySet) {
+    let dsc = include_str!("../tests/data/ddcc/dsc.pem");
+    let iat = 1_893_456_000;
+    let text = samples::ddcc_code(
+        &samples::ddcc_vaccination_data("2029-12-01"),
+        wallet_core::wire::claims::DdccClaim::Vaccination,
+        iat,
+        iat + 365 * 86_400,
+        include_str!("../tests/data/ddcc/dsc.key"),
+        dsc,
+    );
+    let key = wallet_core::keys::dsc::issuer_key_from_text(dsc).expect("the test DSC");
+    (text, [key].into_iter().collect())
 }
 
 /// A seal signed ES384 by the test PKI's P-384 signer, and its CSCA.
@@ -212,6 +240,7 @@ fn main() {
         "pipeline_nzcp",
         "pipeline_icao",
         "pipeline_icao_es384",
+        "pipeline_ddcc",
     ];
     if let Some(means) = common::means(&dir, &names) {
         println!("\nsummary (this run, mean time per operation):");
@@ -240,6 +269,11 @@ fn main() {
         println!(
             "  pipeline_icao_es384 / pipeline_icao = {:.2}",
             means[7] / means[6]
+        );
+        println!(
+            "  pipeline_ddcc / pipeline_native = {:.2}, pipeline_ddcc / pipeline_eu_es256 = {:.2}",
+            means[8] / means[2],
+            means[8] / means[3]
         );
     }
 }

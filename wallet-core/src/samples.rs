@@ -400,23 +400,37 @@ pub fn icao_seal(data: &serde_json::Value, key_pem: &str, signer_der: &[u8]) -> 
     .to_string()
 }
 
-/// A WHO DDCC vaccination status data set (`hcert` key 3) in the GDHCN's
-/// shape, a second dose of two of Comirnaty on `date` (`YYYY-MM-DD`).
-pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
-    let icd =
-        |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
-    serde_json::json!({
+/// ICD-11 as the DDCC guide codes it.
+fn ddcc_icd(code: &str) -> serde_json::Value {
+    serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code})
+}
+
+/// What every sample DDCC data set says of its holder and certificate,
+/// with `event` (`vaccination` or `test`) added.
+fn ddcc_data(hcid: &str, event: &str, data: serde_json::Value) -> serde_json::Value {
+    let mut set = serde_json::json!({
         "name": "Test Citizen",
         "birthDate": "1980-04-12",
         "sex": "female",
         "identifier": {"value": "XX1234567"},
         "certificate": {
             "issuer": {"identifier": {"value": "XXA"}},
-            "hcid": {"value": "DDCC-TEST-0001"},
+            "hcid": {"value": hcid},
             "version": "RC-2.0.0",
         },
-        "vaccination": {
-            "vaccine": icd("XM0GQ8"),
+    });
+    set[event] = data;
+    set
+}
+
+/// A WHO DDCC vaccination status data set (`hcert` key 3) in the GDHCN's
+/// shape, a second dose of two of Comirnaty on `date` (`YYYY-MM-DD`).
+pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
+    ddcc_data(
+        "DDCC-TEST-0001",
+        "vaccination",
+        serde_json::json!({
+            "vaccine": ddcc_icd("XM0GQ8"),
             "brand": {"system": "http://id.who.int/icd11/mms", "code": "XM8NQ0", "display": "Comirnaty"},
             "maholder": {"system": "https://spor.ema.europa.eu/v1/organisations", "code": "ORG-100030215"},
             "lot": "EW0001",
@@ -425,34 +439,27 @@ pub fn ddcc_vaccination_data(date: &str) -> serde_json::Value {
             "totalDoses": 2,
             "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"},
             "centre": "Test Vaccination Centre",
-            "disease": icd("RA01"),
-        },
-    })
+            "disease": ddcc_icd("RA01"),
+        }),
+    )
 }
 
 /// A WHO DDCC test result data set (`hcert` key 4): a negative NAAT for
 /// SARS-CoV-2 sampled at `sampled` (RFC 3339).
 pub fn ddcc_test_data(sampled: &str) -> serde_json::Value {
-    let icd =
-        |code: &str| serde_json::json!({"system": "http://id.who.int/icd11/mms", "code": code});
-    serde_json::json!({
-        "name": "Test Citizen",
-        "birthDate": "1980-04-12",
-        "certificate": {
-            "issuer": {"identifier": {"value": "XXA"}},
-            "hcid": {"value": "DDCC-TEST-0002"},
-            "version": "RC-2.0.0",
-        },
-        "test": {
-            "pathogen": icd("XN109"),
+    ddcc_data(
+        "DDCC-TEST-0002",
+        "test",
+        serde_json::json!({
+            "pathogen": ddcc_icd("XN109"),
             "type": {"system": "http://loinc.org", "code": "LP6464-4"},
             "origin": {"system": "http://snomed.info/sct", "code": "258500001"},
             "date": sampled,
-            "result": icd("QA02"),
+            "result": ddcc_icd("QA02"),
             "centre": {"code": "Test Laboratory"},
             "country": {"system": "urn:iso:std:iso:3166", "code": "XXA"},
-        },
-    })
+        }),
+    )
 }
 
 /// An `HC1:` code carrying `data` as a WHO DDCC (`hcert` key 3 for a
