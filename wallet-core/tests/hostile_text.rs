@@ -1,6 +1,6 @@
 //! The forgery campaigns' display-spoofing class: control and bidi
 //! characters ([`wallet_core::text`]) put into every string field of every
-//! format (our codes, EU DCCs with EdDSA and ES256, SMART Health Cards:
+//! format (our codes, EU DCCs with EdDSA and ES256, WHO DDCCs, SMART Health Cards:
 //! payload fields, the `iss` claim, the header's `kid`), each one both
 //! re-signed by a trusted key and left under the original signature.
 //!
@@ -126,9 +126,47 @@ fn tally(t: &mut Tally, v: &Verdict, what: &str) {
     }
 }
 
+/// The WHO DDCC test DSC (`tests/data/ddcc/`) and its key.
+const DDCC_DSC: &str = include_str!("data/ddcc/dsc.pem");
+const DDCC_KEY: &str = include_str!("data/ddcc/dsc.key");
+
+/// Every sample credential as the campaigns issue it, and a WHO DDCC
+/// vaccination and test signed by the test DSC, each with its profile,
+/// signing key, and whether it is a DDCC.
+fn cose_samples() -> Vec<(Profile, SigningKey, String, bool)> {
+    use wallet_core::wire::claims::DdccClaim;
+    let key = SigningKey::from_pkcs8_pem(DDCC_KEY).unwrap();
+    let iat = samples::issued_at();
+    let ddcc = |data, claim| {
+        let code = samples::ddcc_code(&data, claim, iat, iat + 86_400 * 365, DDCC_KEY, DDCC_DSC);
+        (Profile::EuDcc, key.clone(), code, true)
+    };
+    issued_samples()
+        .into_iter()
+        .map(|(profile, key, text)| (profile, key, text, false))
+        .chain([
+            ddcc(
+                samples::ddcc_vaccination_data("2026-02-01"),
+                DdccClaim::Vaccination,
+            ),
+            ddcc(
+                samples::ddcc_test_data("2026-03-01T07:00:00Z"),
+                DdccClaim::Test,
+            ),
+        ])
+        .collect()
+}
+
 fn cose_codes(t: &mut BTreeMap<&'static str, Tally>) {
-    let cp = samples::checkpoint();
-    for (profile, key, text) in issued_samples() {
+    let mut cp = samples::checkpoint();
+    cp.trust
+        .add_local_key(wallet_core::keys::dsc::issuer_key_from_text(DDCC_DSC).unwrap());
+    for (profile, key, text, ddcc) in cose_samples() {
+        if ddcc {
+            // Valid as issued, so a refusal below is the hostile text's.
+            let v = check(&text, &cp, "transport", now()).unwrap();
+            assert!(v.valid, "{v:?}");
+        }
         let (_, bytes) = envelope::open(&text).unwrap();
         let cose = CoseSign1::from_bytes(&bytes).unwrap();
         let claims = wallet_core::wire::cbor::decode(&cose.payload).unwrap();
@@ -163,10 +201,12 @@ fn cose_codes(t: &mut BTreeMap<&'static str, Tally>) {
                 ] {
                     let code = envelope::seal(profile, &cose.to_bytes());
                     let v = check(&code, &cp, "transport", now()).unwrap();
-                    let name = match (profile, class) {
-                        (Profile::Native, "unsigned") => "native, unsigned",
-                        (Profile::Native, _) => "native, signed by a trusted key",
-                        (_, "unsigned") => "EU DCC, unsigned",
+                    let name = match (profile, ddcc, class) {
+                        (Profile::Native, _, "unsigned") => "native, unsigned",
+                        (Profile::Native, _, _) => "native, signed by a trusted key",
+                        (_, true, "unsigned") => "WHO DDCC, unsigned",
+                        (_, true, _) => "WHO DDCC, signed by a trusted key",
+                        (_, false, "unsigned") => "EU DCC, unsigned",
                         _ => "EU DCC, signed by a trusted key",
                     };
                     tally(t.entry(name).or_default(), &v, &format!("{code} ({ch:?})"));
