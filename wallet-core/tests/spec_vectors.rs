@@ -97,6 +97,51 @@ fn negative(description: &str, payload: String, at: i64, reason: &str) -> Json {
     })
 }
 
+/// The WHO DDCC test DSC (`tests/data/ddcc/`) and its key.
+const DDCC_DSC: &str = include_str!("data/ddcc/dsc.pem");
+const DDCC_KEY: &str = include_str!("data/ddcc/dsc.key");
+
+/// A WHO DDCC vector: `data` under `hcert` key 3 or 4, issued 2030-01-01
+/// for a year by the test DSC, and what it reads as.
+fn ddcc(
+    name: &str,
+    data: Json,
+    claim: fn(wallet_core::wire::cbor::Value) -> wallet_core::wire::claims::DdccClaim,
+) -> (String, Json) {
+    let iat = 1_893_456_000;
+    let payload = samples::ddcc_code(&data, claim, iat, iat + 365 * 86_400, DDCC_KEY, DDCC_DSC);
+    let (_, cose) = envelope::open(&payload).unwrap();
+    let compressed = envelope::base45_decode(envelope::unprefix(&payload).unwrap().1).unwrap();
+    let key = wallet_core::keys::dsc::issuer_key_from_text(DDCC_DSC).unwrap();
+    let at = OffsetDateTime::from_unix_timestamp(iat + 3600).unwrap();
+    let keys: KeySet = [key.clone()].into_iter().collect();
+    let v = verify(&payload, &keys, at);
+    assert!(v.valid, "{name}: {:?}", v.reasons);
+    let credential = v.credential.unwrap();
+    let vector = json!({
+        "description": format!(
+            "WHO DDCC {} (hcert key {}), signed ES256 by the test DSC of wallet-core/tests/data/ddcc",
+            credential.kind(),
+            if credential.kind().name() == "test" { 4 } else { 3 },
+        ),
+        "profile": "eu-dcc",
+        "kind": credential.kind().name(),
+        "dsc_pem": DDCC_DSC,
+        "kid_hex": hex::encode(&key.kid),
+        "data_set": data,
+        "credential": credential,
+        "payload": payload,
+        "intermediate": {
+            "cose_hex": hex::encode(&cose),
+            "compressed_hex": hex::encode(compressed),
+        },
+        "sizes": sizes(&payload),
+        "verify_at": instant::format(iat + 3600),
+        "expected": {"valid": true},
+    });
+    (name.to_string(), vector)
+}
+
 /// Every vector, computed by the code.
 fn build() -> Vec<(String, Json)> {
     let ed = samples::ed25519_test_key();
@@ -192,6 +237,17 @@ fn build() -> Vec<(String, Json)> {
     for (name, v) in names.iter().zip(negatives) {
         out.push((format!("negative-{name}"), v));
     }
+    use wallet_core::wire::claims::DdccClaim;
+    out.push(ddcc(
+        "who-ddcc-vaccination",
+        samples::ddcc_vaccination_data("2029-12-01"),
+        DdccClaim::Vaccination,
+    ));
+    out.push(ddcc(
+        "who-ddcc-test",
+        samples::ddcc_test_data("2029-12-31T20:00:00Z"),
+        DdccClaim::Test,
+    ));
     out
 }
 
@@ -233,6 +289,28 @@ fn stored_vectors_verify_as_stated() {
             continue; // checkpoint/ holds the signed-file vectors
         }
         let v: Json = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if let Some(dsc) = v["dsc_pem"].as_str() {
+            // A WHO DDCC: its signer is a DSC, named by its certificate's hash.
+            let key = wallet_core::keys::dsc::issuer_key_from_text(dsc).unwrap();
+            assert_eq!(hex::encode(&key.kid), v["kid_hex"].as_str().unwrap());
+            let keys: KeySet = [key].into_iter().collect();
+            let at = instant::parse(v["verify_at"].as_str().unwrap()).unwrap();
+            let verdict = verify(
+                v["payload"].as_str().unwrap(),
+                &keys,
+                OffsetDateTime::from_unix_timestamp(at).unwrap(),
+            );
+            assert!(verdict.valid, "{}: {:?}", path.display(), verdict.reasons);
+            let credential: Credential = serde_json::from_value(v["credential"].clone()).unwrap();
+            assert_eq!(
+                verdict.credential.unwrap(),
+                credential,
+                "{}",
+                path.display()
+            );
+            seen += 1;
+            continue;
+        }
         let key = &v["key"];
         let signer = match key["algorithm"].as_str().unwrap() {
             "EdDSA" => {
@@ -281,7 +359,10 @@ fn stored_vectors_verify_as_stated() {
         }
         seen += 1;
     }
-    assert_eq!(seen, 13, "4 native + 3 eu-dcc + 6 negative vectors");
+    assert_eq!(
+        seen, 15,
+        "4 native + 3 eu-dcc + 6 negative + 2 WHO DDCC vectors"
+    );
 }
 
 #[test]
