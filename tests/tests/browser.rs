@@ -318,7 +318,7 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     // And the test DSC of the WHO DDCC tests, for a DDCC made here.
     let ddcc = e2e_tests::trust_foreign_test_ddcc(cwd);
     assert!(ddcc.status.success(), "{}", stderr(&ddcc));
-    let ddcc = e2e_tests::ddcc_vaccination_code(now);
+    let ddcc = ddcc_vaccination_code(now);
     let eu_case = e2e_tests::at_case();
     // The published files change within the poll interval.
     std::thread::sleep(Duration::from_millis(2500));
@@ -579,4 +579,23 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
     std::fs::write(shots.join("figures.json"), figures.to_string()).unwrap();
     eprintln!("browser figures: {figures}");
     let _ = stderr;
+}
+
+/// A WHO DDCC vaccination for the sample holder (Test Citizen), its second
+/// dose 30 days before `now` (unix seconds), issued then for a year and
+/// signed by the test DSC.
+fn ddcc_vaccination_code(now: i64) -> String {
+    let dose = now - 30 * 86_400;
+    let date = time::OffsetDateTime::from_unix_timestamp(dose)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    let read = |name: &str| std::fs::read_to_string(e2e_tests::ddcc_test_signer(name)).unwrap();
+    wallet_core::samples::ddcc_code(
+        &wallet_core::samples::ddcc_vaccination_data(&date),
+        wallet_core::wire::claims::DdccClaim::Vaccination,
+        dose,
+        dose + 365 * 86_400,
+        &read("dsc.key"),
+        &read("dsc.pem"),
+    )
 }
