@@ -255,16 +255,8 @@ impl Seal {
 }
 
 fn not_listed(found: impl IntoIterator<Item = String>) -> Reason {
-    let mut codes: Vec<String> = found.into_iter().collect();
-    codes.dedup();
-    let more = codes.len().saturating_sub(4);
-    codes.truncate(4);
     Reason::NotRecognised {
-        what: if codes.is_empty() {
-            Unlisted::Nothing
-        } else {
-            Unlisted::Codes { codes, more }
-        },
+        what: Unlisted::found(found),
     }
 }
 

@@ -377,20 +377,13 @@ fn not_recognised(summary: &Summary, codes: &FhirCodes) -> Reason {
             what: Unlisted::NoTable,
         };
     }
-    let mut found: Vec<String> = summary
+    let found = summary
         .immunizations
         .iter()
         .flat_map(|i| &i.vaccine)
         .chain(summary.observations.iter().flat_map(|o| &o.code))
-        .map(|c| format!("{} {}", c.system, c.code))
-        .collect();
-    found.dedup();
-    let what = if found.is_empty() {
-        Unlisted::Nothing
-    } else {
-        let more = found.len().saturating_sub(4);
-        found.truncate(4);
-        Unlisted::Codes { codes: found, more }
-    };
-    Reason::NotRecognised { what }
+        .map(|c| format!("{} {}", c.system, c.code));
+    Reason::NotRecognised {
+        what: Unlisted::found(found),
+    }
 }

@@ -81,10 +81,17 @@ impl Decoded {
     /// The credential, read according to the profile, a WHO DDCC with the
     /// default code table ([`FhirCodes::covid19`]).
     pub fn credential(&self) -> Result<Credential, CredentialError> {
+        self.credential_with(&self.default_codes())
+    }
+
+    /// The code table to read with where no rule set is given: the default
+    /// one for a WHO DDCC, none (nothing to build) for the others, which
+    /// read no codes.
+    fn default_codes(&self) -> FhirCodes {
         if self.claims.ddcc.is_some() {
-            self.credential_with(&FhirCodes::covid19())
+            FhirCodes::covid19()
         } else {
-            self.credential_with(&FhirCodes::default())
+            FhirCodes::default()
         }
     }
 
@@ -153,11 +160,7 @@ pub fn verify(text: &str, keys: &impl KeyLookup, now: OffsetDateTime) -> Verific
 /// Checks an already decoded payload against trusted keys at `now` (a WHO
 /// DDCC read with the default code table).
 pub fn verify_decoded(d: &Decoded, keys: &impl KeyLookup, now: OffsetDateTime) -> Verification {
-    if d.claims.ddcc.is_some() {
-        verify_decoded_with(d, keys, &FhirCodes::covid19(), now)
-    } else {
-        verify_decoded_with(d, keys, &FhirCodes::default(), now)
-    }
+    verify_decoded_with(d, keys, &d.default_codes(), now)
 }
 
 /// [`verify_decoded`], a WHO DDCC read with `codes` (a rule set's table).

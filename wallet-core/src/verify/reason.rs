@@ -259,6 +259,21 @@ pub enum Unlisted {
     Codes { codes: Vec<String>, more: usize },
 }
 
+impl Unlisted {
+    /// The codes found, none of them listed: the first four named (each
+    /// once, in order), how many more counted; none found is [`Unlisted::Nothing`].
+    pub fn found(found: impl IntoIterator<Item = String>) -> Unlisted {
+        let mut codes: Vec<String> = found.into_iter().collect();
+        codes.dedup();
+        if codes.is_empty() {
+            return Unlisted::Nothing;
+        }
+        let more = codes.len().saturating_sub(4);
+        codes.truncate(4);
+        Unlisted::Codes { codes, more }
+    }
+}
+
 impl fmt::Display for Unlisted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -436,14 +451,9 @@ impl Reason {
     pub fn of_credential(e: &crate::credential::CredentialError) -> Reason {
         use crate::credential::CredentialError as E;
         match e {
-            E::Unlisted(found) => {
-                let mut codes = found.clone();
-                let more = codes.len().saturating_sub(4);
-                codes.truncate(4);
-                Reason::NotRecognised {
-                    what: Unlisted::Codes { codes, more },
-                }
-            }
+            E::Unlisted(found) => Reason::NotRecognised {
+                what: Unlisted::found(found.iter().cloned()),
+            },
             E::NoCodeTable => Reason::NotRecognised {
                 what: Unlisted::NoTable,
             },
