@@ -25,6 +25,9 @@
 //!   same credential model.
 //! - [`nzcp`]: NZ COVID Passes: the `NZCP:/` text, its COSE signature, and
 //!   the issuers' `did:web` DID documents.
+//! - [`icao`]: ICAO VDS-NC seals: strict JSON, RFC 8785, CSCAs and CRLs.
+//! - `divoc` (feature `divoc`): DIVOC certificates: the ZIP in the QR,
+//!   JSON-LD over built-in contexts, URDNA2015, and the issuers' keys.
 //! - [`signed`]: the signed files: trust list, revocations, rules, exposures.
 //! - [`storage`]: named files replaced whole and atomically, in a folder on
 //!   disk or in memory (a browser saves them in its own database).
@@ -35,12 +38,14 @@
 //! - [`text`]: the one policy for hostile text (control and bidi
 //!   characters): refused in a credential, escaped wherever it is named.
 //! - [`message`]: an error and its causes as one line, each cause once.
+//! - [`guard`]: third-party parsers of untrusted input, a panic caught.
 //!
 //! Cargo features keep a build to what it needs (a browser carries no image
 //! decoders or fonts it does not use): `qr-render` (QR codes as SVG and
 //! terminal text), `qr-png` (and PNG), `qr-scan` (QR codes read from a
 //! camera's grey plane), `qr-read` (and from PNG and JPEG images), `sheet`
-//! (printable PDF/PNG sheets, with GNU Unifont), all on by default; and `samples` (fixed-seed keys and example credentials
+//! (printable PDF/PNG sheets, with GNU Unifont), `divoc` (DIVOC
+//! certificates), all on by default; and `samples` (fixed-seed keys and example credentials
 //! for tests, benchmarks and the spec's vectors: never in a release build).
 //!
 //! ```
@@ -54,6 +59,9 @@
 pub mod checkpoint;
 pub mod citizen;
 pub mod credential;
+#[cfg(feature = "divoc")]
+pub mod divoc;
+pub mod guard;
 pub mod icao;
 pub mod keys;
 pub mod message;

@@ -44,6 +44,9 @@ pub struct FhirCodes {
 /// The code systems the default table uses.
 pub const CVX: &str = "http://hl7.org/fhir/sid/cvx";
 pub const LOINC: &str = "http://loinc.org";
+/// The vaccine names of DIVOC certificates (`"vaccine": "COVISHIELD"`),
+/// which code no vaccine; a name for the table's system, not a URL to fetch.
+pub const DIVOC_VACCINE: &str = "https://divoc.egov.org.in/vaccine";
 /// ICD-11 (MMS), as ICAO seals code vaccines.
 pub const ICD11: &str = "http://id.who.int/icd/release/11/mms";
 
@@ -107,6 +110,12 @@ impl FhirCodes {
             code: code.into(),
             doses,
             name: format!("{name} (ICD-11)"),
+        };
+        let divoc = |code: &str, doses: u8, name: &str| VaccineCode {
+            system: DIVOC_VACCINE.into(),
+            code: code.into(),
+            doses,
+            name: format!("{name} (DIVOC)"),
         };
         let t = |code: &str, test_type: TestType, name: &str| TestCode {
             system: LOINC.into(),
@@ -183,6 +192,11 @@ impl FhirCodes {
                 icd("XM1J92", 2, "COVID-19 vaccine, virus like particle"),
                 icd("XM6AT1", 3, "COVID-19 vaccine, DNA based"),
                 icd("XM52P3", 3, "ZyCov-D"),
+                // DIVOC certificates name the vaccine by its brand, as
+                // CoWIN writes it (a CoWIN certificate of the second
+                // version also gives the ICD-11 code above).
+                divoc("COVISHIELD", 2, "Covishield"),
+                divoc("COVAXIN", 2, "Covaxin"),
             ],
             tests: vec![
                 // The LOINC parts the EU DCC and the WHO DDCC name a test's

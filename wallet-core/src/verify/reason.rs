@@ -181,6 +181,8 @@ pub enum Scheme {
     Nzcp,
     /// ICAO VDS-NC seals: issuers by their CSCA certificate's name.
     Icao,
+    /// DIVOC certificates: keys by their proofs' `verificationMethod`.
+    Divoc,
 }
 
 impl fmt::Display for Scheme {
@@ -189,6 +191,7 @@ impl fmt::Display for Scheme {
             Scheme::Shc => "SMART Health Card",
             Scheme::Nzcp => "NZ COVID Pass",
             Scheme::Icao => "ICAO seal",
+            Scheme::Divoc => "DIVOC certificate",
         })
     }
 }

@@ -16,10 +16,10 @@
 //! Web Worker it can restart.
 
 use super::{QrError, MAX_IMAGE_SIDE};
+use crate::guard::guarded;
 use rxing::common::HybridBinarizer;
 use rxing::{BarcodeFormat, BinaryBitmap, DecodeHints, Luma8LuminanceSource, MultiFormatReader};
 use std::collections::HashSet;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Largest image read, in pixels (both sides are also at most
 /// [`MAX_IMAGE_SIDE`]): 40 megapixels, well past any phone camera frame.
@@ -136,32 +136,6 @@ fn decode(engine: Engine, width: u32, height: u32, luma: &[u8]) -> Result<String
         Engine::Rqrr => with_rqrr(width, height, luma),
     };
     guarded(run).unwrap_or(Err(QrError::ReaderFailed(engine.name())))
-}
-
-/// Runs `f`, catching a panic, without the panic's message and backtrace on
-/// stderr: a crafted image is an input error, reported as one, not a crash
-/// report. Panics elsewhere, on any thread, print as before.
-fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
-    use std::cell::Cell;
-    use std::sync::Once;
-    thread_local! {
-        static QUIET: Cell<bool> = const { Cell::new(false) };
-    }
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    // Where a panic aborts (WebAssembly in a browser) it cannot be caught:
-    // its message goes through to the hook, the last word before the trap.
-    QUIET.with(|q| q.set(cfg!(panic = "unwind")));
-    let out = catch_unwind(AssertUnwindSafe(f)).ok();
-    QUIET.with(|q| q.set(false));
-    out
 }
 
 fn with_rxing(width: u32, height: u32, luma: &[u8]) -> Result<String, QrError> {
