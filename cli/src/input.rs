@@ -58,13 +58,14 @@ pub fn payload_from_arg(arg: &str) -> Result<String, InputError> {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let text = text.trim();
             // Our codes and EU DCCs (`HC…`), an NZ COVID Pass, an ICAO seal
-            // (JSON), or a SMART Health Card: `shc:/` text (chunks one per
+            // (JSON), a DIVOC certificate (`B64:`, or its JSON), or a SMART Health Card: `shc:/` text (chunks one per
             // line), a bare JWS, or a `.smart-health-card` file, which may
             // be longer.
             let max = match format_of(text) {
                 CodeFormat::Shc => Some(MAX_CARD_TEXT),
                 CodeFormat::Nzcp => Some(wallet_core::nzcp::MAX_TEXT),
                 CodeFormat::Icao => Some(wallet_core::icao::MAX_TEXT),
+                CodeFormat::Divoc => Some(wallet_core::divoc::MAX_TEXT),
                 CodeFormat::Envelope => text.starts_with("HC").then_some(MAX_PAYLOAD_TEXT),
             };
             if let Some(max) = max {

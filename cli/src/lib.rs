@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod divoc;
 pub mod dsc;
 pub mod http;
 pub mod icao;

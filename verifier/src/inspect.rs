@@ -321,3 +321,69 @@ pub fn describe_icao_text(s: &wallet_core::icao::Seal) -> String {
     out.push_str("(signature not checked: decode shows content only)\n");
     out
 }
+
+/// A DIVOC certificate as JSON: its proof and what its document expands to,
+/// key by key with the IRI each is signed as, and the keys no context
+/// defines (neither signed nor read). Nothing here is trusted.
+pub fn describe_divoc(c: &wallet_core::divoc::Certificate) -> Json {
+    serde_json::json!({
+        "format": "divoc",
+        "proof": {
+            "type": c.proof.kind,
+            "verificationMethod": c.proof.method,
+            "proofPurpose": c.proof.purpose,
+            "created": wallet_core::credential::instant::format(c.proof.created),
+        },
+        "document": c.doc,
+    })
+}
+
+/// [`describe_divoc`] for people.
+pub fn describe_divoc_text(c: &wallet_core::divoc::Certificate) -> String {
+    use wallet_core::divoc::jsonld::{Node, Val};
+    let mut out = format!(
+        "format:   DIVOC certificate ({:?}, URDNA2015)\n",
+        c.proof.kind
+    );
+    out.push_str(&format!("key:      {}\n", Shown(&c.proof.method)));
+    if let Some(i) = c.issuer() {
+        out.push_str(&format!("issuer:   {}\n", Shown(&i)));
+    }
+    match c.holder() {
+        Ok(h) if h.dob.is_unknown() => {
+            out.push_str(&format!("holder:   {} (no birth date)\n", Shown(&h.name)))
+        }
+        Ok(h) => out.push_str(&format!("holder:   {} (born {})\n", Shown(&h.name), h.dob)),
+        Err(e) => out.push_str(&format!(
+            "holder:   cannot be read: {}\n",
+            Shown(&e.to_string())
+        )),
+    }
+    fn walk(n: &Node, path: &str, out: &mut String) {
+        for d in &n.dropped {
+            out.push_str(&format!(
+                "unsigned: {path}{} (no context defines it)\n",
+                Shown(d)
+            ));
+        }
+        for p in &n.props {
+            for v in &p.values {
+                match v {
+                    Val::Node(child) => walk(child, &format!("{path}{}.", p.key), out),
+                    Val::Iri(t) | Val::Literal { value: t, .. } => {
+                        if !t.is_empty() {
+                            out.push_str(&format!(
+                                "          {path}{} = {}\n",
+                                Shown(&p.key),
+                                Shown(t)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    walk(&c.doc, "", &mut out);
+    out.push_str("(signature not checked: decode shows content only)\n");
+    out
+}

@@ -163,6 +163,15 @@ enum Command {
         #[arg(long)]
         store: Option<PathBuf>,
     },
+    /// Trust the public key (PEM or DER, RSA or Ed25519) that signs DIVOC
+    /// certificates whose proofs name --method (did:india). A key of the
+    /// same method is replaced.
+    DivocKey {
+        #[command(flatten)]
+        args: health_cli::divoc::KeyArgs,
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
     /// Trust ICAO country signing CAs (CSCA certificates, DER or PEM) for
     /// VDS-NC seals, and install their CRLs (--crl). A CRL must be signed
     /// by a CSCA trusted here and be no older than the one held.
@@ -485,6 +494,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         inspect::describe_shc_text,
                     )
                 }
+                CodeFormat::Divoc => {
+                    return show_decoded(
+                        wallet_core::divoc::decode(&text),
+                        json,
+                        inspect::describe_divoc,
+                        inspect::describe_divoc_text,
+                    )
+                }
                 CodeFormat::Envelope => {}
             }
             let decoded = match wallet_core::decode(&text) {
@@ -511,6 +528,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(health_cli::nzcp::run_issuer(&cache(store)?, &args)?)
         }
         Command::IcaoCsca { args, store } => Ok(health_cli::icao::run_csca(&cache(store)?, &args)?),
+        Command::DivocKey { args, store } => Ok(health_cli::divoc::run_key(&cache(store)?, &args)?),
         Command::ShcDirectory { source, store } => {
             Ok(health_cli::shc::run_directory(&cache(store)?, &source)?)
         }

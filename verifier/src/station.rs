@@ -173,6 +173,12 @@ pub fn status(cache: &Cache, now: i64) -> Result<String, StationError> {
             icao.crls().len()
         );
     }
+    let divoc = trust.divoc();
+    if !divoc.is_empty() {
+        // Methods were checked for hostile characters on reading.
+        let methods: Vec<&str> = divoc.keys().iter().map(|k| k.method.as_str()).collect();
+        let _ = writeln!(out, "DIVOC keys: {} ({})", divoc.len(), methods.join(", "));
+    }
     Ok(out)
 }
 

@@ -59,7 +59,6 @@
 pub mod checkpoint;
 pub mod citizen;
 pub mod credential;
-#[cfg(feature = "divoc")]
 pub mod divoc;
 pub mod guard;
 pub mod icao;

@@ -77,6 +77,9 @@ enum Command {
     /// Trust ICAO country signing CAs and their CRLs, as `verifier
     /// icao-csca` does, so the wallet's standing checks ICAO seals.
     IcaoCsca(health_cli::icao::CscaArgs),
+    /// Trust the key that signs DIVOC certificates naming --method, as
+    /// `verifier divoc-key` does, so the wallet's standing checks them.
+    DivocKey(health_cli::divoc::KeyArgs),
     /// Trust one NZ COVID Pass issuer, as `verifier nzcp-issuer` does, so
     /// its passes can be added and shown as valid: its DID document.
     NzcpIssuer(health_cli::nzcp::IssuerArgs),
@@ -379,6 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::ShcIssuer(args) => Ok(health_cli::shc::run_issuer(&ctx.cache, &args)?),
         Command::NzcpIssuer(args) => Ok(health_cli::nzcp::run_issuer(&ctx.cache, &args)?),
         Command::IcaoCsca(args) => Ok(health_cli::icao::run_csca(&ctx.cache, &args)?),
+        Command::DivocKey(args) => Ok(health_cli::divoc::run_key(&ctx.cache, &args)?),
         Command::ShcDirectory { source } => {
             Ok(health_cli::shc::run_directory(&ctx.cache, &source)?)
         }

@@ -149,6 +149,7 @@ fn cache(e: &CacheError) -> String {
         CacheError::Shc(s) => shc(s),
         CacheError::Nzcp(n) => nzcp(n),
         CacheError::Icao(i) => icao(i),
+        CacheError::Divoc(_) => "DIVOC 密钥无法读取".into(),
         CacheError::NoProfile => "尚未选择核验场景".into(),
     }
 }
@@ -379,6 +380,10 @@ mod tests {
             Reason::UnknownIssuer {
                 iss: iss(),
                 scheme: Scheme::Icao,
+            },
+            Reason::UnknownIssuer {
+                iss: iss(),
+                scheme: Scheme::Divoc,
             },
             Reason::SignerNotTrusted {
                 signer: kid(),

@@ -587,6 +587,7 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
             Scheme::Shc => format!("SMART 健康卡签发方 {iss} 不受信任"),
             Scheme::Nzcp => format!("新西兰新冠通行证签发方 {iss} 不受信任"),
             Scheme::Icao => format!("ICAO 印章签发方 {iss} 不受信任"),
+            Scheme::Divoc => format!("DIVOC 证书的签名密钥 {iss} 不受信任"),
         },
         Reason::SignerNotTrusted { signer, why } => {
             let why = match why {

@@ -1,9 +1,9 @@
 //! `issuer foreign dsc-list | certificates | shc-directory | shc-issuer |
-//! nzcp-issuer | icao-csca | list | remove`: the other issuers' keys this
+//! nzcp-issuer | icao-csca | divoc-key | list | remove`: the other issuers' keys this
 //! authority trusts, checked here once and published to every device in the
 //! signed foreign trust file (`GET /v1/foreign-trust`), so a phone whose
 //! only setup was pinning the anchor verifies an EU DCC, a SMART Health
-//! Card, an NZ COVID Pass or an ICAO seal.
+//! Card, an NZ COVID Pass, an ICAO seal or a DIVOC certificate.
 
 use super::logging::say;
 use super::{now, with_issuer, Place};
@@ -107,6 +107,16 @@ enum ForeignCommand {
         /// A CRL of one of them; repeat for each
         #[arg(long, value_name = "FILE")]
         crl: Vec<PathBuf>,
+    },
+    /// Trust the keys that sign DIVOC certificates, each by the
+    /// verificationMethod its proofs name: --key did:india=did-india.pem
+    /// (a PEM or DER SubjectPublicKeyInfo, RSA or Ed25519)
+    DivocKey {
+        #[command(flatten)]
+        source: Source,
+        /// METHOD=FILE; repeat for each key
+        #[arg(long, value_name = "METHOD=FILE", required = true)]
+        key: Vec<String>,
     },
     /// Each foreign source held (JSON lines on stdout: name, format,
     /// origin, read, keys, issuers, skipped)
@@ -247,6 +257,30 @@ pub fn run(args: ForeignArgs) -> Result<()> {
             with_issuer(&source.place, async |issuer| {
                 let import = issuer
                     .import_icao_cscas(&source.name, &origin, &cscas, &crls, now())
+                    .await?;
+                report(&import)
+            })
+        }
+        ForeignCommand::DivocKey { source, key } => {
+            let mut keys = Vec::new();
+            for k in &key {
+                let Some((method, path)) = k.split_once('=') else {
+                    bail!(
+                        "--key {}: give METHOD=FILE (did:india=did-india.pem)",
+                        escape(k)
+                    );
+                };
+                keys.push((method.to_string(), read_input(Path::new(path))?));
+            }
+            let origin = source.origin.clone().unwrap_or_else(|| {
+                key.iter()
+                    .filter_map(|k| k.split_once('=').map(|(_, p)| p.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            with_issuer(&source.place, async |issuer| {
+                let import = issuer
+                    .import_divoc_keys(&source.name, &origin, &keys, now())
                     .await?;
                 report(&import)
             })

@@ -318,6 +318,50 @@ impl Issuer {
             .await
     }
 
+    /// Imports DIVOC keys as source `name`, replacing it: each a proof's
+    /// `verificationMethod` and its public key (PEM or DER
+    /// SubjectPublicKeyInfo, RSA or Ed25519). Every key must be usable and
+    /// no method may come twice, or the import is refused whole. Stored as
+    /// DER.
+    pub async fn import_divoc_keys(
+        &self,
+        name: &str,
+        origin: &str,
+        keys: &[(String, Vec<u8>)],
+        now: i64,
+    ) -> Result<ForeignImport, IssuerError> {
+        use wallet_core::divoc::DivocKey;
+        check_name(name).map_err(|e| invalid(e.to_string()))?;
+        let held = self.held_row(name).await?;
+        if keys.is_empty() {
+            return Err(invalid("no DIVOC key given"));
+        }
+        let mut read = Vec::new();
+        for (i, (method, bytes)) in keys.iter().enumerate() {
+            let key = match std::str::from_utf8(bytes) {
+                Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem),
+                _ => DivocKey::from_der(method, bytes),
+            }
+            .map_err(|e| invalid(format!("key {}: {e}", i + 1)))?;
+            if read.iter().any(|(m, _)| m == &key.method) {
+                return Err(invalid(format!(
+                    "key {}: {} is given twice",
+                    i + 1,
+                    key.method
+                )));
+            }
+            read.push((key.method.clone(), key.spki_der()));
+        }
+        let source = ForeignSource {
+            name: name.to_string(),
+            origin: origin.to_string(),
+            read_at: now,
+            keys: SourceKeys::DivocKeys(read),
+        };
+        self.store_source(source, None, Vec::new(), held.is_some(), now)
+            .await
+    }
+
     /// Stops trusting source `name`; false if there is none.
     pub async fn remove_foreign_source(&self, name: &str, now: i64) -> Result<bool, IssuerError> {
         let removed = self.store.remove_foreign_source(name).await?;
@@ -550,11 +594,36 @@ mod tests {
             .unwrap();
         assert_eq!((import.keys, import.issuers), (2, 2));
 
+        // DIVOC keys by method; a P-256 key, or a method twice, is refused.
+        let india = std::fs::read(interop("divoc/did-india.pem")).unwrap();
+        let p256 = samples::p256_test_key().public_key().to_pem().into_bytes();
+        let e = issuer
+            .import_divoc_keys("india", "registry", &[("did:x".into(), p256)], NOW)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not P-256"), "{e}");
+        let twice = [
+            ("did:india".to_string(), india.clone()),
+            ("did:india".into(), india.clone()),
+        ];
+        let e = issuer
+            .import_divoc_keys("india", "registry", &twice, NOW)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("given twice"), "{e}");
+        let import = issuer
+            .import_divoc_keys("india", "registry", &[("did:india".into(), india)], NOW)
+            .await
+            .unwrap();
+        assert_eq!((import.keys, import.issuers), (1, 1));
+
         let file = published(&issuer);
         let names: Vec<_> = file.sources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["eu", "icao", "nz", "smart"]);
+        assert_eq!(names, ["eu", "icao", "india", "nz", "smart"]);
+        assert_eq!(file.sources[2].format(), SourceFormat::Divoc);
+        assert!(file.trust().divoc.key("did:india").is_some());
         assert_eq!(file.sources[1].format(), SourceFormat::Icao);
-        assert_eq!(file.sources[2].format(), SourceFormat::Nzcp);
+        assert_eq!(file.sources[3].format(), SourceFormat::Nzcp);
         assert_eq!(file.trust().icao.crls().len(), 1);
         assert_eq!(file.sources[0].format(), SourceFormat::EuDcc);
         let trust = file.trust();
@@ -596,7 +665,7 @@ mod tests {
             .await
             .unwrap());
         let file = published(&issuer);
-        assert_eq!(file.sources.len(), 3);
+        assert_eq!(file.sources.len(), 4);
 
         // A device with only the anchor pinned trusts what the file holds.
         let checkpoint: Checkpoint = {
@@ -625,6 +694,7 @@ mod tests {
         assert_eq!(checkpoint.trust.nzcp().len(), 1);
         assert_eq!(checkpoint.trust.icao().cscas().len(), 2);
         assert_eq!(checkpoint.trust.icao().crls().len(), 1);
+        assert!(checkpoint.trust.divoc().key("did:india").is_some());
     }
 
     #[tokio::test]

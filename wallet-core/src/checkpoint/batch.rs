@@ -11,8 +11,8 @@
 //! other code takes the single path.
 
 use crate::checkpoint::check::{
-    check_decoded, check_icao, check_nzcp, check_shc, check_verified, format_of, malformed_verdict,
-    CheckError, Checkpoint, CodeFormat, Verdict,
+    check_decoded, check_divoc, check_icao, check_nzcp, check_shc, check_verified, format_of,
+    malformed_verdict, CheckError, Checkpoint, CodeFormat, Verdict,
 };
 use crate::keys::lookup::KeyLookup;
 use crate::keys::{Algorithm, IssuerKey, PublicKey};
@@ -204,6 +204,7 @@ fn check_chunk<S: AsRef<str>>(
                 CodeFormat::Shc => check_shc(text.as_ref(), checkpoint, profile, now),
                 CodeFormat::Nzcp => check_nzcp(text.as_ref(), checkpoint, profile, now),
                 CodeFormat::Icao => check_icao(text.as_ref(), checkpoint, profile, now),
+                CodeFormat::Divoc => check_divoc(text.as_ref(), checkpoint, profile, now),
                 CodeFormat::Envelope => Ok(malformed_verdict(what, checkpoint, profile, now)),
             },
             (Ok(d), Some(key)) => {

@@ -21,6 +21,9 @@
 //!                    first 8 bytes of SHA-256 of the certificate, hex
 //! icao/crl-<h>.der   the newest CRL held of one CSCA, DER, as received; <h>:
 //!                    the first 8 bytes of SHA-256 of its issuer name (DER), hex
+//! divoc/key-<h>.json one DIVOC key trusted locally (`divoc-key`):
+//!                    {"verificationMethod": tstr, "spki": base64 DER}; <h>:
+//!                    the first 8 bytes of SHA-256 of the method, hex
 //! ```
 //!
 //! Every file is replaced atomically (see [`Storage::write`]), so a crash
@@ -35,6 +38,7 @@
 //! is trusted without a signature.
 
 use crate::checkpoint::check::Checkpoint;
+use crate::divoc::{DivocKey, DivocTrust};
 use crate::icao::pki::{der_of, Crl, Csca, IcaoTrust};
 use crate::icao::MAX_DER;
 use crate::keys::dsc;
@@ -55,6 +59,7 @@ use crate::signed::rules::RuleSet;
 use crate::signed::trust::{TrustChange, TrustStore};
 use crate::storage::{Folder, Storage, StorageError};
 use crate::wire::cbor::{self, Value};
+use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -76,6 +81,7 @@ pub const DSC_LIST_KEY_FILE: &str = "dsc-list-key.pem";
 pub const SHC_DIR: &str = "shc";
 pub const NZCP_DIR: &str = "nzcp";
 pub const ICAO_DIR: &str = "icao";
+pub const DIVOC_DIR: &str = "divoc";
 pub const SHC_DIRECTORY_FILE: &str = "shc/directory.json";
 pub const SHC_DIRECTORY_SOURCE_FILE: &str = "shc/directory-source.txt";
 /// The ETag of each synced file's copy held, for conditional requests.
@@ -124,6 +130,8 @@ pub enum CacheError {
     Nzcp(#[from] NzcpError),
     #[error(transparent)]
     Icao(#[from] crate::icao::IcaoError),
+    #[error(transparent)]
+    Divoc(#[from] crate::divoc::DivocError),
     #[error("no checkpoint profile given: pass --profile NAME, or set this device's once with `init --profile NAME` or `profile NAME`")]
     NoProfile,
 }
@@ -433,6 +441,7 @@ impl Cache {
             store.add_nzcp_issuer(issuer);
         }
         store.add_icao(&self.icao_trust()?);
+        store.add_divoc(&self.divoc_trust()?);
         // The foreign keys the authority vouches for, checked against the
         // list held. One that no longer verifies (its signer left the list)
         // adds no key: status names why, and the next sync replaces it.
@@ -449,6 +458,7 @@ impl Cache {
                     store.add_nzcp_issuer(issuer);
                 }
                 store.add_icao(&t.icao);
+                store.add_divoc(&t.divoc);
             }
         }
         Ok(store)
@@ -580,6 +590,56 @@ impl Cache {
         );
         self.write(&file, document)?;
         Ok(doc)
+    }
+
+    /// The DIVOC keys trusted locally, each read again.
+    pub fn divoc_trust(&self) -> Result<DivocTrust, CacheError> {
+        let mut names: Vec<String> = self
+            .store
+            .list(DIVOC_DIR)?
+            .into_iter()
+            .filter(|n| n.starts_with("key-") && n.ends_with(".json"))
+            .collect();
+        names.sort();
+        let mut trust = DivocTrust::default();
+        for name in names {
+            let rel = format!("{DIVOC_DIR}/{name}");
+            let Some(bytes) = self.store.read(&rel, 64 * 1024)? else {
+                continue;
+            };
+            let bad = |why: String| CacheError::BadKey {
+                path: self.path(&rel),
+                why,
+            };
+            let v: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+            let method = v["verificationMethod"].as_str().unwrap_or_default();
+            let spki = base64::engine::general_purpose::STANDARD
+                .decode(v["spki"].as_str().unwrap_or_default())
+                .map_err(|e| bad(format!("spki: {e}")))?;
+            trust.insert(DivocKey::from_der(method, &spki).map_err(|e| bad(e.to_string()))?);
+        }
+        Ok(trust)
+    }
+
+    /// Trusts one DIVOC key locally: the public key (PEM or DER
+    /// SubjectPublicKeyInfo, RSA or Ed25519) that signs the proofs naming
+    /// `method`. A key of the same method is replaced.
+    pub fn add_divoc_key(&self, method: &str, key: &[u8]) -> Result<DivocKey, CacheError> {
+        let key = match std::str::from_utf8(key) {
+            Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem)?,
+            _ => DivocKey::from_der(method, key)?,
+        };
+        let file = format!(
+            "{DIVOC_DIR}/key-{}.json",
+            hex::encode(&Sha256::digest(key.method.as_bytes())[..8])
+        );
+        let entry = serde_json::json!({
+            "verificationMethod": key.method,
+            "spki": base64::engine::general_purpose::STANDARD.encode(key.spki_der()),
+        });
+        self.write(&file, entry.to_string().as_bytes())?;
+        Ok(key)
     }
 
     /// The ICAO CSCAs trusted locally and their CRLs, each read and checked

@@ -477,6 +477,8 @@ enum Opened {
     Shc(Box<shc::card::Card>),
     Nzcp(Box<nzcp::Pass>),
     Icao(Box<icao::Seal>),
+    #[cfg(feature = "divoc")]
+    Divoc(Box<crate::divoc::Certificate>),
 }
 
 impl Opened {
@@ -496,6 +498,19 @@ impl Opened {
                 return icao::decode(payload)
                     .map(|s| Opened::Icao(Box::new(s)))
                     .map_err(|e| Reason::from(&e))
+            }
+            #[cfg(feature = "divoc")]
+            CodeFormat::Divoc => {
+                return crate::divoc::decode(payload)
+                    .map(|c| Opened::Divoc(Box::new(c)))
+                    .map_err(|e| Reason::from(&e))
+            }
+            #[cfg(not(feature = "divoc"))]
+            CodeFormat::Divoc => {
+                return Err(Reason::malformed(
+                    Fault::NotACode,
+                    "a DIVOC certificate, which this build does not read",
+                ))
             }
             CodeFormat::Envelope => {}
         }
@@ -526,6 +541,8 @@ impl Opened {
             }
             Opened::Nzcp(pass) => Ok(nzcp::credential(&pass.claims)),
             Opened::Icao(seal) => seal.credential(codes),
+            #[cfg(feature = "divoc")]
+            Opened::Divoc(cert) => cert.credential(codes),
         }
     }
 
@@ -592,6 +609,28 @@ impl Opened {
                 let v = checked_outside_cose(iv.signer.unwrap_or_default(), c.clone(), reasons);
                 (c, v)
             }
+            #[cfg(feature = "divoc")]
+            Opened::Divoc(cert) => {
+                let dv = crate::divoc::verify(cert, cp.trust.divoc(), now.unix_timestamp());
+                let mut reasons = dv.reasons;
+                let c = match dv.signed {
+                    false => None,
+                    true => match cert.credential(&cp.rules.rules.fhir) {
+                        Ok(c) => Some(c),
+                        Err(r) => {
+                            reasons.push(r);
+                            None
+                        }
+                    },
+                };
+                if c.is_some() {
+                    if let Some(by) = cert.ids().iter().find_map(|id| cp.revocations.check_id(id)) {
+                        reasons.push(Reason::Revoked { by });
+                    }
+                }
+                let v = checked_outside_cose(dv.method, c.clone(), reasons);
+                (c, v)
+            }
         }
     }
 
@@ -609,6 +648,8 @@ impl Opened {
             Opened::Shc(_) => check_shc(payload, cp, profile, now),
             Opened::Nzcp(_) => check_nzcp(payload, cp, profile, now),
             Opened::Icao(_) => check_icao(payload, cp, profile, now),
+            #[cfg(feature = "divoc")]
+            Opened::Divoc(_) => crate::checkpoint::check::check_divoc(payload, cp, profile, now),
         }
     }
 
@@ -618,6 +659,8 @@ impl Opened {
             Opened::Shc(card) => Some(card.id()),
             Opened::Nzcp(pass) => Some(pass.claims.jti.clone()),
             Opened::Icao(seal) => Some(seal.id().to_string()),
+            #[cfg(feature = "divoc")]
+            Opened::Divoc(cert) => cert.id().ok(),
         }
     }
 }

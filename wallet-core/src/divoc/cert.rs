@@ -21,19 +21,18 @@
 
 use super::contexts::{CREDENTIALS_V1, SECURITY_V2};
 use super::jsonld::{self, Expander, Node, Val, XSD_INTEGER};
+use super::trust::DivocTrust;
 use super::unpack;
 use super::{DivocError, MAX_METHOD};
 use crate::credential::codes::{FhirCodes, VaccineCode, DIVOC_VACCINE, ICD11};
 use crate::credential::{instant, Body, Credential, Holder, PartialDate, VaccinationEntry};
-use crate::keys::{IssuerKey, PublicKey, SignatureError};
+use crate::keys::SignatureError;
 use crate::verify::reason::{Fault, Reason, Scheme, Unlisted};
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::Date;
-
-pub use super::unpack::is_divoc;
 
 const CRED: &str = "https://www.w3.org/2018/credentials#";
 const SCHEMA: &str = "https://schema.org/";
@@ -267,89 +266,6 @@ fn read_jws(jws: &str, kind: ProofType) -> Result<(String, Vec<u8>), DivocError>
         .decode(signature)
         .map_err(|e| DivocError::Proof(format!("jws signature is not base64url: {e}")))?;
     Ok((header.to_string(), signature))
-}
-
-/// One DIVOC signing key, by the `verificationMethod` its proofs name.
-#[derive(Clone, Debug)]
-pub struct DivocKey {
-    pub method: String,
-    pub key: IssuerKey,
-}
-
-impl DivocKey {
-    /// A key from its PEM SubjectPublicKeyInfo: RSA (for
-    /// RsaSignature2018) or Ed25519 (for Ed25519Signature2018).
-    pub fn from_pem(method: &str, pem: &str) -> Result<DivocKey, DivocError> {
-        let key = PublicKey::from_pem(pem).map_err(|e| DivocError::Key(e.to_string()))?;
-        DivocKey::new(method, key)
-    }
-
-    /// A key from its DER SubjectPublicKeyInfo.
-    pub fn from_der(method: &str, der: &[u8]) -> Result<DivocKey, DivocError> {
-        let key = PublicKey::from_spki_der(der).map_err(|e| DivocError::Key(e.to_string()))?;
-        DivocKey::new(method, key)
-    }
-
-    fn new(method: &str, key: PublicKey) -> Result<DivocKey, DivocError> {
-        if method.is_empty() || method.len() > MAX_METHOD {
-            return Err(DivocError::Key(format!(
-                "a verification method must be 1 to {MAX_METHOD} characters"
-            )));
-        }
-        crate::text::check(method).map_err(|e| DivocError::Key(format!("the method {e}")))?;
-        if matches!(key, PublicKey::P256(_)) {
-            return Err(DivocError::Key(
-                "DIVOC signs with RSA (RsaSignature2018) or Ed25519 (Ed25519Signature2018), not P-256"
-                    .into(),
-            ));
-        }
-        Ok(DivocKey {
-            method: method.to_string(),
-            key: IssuerKey::from_public_key(key, method),
-        })
-    }
-
-    /// The key's SubjectPublicKeyInfo, DER.
-    pub fn spki_der(&self) -> Vec<u8> {
-        self.key.key.spki_der()
-    }
-}
-
-/// The DIVOC keys a device trusts.
-#[derive(Clone, Debug, Default)]
-pub struct DivocTrust {
-    keys: Vec<DivocKey>,
-}
-
-impl DivocTrust {
-    /// Trusts `key` (replacing a key of the same method).
-    pub fn insert(&mut self, key: DivocKey) {
-        self.keys.retain(|k| k.method != key.method);
-        self.keys.push(key);
-    }
-
-    pub fn key(&self, method: &str) -> Option<&DivocKey> {
-        self.keys.iter().find(|k| k.method == method)
-    }
-
-    pub fn keys(&self) -> &[DivocKey] {
-        &self.keys
-    }
-
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// Trusts every key of `other` too.
-    pub fn merge(&mut self, other: &DivocTrust) {
-        for k in &other.keys {
-            self.insert(k.clone());
-        }
-    }
 }
 
 /// The outcome of checking a certificate's proof.

@@ -94,7 +94,8 @@ struct Context {
 }
 
 /// A value of a property, expanded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Val {
     /// An embedded node.
     Node(Box<Node>),
@@ -116,7 +117,7 @@ impl Val {
 }
 
 /// A property of a node: the key as written and the IRI it expanded to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Prop {
     pub key: String,
     pub iri: String,
@@ -124,7 +125,7 @@ pub struct Prop {
 }
 
 /// A node object, expanded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Node {
     /// Its `@id`: an IRI or a blank node identifier.
     pub id: Option<String>,
@@ -132,6 +133,7 @@ pub struct Node {
     pub types: Vec<String>,
     pub props: Vec<Prop>,
     /// Keys that expanded to nothing (dropped, so neither signed nor read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
 }
 

@@ -24,15 +24,32 @@
 //! proof's `verificationMethod`, and reads the certificate into the common
 //! credential from the statements the signature covers.
 
+#[cfg(feature = "divoc")]
 pub mod cert;
+#[cfg(feature = "divoc")]
 pub mod contexts;
+#[cfg(feature = "divoc")]
 pub mod jsonld;
+pub mod trust;
+#[cfg(feature = "divoc")]
 pub mod unpack;
 
-pub use cert::{decode, is_divoc, verify, Certificate, DivocKey, DivocTrust, DivocVerification};
+#[cfg(feature = "divoc")]
+pub use cert::{decode, verify, Certificate, DivocVerification};
+pub use trust::{DivocKey, DivocTrust};
 
 use crate::verify::reason::{Fault, Faulty};
 use thiserror::Error;
+
+/// Whether `text` has the shape of a DIVOC code: `B64:`, a ZIP's bytes, or
+/// a JSON-LD credential with a proof. (A build without the `divoc`
+/// feature still tells DIVOC codes apart, to say it does not read them.)
+pub fn is_divoc(text: &str) -> bool {
+    let t = text.trim_start();
+    t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("B64:"))
+        || t.starts_with("PK\u{3}\u{4}")
+        || (t.starts_with('{') && t.contains("\"@context\"") && t.contains("\"proof\""))
+}
 
 /// Longest QR text read (the largest QR code holds 4,296 characters; a
 /// certificate given as a file may be indented).

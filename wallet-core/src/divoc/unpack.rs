@@ -15,15 +15,6 @@ use std::io::{Cursor, Read};
 /// The one entry a DIVOC archive holds.
 pub const ENTRY: &str = "certificate.json";
 
-/// Whether `text` has the shape of a DIVOC code: `B64:`, a ZIP's bytes, or
-/// a JSON-LD credential with a proof.
-pub fn is_divoc(text: &str) -> bool {
-    let t = text.trim_start();
-    t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("B64:"))
-        || t.starts_with("PK\u{3}\u{4}")
-        || (t.starts_with('{') && t.contains("\"@context\"") && t.contains("\"proof\""))
-}
-
 /// The certificate's JSON text from a code's text.
 pub fn certificate_text(text: &str) -> Result<String, DivocError> {
     if text.len() > MAX_TEXT {

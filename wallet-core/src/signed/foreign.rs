@@ -16,7 +16,7 @@
 //! }
 //! source = {
 //!   "name": tstr,                   ; 1-64 of a-z 0-9 - _ . : what the authority calls it
-//!   "format": "eu-dcc" / "shc" / "nzcp" / "icao", ; which codes its keys may sign
+//!   "format": "eu-dcc" / "shc" / "nzcp" / "icao" / "divoc", ; which codes its keys may sign
 //!   "origin": tstr,                 ; where the authority read it (a URL or a file name), at most 512 characters
 //!   "read": uint,                   ; unix seconds: when the authority last read it
 //!   ? "certificates": [* bstr],     ; eu-dcc: DER X.509 signer certificates, at most 20,000
@@ -24,12 +24,14 @@
 //!   ? "documents": [* bstr],        ; nzcp: did:web DID documents (JSON, each at most 1 MiB), at most 64
 //!   ? "cscas": [* bstr],            ; icao: DER CSCA certificates, at most 4,096
 //!   ? "crls": [* bstr],             ; icao: DER CRLs of those CSCAs, at most 4,096 (may be absent)
+//!   ? "keys": [* divoc_key],        ; divoc: at most 256
 //! }
+//! divoc_key = {"method": tstr, "spki": bstr}  ; a proof's verificationMethod, its key (DER SPKI, RSA or Ed25519)
 //! ```
 //!
 //! An `eu-dcc` source carries `certificates` only, an `shc` source
 //! `directory` only, an `nzcp` source `documents` only, an `icao` source `cscas` and
-//! optionally `crls`. A source of a format this version does not know (one
+//! optionally `crls`, a `divoc` source `keys` only. A source of a format this version does not know (one
 //! added later) is left out: it grants nothing, and the rest still load. On a device, each certificate is read as the CLI
 //! reads a DSC (bound to its algorithm, validity and key usages) and each
 //! SHC issuer with its keys and CRLs as a directory entry (a CRL that cannot
@@ -38,6 +40,7 @@
 //! file sign credentials only, never signed files. Text in the file is
 //! hostile like any other: control and bidi characters are refused.
 
+use crate::divoc::{DivocKey, DivocTrust, MAX_METHOD};
 use crate::icao::pki::{Csca, IcaoTrust, MAX_CSCAS};
 use crate::icao::MAX_DER;
 use crate::keys::dsc::{issuer_key_from_certificate, MAX_CERTIFICATE};
@@ -60,6 +63,8 @@ pub const MAX_SOURCES: usize = 64;
 pub const MAX_SOURCE_NAME: usize = 64;
 /// Most DID documents one nzcp source may carry.
 pub const MAX_DOCUMENTS: usize = 64;
+/// Most keys one divoc source may carry.
+pub const MAX_DIVOC_KEYS: usize = 256;
 /// Longest origin text, in characters.
 pub const MAX_ORIGIN: usize = 512;
 
@@ -79,14 +84,17 @@ pub enum SourceFormat {
     Nzcp,
     /// ICAO VDS-NC seals, verified through each country's CSCA.
     Icao,
+    /// DIVOC certificates, verified with the key each proof names.
+    Divoc,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 4] = [
+    pub const ALL: [SourceFormat; 5] = [
         SourceFormat::EuDcc,
         SourceFormat::Shc,
         SourceFormat::Nzcp,
         SourceFormat::Icao,
+        SourceFormat::Divoc,
     ];
 
     pub fn name(self) -> &'static str {
@@ -95,6 +103,7 @@ impl SourceFormat {
             SourceFormat::Shc => "shc",
             SourceFormat::Nzcp => "nzcp",
             SourceFormat::Icao => "icao",
+            SourceFormat::Divoc => "divoc",
         }
     }
 
@@ -150,6 +159,9 @@ pub enum SourceKeys {
         cscas: Vec<Vec<u8>>,
         crls: Vec<Vec<u8>>,
     },
+    /// DIVOC keys: each proof's `verificationMethod` and its key (DER
+    /// SubjectPublicKeyInfo).
+    DivocKeys(Vec<(String, Vec<u8>)>),
 }
 
 impl SourceKeys {
@@ -159,6 +171,7 @@ impl SourceKeys {
             SourceKeys::Directory(_) => SourceFormat::Shc,
             SourceKeys::Documents(_) => SourceFormat::Nzcp,
             SourceKeys::Cscas { .. } => SourceFormat::Icao,
+            SourceKeys::DivocKeys(_) => SourceFormat::Divoc,
         }
     }
 }
@@ -183,6 +196,7 @@ pub struct SourceTrust {
     pub nzcp_issuers: Vec<NzcpIssuer>,
     /// ICAO CSCAs and the CRLs they signed.
     pub icao: IcaoTrust,
+    pub divoc: DivocTrust,
     pub skipped: Vec<String>,
 }
 
@@ -267,6 +281,19 @@ impl ForeignSource {
                     return Some(format!("CRL {i} is larger than {} bytes", MAX_DER * 64));
                 }
             }
+            SourceKeys::DivocKeys(keys) => {
+                if keys.len() > MAX_DIVOC_KEYS {
+                    return Some(format!("{} keys, more than {MAX_DIVOC_KEYS}", keys.len()));
+                }
+                if let Some(i) = keys
+                    .iter()
+                    .position(|(m, k)| m.is_empty() || m.len() > MAX_METHOD || k.len() > MAX_DER)
+                {
+                    return Some(format!(
+                        "key {i}: a method of 1 to {MAX_METHOD} characters and a key of at most {MAX_DER} bytes"
+                    ));
+                }
+            }
         }
         None
     }
@@ -317,6 +344,14 @@ impl ForeignSource {
                     }
                 }
             }
+            SourceKeys::DivocKeys(keys) => {
+                for (i, (method, der)) in keys.iter().enumerate() {
+                    match DivocKey::from_der(method, der) {
+                        Ok(k) => out.divoc.insert(k),
+                        Err(e) => out.skipped.push(format!("key {i}: {e}")),
+                    }
+                }
+            }
         }
         out
     }
@@ -344,8 +379,12 @@ impl ForeignSource {
                     .iter()
                     .map(|i| i.keys.len())
                     .sum::<usize>()
-                + trust.icao.cscas().len(),
-            issuers: trust.shc_issuers.len() + trust.nzcp_issuers.len() + trust.icao.countries(),
+                + trust.icao.cscas().len()
+                + trust.divoc.len(),
+            issuers: trust.shc_issuers.len()
+                + trust.nzcp_issuers.len()
+                + trust.icao.countries()
+                + trust.divoc.len(),
             skipped: trust.skipped.len(),
         }
     }
@@ -382,6 +421,19 @@ impl ForeignSource {
                     ));
                 }
             }
+            SourceKeys::DivocKeys(keys) => map.push((
+                Value::from("keys"),
+                Value::Array(
+                    keys.iter()
+                        .map(|(m, k)| {
+                            Value::Map(vec![
+                                (Value::from("method"), Value::from(m.as_str())),
+                                (Value::from("spki"), Value::Bytes(k.clone())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            )),
         }
         Value::Map(map)
     }
@@ -439,8 +491,15 @@ impl ForeignSource {
         let documents = body.take("documents");
         let cscas = body.take("cscas");
         let crls = body.take("crls");
+        let divoc_keys = body.take("keys");
         if format != SourceFormat::Icao && (cscas.is_some() || crls.is_some()) {
             return Err(at("cscas", "only an icao source carries CSCAs and CRLs"));
+        }
+        if (format == SourceFormat::Divoc) != divoc_keys.is_some() {
+            return Err(at(
+                "keys",
+                "a divoc source carries keys, and only a divoc source",
+            ));
         }
         let keys = match (format, certificates, directory, documents) {
             (SourceFormat::EuDcc, Some(Value::Array(items)), None, None) => {
@@ -475,6 +534,36 @@ impl ForeignSource {
                     cscas: list(cscas, "cscas")?,
                     crls: list(crls, "crls")?,
                 }
+            }
+            (SourceFormat::Divoc, None, None, None) => {
+                let Some(Value::Array(items)) = divoc_keys else {
+                    return Err(at("keys", "is not an array"));
+                };
+                if items.len() > MAX_DIVOC_KEYS {
+                    return Err(at("keys", "holds too many entries"));
+                }
+                let mut keys = Vec::new();
+                for item in items {
+                    let Value::Map(m) = item else {
+                        return Err(at("keys", "holds an item that is not a map"));
+                    };
+                    let mut k = Body::new(FILE, m);
+                    let method = k
+                        .text("method")
+                        .map(str::to_string)
+                        .map_err(|_| at("keys", "holds a key without its method"))?;
+                    let Some(Value::Bytes(spki)) = k.take("spki") else {
+                        return Err(at("keys", "holds a key without its spki bytes"));
+                    };
+                    keys.push((method, spki));
+                }
+                SourceKeys::DivocKeys(keys)
+            }
+            (SourceFormat::Divoc, ..) => {
+                return Err(at(
+                    "keys",
+                    "a divoc source needs an array of keys and nothing else",
+                ))
             }
             (SourceFormat::Icao, ..) => return Err(at(
                 "cscas",
@@ -617,6 +706,7 @@ impl ForeignTrust {
             all.shc_issuers.extend(t.shc_issuers);
             all.nzcp_issuers.extend(t.nzcp_issuers);
             all.icao.merge(&t.icao);
+            all.divoc.merge(&t.divoc);
             all.skipped.extend(
                 t.skipped
                     .into_iter()

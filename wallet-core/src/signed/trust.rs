@@ -33,6 +33,7 @@
 //! the one that signed the list.
 
 use crate::credential::CredentialKind;
+use crate::divoc::DivocTrust;
 use crate::icao::IcaoTrust;
 use crate::keys::dsc;
 use crate::keys::lookup::{KeyLookup, KeySet};
@@ -513,6 +514,8 @@ pub struct TrustStore {
     nzcp: NzcpTrust,
     /// ICAO CSCAs (and their CRLs) trusted here.
     icao: IcaoTrust,
+    /// DIVOC keys trusted here.
+    divoc: DivocTrust,
 }
 
 impl TrustStore {
@@ -532,6 +535,7 @@ impl TrustStore {
             shc: ShcTrust::default(),
             nzcp: NzcpTrust::default(),
             icao: IcaoTrust::default(),
+            divoc: DivocTrust::default(),
         }
     }
 
@@ -638,6 +642,16 @@ impl TrustStore {
     /// The ICAO CSCAs and CRLs trusted here.
     pub fn icao(&self) -> &IcaoTrust {
         &self.icao
+    }
+
+    /// Trusts the DIVOC keys of `divoc` too.
+    pub fn add_divoc(&mut self, divoc: &DivocTrust) {
+        self.divoc.merge(divoc);
+    }
+
+    /// The DIVOC keys trusted here.
+    pub fn divoc(&self) -> &DivocTrust {
+        &self.divoc
     }
 
     pub fn local_keys(&self) -> &[IssuerKey] {

@@ -1,5 +1,7 @@
 use super::*;
 use crate::credential::codes::FhirCodes;
+use crate::divoc::DivocKey;
+use crate::keys::PublicKey;
 use base64::Engine;
 use std::path::PathBuf;
 
