@@ -6,7 +6,7 @@
 use crate::shc::{fetch, ShcCommandError};
 use std::process::ExitCode;
 use wallet_core::checkpoint::cache::Cache;
-use wallet_core::keys::{fingerprint_for_spki, PublicKey};
+use wallet_core::keys::PublicKey;
 
 /// `divoc-key`'s arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,7 +39,7 @@ pub fn run_key(cache: &Cache, args: &KeyArgs) -> Result<ExitCode, ShcCommandErro
     wallet_core::out!(
         "trusted DIVOC key {} ({kind}, sha256 {})\n",
         key.method,
-        fingerprint_for_spki(&key.spki_der())
+        key.sha256()
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2047,3 +2047,119 @@ fn a_who_ddcc_checks_offline_once_its_dsc_is_trusted() {
     );
     assert_eq!(j["credential"]["id"], "DDCC-TEST-0001");
 }
+
+#[test]
+fn a_divoc_certificate_checks_offline_once_its_key_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let (_, store) = synced_station(cwd);
+    let store = store.as_str();
+    let divoc = e2e_tests::interop().join("divoc");
+    let file = |name: &str| divoc.join(name).to_str().unwrap().to_string();
+    let at = "2021-04-01T00:00:00Z";
+    let qr = file("DIVOCQR1Contents.txt");
+    // Not yet trusted: refused, naming the key, and the name not shown.
+    let out = check_at(&qr, at, store, cwd);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("did:india") && text.contains("not trusted"),
+        "{text}"
+    );
+    assert!(!text.contains("Third March User One"), "{text}");
+
+    // A P-256 key is not a DIVOC key; the registry's RSA key is.
+    let p256 = cwd.join("p256.pem");
+    std::fs::write(
+        &p256,
+        wallet_core::samples::p256_test_key().public_key().to_pem(),
+    )
+    .unwrap();
+    let out = run(
+        "verifier",
+        &[
+            "divoc-key",
+            "--method",
+            "did:india",
+            p256.to_str().unwrap(),
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("not P-256"), "{}", stderr(&out));
+    let out = run(
+        "verifier",
+        &[
+            "divoc-key",
+            "--method",
+            "did:india",
+            &file("did-india.pem"),
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("trusted DIVOC key did:india (RSA, RsaSignature2018, sha256 a7062ae1358b75f996247b780ef60c845fbb27dc39a55f122125241611568422)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run("verifier", &["status", "--store", store], cwd);
+    assert!(
+        stdout(&out).contains("DIVOC keys: 1 (did:india)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Signed and read: dose 1 of COVISHIELD's 2, so not a complete series.
+    let out = check_at(&qr, at, store, cwd);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Third March User One"),
+        "{text}{}",
+        stderr(&out)
+    );
+    assert!(text.contains("did:india (https://cowin.gov.in/)"), "{text}");
+    assert!(
+        text.contains("date of birth: not given in the code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("vaccination series incomplete (dose 1 of 2)"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    // A changed name breaks the signature.
+    let tampered = cwd.join("tampered.json");
+    std::fs::write(
+        &tampered,
+        std::fs::read_to_string(file("india-certificate.json"))
+            .unwrap()
+            .replace("Third March User One", "Third March User Two"),
+    )
+    .unwrap();
+    let out = check_at(tampered.to_str().unwrap(), at, store, cwd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("signature"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("User Two"), "{}", stdout(&out));
+
+    // decode shows what each key is signed as.
+    let out = run("verifier", &["decode", &qr, "--json"], cwd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(j["format"], "divoc");
+    assert_eq!(j["proof"]["verificationMethod"], "did:india");
+
+    // Conformance over the interop folder.
+    let out = run("verifier", &["conformance", divoc.to_str().unwrap()], cwd);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).ends_with("conformance: 1/1 as expected\n"),
+        "{}",
+        stdout(&out)
+    );
+}

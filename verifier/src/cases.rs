@@ -13,12 +13,20 @@
 //!   and that CSCA's CRLs (`"crls"`). Verdicts: `valid`,
 //!   `invalid-signature`, `untrusted-signer`, `revoked`, `crl-expired`,
 //!   `not-valid-now`, `not-a-seal` or `malformed`.
+//! - DIVOC certificates: each case names the public key (`"key"`, a PEM
+//!   file) trusted for its proof's `"verificationMethod"`, and may name the
+//!   certificate as unpacked (`"unpacked"`, which the code's archive must
+//!   hold byte for byte) and the holder it names (`"holder"`: `"name"`,
+//!   `"dob"` or null). Verdicts: `valid`, `invalid-signature`,
+//!   `unknown-key`, `expired`, `not-active`, `malformed`, or
+//!   `wrong-content` when the archive or the holder differ from the case.
 //!
 //! Each case counts once: its image must read to its text, and the verdict
 //! must be the one expected. The check is made as of `--at`, or else as of
 //! the moment everything the valid cases need was in force (for passes,
 //! the latest `nbf` among them; for seals, which carry no dates of their
-//! own, the latest start of a signer certificate or CRL they name):
+//! own, the latest start of a signer certificate or CRL they name; for
+//! DIVOC certificates, the latest proof's creation):
 //! examples made to be valid once may have expired since, and a clock that
 //! drifts with the years would turn them into other cases. The last line
 //! reads `conformance: <as expected>/<total> as expected`.
@@ -29,6 +37,7 @@ use thiserror::Error;
 
 pub use crate::shc_conformance::Report;
 use wallet_core::credential::instant;
+use wallet_core::divoc;
 use wallet_core::icao::{self, pki::Csca, IcaoTrust};
 use wallet_core::nzcp::{self, did::NzcpTrust};
 use wallet_core::text::escape;
@@ -51,7 +60,7 @@ pub enum CasesError {
     #[error("{path}: {why}")]
     Cases { path: String, why: String },
     #[error(
-        "{0}: its cases are not codes of a format this verifier checks from cases.json (NZCP:/ passes, or ICAO seals with their CSCAs)"
+        "{0}: its cases are not codes of a format this verifier checks from cases.json (NZCP:/ passes, ICAO seals with their CSCAs, or DIVOC certificates with their keys)"
     )]
     Format(String),
     #[error("{0}: no DID document (a *.json file with a did:web id and assertion keys) to trust")]
@@ -73,6 +82,12 @@ struct Case {
     csca: Option<String>,
     csca_sha256: Option<String>,
     crls: Vec<String>,
+    /// DIVOC: the key file, the method it is trusted for, the certificate
+    /// as unpacked, and the holder expected.
+    key: Option<String>,
+    method: Option<String>,
+    unpacked: Option<String>,
+    holder: Option<Json>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CasesError> {
@@ -123,6 +138,10 @@ fn cases(dir: &Path) -> Result<Vec<Case>, CasesError> {
                 csca: field("csca"),
                 csca_sha256: field("csca_sha256"),
                 crls,
+                key: field("key"),
+                method: field("verificationMethod"),
+                unpacked: field("unpacked"),
+                holder: row.get("holder").cloned(),
             })
         })
         .collect()
@@ -213,6 +232,11 @@ pub fn run(dir: &Path, at: Option<i64>) -> Result<Report, CasesError> {
     }
     if texts.iter().all(|t| nzcp::is_pass(t)) {
         return run_nzcp(dir, &cases, &texts, at);
+    }
+    if texts.iter().all(|t| wallet_core::divoc::is_divoc(t))
+        && cases.iter().any(|c| c.key.is_some())
+    {
+        return run_divoc(dir, &cases, &texts, at);
     }
     if texts.iter().all(|t| icao::is_seal(t)) && cases.iter().any(|c| c.csca.is_some()) {
         return run_icao(dir, &cases, &texts, at);
@@ -346,6 +370,123 @@ fn run_icao(
         })
     };
     Ok(report(dir, cases, texts, found, now, judge))
+}
+
+/// The key a DIVOC case names, trusted for its method.
+fn divoc_trust(dir: &Path, c: &Case) -> Result<divoc::DivocTrust, String> {
+    let mut trust = divoc::DivocTrust::default();
+    let (Some(key), Some(method)) = (&c.key, &c.method) else {
+        return Ok(trust);
+    };
+    let bytes = inside(dir, key)
+        .and_then(|p| read(&p))
+        .map_err(|e| e.to_string())?;
+    let pem = String::from_utf8_lossy(&bytes);
+    trust.insert(
+        divoc::DivocKey::from_pem(method, &pem).map_err(|e| format!("{}: {e}", escape(key)))?,
+    );
+    Ok(trust)
+}
+
+fn run_divoc(
+    dir: &Path,
+    cases: &[Case],
+    texts: &[String],
+    at: Option<i64>,
+) -> Result<Report, CasesError> {
+    let mut found = Vec::new();
+    let mut trusts = Vec::new();
+    for c in cases {
+        let t = divoc_trust(dir, c);
+        if let (Some(key), Some(method), Ok(_)) = (&c.key, &c.method, &t) {
+            let line = format!("trusted {} from {}", escape(method), escape(key));
+            if !found.contains(&line) {
+                found.push(line);
+            }
+        }
+        trusts.push(t);
+    }
+    let now = at.unwrap_or_else(|| {
+        cases
+            .iter()
+            .zip(texts)
+            .filter(|(c, _)| c.expected == "valid")
+            .filter_map(|(_, t)| divoc::decode(t).ok())
+            .map(|c| c.proof.created)
+            .max()
+            .unwrap_or(0)
+    });
+    let index = |c: &Case| cases.iter().position(|x| std::ptr::eq(x, c));
+    let judge = |c: &Case, text: &str| -> Result<Got, String> {
+        let trust = index(c)
+            .and_then(|i| trusts.get(i))
+            .ok_or("no trust for this case")?
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let cert = match divoc::decode(text) {
+            Ok(cert) => cert,
+            Err(e) => return Ok(("malformed", escape(&e.to_string()).into_owned())),
+        };
+        let v = divoc::verify(&cert, trust, now);
+        let reasons: Vec<String> = v.reasons.iter().map(ToString::to_string).collect();
+        let got = divoc_outcome(&v);
+        if got != "valid" {
+            return Ok((got, reasons.join("; ")));
+        }
+        if let Some(unpacked) = &c.unpacked {
+            let want = inside(dir, unpacked)
+                .and_then(|p| read(&p))
+                .map_err(|e| e.to_string())?;
+            let held = divoc::unpack::certificate_text(text).map_err(|e| e.to_string())?;
+            if held.as_bytes() != want.as_slice() {
+                return Ok((
+                    "wrong-content",
+                    format!(
+                        "its archive does not hold {} byte for byte",
+                        escape(unpacked)
+                    ),
+                ));
+            }
+        }
+        if let Some(h) = &c.holder {
+            let read = cert.holder().map_err(|e| e.to_string())?;
+            let name = h.get("name").and_then(Json::as_str);
+            let dob = h.get("dob").and_then(Json::as_str);
+            let dob_read = (!read.dob.is_unknown()).then(|| read.dob.to_string());
+            if name.is_some_and(|n| n != read.name) || dob != dob_read.as_deref() {
+                return Ok((
+                    "wrong-content",
+                    format!(
+                        "holder read as {} (born {}), not as the case says",
+                        escape(&read.name),
+                        dob_read.unwrap_or_else(|| "not given".into())
+                    ),
+                ));
+            }
+        }
+        Ok((got, reasons.join("; ")))
+    };
+    Ok(report(dir, cases, texts, found, now, judge))
+}
+
+/// A DIVOC certificate's verdict in the words of `cases.json`.
+fn divoc_outcome(v: &divoc::DivocVerification) -> &'static str {
+    if v.valid {
+        return "valid";
+    }
+    match v.reasons.first() {
+        Some(Reason::BadSignature { .. })
+        | Some(Reason::AlgorithmNotAllowed { .. })
+        | Some(Reason::Malformed {
+            fault: Fault::Signature,
+            ..
+        }) => "invalid-signature",
+        Some(Reason::UnknownIssuer { .. }) => "unknown-key",
+        Some(Reason::Expired { .. }) => "expired",
+        Some(Reason::NotYetValid { .. }) => "not-active",
+        Some(Reason::Malformed { .. }) => "malformed",
+        _ => "invalid",
+    }
 }
 
 /// A seal's verdict in the words of `cases.json`.

@@ -502,3 +502,103 @@ pub fn ddcc_code(
     .unwrap_or_else(|never| match never {});
     crate::wire::envelope::seal(crate::Profile::EuDcc, &cose.to_bytes())
 }
+
+/// The verificationMethod of the test DIVOC key ([`divoc_key`]).
+pub const DIVOC_METHOD: &str = "did:example:divoc-test";
+
+#[cfg(feature = "divoc")]
+fn divoc_signing_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[0x44; 32])
+}
+
+/// The test DIVOC key (Ed25519), trusted for [`DIVOC_METHOD`].
+#[cfg(feature = "divoc")]
+pub fn divoc_key() -> crate::divoc::DivocKey {
+    let key = crate::keys::PublicKey::Ed25519(divoc_signing_key().verifying_key());
+    crate::divoc::DivocKey::new(DIVOC_METHOD, key).expect("a fixed test key")
+}
+
+/// A CoWIN-shaped DIVOC certificate (the second context, with a birth
+/// date): COVISHIELD dose `dose` of `total` on `date` (YYYY-MM-DD), before
+/// it is signed.
+pub fn divoc_document(name: &str, dose: u8, total: u8, date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://cowin.gov.in/credentials/vaccination/v2"
+        ],
+        "type": ["VerifiableCredential", "ProofOfVaccinationCredential"],
+        "credentialSubject": {
+            "type": "Person",
+            "id": "did:Passport:T1234567",
+            "refId": "12345678901234",
+            "name": name,
+            "gender": "Female",
+            "dob": "1985-04-12",
+            "nationality": "Indian",
+            "address": {"streetAddress": "", "district": "Pune", "addressRegion": "Maharashtra", "addressCountry": "IN", "postalCode": 411001}
+        },
+        "issuer": "https://cowin.gov.in/",
+        "issuanceDate": format!("{date}T10:00:00.000Z"),
+        "evidence": [{
+            "id": "https://cowin.gov.in/vaccine/1234567890",
+            "infoUrl": "https://cowin.gov.in/?1234567890",
+            "certificateId": "1234567890",
+            "type": ["Vaccination"],
+            "batch": "4121Z999",
+            "vaccine": "COVISHIELD",
+            "manufacturer": "Serum Institute of India",
+            "icd11Code": "XM9QW8",
+            "prophylaxis": "COVID-19 vaccine, non-replicating viral vector",
+            "date": format!("{date}T09:30:00.000Z"),
+            "effectiveStart": date,
+            "effectiveUntil": date,
+            "dose": dose,
+            "totalDoses": total,
+            "verifier": {"name": "Test Vaccinator"},
+            "facility": {"name": "Test Centre", "address": {"streetAddress": "1 Test Road", "district": "Pune", "addressRegion": "Maharashtra", "addressCountry": "IN", "postalCode": 411001}}
+        }],
+        "nonTransferable": "true"
+    })
+}
+
+/// `doc` signed with the test DIVOC key (Ed25519Signature2018, created
+/// `created`, RFC 3339), as the certificate's JSON text.
+#[cfg(feature = "divoc")]
+pub fn divoc_sign(mut doc: serde_json::Value, created: &str) -> String {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = b64.encode(br#"{"alg":"EdDSA","b64":false,"crit":["b64"]}"#);
+    doc["proof"] = serde_json::json!({
+        "type": "Ed25519Signature2018",
+        "created": created,
+        "verificationMethod": DIVOC_METHOD,
+        "proofPurpose": "assertionMethod",
+        "jws": format!("{header}..AA"),
+    });
+    let cert = crate::divoc::decode(&doc.to_string()).expect("a sample certificate reads");
+    let input = crate::divoc::cert::signing_input(&cert).expect("a sample certificate expands");
+    let sig = divoc_signing_key().sign(&input);
+    doc["proof"]["jws"] = format!("{header}..{}", b64.encode(sig.to_bytes())).into();
+    doc.to_string()
+}
+
+/// A DIVOC code's QR text (`B64:` and a ZIP holding `certificate.json`)
+/// for `json`, deflated.
+#[cfg(feature = "divoc")]
+pub fn divoc_qr_text(json: &str) -> String {
+    use base64::Engine;
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("certificate.json", opts).expect("in memory");
+    z.write_all(json.as_bytes()).expect("in memory");
+    z.finish().expect("in memory");
+    format!(
+        "B64:{}",
+        base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+    )
+}

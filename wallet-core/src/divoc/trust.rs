@@ -47,6 +47,13 @@ impl DivocKey {
         })
     }
 
+    /// The SHA-256 of the key's SubjectPublicKeyInfo, hex: how a published
+    /// key is compared with the one trusted.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.spki_der()))
+    }
+
     /// The key's SubjectPublicKeyInfo, DER.
     pub fn spki_der(&self) -> Vec<u8> {
         self.key.key.spki_der()

@@ -400,3 +400,83 @@ fn a_who_ddcc_tampered_unlisted_or_signed_outside_its_key_use_is_red() {
         [Reason::KindNotAllowed { .. }]
     ));
 }
+
+#[test]
+fn a_divoc_certificate_is_judged_by_the_rules_once_its_key_is_trusted() {
+    let dose2 = samples::divoc_sign(
+        samples::divoc_document("Test Citizen", 2, 2, "2029-11-01"),
+        "2029-11-01T10:00:00Z",
+    );
+    let qr = samples::divoc_qr_text(&dose2);
+    assert_eq!(format_of(&qr), CodeFormat::Divoc);
+    assert_eq!(format_of(&dose2), CodeFormat::Divoc);
+    let now = OffsetDateTime::parse(
+        "2030-01-02T00:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .unix_timestamp();
+    // Not trusted: the key is named, the holder not shown.
+    let v = check(&qr, &samples::checkpoint(), "transport", at(now)).unwrap();
+    assert!(
+        matches!(
+            &v.reasons[..],
+            [Reason::UnknownIssuer {
+                scheme: crate::verify::reason::Scheme::Divoc,
+                ..
+            }]
+        ),
+        "{v:?}"
+    );
+    assert!(v.holder.is_none());
+    let mut cp = samples::checkpoint();
+    let mut trust = crate::divoc::DivocTrust::default();
+    trust.insert(samples::divoc_key());
+    cp.trust.add_divoc(&trust);
+    let v = check(&qr, &cp, "transport", at(now)).unwrap();
+    assert!(v.valid, "{v:?}");
+    assert_eq!(v.holder.as_ref().unwrap().name, "Test Citizen");
+    assert_eq!(v.holder.as_ref().unwrap().dob.to_string(), "1985-04-12");
+    // The first dose of two is not a complete series.
+    let dose1 = samples::divoc_sign(
+        samples::divoc_document("Test Citizen", 1, 2, "2029-11-01"),
+        "2029-11-01T10:00:00Z",
+    );
+    let v = check(&dose1, &cp, "transport", at(now)).unwrap();
+    assert!(!v.valid);
+    // Revoked by any of its schema:id values (the signature does not say
+    // which is the certificate's number).
+    let mut revoked = cp.clone();
+    revoked.revocations = RevocationList::new(2, 0, 1, vec![id_entry("4121Z999")], Vec::new());
+    assert!(matches!(
+        reasons(&qr, &revoked, "transport", now)[..],
+        [Reason::Revoked { .. }]
+    ));
+    // Signed in the future: not yet valid.
+    let early = OffsetDateTime::parse(
+        "2029-10-01T00:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(check(&qr, &cp, "transport", early)
+        .unwrap()
+        .reasons
+        .iter()
+        .any(|r| matches!(r, Reason::NotYetValid { .. })));
+    // In a batch, beside a native code, each keeps its own verdict.
+    let c = samples::test();
+    let native_text = native(&c);
+    let texts = [qr.as_str(), dose1.as_str(), native_text.as_str()];
+    let verdicts =
+        crate::checkpoint::batch::check_batch(&texts, &cp, "transport", at(now), 2).unwrap();
+    assert_eq!(
+        verdicts.iter().map(|v| v.valid).collect::<Vec<_>>(),
+        [
+            true,
+            false,
+            check(&native_text, &cp, "transport", at(now))
+                .unwrap()
+                .valid
+        ]
+    );
+}
