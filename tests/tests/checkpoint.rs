@@ -2163,3 +2163,45 @@ fn a_divoc_certificate_checks_offline_once_its_key_is_trusted() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_wallet_keeps_a_divoc_certificate_and_shows_it_valid_once_its_key_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let wallet = synced_wallet(cwd, "2030-01-02T00:00:00Z");
+    let json = wallet_core::samples::divoc_sign(
+        wallet_core::samples::divoc_document("Test Citizen", 2, 2, "2029-11-01"),
+        "2029-11-01T10:00:00Z",
+    );
+    let code = cwd.join("divoc.txt");
+    std::fs::write(&code, wallet_core::samples::divoc_qr_text(&json)).unwrap();
+    let code = code.to_str().unwrap();
+    let out = wallet(&["add", code]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not trusted here"),
+        "{}",
+        stderr(&out)
+    );
+    let key = cwd.join("divoc-key.pem");
+    std::fs::write(&key, wallet_core::samples::divoc_key().key.key.to_pem()).unwrap();
+    succeeded(wallet(&[
+        "divoc-key",
+        "--method",
+        wallet_core::samples::DIVOC_METHOD,
+        key.to_str().unwrap(),
+    ]));
+    let added = succeeded(wallet(&["add", code]));
+    assert!(added.contains("vaccination"), "{added}");
+    // The name changed after signing: refused, and not kept.
+    let forged = cwd.join("forged.json");
+    std::fs::write(&forged, json.replace("Test Citizen", "Best Citizen")).unwrap();
+    let out = wallet(&["add", forged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad signature"), "{}", stderr(&out));
+    let list = succeeded(wallet(&["list", "--json"]));
+    let held: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(held.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(held[0]["status"], "valid", "{list}");
+    assert!(list.contains("Test Citizen"), "{list}");
+}

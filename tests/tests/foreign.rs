@@ -53,6 +53,24 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
         "{}",
         stderr(&nz)
     );
+    // And India's DIVOC key.
+    let india = e2e_tests::interop().join("divoc/did-india.pem");
+    let divoc = run(
+        "issuer",
+        &[
+            "foreign",
+            "divoc-key",
+            "india",
+            "--key",
+            &format!("did:india={}", india.display()),
+        ],
+        cwd,
+    );
+    assert!(
+        stderr(&divoc).contains("foreign source india (divoc) added: 1 key(s) from 1 issuer(s)"),
+        "{}",
+        stderr(&divoc)
+    );
     // And Australia's CSCA with its CRL, for ICAO seals.
     let icao = trust_foreign_icao(cwd);
     assert!(
@@ -66,10 +84,11 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 4, "{listed}");
+    assert_eq!(lines.len(), 5, "{listed}");
     assert_eq!(lines[1]["format"], "icao");
-    assert_eq!(lines[2]["format"], "nzcp");
-    let lines = [&lines[0], &lines[3]];
+    assert_eq!(lines[2]["format"], "divoc");
+    assert_eq!(lines[3]["format"], "nzcp");
+    let lines = [&lines[0], &lines[4]];
     assert_eq!(lines[0]["name"], "eu-at");
     assert_eq!(lines[0]["format"], "eu-dcc");
     assert_eq!(lines[1]["keys"], 2);
@@ -197,6 +216,30 @@ fn a_checkpoint_with_only_the_anchor_pinned_verifies_foreign_codes_the_authority
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("signed by:     AUS (CN=DFAT,C=AU (serial 18ad))"),
+        "{}",
+        stdout(&out)
+    );
+    // CoWIN's sample, with no key loaded by hand: signed and read (a
+    // first dose of two, so not a complete series).
+    let cowin = e2e_tests::interop().join("divoc/DIVOCQR1Contents.txt");
+    let out = run(
+        "verifier",
+        &[
+            "check",
+            cowin.to_str().unwrap(),
+            "--profile",
+            "transport",
+            "--at",
+            "2021-04-01T00:00:00Z",
+            "--store",
+            store,
+        ],
+        cwd,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("signed by:     did:india (https://cowin.gov.in/)")
+            && stdout(&out).contains("vaccination series incomplete (dose 1 of 2)"),
         "{}",
         stdout(&out)
     );
