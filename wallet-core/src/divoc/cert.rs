@@ -489,9 +489,15 @@ impl Certificate {
         })
     }
 
-    /// `evidence.certificateId`, the certificate's number.
+    /// The certificate's identifier: the vaccination's own IRI
+    /// (`evidence.id`, `https://cowin.gov.in/vaccine/<number>`), which the
+    /// signature binds to it, or else `certificateId` (which it does not:
+    /// [`Certificate::ids`] is what revocation checks).
     pub fn id(&self) -> Result<String, DivocError> {
         let e = self.evidence()?;
+        if let Some(id) = e.id.as_ref().filter(|i| !i.starts_with("_:")) {
+            return Ok(id.clone());
+        }
         let id = e
             .get("certificateId", &format!("{SCHEMA}id"))
             .first()
@@ -552,7 +558,6 @@ impl Certificate {
         let vaccine =
             unique_text(e, "vaccine", &sid)?.ok_or(DivocError::Missing("evidence.vaccine"))?;
         let icd11 = unique_text(e, "icd11Code", &sid)?;
-        let manufacturer = unique_text(e, "manufacturer", &sid)?.unwrap_or_default();
         // Doses: the smaller signed value is the dose, the larger the series.
         let doses: Vec<u8> = e
             .all(&format!("{SCHEMA}doseValue"))
@@ -590,29 +595,42 @@ impl Certificate {
                 what: Unlisted::NoTable,
             }));
         }
-        let listed = |v: &str| -> Vec<&VaccineCode> {
-            [DIVOC_VACCINE, ICD11]
-                .iter()
-                .filter_map(|sys| codes.vaccine(sys, v))
-                .collect()
+        // Which schema:id is the vaccine is not signed: every listed
+        // vaccine any of them names counts, an ICD-11 code before a brand.
+        let listed = |sys: &str| -> Vec<&VaccineCode> {
+            let mut out: Vec<&VaccineCode> = e
+                .all(&sid)
+                .filter_map(Val::text)
+                .filter_map(|v| codes.vaccine(sys, v))
+                .collect();
+            out.dedup_by(|a, b| a == b);
+            out
         };
-        let named = icd11
-            .and_then(|c| codes.vaccine(ICD11, c))
-            .or_else(|| codes.vaccine(DIVOC_VACCINE, vaccine));
-        let Some(named) = named else {
+        let (icd, brands) = (listed(ICD11), listed(DIVOC_VACCINE));
+        if icd.len() > 1 || brands.len() > 1 {
+            return Err(field(
+                "vaccine",
+                "the vaccination names more than one listed vaccine, and which is the vaccine is not signed",
+            )
+            .into());
+        }
+        let Some(named) = icd.first().or(brands.first()).copied() else {
             let mut found = vec![format!("vaccine {vaccine}")];
             found.extend(icd11.map(|c| format!("ICD-11 {c}")));
             return Err(Read::Reason(Reason::NotRecognised {
                 what: Unlisted::found(found),
             }));
         };
-        let series = e
-            .all(&sid)
-            .filter_map(Val::text)
-            .flat_map(listed)
+        let series = icd
+            .iter()
+            .chain(&brands)
             .map(|c| c.doses)
             .max()
             .unwrap_or(named.doses);
+        // Shown: the listed brand, else the table's name for the code.
+        let product = brands
+            .first()
+            .map_or_else(|| named.name.clone(), |b| b.code.clone());
         let issued_at = self.issued_at()?;
         let credential = Credential {
             id: self.id()?,
@@ -623,8 +641,9 @@ impl Certificate {
                 holder,
                 vaccination: VaccinationEntry {
                     prophylaxis: format!("{}|{}", named.system, named.code),
-                    product: vaccine.to_string(),
-                    manufacturer: manufacturer.to_string(),
+                    product,
+                    // Which schema:id is the manufacturer is not signed.
+                    manufacturer: String::new(),
                     dose,
                     doses: series,
                     date,
