@@ -21,7 +21,14 @@
 //!   `icao::curve`, over big integers;
 //! - `pipeline_ddcc`: a WHO DDCC vaccination signed ES256 by the test DSC
 //!   of `tests/data/ddcc/`: the EU path to the claims, then the DDCC core
-//!   data set read with the default code table.
+//!   data set read with the default code table;
+//! - `pipeline_divoc`: CoWIN's published certificate (from
+//!   `../shared/interop/divoc`), its `B64:` QR text: base64, the ZIP,
+//!   strict JSON, JSON-LD expansion over the built-in contexts, URDNA2015
+//!   of the document and the proof options, the RSA-PSS (2048) signature
+//!   against `did:india`, the credential read with the default code table;
+//! - `pipeline_divoc_ed25519`: a CoWIN-shaped certificate signed here
+//!   (Ed25519Signature2018), the same steps with an Ed25519 signature.
 //!
 //! After criterion's own report it prints each as operations per second and
 //! the ratio pipeline / raw verify (time per operation), from this run's
@@ -31,6 +38,7 @@ mod common;
 
 use criterion::{black_box, Criterion};
 use time::OffsetDateTime;
+use wallet_core::divoc::{self, DivocKey, DivocTrust};
 use wallet_core::icao::{self, pki::Csca, IcaoTrust};
 use wallet_core::keys::PublicKey;
 use wallet_core::nzcp::{self, did::NzcpTrust};
@@ -112,6 +120,26 @@ fn benches(c: &mut Criterion) {
     c.bench_function("pipeline_ddcc", |b| {
         b.iter(|| verify(black_box(&ddcc_text), &ddcc_keys, ddcc_now).valid)
     });
+    let (divoc_text, divoc_trust) = divoc_example();
+    let divoc_now = 1_700_000_000;
+    assert!(
+        divoc_verify(&divoc_text, &divoc_trust, divoc_now),
+        "CoWIN's certificate verifies"
+    );
+    c.bench_function("pipeline_divoc", |b| {
+        b.iter(|| divoc_verify(black_box(&divoc_text), &divoc_trust, divoc_now))
+    });
+    let ed_text = samples::divoc_qr_text(&samples::divoc_sign(
+        samples::divoc_document("Test Citizen", 2, 2, "2029-11-01"),
+        "2029-11-01T10:00:00Z",
+    ));
+    assert!(
+        divoc_verify(&ed_text, &divoc_trust, test_now + 86_400),
+        "the sample verifies"
+    );
+    c.bench_function("pipeline_divoc_ed25519", |b| {
+        b.iter(|| divoc_verify(black_box(&ed_text), &divoc_trust, test_now + 86_400))
+    });
 }
 
 /// A WHO DDCC vaccination issued 2030-01-01 by the test DSC, and that DSC.
@@ -157,6 +185,22 @@ fn icao_p384_seal() -> (String, IcaoTrust) {
         .add_csca(Csca::read(&read("csca.der")).expect("the CSCA"))
         .expect("room");
     (text, trust)
+}
+
+fn divoc_verify(text: &str, trust: &DivocTrust, now: i64) -> bool {
+    let codes = wallet_core::shc::codes::FhirCodes::covid19();
+    divoc::decode(text)
+        .is_ok_and(|c| divoc::verify(&c, trust, now).valid && c.credential(&codes).is_ok())
+}
+
+/// CoWIN's QR text and did:india's key, with the test key beside it.
+fn divoc_example() -> (String, DivocTrust) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/interop/divoc");
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).expect("the interop data");
+    let mut trust = DivocTrust::default();
+    trust.insert(DivocKey::from_pem("did:india", &read("did-india.pem")).expect("India's key"));
+    trust.insert(samples::divoc_key());
+    (read("DIVOCQR1Contents.txt"), trust)
 }
 
 fn icao_verify(text: &str, trust: &IcaoTrust, now: i64) -> bool {
@@ -241,6 +285,8 @@ fn main() {
         "pipeline_icao",
         "pipeline_icao_es384",
         "pipeline_ddcc",
+        "pipeline_divoc",
+        "pipeline_divoc_ed25519",
     ];
     if let Some(means) = common::means(&dir, &names) {
         println!("\nsummary (this run, mean time per operation):");
@@ -274,6 +320,16 @@ fn main() {
             "  pipeline_ddcc / pipeline_native = {:.2}, pipeline_ddcc / pipeline_eu_es256 = {:.2}",
             means[8] / means[2],
             means[8] / means[3]
+        );
+        println!(
+            "  pipeline_divoc / pipeline_native = {:.2}, pipeline_divoc / pipeline_eu_es256 = {:.2}",
+            means[9] / means[2],
+            means[9] / means[3]
+        );
+        println!(
+            "  pipeline_divoc_ed25519 / pipeline_native = {:.2}, pipeline_divoc_ed25519 / pipeline_divoc = {:.2}",
+            means[10] / means[2],
+            means[10] / means[9]
         );
     }
 }
