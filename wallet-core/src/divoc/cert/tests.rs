@@ -298,3 +298,36 @@ fn archives_hold_one_bounded_certificate() {
         Err(DivocError::Archive(_))
     ));
 }
+
+#[cfg(all(feature = "qr-scan", feature = "qr-render"))]
+#[test]
+fn a_qr_code_holding_the_zip_in_byte_mode_reads_to_a_certificate() {
+    // CoWIN's printed codes carry the archive's bytes, not base64.
+    let json = interop("india-certificate.json");
+    let zip = zip_of(&[("certificate.json", json.as_bytes())]);
+    let code = qrcode::QrCode::with_error_correction_level(&zip, qrcode::EcLevel::L).unwrap();
+    let width = code.width();
+    let (scale, quiet) = (4, 4);
+    let side = (width + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let mut luma = vec![255u8; side * side];
+    for y in 0..side {
+        for x in 0..side {
+            let (mx, my) = (
+                (x / scale) as isize - quiet as isize,
+                (y / scale) as isize - quiet as isize,
+            );
+            if mx >= 0
+                && my >= 0
+                && (mx as usize) < width
+                && (my as usize) < width
+                && colors[my as usize * width + mx as usize] == qrcode::Color::Dark
+            {
+                luma[y * side + x] = 0;
+            }
+        }
+    }
+    let text = crate::wire::qr::read::read_luma(side as u32, side as u32, &luma).unwrap();
+    assert!(text.starts_with("PK\u{3}\u{4}"));
+    assert!(verify(&decode(&text).unwrap(), &india(), NOW).valid);
+}
