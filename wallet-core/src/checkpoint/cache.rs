@@ -38,6 +38,7 @@
 //! is trusted without a signature.
 
 use crate::checkpoint::check::Checkpoint;
+#[cfg(feature = "divoc")]
 use crate::divoc::{DivocKey, DivocTrust};
 use crate::icao::pki::{der_of, Crl, Csca, IcaoTrust};
 use crate::icao::MAX_DER;
@@ -59,6 +60,7 @@ use crate::signed::rules::RuleSet;
 use crate::signed::trust::{TrustChange, TrustStore};
 use crate::storage::{Folder, Storage, StorageError};
 use crate::wire::cbor::{self, Value};
+#[cfg(feature = "divoc")]
 use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -441,6 +443,7 @@ impl Cache {
             store.add_nzcp_issuer(issuer);
         }
         store.add_icao(&self.icao_trust()?);
+        #[cfg(feature = "divoc")]
         store.add_divoc(&self.divoc_trust()?);
         // The foreign keys the authority vouches for, checked against the
         // list held. One that no longer verifies (its signer left the list)
@@ -458,6 +461,7 @@ impl Cache {
                     store.add_nzcp_issuer(issuer);
                 }
                 store.add_icao(&t.icao);
+                #[cfg(feature = "divoc")]
                 store.add_divoc(&t.divoc);
             }
         }
@@ -593,6 +597,7 @@ impl Cache {
     }
 
     /// The DIVOC keys trusted locally, each read again.
+    #[cfg(feature = "divoc")]
     pub fn divoc_trust(&self) -> Result<DivocTrust, CacheError> {
         let mut names: Vec<String> = self
             .store
@@ -625,6 +630,7 @@ impl Cache {
     /// Trusts one DIVOC key locally: the public key (PEM or DER
     /// SubjectPublicKeyInfo, RSA or Ed25519) that signs the proofs naming
     /// `method`. A key of the same method is replaced.
+    #[cfg(feature = "divoc")]
     pub fn add_divoc_key(&self, method: &str, key: &[u8]) -> Result<DivocKey, CacheError> {
         let key = match std::str::from_utf8(key) {
             Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem)?,

@@ -30,12 +30,14 @@ pub mod cert;
 pub mod contexts;
 #[cfg(feature = "divoc")]
 pub mod jsonld;
+#[cfg(feature = "divoc")]
 pub mod trust;
 #[cfg(feature = "divoc")]
 pub mod unpack;
 
 #[cfg(feature = "divoc")]
 pub use cert::{decode, verify, Certificate, DivocVerification};
+#[cfg(feature = "divoc")]
 pub use trust::{DivocKey, DivocTrust};
 
 use crate::verify::reason::{Fault, Faulty};

@@ -1,7 +1,7 @@
 //! The DIVOC keys a device trusts, each by the `verificationMethod` its
-//! certificates' proofs name (`did:india`). Kept whether or not this build
-//! reads certificates (the `divoc` feature), so trust files and caches
-//! carry them alike everywhere.
+//! certificates' proofs name (`did:india`). A build without the `divoc`
+//! feature holds none: it leaves a foreign-trust file's divoc sources out,
+//! as it would a format it does not know.
 
 use super::{DivocError, MAX_METHOD};
 use crate::keys::{IssuerKey, PublicKey};

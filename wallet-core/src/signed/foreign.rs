@@ -40,6 +40,7 @@
 //! file sign credentials only, never signed files. Text in the file is
 //! hostile like any other: control and bidi characters are refused.
 
+#[cfg(feature = "divoc")]
 use crate::divoc::{DivocKey, DivocTrust, MAX_METHOD};
 use crate::icao::pki::{Csca, IcaoTrust, MAX_CSCAS};
 use crate::icao::MAX_DER;
@@ -84,17 +85,27 @@ pub enum SourceFormat {
     Nzcp,
     /// ICAO VDS-NC seals, verified through each country's CSCA.
     Icao,
-    /// DIVOC certificates, verified with the key each proof names.
+    /// DIVOC certificates, verified with the key each proof names (a
+    /// build without the `divoc` feature leaves such a source out).
+    #[cfg(feature = "divoc")]
     Divoc,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 5] = [
+    #[cfg(feature = "divoc")]
+    pub const ALL: &[SourceFormat] = &[
         SourceFormat::EuDcc,
         SourceFormat::Shc,
         SourceFormat::Nzcp,
         SourceFormat::Icao,
         SourceFormat::Divoc,
+    ];
+    #[cfg(not(feature = "divoc"))]
+    pub const ALL: &[SourceFormat] = &[
+        SourceFormat::EuDcc,
+        SourceFormat::Shc,
+        SourceFormat::Nzcp,
+        SourceFormat::Icao,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,12 +114,13 @@ impl SourceFormat {
             SourceFormat::Shc => "shc",
             SourceFormat::Nzcp => "nzcp",
             SourceFormat::Icao => "icao",
+            #[cfg(feature = "divoc")]
             SourceFormat::Divoc => "divoc",
         }
     }
 
     pub fn from_name(name: &str) -> Option<SourceFormat> {
-        SourceFormat::ALL.into_iter().find(|f| f.name() == name)
+        SourceFormat::ALL.iter().copied().find(|f| f.name() == name)
     }
 }
 
@@ -161,6 +173,7 @@ pub enum SourceKeys {
     },
     /// DIVOC keys: each proof's `verificationMethod` and its key (DER
     /// SubjectPublicKeyInfo).
+    #[cfg(feature = "divoc")]
     DivocKeys(Vec<(String, Vec<u8>)>),
 }
 
@@ -171,6 +184,7 @@ impl SourceKeys {
             SourceKeys::Directory(_) => SourceFormat::Shc,
             SourceKeys::Documents(_) => SourceFormat::Nzcp,
             SourceKeys::Cscas { .. } => SourceFormat::Icao,
+            #[cfg(feature = "divoc")]
             SourceKeys::DivocKeys(_) => SourceFormat::Divoc,
         }
     }
@@ -196,8 +210,20 @@ pub struct SourceTrust {
     pub nzcp_issuers: Vec<NzcpIssuer>,
     /// ICAO CSCAs and the CRLs they signed.
     pub icao: IcaoTrust,
+    #[cfg(feature = "divoc")]
     pub divoc: DivocTrust,
     pub skipped: Vec<String>,
+}
+
+impl SourceTrust {
+    /// The DIVOC keys trusted (none in a build without the `divoc`
+    /// feature).
+    fn divoc_keys(&self) -> usize {
+        #[cfg(feature = "divoc")]
+        return self.divoc.len();
+        #[cfg(not(feature = "divoc"))]
+        0
+    }
 }
 
 /// A source, for a status screen: its name, format, origin, age and counts.
@@ -281,6 +307,7 @@ impl ForeignSource {
                     return Some(format!("CRL {i} is larger than {} bytes", MAX_DER * 64));
                 }
             }
+            #[cfg(feature = "divoc")]
             SourceKeys::DivocKeys(keys) => {
                 if keys.len() > MAX_DIVOC_KEYS {
                     return Some(format!("{} keys, more than {MAX_DIVOC_KEYS}", keys.len()));
@@ -344,6 +371,7 @@ impl ForeignSource {
                     }
                 }
             }
+            #[cfg(feature = "divoc")]
             SourceKeys::DivocKeys(keys) => {
                 for (i, (method, der)) in keys.iter().enumerate() {
                     match DivocKey::from_der(method, der) {
@@ -380,11 +408,11 @@ impl ForeignSource {
                     .map(|i| i.keys.len())
                     .sum::<usize>()
                 + trust.icao.cscas().len()
-                + trust.divoc.len(),
+                + trust.divoc_keys(),
             issuers: trust.shc_issuers.len()
                 + trust.nzcp_issuers.len()
                 + trust.icao.countries()
-                + trust.divoc.len(),
+                + trust.divoc_keys(),
             skipped: trust.skipped.len(),
         }
     }
@@ -421,6 +449,7 @@ impl ForeignSource {
                     ));
                 }
             }
+            #[cfg(feature = "divoc")]
             SourceKeys::DivocKeys(keys) => map.push((
                 Value::from("keys"),
                 Value::Array(
@@ -491,15 +520,10 @@ impl ForeignSource {
         let documents = body.take("documents");
         let cscas = body.take("cscas");
         let crls = body.take("crls");
+        #[cfg(feature = "divoc")]
         let divoc_keys = body.take("keys");
         if format != SourceFormat::Icao && (cscas.is_some() || crls.is_some()) {
             return Err(at("cscas", "only an icao source carries CSCAs and CRLs"));
-        }
-        if (format == SourceFormat::Divoc) != divoc_keys.is_some() {
-            return Err(at(
-                "keys",
-                "a divoc source carries keys, and only a divoc source",
-            ));
         }
         let keys = match (format, certificates, directory, documents) {
             (SourceFormat::EuDcc, Some(Value::Array(items)), None, None) => {
@@ -535,6 +559,7 @@ impl ForeignSource {
                     crls: list(crls, "crls")?,
                 }
             }
+            #[cfg(feature = "divoc")]
             (SourceFormat::Divoc, None, None, None) => {
                 let Some(Value::Array(items)) = divoc_keys else {
                     return Err(at("keys", "is not an array"));
@@ -559,6 +584,7 @@ impl ForeignSource {
                 }
                 SourceKeys::DivocKeys(keys)
             }
+            #[cfg(feature = "divoc")]
             (SourceFormat::Divoc, ..) => {
                 return Err(at(
                     "keys",
@@ -706,6 +732,7 @@ impl ForeignTrust {
             all.shc_issuers.extend(t.shc_issuers);
             all.nzcp_issuers.extend(t.nzcp_issuers);
             all.icao.merge(&t.icao);
+            #[cfg(feature = "divoc")]
             all.divoc.merge(&t.divoc);
             all.skipped.extend(
                 t.skipped

@@ -33,6 +33,7 @@
 //! the one that signed the list.
 
 use crate::credential::CredentialKind;
+#[cfg(feature = "divoc")]
 use crate::divoc::DivocTrust;
 use crate::icao::IcaoTrust;
 use crate::keys::dsc;
@@ -515,6 +516,7 @@ pub struct TrustStore {
     /// ICAO CSCAs (and their CRLs) trusted here.
     icao: IcaoTrust,
     /// DIVOC keys trusted here.
+    #[cfg(feature = "divoc")]
     divoc: DivocTrust,
 }
 
@@ -535,6 +537,7 @@ impl TrustStore {
             shc: ShcTrust::default(),
             nzcp: NzcpTrust::default(),
             icao: IcaoTrust::default(),
+            #[cfg(feature = "divoc")]
             divoc: DivocTrust::default(),
         }
     }
@@ -645,11 +648,13 @@ impl TrustStore {
     }
 
     /// Trusts the DIVOC keys of `divoc` too.
+    #[cfg(feature = "divoc")]
     pub fn add_divoc(&mut self, divoc: &DivocTrust) {
         self.divoc.merge(divoc);
     }
 
     /// The DIVOC keys trusted here.
+    #[cfg(feature = "divoc")]
     pub fn divoc(&self) -> &DivocTrust {
         &self.divoc
     }

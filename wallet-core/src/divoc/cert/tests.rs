@@ -302,7 +302,9 @@ fn archives_hold_one_bounded_certificate() {
 #[cfg(all(feature = "qr-scan", feature = "qr-render"))]
 #[test]
 fn a_qr_code_holding_the_zip_in_byte_mode_reads_to_a_certificate() {
-    // CoWIN's printed codes carry the archive's bytes, not base64.
+    // CoWIN's printed codes carry the archive's bytes, not base64. The
+    // decoder gives bytes that are no UTF-8 or Shift_JIS (deflated data
+    // never is) as ISO 8859-1: one character a byte, as the reader takes.
     let json = interop("india-certificate.json");
     let zip = zip_of(&[("certificate.json", json.as_bytes())]);
     let code = qrcode::QrCode::with_error_correction_level(&zip, qrcode::EcLevel::L).unwrap();

@@ -151,27 +151,10 @@ fn with_rxing(width: u32, height: u32, luma: &[u8]) -> Result<String, QrError> {
     let mut reader = MultiFormatReader::default();
     reader.set_hints(&hints);
     match reader.decode_with_state(&mut bitmap) {
-        Ok(found) => Ok(binary_text(&found).unwrap_or_else(|| found.getText().to_string())),
+        Ok(found) => Ok(found.getText().to_string()),
         Err(rxing::Exceptions::NotFoundException(_)) => Err(QrError::NotFound),
         Err(e) => Err(QrError::Decode(e.to_string())),
     }
-}
-
-/// A code whose byte-mode data is a ZIP archive (a DIVOC certificate's QR)
-/// as text one character a byte (ISO 8859-1), the form the DIVOC reader
-/// takes: the decoder's guess of a character set would garble it.
-fn binary_text(found: &rxing::RXingResult) -> Option<String> {
-    use rxing::{RXingResultMetadataType, RXingResultMetadataValue};
-    let RXingResultMetadataValue::ByteSegments(segments) = found
-        .getRXingResultMetadata()
-        .get(&RXingResultMetadataType::BYTE_SEGMENTS)?
-    else {
-        return None;
-    };
-    let bytes: Vec<u8> = segments.concat();
-    bytes
-        .starts_with(b"PK\x03\x04")
-        .then(|| bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 fn with_rqrr(width: u32, height: u32, luma: &[u8]) -> Result<String, QrError> {
