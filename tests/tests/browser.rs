@@ -369,6 +369,10 @@ fn both_apps_work_in_chromium_with_a_camera_and_then_offline() {
         "icaoFromAuthority": seal,
         "icaoTampered": seal.replace("Alex Tester", "Alex Taster"),
         "ddccFromAuthority": ddcc,
+        // CoWIN's DIVOC certificate, which the phone's module does not read.
+        "divoc": std::fs::read_to_string(e2e_tests::interop().join("divoc/DIVOCQR1Contents.txt"))
+            .unwrap()
+            .trim(),
         "nzcpTampered": std::fs::read_to_string(
             e2e_tests::interop().join("nzcp/invalid/nzcp-modified-payload.txt")
         )

@@ -308,7 +308,7 @@ mod tests {
     const KEPT: &[&str] = &[
         "HC1", "HCN1", "shc", "SMART", "FHIR", "fhir", "JWKS", "CRL", "DSC", "PEM", "HTTP", "JSON",
         "VCI", "UTC", "kid", "ABCD", "EFGH", "JKLM", "English", "QR", "P", "eu", "dcc", "SHA",
-        "ES256", "EdDSA", "PS256", "A6", "A4", "DID", "NZCP", "ICAO", "CSCA",
+        "ES256", "EdDSA", "PS256", "A6", "A4", "DID", "NZCP", "ICAO", "CSCA", "DIVOC",
     ];
     /// The data the samples below carry (a kid, an issuer, a field).
     const DATA: &[&str] = &[
@@ -383,6 +383,9 @@ mod tests {
             },
             Reason::UnknownIssuer {
                 iss: iss(),
+                scheme: Scheme::Divoc,
+            },
+            Reason::NotReadHere {
                 scheme: Scheme::Divoc,
             },
             Reason::SignerNotTrusted {

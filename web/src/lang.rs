@@ -606,6 +606,15 @@ pub fn reason_at(r: &Reason, lang: Lang, local: Local) -> String {
         }
         Reason::RevokedByIssuer { iss } => format!("已吊销（在 {iss} 的吊销列表中）"),
         Reason::NotRecognised { what } => format!("无法识别卡中内容：{}", unlisted(what)),
+        Reason::NotReadHere { scheme } => {
+            let what = match scheme {
+                Scheme::Shc => "SMART 健康卡",
+                Scheme::Nzcp => "新西兰新冠通行证",
+                Scheme::Icao => "ICAO 印章",
+                Scheme::Divoc => "DIVOC 证书",
+            };
+            format!("{what}：本应用不读取此类码（命令行核验工具可读取）")
+        }
         Reason::AlgorithmNotAllowed { kid, used, bound } => {
             format!("密钥 {kid} 不允许使用算法 {used}（绑定为 {bound}）")
         }

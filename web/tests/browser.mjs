@@ -366,6 +366,14 @@ async function lastTiming(page) {
   await expectCard(page, true, ['VALID', 'Test Citizen']);
   await shot(page, 'verify-ddcc-from-authority');
   await nextPerson(page);
+  // A DIVOC certificate: this module does not read them, and says so;
+  // nothing of it is shown.
+  await page.fill('#paste-text', config.codes.divoc);
+  await page.click('#paste-check');
+  const divoc = await expectCard(page, false, ['a DIVOC certificate: not read by this app']);
+  if (/Third March/.test(divoc)) throw new Error(`an unread DIVOC certificate's name was shown: ${divoc}`);
+  await shot(page, 'verify-divoc-not-read');
+  await nextPerson(page);
   await page.locator('details summary').click();
   note('an EU DCC (AT), a SMART Health Card, an NZ COVID Pass, an ICAO seal and a WHO DDCC verified with keys from the authority\'s foreign trust file, nothing loaded by hand; a tampered pass and seal refused');
   await shot(page, 'verify-home');

@@ -423,10 +423,9 @@ pub fn check_divoc(
     {
         let _ = text;
         Ok(malformed_verdict(
-            Reason::malformed(
-                crate::verify::reason::Fault::NotACode,
-                "a DIVOC certificate, which this build does not read",
-            ),
+            Reason::NotReadHere {
+                scheme: crate::verify::reason::Scheme::Divoc,
+            },
             checkpoint,
             profile,
             now,

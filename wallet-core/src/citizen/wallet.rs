@@ -507,10 +507,9 @@ impl Opened {
             }
             #[cfg(not(feature = "divoc"))]
             CodeFormat::Divoc => {
-                return Err(Reason::malformed(
-                    Fault::NotACode,
-                    "a DIVOC certificate, which this build does not read",
-                ))
+                return Err(Reason::NotReadHere {
+                    scheme: crate::verify::reason::Scheme::Divoc,
+                })
             }
             CodeFormat::Envelope => {}
         }

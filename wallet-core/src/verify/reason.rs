@@ -120,6 +120,10 @@ pub enum Reason {
     },
     /// A positive test result.
     TestPositive,
+    /// A kind of code this build does not read (a DIVOC certificate in the
+    /// browser apps, whose module leaves that reader out): refused by name,
+    /// nothing of it shown.
+    NotReadHere { scheme: Scheme },
     /// A vaccination whose series is not complete.
     SeriesIncomplete { dose: u8, doses: u8 },
     /// This checkpoint's profile does not accept this kind of credential.
@@ -371,6 +375,10 @@ impl fmt::Display for Raw<'_> {
                 write!(f, "ICAO seal: signer certificate {signer} {why}")
             }
             Reason::NotRecognised { what } => write!(f, "not recognised: {what}"),
+            Reason::NotReadHere { scheme } => write!(
+                f,
+                "a {scheme}: not read by this app (the command-line verifier reads it)"
+            ),
             Reason::AlgorithmNotAllowed { kid, used, bound } => {
                 write!(
                     f,
