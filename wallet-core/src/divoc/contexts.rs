@@ -39,6 +39,24 @@ pub fn document(url: &str) -> Option<&'static str> {
     BUNDLED.iter().find(|(u, _)| *u == url).map(|(_, d)| *d)
 }
 
+/// The `@context` of `url`'s document, parsed once for the process: `None`
+/// if the URL is not built in. (A built-in document that did not parse
+/// would fail its test below; here it reads as not built in.)
+pub fn context(url: &str) -> Option<&'static serde_json::Value> {
+    use std::sync::OnceLock;
+    static PARSED: OnceLock<Vec<(&'static str, serde_json::Value)>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        BUNDLED
+            .iter()
+            .filter_map(|(u, d)| {
+                let mut v: serde_json::Value = serde_json::from_str(d).ok()?;
+                Some((*u, v.get_mut("@context")?.take()))
+            })
+            .collect()
+    });
+    parsed.iter().find(|(u, _)| *u == url).map(|(_, v)| v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +68,8 @@ mod tests {
             assert!(v.get("@context").is_some(), "{url}");
         }
         assert!(document("https://w3id.org/security/v3-unstable").is_none());
+        for (url, _) in BUNDLED {
+            assert!(context(url).is_some(), "{url}");
+        }
     }
 }

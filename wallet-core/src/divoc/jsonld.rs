@@ -12,8 +12,8 @@
 //! jsonld.js and pyld decide it); type coercion to `@id`, `@vocab` and
 //! datatypes; and integers, booleans and strings as RDF literals.
 //! Anything else a document might use (`@reverse`, `@list`, `@graph` and
-//! `@index` containers, value objects, `@vocab`, inline contexts in the
-//! certificate, a non-integral number) is refused by name rather than read
+//! `@index` containers, value objects, `@vocab`, contexts other than the
+//! document's own built-in ones, a non-integral number) is refused by name rather than read
 //! differently from the signer's library. A property no context defines is
 //! dropped, as jsonld.js drops it when signing, and is then neither signed
 //! nor read: [`Node`] keeps only what expands.
@@ -225,17 +225,12 @@ impl Expander {
         for item in items {
             match item {
                 Value::String(url) => {
-                    let doc = contexts::document(url).ok_or_else(|| {
+                    let ctx = contexts::context(url).ok_or_else(|| {
                         refuse(format!(
                             "context {} is not bundled (a checkpoint fetches nothing)",
                             crate::text::escape(url)
                         ))
                     })?;
-                    let doc: Value = serde_json::from_str(doc)
-                        .map_err(|e| refuse(format!("bundled context {url}: {e}")))?;
-                    let ctx = doc
-                        .get("@context")
-                        .ok_or_else(|| refuse(format!("bundled context {url} has no @context")))?;
                     result = self.process(&result, ctx, false, true, depth + 1)?;
                 }
                 Value::Object(map) => self.definitions(&mut result, map, override_protected)?,
@@ -493,6 +488,11 @@ impl Expander {
             active = Rc::new(self.process(&active, scoped, true, true, depth)?);
         }
         if let Some(local) = element.get("@context") {
+            // Only the document's own contexts (built-in URLs): a context
+            // inside it would change what its keys mean part-way down.
+            if depth > 0 {
+                return Err(refuse("a context inside the document is not accepted"));
+            }
             active = Rc::new(self.process(&active, local, false, true, depth)?);
         }
         // Step 11: type-scoped contexts, by key then by type, in order.

@@ -333,3 +333,11 @@ fn a_qr_code_holding_the_zip_in_byte_mode_reads_to_a_certificate() {
     assert!(text.starts_with("PK\u{3}\u{4}"));
     assert!(verify(&decode(&text).unwrap(), &india(), NOW).valid);
 }
+
+#[test]
+fn a_context_inside_the_document_is_refused() {
+    let mut v = cowin();
+    v["credentialSubject"]["@context"] = "https://cowin.gov.in/credentials/vaccination/v2".into();
+    let e = decode(&v.to_string()).unwrap_err().to_string();
+    assert!(e.contains("a context inside the document"), "{e}");
+}
