@@ -22,7 +22,7 @@ mod support {
 use base64::Engine as _;
 use serde_json::Value;
 use std::path::PathBuf;
-use support::campaign::{report, run, Rng};
+use support::campaign::{leaf, report, run, Rng};
 use wallet_core::divoc::{self, DivocKey, DivocTrust};
 use wallet_core::samples;
 use wallet_core::shc::codes::FhirCodes;
@@ -75,33 +75,6 @@ fn checked(text: &str, trust: &DivocTrust, codes: &FhirCodes) -> Option<String> 
         "{}|{ids:?}",
         serde_json::to_string(&c).expect("JSON")
     ))
-}
-
-/// A random place in `v` (a JSON pointer), not inside `proof` unless
-/// `proof` is asked for.
-fn leaf(v: &Value, rng: &mut Rng) -> String {
-    let mut path = String::new();
-    let mut at = v;
-    loop {
-        let next = match at {
-            Value::Object(m) if !m.is_empty() => {
-                let (k, child) = m.iter().nth(rng.below(m.len())).expect("a member");
-                path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                child
-            }
-            Value::Array(a) if !a.is_empty() => {
-                let i = rng.below(a.len());
-                path.push_str(&format!("/{i}"));
-                &a[i]
-            }
-            _ => return path,
-        };
-        if rng.below(5) == 0 {
-            return path;
-        }
-        at = next;
-    }
 }
 
 /// A random node object of `v` (a pointer to it).
@@ -166,7 +139,7 @@ fn mutate(class: &str, cert: &str, rng: &mut Rng) -> String {
             return String::from_utf8_lossy(&b).into_owned();
         }
         "value" => {
-            let path = leaf(&v, rng);
+            let path = leaf(&v, rng, 5);
             if let Some(t) = v.pointer_mut(&path) {
                 *t = value(rng);
             }
@@ -280,7 +253,7 @@ fn mutate(class: &str, cert: &str, rng: &mut Rng) -> String {
         "resigned" => {
             // Data changed, then signed by a key that is not trusted, under
             // a trusted method's name.
-            let path = leaf(&v, rng);
+            let path = leaf(&v, rng, 5);
             if !path.starts_with("/proof") {
                 if let Some(t) = v.pointer_mut(&path) {
                     *t = value(rng);

@@ -19,7 +19,7 @@ mod support {
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use support::campaign::{report, run, Rng};
+use support::campaign::{leaf, report, run, Rng};
 use wallet_core::icao::{self, pki::Csca, IcaoTrust};
 
 /// 2021-10-01: inside Australia's signer, CSCA and CRL.
@@ -124,35 +124,9 @@ fn checked(text: &str, trust: &IcaoTrust, now: i64) -> Option<Signed> {
         .then(|| (seal.signed.clone(), seal.certificate.clone()))
 }
 
-/// A random member or item of `v` (a JSON pointer to it), to change.
-fn leaf(v: &Value, rng: &mut Rng) -> String {
-    let mut path = String::new();
-    let mut at = v;
-    loop {
-        let next = match at {
-            Value::Object(m) if !m.is_empty() => {
-                let (k, child) = m.iter().nth(rng.below(m.len())).expect("a member");
-                path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                child
-            }
-            Value::Array(a) if !a.is_empty() => {
-                let i = rng.below(a.len());
-                path.push_str(&format!("/{i}"));
-                &a[i]
-            }
-            _ => return path,
-        };
-        if rng.below(4) == 0 {
-            return path;
-        }
-        at = next;
-    }
-}
-
 /// Sets the value at a random place inside `v`.
 fn set_somewhere(v: &mut Value, to: Value, rng: &mut Rng) {
-    let path = leaf(v, rng);
+    let path = leaf(v, rng, 4);
     if let Some(target) = v.pointer_mut(&path) {
         *target = to;
     }

@@ -323,14 +323,8 @@ pub fn check_shc(
         name: p.name.clone(),
         dob: p.birth_date,
     });
-    match card.credential(&summary, &checkpoint.rules.rules.fhir) {
-        Err(reason) => verdict.reasons.push(reason),
-        Ok(credential) => {
-            verdict.judge(&credential, &[], checkpoint, profile, secs)?;
-            verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
-        }
-    }
-    verdict.valid = verdict.reasons.is_empty();
+    let read = card.credential(&summary, &checkpoint.rules.rules.fhir);
+    verdict.judge_read(read, |_| None, checkpoint, profile, secs)?;
     Ok(verdict)
 }
 
@@ -393,17 +387,9 @@ pub fn check_icao(
         name: pid.name.clone(),
         dob: pid.dob,
     });
-    match seal.credential(&checkpoint.rules.rules.fhir) {
-        Err(reason) => verdict.reasons.push(reason),
-        Ok(credential) => {
-            if let Some(by) = checkpoint.revocations.check_id(&credential.id) {
-                verdict.reasons.push(Reason::Revoked { by });
-            }
-            verdict.judge(&credential, &[], checkpoint, profile, secs)?;
-            verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
-        }
-    }
-    verdict.valid = verdict.reasons.is_empty();
+    let read = seal.credential(&checkpoint.rules.rules.fhir);
+    let revoked = |c: &crate::credential::Credential| checkpoint.revocations.check_id(&c.id);
+    verdict.judge_read(read, revoked, checkpoint, profile, secs)?;
     Ok(verdict)
 }
 
@@ -454,21 +440,13 @@ pub fn check_divoc(
                 dob: holder.dob,
             });
         }
-        match cert.credential(&checkpoint.rules.rules.fhir) {
-            Err(reason) => verdict.reasons.push(reason),
-            Ok(credential) => {
-                if let Some(by) = cert
-                    .ids()
-                    .iter()
-                    .find_map(|id| checkpoint.revocations.check_id(id))
-                {
-                    verdict.reasons.push(Reason::Revoked { by });
-                }
-                verdict.judge(&credential, &[], checkpoint, profile, secs)?;
-                verdict.valid_until = verdict.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
-            }
-        }
-        verdict.valid = verdict.reasons.is_empty();
+        let read = cert.credential(&checkpoint.rules.rules.fhir);
+        let revoked = |_: &crate::credential::Credential| {
+            let ids = cert.ids();
+            ids.iter()
+                .find_map(|id| checkpoint.revocations.check_id(id))
+        };
+        verdict.judge_read(read, revoked, checkpoint, profile, secs)?;
         Ok(verdict)
     }
 }
@@ -507,6 +485,32 @@ impl Verdict {
     /// once), the kind and holder are shown, valid-until is the earliest of
     /// the credential's expiry, `limits` and the rules' limit, and the
     /// verdict is valid when no reason was found.
+    /// What a code outside COSE (a SMART Health Card, an ICAO seal, a
+    /// DIVOC certificate) was read as, once its signature held: the reason
+    /// it could not be read, or the revocation list (by `revoked`) and the
+    /// profile's rules, with no "valid until" where the code sets none.
+    fn judge_read(
+        &mut self,
+        read: Result<crate::credential::Credential, Reason>,
+        revoked: impl Fn(&crate::credential::Credential) -> Option<crate::verify::reason::EntryKind>,
+        checkpoint: &Checkpoint,
+        profile: &str,
+        secs: i64,
+    ) -> Result<(), CheckError> {
+        match read {
+            Err(reason) => self.reasons.push(reason),
+            Ok(credential) => {
+                if let Some(by) = revoked(&credential) {
+                    self.reasons.push(Reason::Revoked { by });
+                }
+                self.judge(&credential, &[], checkpoint, profile, secs)?;
+                self.valid_until = self.valid_until.filter(|t| *t < shc::card::NO_EXPIRY);
+            }
+        }
+        self.valid = self.reasons.is_empty();
+        Ok(())
+    }
+
     fn judge(
         &mut self,
         credential: &crate::credential::Credential,

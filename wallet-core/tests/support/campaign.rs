@@ -120,3 +120,30 @@ pub fn run<S: PartialEq>(
     }
     counts
 }
+
+/// A random member or item of `v` (a JSON pointer to it), to change: each
+/// level down stops there one time in `stop`.
+pub fn leaf(v: &serde_json::Value, rng: &mut Rng, stop: usize) -> String {
+    let mut path = String::new();
+    let mut at = v;
+    loop {
+        let next = match at {
+            serde_json::Value::Object(m) if !m.is_empty() => {
+                let (k, child) = m.iter().nth(rng.below(m.len())).expect("a member");
+                path.push('/');
+                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                child
+            }
+            serde_json::Value::Array(a) if !a.is_empty() => {
+                let i = rng.below(a.len());
+                path.push_str(&format!("/{i}"));
+                &a[i]
+            }
+            _ => return path,
+        };
+        if rng.below(stop) == 0 {
+            return path;
+        }
+        at = next;
+    }
+}
