@@ -316,20 +316,17 @@ fn run_icao(
     texts: &[String],
     at: Option<i64>,
 ) -> Result<Report, CasesError> {
-    let mut found = Vec::new();
-    let mut trusts = Vec::new();
-    for c in cases {
+    let (trusts, found) = per_case(cases, |c| {
         let t = icao_trust(dir, c);
-        if let (Some(csca), Ok(t)) = (&c.csca, &t) {
-            if let Some(held) = t.cscas().first() {
-                let line = format!("trusted {} from {}", held.subject, escape(csca));
-                if !found.contains(&line) {
-                    found.push(line);
-                }
-            }
-        }
-        trusts.push(t);
-    }
+        let line = match (&c.csca, &t) {
+            (Some(csca), Ok(t)) => t
+                .cscas()
+                .first()
+                .map(|held| format!("trusted {} from {}", held.subject, escape(csca))),
+            _ => None,
+        };
+        (t, line)
+    });
     let now = at.unwrap_or_else(|| {
         cases
             .iter()
@@ -372,6 +369,25 @@ fn run_icao(
     Ok(report(dir, cases, texts, found, now, judge))
 }
 
+/// The trust each case names (`trust(case)`: it, or why it cannot be
+/// read, and the line that says what was trusted), and those lines once
+/// each.
+fn per_case<T>(
+    cases: &[Case],
+    trust: impl Fn(&Case) -> (Result<T, String>, Option<String>),
+) -> (Vec<Result<T, String>>, Vec<String>) {
+    let mut found = Vec::new();
+    let mut trusts = Vec::new();
+    for c in cases {
+        let (t, line) = trust(c);
+        if let Some(line) = line.filter(|l| !found.contains(l)) {
+            found.push(line);
+        }
+        trusts.push(t);
+    }
+    (trusts, found)
+}
+
 /// The key a DIVOC case names, trusted for its method.
 fn divoc_trust(dir: &Path, c: &Case) -> Result<divoc::DivocTrust, String> {
     let mut trust = divoc::DivocTrust::default();
@@ -394,18 +410,16 @@ fn run_divoc(
     texts: &[String],
     at: Option<i64>,
 ) -> Result<Report, CasesError> {
-    let mut found = Vec::new();
-    let mut trusts = Vec::new();
-    for c in cases {
+    let (trusts, found) = per_case(cases, |c| {
         let t = divoc_trust(dir, c);
-        if let (Some(key), Some(method), Ok(_)) = (&c.key, &c.method, &t) {
-            let line = format!("trusted {} from {}", escape(method), escape(key));
-            if !found.contains(&line) {
-                found.push(line);
+        let line = match (&c.key, &c.method, &t) {
+            (Some(key), Some(method), Ok(_)) => {
+                Some(format!("trusted {} from {}", escape(method), escape(key)))
             }
-        }
-        trusts.push(t);
-    }
+            _ => None,
+        };
+        (t, line)
+    });
     let now = at.unwrap_or_else(|| {
         cases
             .iter()
