@@ -204,7 +204,8 @@ fn mutate(class: &str, cert: &str, rng: &mut Rng) -> String {
                     }
                 }
             }
-            if rng.below(4) == 0 {
+            let contexts = v["@context"].as_array().map_or(0, Vec::len);
+            if contexts >= 2 && rng.below(4) == 0 {
                 // Another built-in context, or an inline one.
                 let ctx = [
                     Value::from("https://cowin.gov.in/credentials/vaccination/v2"),
