@@ -1686,8 +1686,15 @@ fn conformance_runs_the_nzcp_examples_and_refuses_a_folder_it_cannot_check() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("NOT AS EXPECTED"), "{}", stdout(&out));
     // A folder of cases in a format this verifier does not read is refused.
-    let divoc = e2e_tests::interop().join("divoc");
-    let out = run("verifier", &["conformance", divoc.to_str().unwrap()], cwd);
+    let other = cwd.join("other-cases");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("code.txt"), "hello, not a code").unwrap();
+    std::fs::write(
+        other.join("cases.json"),
+        r#"[{"file": "code.txt", "expected": "valid"}]"#,
+    )
+    .unwrap();
+    let out = run("verifier", &["conformance", other.to_str().unwrap()], cwd);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(
         stderr(&out).contains("not codes of a format"),
