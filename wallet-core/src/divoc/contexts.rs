@@ -34,11 +34,6 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The document of `url`, if it is built in.
-pub fn document(url: &str) -> Option<&'static str> {
-    BUNDLED.iter().find(|(u, _)| *u == url).map(|(_, d)| *d)
-}
-
 /// The `@context` of `url`'s document, parsed once for the process: `None`
 /// if the URL is not built in. (A built-in document that did not parse
 /// would fail its test below; here it reads as not built in.)
@@ -67,7 +62,7 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(doc).unwrap();
             assert!(v.get("@context").is_some(), "{url}");
         }
-        assert!(document("https://w3id.org/security/v3-unstable").is_none());
+        assert!(context("https://w3id.org/security/v3-unstable").is_none());
         for (url, _) in BUNDLED {
             assert!(context(url).is_some(), "{url}");
         }

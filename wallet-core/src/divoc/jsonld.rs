@@ -309,13 +309,15 @@ impl Expander {
             return Ok(());
         };
         let previous = result.terms.remove(term);
+        let written;
         let (simple, map) = match value {
             Value::String(s) => {
                 let mut m = Map::new();
                 m.insert("@id".into(), Value::String(s.clone()));
-                (true, m)
+                written = m;
+                (true, &written)
             }
-            Value::Object(m) => (false, m.clone()),
+            Value::Object(m) => (false, m),
             Value::Null => return Err(refuse(format!("term {term} is defined as null"))),
             _ => {
                 return Err(refuse(format!(
@@ -407,7 +409,7 @@ impl Expander {
         };
         let prefix =
             simple && !term_has_colon && iri.ends_with([':', '/', '?', '#', '[', ']', '@']);
-        let mut def = Term {
+        let def = Term {
             iri,
             coercion,
             container,
@@ -415,15 +417,16 @@ impl Expander {
             prefix,
             protected,
         };
-        if let Some(prev) = previous {
-            if prev.protected && !override_protected {
+        let def = match previous {
+            Some(prev) if prev.protected && !override_protected => {
                 if !prev.same_as(&def) {
                     return Err(refuse(format!("protected term {term} is redefined")));
                 }
-                def = (*prev).clone();
+                prev
             }
-        }
-        result.terms.insert(term.to_string(), Rc::new(def));
+            _ => Rc::new(def),
+        };
+        result.terms.insert(term.to_string(), def);
         defined.insert(term.to_string(), true);
         Ok(())
     }

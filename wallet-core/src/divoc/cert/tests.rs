@@ -341,3 +341,15 @@ fn a_context_inside_the_document_is_refused() {
     let e = decode(&v.to_string()).unwrap_err().to_string();
     assert!(e.contains("a context inside the document"), "{e}");
 }
+
+#[test]
+fn one_vaccine_named_under_two_keys_is_one_vaccine() {
+    // certificateId and vaccine both "COVISHIELD", batch between them.
+    let (text, trust) = signed_ed25519(|v| v["evidence"][0]["certificateId"] = "COVISHIELD".into());
+    let (r, c) = check(&text, &trust);
+    assert!(r.valid, "{:?}", r.reasons);
+    let Body::Vaccination { vaccination, .. } = c.unwrap().body else {
+        panic!()
+    };
+    assert_eq!(vaccination.product, "COVISHIELD");
+}
