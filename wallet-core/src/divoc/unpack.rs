@@ -32,11 +32,9 @@ pub fn certificate_text(text: &str) -> Result<String, DivocError> {
             .chars()
             .filter(|c| !c.is_ascii_whitespace())
             .collect();
-        base64::engine::general_purpose::STANDARD
+        // Padded or not: the padding is dropped and the rest read without it.
+        base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(body.trim_end_matches('='))
-            .or_else(|_| {
-                base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
-            })
             .map_err(|e| DivocError::Archive(format!("the text after B64: is not base64: {e}")))?
     } else if t.starts_with("PK") {
         // The QR's byte mode, read as ISO 8859-1: one character, one byte.
