@@ -338,11 +338,8 @@ impl Issuer {
         }
         let mut read = Vec::new();
         for (i, (method, bytes)) in keys.iter().enumerate() {
-            let key = match std::str::from_utf8(bytes) {
-                Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem),
-                _ => DivocKey::from_der(method, bytes),
-            }
-            .map_err(|e| invalid(format!("key {}: {e}", i + 1)))?;
+            let key = DivocKey::read(method, bytes)
+                .map_err(|e| invalid(format!("key {}: {e}", i + 1)))?;
             if read.iter().any(|(m, _)| m == &key.method) {
                 return Err(invalid(format!(
                     "key {}: {} is given twice",

@@ -632,10 +632,7 @@ impl Cache {
     /// `method`. A key of the same method is replaced.
     #[cfg(feature = "divoc")]
     pub fn add_divoc_key(&self, method: &str, key: &[u8]) -> Result<DivocKey, CacheError> {
-        let key = match std::str::from_utf8(key) {
-            Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem)?,
-            _ => DivocKey::from_der(method, key)?,
-        };
+        let key = DivocKey::read(method, key)?;
         let file = format!(
             "{DIVOC_DIR}/key-{}.json",
             hex::encode(&Sha256::digest(key.method.as_bytes())[..8])

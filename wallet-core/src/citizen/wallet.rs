@@ -590,21 +590,12 @@ impl Opened {
             Opened::Icao(seal) => {
                 let iv = icao::verify(seal, cp.trust.icao(), now.unix_timestamp());
                 let mut reasons = iv.reasons;
-                let c = match iv.signed {
-                    false => None,
-                    true => match seal.credential(&cp.rules.rules.fhir) {
-                        Ok(c) => Some(c),
-                        Err(r) => {
-                            reasons.push(r);
-                            None
-                        }
-                    },
-                };
-                if let Some(c) = &c {
-                    if let Some(by) = cp.revocations.check_id(&c.id) {
-                        reasons.push(Reason::Revoked { by });
-                    }
-                }
+                let c = read_when_signed(
+                    iv.signed,
+                    &mut reasons,
+                    || seal.credential(&cp.rules.rules.fhir),
+                    |c| cp.revocations.check_id(&c.id),
+                );
                 let v = checked_outside_cose(iv.signer.unwrap_or_default(), c.clone(), reasons);
                 (c, v)
             }
@@ -612,21 +603,15 @@ impl Opened {
             Opened::Divoc(cert) => {
                 let dv = crate::divoc::verify(cert, cp.trust.divoc(), now.unix_timestamp());
                 let mut reasons = dv.reasons;
-                let c = match dv.signed {
-                    false => None,
-                    true => match cert.credential(&cp.rules.rules.fhir) {
-                        Ok(c) => Some(c),
-                        Err(r) => {
-                            reasons.push(r);
-                            None
-                        }
+                let c = read_when_signed(
+                    dv.signed,
+                    &mut reasons,
+                    || cert.credential(&cp.rules.rules.fhir),
+                    |_| {
+                        let ids = cert.ids();
+                        ids.iter().find_map(|id| cp.revocations.check_id(id))
                     },
-                };
-                if c.is_some() {
-                    if let Some(by) = cert.ids().iter().find_map(|id| cp.revocations.check_id(id)) {
-                        reasons.push(Reason::Revoked { by });
-                    }
-                }
+                );
                 let v = checked_outside_cose(dv.method, c.clone(), reasons);
                 (c, v)
             }
@@ -660,6 +645,32 @@ impl Opened {
             Opened::Icao(seal) => Some(seal.id().to_string()),
             #[cfg(feature = "divoc")]
             Opened::Divoc(cert) => cert.id().ok(),
+        }
+    }
+}
+
+/// What a code outside COSE (an ICAO seal, a DIVOC certificate) reads as,
+/// once its signature held: the credential (or the reason it cannot be
+/// read, added to `reasons`), and a revocation `revoked` finds added too.
+fn read_when_signed(
+    signed: bool,
+    reasons: &mut Vec<Reason>,
+    read: impl FnOnce() -> Result<Credential, Reason>,
+    revoked: impl Fn(&Credential) -> Option<crate::verify::reason::EntryKind>,
+) -> Option<Credential> {
+    if !signed {
+        return None;
+    }
+    match read() {
+        Ok(c) => {
+            if let Some(by) = revoked(&c) {
+                reasons.push(Reason::Revoked { by });
+            }
+            Some(c)
+        }
+        Err(r) => {
+            reasons.push(r);
+            None
         }
     }
 }

@@ -21,6 +21,15 @@ impl DivocKey {
         DivocKey::new(method, key)
     }
 
+    /// A key from its SubjectPublicKeyInfo as a file gives it: PEM, or
+    /// else DER.
+    pub fn read(method: &str, bytes: &[u8]) -> Result<DivocKey, DivocError> {
+        match std::str::from_utf8(bytes) {
+            Ok(pem) if pem.contains("-----BEGIN") => DivocKey::from_pem(method, pem),
+            _ => DivocKey::from_der(method, bytes),
+        }
+    }
+
     /// A key from its DER SubjectPublicKeyInfo.
     pub fn from_der(method: &str, der: &[u8]) -> Result<DivocKey, DivocError> {
         let key = PublicKey::from_spki_der(der).map_err(|e| DivocError::Key(e.to_string()))?;
